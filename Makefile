@@ -1,0 +1,32 @@
+# Two entry points: `make reproduce` and `make test`. Both create .venv when missing.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# torch==2.13.0 resolves to the CPU wheel on the project's machines. Elsewhere pick the build:
+#   CPU only : make TORCH_INDEX=https://download.pytorch.org/whl/cpu reproduce
+#   CUDA     : make TORCH_INDEX=https://download.pytorch.org/whl/cu128 reproduce
+TORCH ?= torch==2.13.0
+TORCH_INDEX ?=
+PROFILES ?= published micro
+
+.PHONY: install reproduce test verify clean-venv
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH)"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+reproduce: install
+	$(VENV)/bin/pythia-repro reproduce $(foreach p,$(PROFILES),--profile $(p))
+
+test: install
+	$(VENV)/bin/python -m pytest
+
+verify: install
+	$(VENV)/bin/pythia-repro verify --profile published
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,8 @@
+"""pythia-repro: reproduce findings about language models across training on the Pythia suite."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("pythia-repro")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0.0.0+unknown"

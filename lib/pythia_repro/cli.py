@@ -1,0 +1,120 @@
+"""The `pythia-repro` command: reproduce, verify, fetch reference data, list findings."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+from typing import Any
+
+from .findings import DEFAULT_PROFILE, PROFILES, all_findings
+
+
+def parse_parameters(pairs: list[str]) -> dict[str, Any]:
+    """`key=value` pairs; values are Python literals when they parse as one, else strings."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise SystemExit(f"parameter {pair!r} is not of the form key=value")
+        try:
+            out[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key] = value
+    return out
+
+
+def _selection(args) -> list[tuple[str, str]]:
+    findings = all_findings()
+    chosen = args.finding or list(findings)
+    unknown = set(chosen) - set(findings)
+    if unknown:
+        raise SystemExit(f"unknown finding(s) {sorted(unknown)}; known: {', '.join(findings)}")
+    return [(f, p) for p in (args.profile or [DEFAULT_PROFILE]) for f in chosen]
+
+
+def cmd_reproduce(args) -> int:
+    from .run import NotebookFailed, reproduce, supported
+
+    params = parse_parameters(args.p)
+    failed, missing = [], []
+    for finding, profile in _selection(args):
+        if not supported(finding, profile):
+            missing.append(f"{finding} ({profile})")
+            continue
+        print(f"→ {finding} ({profile})", flush=True)
+        try:
+            print(f"  wrote {reproduce(finding, profile, params)}", flush=True)
+        except NotebookFailed as err:
+            print(f"  FAILED: {err}\n  previous results left untouched", file=sys.stderr, flush=True)
+            failed.append(f"{finding} ({profile})")
+    if missing:
+        print(f"not implemented yet, skipped: {', '.join(missing)}")
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_verify(args) -> int:
+    from .run import supported, verify
+
+    params = parse_parameters(args.p)
+    bad = 0
+    for finding, profile in _selection(args):
+        if not supported(finding, profile):
+            continue
+        problems = verify(finding, profile, params)
+        status = "identical" if not problems else f"{len(problems)} difference(s)"
+        print(f"{finding} ({profile}): {status}")
+        for problem in problems:
+            print("  " + problem.replace("\n", "\n  "))
+        bad += bool(problems)
+    return 1 if bad else 0
+
+
+def cmd_fetch(args) -> int:
+    from .reference import fetch, registry
+
+    for path in args.paths or sorted(registry()):
+        print(fetch(path))
+    return 0
+
+
+def cmd_list(args) -> int:
+    for finding in all_findings().values():
+        print(f"{finding.name:18} {finding.title}  [profiles: {', '.join(finding.profiles)}]")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pythia-repro", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def selection(p):
+        p.add_argument("--profile", action="append", choices=PROFILES,
+                       help=f"profile to run (repeatable; default {DEFAULT_PROFILE})")
+        p.add_argument("--finding", action="append", help="finding to run (repeatable; default all)")
+        p.add_argument("-p", action="append", default=[], metavar="KEY=VALUE", help="notebook parameter")
+
+    p = sub.add_parser("reproduce", help="execute finding notebooks into results/<profile>/<finding>/")
+    selection(p)
+    p.set_defaults(func=cmd_reproduce)
+    p = sub.add_parser("verify", help="re-execute and compare every table with the committed results")
+    selection(p)
+    p.set_defaults(func=cmd_verify)
+    p = sub.add_parser("fetch", help="download and check the authors' reference files")
+    p.add_argument("paths", nargs="*", help="reference paths (default: all)")
+    p.set_defaults(func=cmd_fetch)
+    p = sub.add_parser("list", help="list findings and the profiles they support")
+    p.set_defaults(func=cmd_list)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""Shared figure conventions: seaborn theme, training-step axes, unit conversions."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import seaborn as sns
+
+NATS_TO_BITS_PER_BYTE_PILE = 0.3650388
+
+
+def setup() -> None:
+    """The package's plotting theme (applied by every finding notebook)."""
+    sns.set_theme(context="paper", style="whitegrid", palette="viridis")
+    plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "svg.hashsalt": "pythia-repro"})
+
+
+def step_axis(ax, label: str = "training step") -> None:
+    """Log-scaled step axis that still shows step 0 (linear between 0 and 1)."""
+    ax.set_xscale("symlog", linthresh=1, linscale=0.5)
+    ax.set_xlim(left=0)
+    ax.set_xlabel(label)

@@ -1,0 +1,112 @@
+"""Executing finding notebooks with papermill into `results/<profile>/<finding>/`, and verifying them."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from .findings import all_findings
+from .paths import notebooks_dir, project_root, results_dir
+from .results import now, staging_dir, write_manifest
+
+KERNEL_NAME = "pythia-repro"
+KERNEL_START_RETRIES = 2
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook raised in a cell, or its kernel could not be started."""
+
+
+def ensure_kernel() -> str:
+    """Register an ipykernel for this interpreter (inside its prefix) unless one already points at it."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+        if spec.argv and Path(spec.argv[0]).resolve() == Path(sys.executable).resolve():
+            return KERNEL_NAME
+    except NoSuchKernel:
+        pass
+    from ipykernel.kernelspec import install
+
+    install(kernel_name=KERNEL_NAME, display_name="Python (pythia-repro)", prefix=sys.prefix)
+    return KERNEL_NAME
+
+
+def execute(finding: str, profile: str, output_dir: Path, parameters: dict[str, Any]) -> Path:
+    """Run `notebooks/<finding>.ipynb` with papermill, writing the executed copy and outputs into `output_dir`."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    source = notebooks_dir() / f"{finding}.ipynb"
+    if not source.is_file():
+        raise NotebookFailed(f"no notebook {source}")
+    executed = output_dir / f"{finding}.ipynb"
+    params = {**parameters, "profile": profile, "output_dir": str(output_dir)}
+    kernel = ensure_kernel()
+    for attempt in range(KERNEL_START_RETRIES + 1):
+        try:
+            papermill.execute_notebook(
+                str(source), str(executed), parameters=params, kernel_name=kernel,
+                cwd=str(notebooks_dir()), progress_bar=False, start_timeout=120,
+            )
+            return executed
+        except PapermillExecutionError as err:
+            raise NotebookFailed(
+                f"{finding} ({profile}) failed in cell {err.exec_count}: {err.ename}: {err.evalue}"
+            ) from err
+        except (RuntimeError, TimeoutError) as err:  # the kernel did not start or died
+            if attempt == KERNEL_START_RETRIES:
+                raise NotebookFailed(f"{finding} ({profile}): kernel failed {attempt + 1} times: {err}") from err
+            print(f"kernel failed to start ({err}); retrying", file=sys.stderr)
+            time.sleep(2)
+    raise AssertionError("unreachable")
+
+
+def reproduce(finding: str, profile: str, parameters: dict[str, Any] | None = None) -> Path:
+    """Execute one finding for one profile and publish its folder atomically; old results survive a failure."""
+    parameters = dict(parameters or {})
+    final = results_dir() / profile / finding
+    started = now()
+    with staging_dir(final) as tmp:
+        execute(finding, profile, tmp, parameters)
+        write_manifest(tmp, profile=profile, finding=finding, parameters=parameters,
+                       started=started, finished=now(), root=project_root())
+    return final
+
+
+def supported(finding: str, profile: str) -> bool:
+    return profile in all_findings()[finding].profiles
+
+
+def compare_tables(expected_dir: Path, actual_dir: Path, max_lines: int = 40) -> list[str]:
+    """Readable differences between the CSV tables of two result folders (empty when identical)."""
+    problems = []
+    expected = {p.name for p in expected_dir.glob("*.csv")}
+    actual = {p.name for p in actual_dir.glob("*.csv")}
+    for name in sorted(expected - actual):
+        problems.append(f"{name}: committed but not produced by the re-run")
+    for name in sorted(actual - expected):
+        problems.append(f"{name}: produced by the re-run but not committed")
+    for name in sorted(expected & actual):
+        old = (expected_dir / name).read_text().splitlines(keepends=True)
+        new = (actual_dir / name).read_text().splitlines(keepends=True)
+        if old != new:
+            diff = list(difflib.unified_diff(old, new, f"committed/{name}", f"re-run/{name}"))
+            shown = "".join(diff[:max_lines]) + (f"... ({len(diff) - max_lines} more diff lines)\n" if len(diff) > max_lines else "")
+            problems.append(f"{name} differs:\n{shown}")
+    return problems
+
+
+def verify(finding: str, profile: str, parameters: dict[str, Any] | None = None) -> list[str]:
+    """Re-execute a committed result into a temporary folder and compare every table."""
+    committed = results_dir() / profile / finding
+    if not committed.is_dir():
+        return [f"no committed results at {committed}; run `pythia-repro reproduce --profile {profile}` first"]
+    with tempfile.TemporaryDirectory(prefix=f"verify-{finding}-") as tmp:
+        execute(finding, profile, Path(tmp), dict(parameters or {}))
+        return compare_tables(committed, Path(tmp))

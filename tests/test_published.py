@@ -1,0 +1,128 @@
+"""The published profile's analyses against the numbers quoted in the papers (computed from the files)."""
+
+import pandas as pd
+import pytest
+
+from pythia_repro.findings import memorization, simplicity_bias, term_frequency
+from pythia_repro.suite import pythia_suite
+
+
+@pytest.fixture(scope="module")
+def pr():
+    return memorization.precision_recall(memorization.load_confusion())
+
+
+def _row(pr, experiment, model, million):
+    hit = pr[(pr.experiment == experiment) & (pr.model == model) & (pr.checkpoint_million_sequences == million)]
+    assert len(hit) == 1
+    return hit.iloc[0]
+
+
+@pytest.mark.parametrize("model,precision,recall", [
+    ("pythia-70m", 0.956, 0.197), ("pythia-6.9b", 0.884, 0.795),
+])
+def test_smaller_final_model_predicting_12b(pr, model, precision, recall):
+    row = _row(pr, "smaller_model_predicts_largest", model, 146)
+    assert row.precision == pytest.approx(precision, abs=5e-4)
+    assert row.recall == pytest.approx(recall, abs=5e-4)
+
+
+@pytest.mark.parametrize("million,precision,recall", [(23, 0.918, 0.500), (126, 0.943, 0.916)])
+def test_12b_checkpoint_predicting_final(pr, million, precision, recall):
+    row = _row(pr, "checkpoint_predicts_final", "pythia-12b", million)
+    assert row.precision == pytest.approx(precision, abs=5e-4)
+    assert row.recall == pytest.approx(recall, abs=5e-4)
+
+
+def test_recomputed_metrics_agree_with_released_columns(pr):
+    released = memorization.load_confusion()
+    merged = pr.merge(released, on=["experiment", "model", "checkpoint_million_sequences"], suffixes=("", "_rel"))
+    assert len(merged) == 112
+    assert (merged.precision - merged.precision_rel).abs().max() < 5.1e-5
+    assert (merged.recall - merged.recall_rel).abs().max() < 5.1e-5
+
+
+def test_checkpoint_labels_map_to_steps_every_20000():
+    steps = [memorization.step_for_million_sequences(m) for m in (23, 44, 65, 85, 105, 126, 146)]
+    assert steps == [23000, 43000, 63000, 83000, 103000, 123000, 143000]
+    with pytest.raises(ValueError):
+        memorization.step_for_million_sequences(30)
+
+
+def test_compute_fraction_is_relative_to_12b_final(pr):
+    final = pr[(pr.model == "pythia-12b") & (pr.step == 143000)]
+    assert final.compute_fraction_of_12b_final.tolist() == [1.0, 1.0]
+    row = _row(pr, "smaller_model_predicts_largest", "pythia-70m", 146)
+    assert row.compute_fraction_of_12b_final == pytest.approx(70_426_624 / 11_846_072_320)
+
+
+def test_headline_has_both_kinds_without_the_target_itself(pr):
+    head = memorization.headline(pr)
+    assert set(head.kind) == {"smaller model, fully trained", "intermediate checkpoint of 12b"}
+    assert (head.precision < 1).all() and len(head) == 7 + 6
+
+
+def test_pythia_parameter_counts():
+    suite = pythia_suite()
+    assert suite.spec("pythia-70m").params == 70_426_624
+    assert suite.spec("pythia-12b").params == 11_846_072_320
+    assert suite.spec("pythia-1b").train_dtype == "bfloat16"
+
+
+@pytest.fixture(scope="module")
+def losses():
+    return simplicity_bias.load_losses()
+
+
+def test_bigram_loss_has_an_early_minimum_near_256_then_rises(losses):
+    summary = simplicity_bias.curve_summary(losses)
+    main = summary[(summary.variant == "main") & (summary.order == "bigram")].set_index("model")
+    assert set(main.index) == {"pythia-14m", "pythia-70m", "pythia-160m", "pythia-410m", "pythia-1b",
+                               "pythia-1.4b", "pythia-2.8b", "pythia-6.9b", "pythia-12b"}
+    assert (main.early_min_step == 256).all()
+    assert main.drop(index="pythia-14m").rises_after_early_min.all()
+    large = ["pythia-410m", "pythia-1b", "pythia-1.4b", "pythia-2.8b", "pythia-6.9b", "pythia-12b"]
+    assert main.loc[large].final_below_early_min.all()
+    assert not main.loc[["pythia-70m", "pythia-160m"]].final_below_early_min.any()
+
+
+def test_bits_per_byte_and_seed_spread(losses):
+    assert (losses.loss_bpb / losses.loss).round(7).eq(0.3650388).all()
+    summary = simplicity_bias.curve_summary(losses)
+    bands, spread = simplicity_bias.seed_spread(summary, losses)
+    n = spread.set_index(["model", "order"]).n_runs
+    assert n[("pythia-70m", "bigram")] == 10 and n[("pythia-410m", "bigram")] == 5
+    assert "pythia-12b" not in set(bands.model)
+
+
+@pytest.fixture(scope="module")
+def accuracy():
+    return term_frequency.load_accuracy()
+
+
+def test_mean_accuracy_12b_multiplication_16_shots(accuracy):
+    mean = term_frequency.mean_accuracy(accuracy)
+    row = mean[(mean.model == "pythia-12b-deduped") & (mean.operation == "multiplication")
+               & (mean.shots == 16) & (mean.step == 143000)]
+    assert row.mean_acc.item() == pytest.approx(0.448, abs=5e-4)
+    assert row.n_operands.item() == 100
+
+
+def test_accuracy_table_shape_and_names(accuracy):
+    assert len(accuracy) == 7 * 6 * 5 * 200
+    assert set(accuracy.model) == {f"pythia-{s}-deduped" for s in ("160m", "410m", "1b", "1.4b", "2.8b", "6.9b", "12b")}
+    assert sorted(accuracy.step.unique()) == [13000, 39000, 65000, 91000, 117000, 143000]
+
+
+def test_gap_for_a_ranking_and_its_upper_bound(accuracy, tmp_path):
+    best_first = accuracy[(accuracy.model == "pythia-12b-deduped") & (accuracy.step == 143000)
+                          & (accuracy.shots == 16) & (accuracy.operation == "multiplication")]
+    counts = pd.DataFrame({"operand": best_first.x1, "count": best_first.acc.rank(method="first")})
+    counts.to_csv(tmp_path / "counts.csv", index=False)
+    gaps = term_frequency.frequency_gap(best_first, term_frequency.operand_ranking(tmp_path / "counts.csv"))
+    assert gaps.gap_points.item() == pytest.approx(gaps.max_gap_points.item())
+    proxy = term_frequency.frequency_gap(best_first, term_frequency.operand_ranking())
+    assert proxy.gap_points.item() <= proxy.max_gap_points.item()
+    with pytest.raises(ValueError, match="operand"):
+        (tmp_path / "bad.csv").write_text("x,y\n1,2\n")
+        term_frequency.operand_ranking(tmp_path / "bad.csv")

@@ -1,0 +1,76 @@
+"""Executing notebooks: atomic publication, manifest contents, the CLI, and verify."""
+
+import json
+
+import nbformat
+import pytest
+
+from pythia_repro import cli
+from pythia_repro.hashing import sha256_file
+from pythia_repro.run import NotebookFailed, reproduce
+
+
+def _break_notebook(project, finding):
+    path = project / "notebooks" / f"{finding}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("raise ValueError('planted failure')"))
+    nbformat.write(nb, path)
+
+
+def test_reproduce_writes_tables_figures_and_manifest(project):
+    folder = reproduce("memorization", "published")
+    assert folder == project / "results" / "published" / "memorization"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for key in ("version", "git", "parameters", "inputs", "libraries", "runtime", "started", "finished", "outputs"):
+        assert key in manifest
+    assert manifest["profile"] == "published" and manifest["finding"] == "memorization"
+    assert manifest["inputs"][0]["path"] == "published/memorization/confusion_matrices.csv"
+    assert len(manifest["inputs"][0]["sha256"]) == 64
+    assert {"headline.csv", "memorization.ipynb", "precision_recall_vs_compute.png",
+            "precision_recall_vs_compute.pdf"} <= set(manifest["outputs"])
+    for name, digest in manifest["outputs"].items():
+        assert sha256_file(folder / name) == digest
+    assert not (folder / "inputs.json").exists()
+    executed = nbformat.read(folder / "memorization.ipynb", as_version=4)
+    assert any(c.get("outputs") for c in executed.cells if c.cell_type == "code")
+
+
+def test_a_failing_notebook_leaves_previous_results_untouched(project):
+    old = project / "results" / "published" / "memorization"
+    old.mkdir(parents=True)
+    (old / "headline.csv").write_text("previous\n")
+    _break_notebook(project, "memorization")
+    with pytest.raises(NotebookFailed, match="ValueError: planted failure"):
+        reproduce("memorization", "published")
+    assert (old / "headline.csv").read_text() == "previous\n"
+    assert sorted(p.name for p in (project / "results" / "published").iterdir()) == ["memorization"]
+
+
+def test_cli_reproduce_then_verify(project, capsys):
+    assert cli.main(["reproduce", "--profile", "published", "--finding", "term_frequency",
+                     "-p", "heatmap_shots=4"]) == 0
+    folder = project / "results" / "published" / "term_frequency"
+    assert json.loads((folder / "manifest.json").read_text())["parameters"] == {"heatmap_shots": 4}
+    assert cli.main(["verify", "--profile", "published", "--finding", "term_frequency",
+                     "-p", "heatmap_shots=4"]) == 0
+    table = folder / "mean_accuracy.csv"
+    table.write_text(table.read_text().replace("0.8738", "0.9999", 1))
+    capsys.readouterr()
+    assert cli.main(["verify", "--profile", "published", "--finding", "term_frequency",
+                     "-p", "heatmap_shots=4"]) == 1
+    out = capsys.readouterr().out
+    assert "mean_accuracy.csv differs" in out and "-" in out and "0.9999" in out
+
+
+def test_cli_reports_failure_and_unimplemented_profiles(project, capsys):
+    _break_notebook(project, "simplicity_bias")
+    assert cli.main(["reproduce", "--profile", "published", "--finding", "simplicity_bias"]) == 1
+    assert "planted failure" in capsys.readouterr().err
+    assert cli.main(["reproduce", "--profile", "pythia", "--finding", "memorization"]) == 0
+    assert "not implemented yet" in capsys.readouterr().out
+
+
+def test_parameters_parse_literals():
+    assert cli.parse_parameters(["a=3", "b=[0, 4]", "c=pythia-12b"]) == {"a": 3, "b": [0, 4], "c": "pythia-12b"}
+    with pytest.raises(SystemExit):
+        cli.parse_parameters(["nonsense"])
