@@ -8,6 +8,8 @@ PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 TORCH_INDEX ?=
 PROFILES ?= published micro
+# Read the authors' files from a local copy when one sits beside the checkout (else they are downloaded).
+export PYTHIA_REPRO_DATA ?= $(wildcard $(abspath ../shared/data))
 
 .PHONY: install reproduce test verify clean-venv
 
