@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ast
 import sys
+import time
 from typing import Any
 
 from .findings import DEFAULT_PROFILE, PROFILES, all_findings
@@ -81,6 +82,17 @@ def cmd_fetch(args) -> int:
     return 0
 
 
+def cmd_suite_build(args) -> int:
+    from . import micro
+
+    if args.suite != "micro":
+        raise SystemExit(f"only the micro suite is built locally; {args.suite!r} is loaded from the hub or a mirror")
+    started = time.time()
+    root = micro.build(args.variant, force=args.force)
+    print(f"micro suite ({args.variant}) ready at {root} ({time.time() - started:.0f} s)")
+    return 0
+
+
 def cmd_list(args) -> int:
     for finding in all_findings().values():
         print(f"{finding.name:18} {finding.title}  [profiles: {', '.join(finding.profiles)}]")
@@ -106,6 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fetch", help="download and check the authors' reference files")
     p.add_argument("paths", nargs="*", help="reference paths (default: all)")
     p.set_defaults(func=cmd_fetch)
+    p = sub.add_parser("suite", help="build a locally trained suite")
+    suite_sub = p.add_subparsers(dest="action", required=True)
+    b = suite_sub.add_parser("build", help="build (or find already built) a suite")
+    b.add_argument("suite", choices=["micro"])
+    b.add_argument("--variant", default="default", help="default (the micro profile) or tiny (for tests)")
+    b.add_argument("--force", action="store_true", help="rebuild even if a complete build exists")
+    b.set_defaults(func=cmd_suite_build)
     p = sub.add_parser("list", help="list findings and the profiles they support")
     p.set_defaults(func=cmd_list)
     return parser

@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 MIRROR_ENV = "PYTHIA_REPRO_MIRROR"
+PILE_ENV = "PYTHIA_REPRO_PILE"
 
 
 class CheckpointNotFound(LookupError):
@@ -78,6 +79,7 @@ class Suite:
     row_len: int
     tokenizer_file: Callable[[], Path]
     local_root: Path | None = None
+    data_prefix: Path | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -108,6 +110,17 @@ class Suite:
         i = bisect.bisect_left(self.steps, step)
         candidates = self.steps[max(i - 1, 0): i + 1]
         return min(candidates, key=lambda s: (abs(s - step), s))
+
+    def training_rows(self):
+        """The suite's training rows in training order (a `data.TrainingRows`)."""
+        from .data import MMapIndexedDataset, TrainingRows
+
+        if self.data_prefix is None:
+            raise CheckpointNotFound(
+                f"no training data configured for the {self.name} suite; set {PILE_ENV} to the path prefix of "
+                "the pre-tokenized, preshuffled Pile (<prefix>.idx and <prefix>.bin)"
+            )
+        return TrainingRows(MMapIndexedDataset(self.data_prefix), self.rows_per_step, self.row_len)
 
     def tokens_seen(self, step: int) -> int:
         """Training tokens consumed by checkpoint `step` (rows × predicted tokens per row)."""
@@ -171,10 +184,11 @@ def _pythia_tokenizer() -> Path:
 
 
 def pythia_suite() -> Suite:
-    """The real suite: hub checkpoints (or a local mirror, env PYTHIA_REPRO_MIRROR)."""
-    mirror = os.environ.get(MIRROR_ENV)
+    """The real suite: hub checkpoints (or a local mirror, env PYTHIA_REPRO_MIRROR) and the Pile (env PYTHIA_REPRO_PILE)."""
+    mirror, pile = os.environ.get(MIRROR_ENV), os.environ.get(PILE_ENV)
     return Suite("pythia", _pythia_models(), PYTHIA_STEPS, rows_per_step=1024, row_len=2049,
-                 tokenizer_file=_pythia_tokenizer, local_root=Path(mirror) if mirror else None)
+                 tokenizer_file=_pythia_tokenizer, local_root=Path(mirror) if mirror else None,
+                 data_prefix=Path(pile) if pile else None)
 
 
 # -- the suite registry ---------------------------------------------------------------------

@@ -1,0 +1,301 @@
+"""The micro suite: a miniature Pythia built locally, deterministically, in minutes on a CPU.
+
+Same formats as the real suite (tokenizer.json, an MMapIndexedDataset of training rows,
+GPT-NeoX checkpoints saved with `save_pretrained` as safetensors under
+`<root>/<model>/step<N>/`), the same row/step arithmetic at a smaller scale, a
+Pythia-shaped schedule, and every size trained on the same rows in the same order.
+Built under `<cache>/suites/micro/<variant>-<key>/`; a build works in a `.partial`
+sibling and renames it into place only once every stage is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import corpus
+from .data import MMapIndexedDataset, TrainingRows, write_mmap
+from .hashing import content_key, sha256_file
+from .paths import cache_home
+from .suite import CheckpointNotFound, ModelSpec, Suite, register_suite
+
+FORMAT_VERSION = 1
+VARIANT_ENV = "PYTHIA_REPRO_MICRO_VARIANT"
+EOD = "<|endoftext|>"
+
+
+@dataclass(frozen=True)
+class MicroConfig:
+    """Everything that determines a built suite (its content key is a hash of this)."""
+
+    variant: str
+    seed: int
+    vocab_size: int
+    row_len: int            # tokens per row, like Pythia's 2049 (inputs row_len - 1)
+    rows_per_step: int      # like Pythia's 1024
+    final_step: int
+    spacing: int            # evenly spaced checkpoints after the log-spaced ones (Pythia: 1000)
+    sizes: tuple[tuple[str, int, int, int], ...]  # (name, layers, hidden, heads)
+    duplicates: tuple[tuple[int, int], ...]       # (copies, number of passages with that many copies)
+    arithmetic_share: float = 0.3
+    zipf_exponent: float = 1.2
+    lr: float = 3e-3
+    warmup_steps: int = 16
+    threads: int = 2
+
+    @property
+    def steps(self) -> tuple[int, ...]:
+        """0, 1, 2, 4, … below `spacing`, then every `spacing` up to `final_step`."""
+        logs = [2**i for i in range(int(math.log2(self.spacing)) + 1) if 2**i < self.spacing]
+        return (0, *logs, *range(self.spacing, self.final_step + 1, self.spacing))
+
+    @property
+    def n_rows(self) -> int:
+        return self.final_step * self.rows_per_step
+
+    def key(self) -> str:
+        return content_key({"format": FORMAT_VERSION, **asdict(self)})[:12]
+
+
+VARIANTS = {
+    "default": MicroConfig(
+        variant="default", seed=1234, vocab_size=512, row_len=129, rows_per_step=16, final_step=1024, spacing=64,
+        sizes=(("micro-xs", 2, 32, 2), ("micro-s", 2, 64, 4), ("micro-m", 4, 96, 4), ("micro-l", 4, 160, 8)),
+        duplicates=((1, 8), (2, 6), (4, 6), (8, 4), (16, 4), (32, 3), (64, 2), (128, 2), (256, 1)),
+    ),
+    "tiny": MicroConfig(
+        variant="tiny", seed=7, vocab_size=300, row_len=33, rows_per_step=4, final_step=32, spacing=8,
+        sizes=(("micro-xs", 1, 16, 2), ("micro-s", 1, 32, 2), ("micro-m", 2, 32, 4), ("micro-l", 2, 64, 4)),
+        duplicates=((1, 2), (4, 1), (16, 1)), warmup_steps=4,
+    ),
+}
+
+
+def suite_dir(config: MicroConfig) -> Path:
+    return cache_home() / "suites" / "micro" / f"{config.variant}-{config.key()}"
+
+
+def variant_config(variant: str | None = None) -> MicroConfig:
+    variant = variant or os.environ.get(VARIANT_ENV, "default")
+    try:
+        return VARIANTS[variant]
+    except KeyError:
+        raise CheckpointNotFound(f"unknown micro variant {variant!r}; known: {', '.join(VARIANTS)}") from None
+
+
+# -- building ---------------------------------------------------------------------------------
+
+@dataclass
+class _Stage:
+    root: Path
+
+    def done(self, name: str) -> bool:
+        return (self.root / f".done-{name}").exists()
+
+    def mark(self, name: str) -> None:
+        (self.root / f".done-{name}").write_text("")
+
+
+def build(variant: str | None = None, force: bool = False, progress: bool = True) -> Path:
+    """Build the micro suite (skipped when already built with the same config); returns its folder."""
+    config = variant_config(variant)
+    final = suite_dir(config)
+    if (final / "manifest.json").is_file() and not force:
+        return final
+    partial = final.with_name(final.name + ".partial")
+    partial.mkdir(parents=True, exist_ok=True)
+    stage = _Stage(partial)
+    started = time.time()
+    if not stage.done("data"):
+        _build_data(config, partial)
+        stage.mark("data")
+    losses = {}
+    for index, (name, layers, hidden, heads) in enumerate(config.sizes):
+        spec = _spec(config, name, layers, hidden, heads)
+        if not stage.done(name):
+            shutil.rmtree(partial / name, ignore_errors=True)
+            losses[name] = _train(config, spec, partial, progress, seed=config.seed + index)
+            (partial / name / "losses.json").write_text(json.dumps(losses[name]))
+            stage.mark(name)
+        losses[name] = json.loads((partial / name / "losses.json").read_text())
+    _write_manifest(config, partial, losses, build_seconds=time.time() - started)
+    for marker in partial.glob(".done-*"):
+        marker.unlink()
+    if final.exists():
+        shutil.rmtree(final)
+    partial.rename(final)
+    return final
+
+
+def _spec(config: MicroConfig, name: str, layers: int, hidden: int, heads: int) -> ModelSpec:
+    return ModelSpec(name, layers, hidden, heads, vocab=config.vocab_size, seq_len=config.row_len - 1,
+                     train_dtype="float32")
+
+
+def _build_data(config: MicroConfig, root: Path) -> None:
+    """Corpus → tokenizer → packed rows with duplicated passages → MMapIndexedDataset + ground truth."""
+    import pandas as pd
+
+    rng = np.random.default_rng(config.seed)
+    lex = corpus.make_lexicon(rng)
+    plan = corpus.OperandPlan.make(rng, config.zipf_exponent)
+    counts = {op: np.zeros(100, dtype=np.int64) for op in corpus.OPERATIONS}
+    n_dup_rows = sum(copies * n for copies, n in config.duplicates)
+    n_natural = config.n_rows - n_dup_rows
+    if n_natural <= 0:
+        raise ValueError(f"{config.variant}: duplicated passages fill all {config.n_rows} rows")
+
+    passages = [corpus.passage(rng, lex, config.row_len) for _ in range(sum(n for _, n in config.duplicates))]
+    documents = []
+    needed_chars = n_natural * config.row_len * 4  # generous: tokens are ~1.5–3 characters here
+    total = 0
+    while total < needed_chars:
+        doc = (corpus.arithmetic_document(rng, plan, counts) if rng.random() < config.arithmetic_share
+               else corpus.natural_document(rng, lex))
+        documents.append(doc)
+        total += len(doc)
+
+    tokenizer = _train_tokenizer(config, documents + passages)
+    tokenizer.save(str(root / "tokenizer.json"))
+
+    stream = np.fromiter((t for enc in tokenizer.encode_batch(documents) for t in (*enc.ids, 0)), dtype=np.int64)
+    if len(stream) < n_natural * config.row_len:
+        raise RuntimeError("corpus too short for the configured rows; raise the character budget")
+    natural = stream[: n_natural * config.row_len].reshape(n_natural, config.row_len)
+    passage_rows = np.stack([np.asarray(enc.ids[: config.row_len]) for enc in tokenizer.encode_batch(passages)])
+    if passage_rows.shape[1] < config.row_len:
+        raise RuntimeError("a passage is shorter than a row")
+
+    copies = np.concatenate([np.full(copies, pid) for pid, copies in
+                             enumerate(c for c, n in config.duplicates for _ in range(n))])
+    passage_counts = np.array([c for c, n in config.duplicates for _ in range(n)])
+    positions = np.sort(rng.choice(config.n_rows, size=n_dup_rows, replace=False))
+    passage_of_row = np.full(config.n_rows, -1)
+    passage_of_row[positions] = rng.permutation(copies)
+    rows = np.empty((config.n_rows, config.row_len), dtype=np.uint16)
+    rows[passage_of_row >= 0] = passage_rows[passage_of_row[passage_of_row >= 0]]
+    rows[passage_of_row < 0] = natural
+    write_mmap(root / "data" / "train", rows, dtype=np.uint16)
+
+    truth = pd.DataFrame({"row": np.arange(config.n_rows), "passage": passage_of_row,
+                          "duplicate_count": np.where(passage_of_row >= 0, passage_counts[passage_of_row], 0)})
+    truth.to_parquet(root / "data" / "rows_ground_truth.parquet", index=False)
+    operands = pd.DataFrame({"operand": np.arange(100), "times_probability": plan.times_p,
+                             "times_rank": np.argsort(plan.permutation), "plus_probability": plan.plus_p,
+                             "times_statements": counts["times"], "plus_statements": counts["plus"]})
+    operands.to_csv(root / "data" / "operands_ground_truth.csv", index=False)
+
+
+def _train_tokenizer(config: MicroConfig, texts: list[str]):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)])
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=config.vocab_size, special_tokens=[EOD], show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(texts, trainer)
+    if tok.token_to_id(EOD) != 0:
+        raise RuntimeError("end-of-document token must have id 0")
+    return tok
+
+
+def _train(config: MicroConfig, spec: ModelSpec, root: Path, progress: bool, seed: int) -> list[float]:
+    """Train one size on the suite's rows in order, saving each scheduled checkpoint; returns per-step losses."""
+    import torch
+    from tqdm.auto import tqdm
+    from transformers import GPTNeoXForCausalLM
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    torch.set_num_threads(config.threads)
+    torch.use_deterministic_algorithms(True)
+    torch.manual_seed(seed)
+    model = GPTNeoXForCausalLM(spec.config())
+    rows = TrainingRows(MMapIndexedDataset(root / "data" / "train"), config.rows_per_step, config.row_len)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, betas=(0.9, 0.95), weight_decay=0.01)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, config))
+    checkpoints = set(config.steps)
+    losses = []
+    model.train()
+    for step in tqdm(range(config.final_step + 1), desc=f"training {spec.name}", disable=not progress, leave=False):
+        if step in checkpoints:
+            model.save_pretrained(root / spec.name / f"step{step}", safe_serialization=True)
+        if step == config.final_step:
+            break
+        batch = torch.from_numpy(rows.rows_at_step(step).astype(np.int64))
+        logits = model(input_ids=batch[:, :-1]).logits
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(round(loss.item(), 5))
+    return losses
+
+
+def _lr_factor(step: int, config: MicroConfig) -> float:
+    """Linear warmup, then cosine decay to 10% (the Pythia schedule's shape)."""
+    if step < config.warmup_steps:
+        return (step + 1) / config.warmup_steps
+    progress = (step - config.warmup_steps) / max(1, config.final_step - config.warmup_steps)
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def _write_manifest(config: MicroConfig, root: Path, losses: dict[str, list[float]], build_seconds: float) -> None:
+    import torch
+
+    models = {}
+    for name, layers, hidden, heads in config.sizes:
+        spec = _spec(config, name, layers, hidden, heads)
+        models[name] = {"layers": layers, "hidden": hidden, "heads": heads, "params": spec.params,
+                        "final_loss": losses[name][-1] if losses[name] else None}
+    manifest = {
+        "suite": "micro", "format_version": FORMAT_VERSION, "key": config.key(), "config": asdict(config),
+        "steps": list(config.steps), "n_rows": config.n_rows, "tokens": config.n_rows * config.row_len,
+        "models": models, "losses": losses,
+        "files": {p: sha256_file(root / p) for p in
+                  ("tokenizer.json", "data/train.idx", "data/train.bin", "data/operands_ground_truth.csv")},
+        "torch": torch.__version__, "build_seconds": round(build_seconds, 1),
+    }
+    tmp = root / "manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=1))
+    tmp.replace(root / "manifest.json")
+
+
+# -- the suite as seen by the rest of the package ---------------------------------------------
+
+def load_manifest(variant: str | None = None) -> tuple[Path, dict]:
+    config = variant_config(variant)
+    root = suite_dir(config)
+    path = root / "manifest.json"
+    if not path.is_file():
+        raise CheckpointNotFound(
+            f"the micro suite ({config.variant}) is not built at {root}; run `pythia-repro suite build micro"
+            f"{'' if config.variant == 'default' else ' --variant ' + config.variant}`"
+        )
+    return root, json.loads(path.read_text())
+
+
+def micro_suite(variant: str | None = None) -> Suite:
+    """The built micro suite, registered under the name "micro"."""
+    root, manifest = load_manifest(variant)
+    config = manifest["config"]
+    models = {name: ModelSpec(name, m["layers"], m["hidden"], m["heads"], vocab=config["vocab_size"],
+                              seq_len=config["row_len"] - 1, train_dtype="float32")
+              for name, m in manifest["models"].items()}
+    return Suite("micro", models, tuple(manifest["steps"]), rows_per_step=config["rows_per_step"],
+                 row_len=config["row_len"], tokenizer_file=lambda: root / "tokenizer.json", local_root=root,
+                 data_prefix=root / "data" / "train", extra={"manifest": manifest})
+
+
+register_suite("micro", micro_suite)

@@ -1,0 +1,119 @@
+"""The micro suite: built offline and deterministically, loaded through the same API as Pythia."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from safetensors.numpy import load_file
+
+from pythia_repro import cli, micro
+from pythia_repro.suite import Checkpoint, get_suite, load_model, load_tokenizer
+
+
+@pytest.fixture
+def tiny(monkeypatch):
+    monkeypatch.setenv("PYTHIA_REPRO_MICRO_VARIANT", "tiny")
+    return micro.build("tiny", progress=False)
+
+
+def test_tiny_suite_shape(tiny):
+    manifest = json.loads((tiny / "manifest.json").read_text())
+    params = [m["params"] for m in manifest["models"].values()]
+    assert len(params) >= 4 and max(params) >= 10 * min(params)
+    assert manifest["steps"] == [0, 1, 2, 4, 8, 16, 24, 32]
+    for name in manifest["models"]:
+        for step in manifest["steps"]:
+            assert (tiny / name / f"step{step}" / "model.safetensors").is_file()
+        assert not list((tiny / name).glob("step*/*.bin")), "weights are safetensors only"
+    assert all(len(v) == 32 for v in manifest["losses"].values())
+
+
+def test_micro_checkpoints_and_rows_through_the_pythia_api(tiny):
+    suite = get_suite("micro")
+    ckpt = suite.checkpoint("micro-l", "step8")
+    model = load_model(ckpt)
+    assert model.config.num_hidden_layers == 2 and not model.training
+    rows = suite.training_rows()
+    assert rows.n_rows == 32 * 4 and rows.rows_at_step(3).shape == (4, 33)
+    tok = load_tokenizer(suite)
+    assert tok.eos_token_id == 0
+    text = tok.decode(rows.rows(0, 1)[0].tolist())
+    assert len(text) > 20
+    with pytest.raises(Exception, match="nearest is step8"):
+        suite.checkpoint("micro-l", 9)
+
+
+def test_ground_truth_is_recorded(tiny):
+    truth = pd.read_parquet(tiny / "data" / "rows_ground_truth.parquet")
+    config = micro.VARIANTS["tiny"]
+    assert len(truth) == config.n_rows
+    counts = truth[truth.passage >= 0].groupby("passage").size()
+    assert sorted(counts) == sorted(c for c, n in config.duplicates for _ in range(n))
+    assert (truth.groupby("passage").duplicate_count.nunique() == 1).all()
+    rows = get_suite("micro").training_rows()
+    for pid, group in truth[truth.passage >= 0].groupby("passage"):
+        copies = rows.rows(0, rows.n_rows)[group.row.to_numpy()]
+        assert (copies == copies[0]).all(), "every copy of a passage is the same row"
+    operands = pd.read_csv(tiny / "data" / "operands_ground_truth.csv")
+    assert sorted(operands.times_rank) == list(range(100))
+    assert operands.times_probability.sum() == pytest.approx(1)
+
+
+def test_operands_frequency_is_a_permutation_not_magnitude():
+    from pythia_repro.corpus import OperandPlan
+
+    plan = OperandPlan.make(np.random.default_rng(0), 1.2)
+    assert np.argmax(plan.times_p) == plan.permutation[0]
+    assert not np.all(np.diff(plan.times_p) <= 0), "frequency must not fall with operand size"
+    assert np.allclose(plan.plus_p, 0.01)
+
+
+def test_build_is_deterministic(tmp_path, monkeypatch):
+    roots = []
+    for name in ("a", "b"):
+        monkeypatch.setenv("PYTHIA_REPRO_HOME", str(tmp_path / name))
+        roots.append(micro.build("tiny", progress=False))
+    a, b = roots
+    for rel in ("tokenizer.json", "data/train.idx", "data/train.bin", "data/operands_ground_truth.csv"):
+        assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+    for model in ("micro-xs", "micro-l"):
+        for step in (0, 8, 32):
+            ta = load_file(a / model / f"step{step}" / "model.safetensors")
+            tb = load_file(b / model / f"step{step}" / "model.safetensors")
+            assert ta.keys() == tb.keys() and all(np.array_equal(ta[k], tb[k]) for k in ta)
+
+
+def test_interrupted_build_resumes_and_never_looks_complete(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHIA_REPRO_HOME", str(tmp_path))
+    real_train = micro._train
+
+    def crash_on_m(config, spec, root, progress, seed):
+        if spec.name == "micro-m":
+            raise KeyboardInterrupt
+        return real_train(config, spec, root, progress, seed)
+
+    monkeypatch.setattr(micro, "_train", crash_on_m)
+    with pytest.raises(KeyboardInterrupt):
+        micro.build("tiny", progress=False)
+    final = micro.suite_dir(micro.VARIANTS["tiny"])
+    assert not final.exists()
+    with pytest.raises(Exception, match="not built"):
+        micro.load_manifest("tiny")
+    partial = final.with_name(final.name + ".partial")
+    data_mtime = (partial / "data" / "train.bin").stat().st_mtime_ns
+
+    trained = []
+    monkeypatch.setattr(micro, "_train", lambda *a, **k: trained.append(a[1].name) or real_train(*a, **k))
+    assert micro.build("tiny", progress=False) == final
+    assert trained == ["micro-m", "micro-l"], "finished stages are reused"
+    assert (final / "data" / "train.bin").stat().st_mtime_ns == data_mtime
+    assert not partial.exists() and not list(final.glob(".done-*"))
+
+    monkeypatch.setattr(micro, "_build_data", lambda *a: pytest.fail("a complete build must be reused"))
+    assert micro.build("tiny", progress=False) == final
+
+
+def test_cli_builds_the_tiny_suite(capsys):
+    assert cli.main(["suite", "build", "micro", "--variant", "tiny"]) == 0
+    assert "micro suite (tiny) ready" in capsys.readouterr().out
