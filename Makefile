@@ -22,6 +22,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 reproduce: install
+	$(if $(filter micro,$(PROFILES)),$(VENV)/bin/pythia-repro suite build micro)
 	$(VENV)/bin/pythia-repro reproduce $(foreach p,$(PROFILES),--profile $(p))
 
 test: install
