@@ -35,7 +35,7 @@ def test_micro_checkpoints_and_rows_through_the_pythia_api(tiny):
     model = load_model(ckpt)
     assert model.config.num_hidden_layers == 2 and not model.training
     rows = suite.training_rows()
-    assert rows.n_rows == 32 * 4 and rows.rows_at_step(3).shape == (4, 33)
+    assert rows.n_rows == 32 * 4 and rows.rows_at_step(3).shape == (4, 65)
     tok = load_tokenizer(suite)
     assert tok.eos_token_id == 0
     text = tok.decode(rows.rows(0, 1)[0].tolist())

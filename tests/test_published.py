@@ -13,7 +13,7 @@ def pr():
 
 
 def _row(pr, experiment, model, million):
-    hit = pr[(pr.experiment == experiment) & (pr.model == model) & (pr.checkpoint_million_sequences == million)]
+    hit = pr[(pr.experiment == experiment) & (pr.model == model) & (pr.checkpoint_label == f"{million}M")]
     assert len(hit) == 1
     return hit.iloc[0]
 
@@ -36,7 +36,7 @@ def test_12b_checkpoint_predicting_final(pr, million, precision, recall):
 
 def test_recomputed_metrics_agree_with_released_columns(pr):
     released = memorization.load_confusion()
-    merged = pr.merge(released, on=["experiment", "model", "checkpoint_million_sequences"], suffixes=("", "_rel"))
+    merged = pr.merge(released, on=["experiment", "model", "step"], suffixes=("", "_rel"))
     assert len(merged) == 112
     assert (merged.precision - merged.precision_rel).abs().max() < 5.1e-5
     assert (merged.recall - merged.recall_rel).abs().max() < 5.1e-5
@@ -51,14 +51,14 @@ def test_checkpoint_labels_map_to_steps_every_20000():
 
 def test_compute_fraction_is_relative_to_12b_final(pr):
     final = pr[(pr.model == "pythia-12b") & (pr.step == 143000)]
-    assert final.compute_fraction_of_12b_final.tolist() == [1.0, 1.0]
+    assert final.compute_fraction_of_target_final.tolist() == [1.0, 1.0]
     row = _row(pr, "smaller_model_predicts_largest", "pythia-70m", 146)
-    assert row.compute_fraction_of_12b_final == pytest.approx(70_426_624 / 11_846_072_320)
+    assert row.compute_fraction_of_target_final == pytest.approx(70_426_624 / 11_846_072_320)
 
 
 def test_headline_has_both_kinds_without_the_target_itself(pr):
     head = memorization.headline(pr)
-    assert set(head.kind) == {"smaller model, fully trained", "intermediate checkpoint of 12b"}
+    assert set(head.kind) == {memorization.SMALLER, memorization.EARLY}
     assert (head.precision < 1).all() and len(head) == 7 + 6
 
 

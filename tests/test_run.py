@@ -66,7 +66,7 @@ def test_cli_reports_failure_and_unimplemented_profiles(project, capsys):
     _break_notebook(project, "simplicity_bias")
     assert cli.main(["reproduce", "--profile", "published", "--finding", "simplicity_bias"]) == 1
     assert "planted failure" in capsys.readouterr().err
-    assert cli.main(["reproduce", "--profile", "pythia", "--finding", "memorization"]) == 0
+    assert cli.main(["reproduce", "--profile", "pythia", "--finding", "term_frequency"]) == 0
     assert "not implemented yet" in capsys.readouterr().out
 
 

@@ -71,7 +71,7 @@ VARIANTS = {
         duplicates=((1, 8), (2, 6), (4, 6), (8, 4), (16, 4), (32, 3), (64, 2), (128, 2), (256, 1)),
     ),
     "tiny": MicroConfig(
-        variant="tiny", seed=7, vocab_size=300, row_len=33, rows_per_step=4, final_step=32, spacing=8,
+        variant="tiny", seed=7, vocab_size=300, row_len=65, rows_per_step=4, final_step=32, spacing=8,
         sizes=(("micro-xs", 1, 16, 2), ("micro-s", 1, 32, 2), ("micro-m", 2, 32, 4), ("micro-l", 2, 64, 4)),
         duplicates=((1, 2), (4, 1), (16, 1)), warmup_steps=4,
     ),

@@ -8,14 +8,19 @@ model's final checkpoint, set against the predictor's training compute.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+
+from dataclasses import dataclass
 
 from ..reference import ReferenceDataError
 from ..results import ResultWriter
-from ..suite import V0_NAMES, pythia_suite
+from ..score_cache import Job, ScoreCache, SweepReport, data_identity, sweep
+from ..scoring import SCORER_VERSION, memorization_scores
+from ..suite import Suite, default_device, default_dtype, get_suite, load_model, pythia_suite
 from . import Finding, reference_input
 
-FINDING = Finding("memorization", "Emergent and predictable memorization", ("published",))
+FINDING = Finding("memorization", "Emergent and predictable memorization", ("published", "micro", "pythia"))
 
 CONFUSION_FILE = "published/memorization/confusion_matrices.csv"
 EXPERIMENTS = {
@@ -48,13 +53,14 @@ def load_confusion(writer: ResultWriter | None = None) -> pd.DataFrame:
     if not sums.between(0.999, 1.001).all():
         raise ReferenceDataError(f"{path}: confusion cells do not sum to 1 in rows {list(df.index[~sums.between(0.999, 1.001)])}")
     df["step"] = df["checkpoint_million_sequences"].map(step_for_million_sequences)
+    df["checkpoint_label"] = df["checkpoint_million_sequences"].astype(str) + "M"
     return df
 
 
-def precision_recall(confusion: pd.DataFrame) -> pd.DataFrame:
+def precision_recall(confusion: pd.DataFrame, suite: Suite | None = None, target: str = TARGET) -> pd.DataFrame:
     """Precision, recall and predictor compute per (experiment, model, checkpoint), derived from the cells."""
-    suite = pythia_suite()
-    final_compute = suite.compute(TARGET, suite.final_step)
+    suite = suite or pythia_suite()
+    final_compute = suite.compute(target, suite.final_step)
     df = confusion.copy()
     df["precision"] = df.tp / (df.tp + df.fp)
     df["recall"] = df.tp / (df.tp + df.fn)
@@ -62,48 +68,50 @@ def precision_recall(confusion: pd.DataFrame) -> pd.DataFrame:
     df["target_memorized"] = df.tp + df.fn
     df["params"] = df.model.map(lambda m: suite.spec(m).params)
     df["compute"] = [suite.compute(m, s) for m, s in zip(df.model, df.step)]
-    df["compute_fraction_of_12b_final"] = df.compute / final_compute
-    keep = ["experiment", "model", "model_v0_name", "params", "checkpoint_million_sequences", "step",
-            "precision", "recall", "predicted_memorized", "target_memorized", "compute",
-            "compute_fraction_of_12b_final"]
+    df["compute_fraction_of_target_final"] = df.compute / final_compute
+    keep = ["experiment", "model", "params", "checkpoint_label", "step", "precision", "recall",
+            "predicted_memorized", "target_memorized", "compute", "compute_fraction_of_target_final"]
     return df[keep].sort_values(["experiment", "params", "step"], ignore_index=True)
 
 
-def headline(pr: pd.DataFrame) -> pd.DataFrame:
-    """Two kinds of predictor of pythia-12b's final memorization: smaller final models, and 12b checkpoints."""
+SMALLER, EARLY = "smaller model, fully trained", "intermediate checkpoint of the target"
+
+
+def headline(pr: pd.DataFrame, target: str = TARGET) -> pd.DataFrame:
+    """Two kinds of predictor of the target's final memorization: smaller final models, and target checkpoints."""
     final = pr.step.max()
-    smaller = pr[(pr.experiment == "smaller_model_predicts_largest") & (pr.step == final) & (pr.model != TARGET)]
-    early = pr[(pr.experiment == "checkpoint_predicts_final") & (pr.model == TARGET) & (pr.step < final)]
+    smaller = pr[(pr.experiment == "smaller_model_predicts_largest") & (pr.step == final) & (pr.model != target)]
+    early = pr[(pr.experiment == "checkpoint_predicts_final") & (pr.model == target) & (pr.step < final)]
     out = pd.concat([
-        smaller.assign(kind="smaller model, fully trained", predictor=smaller.model + " (final)"),
-        early.assign(kind="intermediate checkpoint of 12b",
-                     predictor=TARGET + " @ " + early.checkpoint_million_sequences.astype(str) + "M sequences"),
+        smaller.assign(kind=SMALLER, predictor=smaller.model + " (final)"),
+        early.assign(kind=EARLY, predictor=target + " @ " + early.checkpoint_label),
     ])
-    return out[["kind", "predictor", "compute_fraction_of_12b_final", "precision", "recall"]].reset_index(drop=True)
+    return out[["kind", "predictor", "compute_fraction_of_target_final", "precision", "recall"]].reset_index(drop=True)
 
 
 def grid(pr: pd.DataFrame, experiment: str, value: str) -> pd.DataFrame:
     """Model × checkpoint table of one metric, models ordered by size."""
     sub = pr[pr.experiment == experiment]
-    table = sub.pivot(index="model", columns="checkpoint_million_sequences", values=value)
-    table = table.reindex([m for m in V0_NAMES if m in table.index])
-    table.columns = [f"{c}M" for c in table.columns]
+    table = sub.pivot(index="model", columns="step", values=value)
+    table = table.reindex(sub.sort_values("params").model.unique())
+    labels = dict(zip(sub.step, sub.checkpoint_label))
+    table.columns = [labels[c] for c in table.columns]
     return table.reset_index()
 
 
-def compute_figure(head: pd.DataFrame):
+def compute_figure(head: pd.DataFrame, target: str = TARGET):
     """Precision and recall against the predictor's compute, for both kinds of predictor."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharex=True)
     for ax, metric in zip(axes, ["precision", "recall"]):
-        sns.lineplot(head, x="compute_fraction_of_12b_final", y=metric, hue="kind", style="kind",
+        sns.lineplot(head, x="compute_fraction_of_target_final", y=metric, hue="kind", style="kind",
                      markers=True, dashes=False, ax=ax)
         ax.set_xscale("log")
-        ax.set_xlabel("predictor compute / pythia-12b final compute")
+        ax.set_xlabel(f"predictor compute / {target} final compute")
         ax.set_ylim(0, 1.02)
-        ax.set_title(f"{metric} of predicting pythia-12b's memorized rows")
+        ax.set_title(f"{metric} of predicting {target}'s memorized rows", fontsize=9)
     axes[1].get_legend().remove()
     fig.tight_layout()
     return fig
@@ -120,25 +128,260 @@ def grid_figure(pr: pd.DataFrame):
             table = grid(pr, experiment, metric).set_index("model")
             sns.heatmap(table, annot=True, fmt=".2f", vmin=0, vmax=1, cmap="viridis", cbar=False, ax=ax)
             ax.set_title(f"{metric}: {EXPERIMENTS[experiment]}", fontsize=9)
-            ax.set_xlabel("predictor checkpoint (sequences seen)")
+            ax.set_xlabel("predictor checkpoint")
             ax.set_ylabel("")
     fig.tight_layout()
     return fig
 
 
 def equal_compute_comparison(head: pd.DataFrame) -> pd.DataFrame:
-    """For each 12b checkpoint, the fully trained smaller model closest in compute (log scale), side by side."""
-    import numpy as np
-
-    early = head[head.kind == "intermediate checkpoint of 12b"]
-    smaller = head[head.kind == "smaller model, fully trained"]
+    """For each target checkpoint, the fully trained smaller model closest in compute (log scale), side by side."""
+    early, smaller = head[head.kind == EARLY], head[head.kind == SMALLER]
     rows = []
     for ck in early.itertuples():
-        gap = np.abs(np.log(smaller.compute_fraction_of_12b_final.to_numpy()) - np.log(ck.compute_fraction_of_12b_final))
+        gap = np.abs(np.log(smaller.compute_fraction_of_target_final.to_numpy()) - np.log(ck.compute_fraction_of_target_final))
         sm = smaller.iloc[int(gap.argmin())]
-        rows.append({"checkpoint": ck.predictor, "checkpoint_compute": ck.compute_fraction_of_12b_final,
+        rows.append({"checkpoint": ck.predictor, "checkpoint_compute": ck.compute_fraction_of_target_final,
                      "checkpoint_precision": ck.precision, "checkpoint_recall": ck.recall,
-                     "smaller_model": sm.predictor, "smaller_compute": sm.compute_fraction_of_12b_final,
+                     "smaller_model": sm.predictor, "smaller_compute": sm.compute_fraction_of_target_final,
                      "smaller_precision": sm.precision, "smaller_recall": sm.recall,
                      "checkpoint_has_higher_recall": bool(ck.recall > sm.recall)})
     return pd.DataFrame(rows)
+
+
+# -- micro and pythia profiles: scores computed here ---------------------------------------------
+
+SCORER = f"memorization-v{SCORER_VERSION}"
+POISSON_BLOCK = 512
+MIN_POISSON_BLOCKS = 16
+CHUNK_ROWS = 4096  # rows per cache entry
+DEFAULT_PYTHIA_MODELS = ("pythia-70m", "pythia-160m", "pythia-410m")
+
+
+@dataclass
+class Scored:
+    """Memorization scores of a suite: flags on the rows every compared checkpoint saw, full scores at the end."""
+
+    suite: Suite
+    target: str
+    models: list[str]
+    steps: list[int]
+    common_rows: int
+    flags: pd.DataFrame   # model, step, row, memorized, prefix_len (rows < common_rows)
+    finals: pd.DataFrame  # model, row, score, memorized, prefix_len (every scored row, final checkpoints)
+    report: SweepReport
+
+
+def default_eval_steps(suite: Suite, count: int = 8) -> list[int]:
+    """Evenly spaced checkpoints ending at the final one (the paper used steps 23000, 43000, …, 143000)."""
+    if suite.name == "pythia":
+        return list(EVALUATED_STEPS)
+    wanted = [suite.final_step * (i + 1) / count for i in range(count)]
+    return sorted({suite.nearest_step(round(w)) for w in wanted} - {0})
+
+
+def score_suite(profile: str, writer: ResultWriter | None = None, models: list[str] | None = None,
+                steps: list[int] | None = None, max_rows: int | None = None, batch_size: int | None = None,
+                suppress_eod: bool = False, device: str | None = None, cache: ScoreCache | None = None,
+                progress: bool = True) -> Scored:
+    """Score every model at every evaluated step (cached, resumable) and return the per-row results."""
+    import torch
+
+    suite = get_suite(profile)
+    models = list(models or (DEFAULT_PYTHIA_MODELS if profile == "pythia" else suite.models))
+    target = max(models, key=lambda m: suite.spec(m).params)
+    steps = sorted(set(steps or default_eval_steps(suite)) | {suite.final_step})
+    for step in steps:
+        suite.checkpoint(target, step)
+    rows = suite.training_rows()
+    limit = max_rows if max_rows is not None else float("inf")
+    n_final = int(min(suite.rows_per_step * suite.final_step, limit))
+    common = int(min(suite.rows_per_step * steps[0], limit))
+    if n_final > rows.n_rows:
+        raise ValueError(f"the training data holds {rows.n_rows} rows but the final checkpoint has seen "
+                         f"{suite.rows_per_step * suite.final_step}; pass max_rows ≤ {rows.n_rows} to score a prefix")
+    dev = torch.device(device) if device else default_device()
+    dtypes = {m: str(default_dtype(suite.spec(m), dev)).removeprefix("torch.") for m in models}
+    base = {"context_len": 32, "continuation_len": 32, "suppress_eod": suppress_eod}
+    jobs = []
+    for m in models:
+        flag_params = tuple(sorted({**base, "fractional": False, "dtype": dtypes[m]}.items()))
+        full_params = tuple(sorted({**base, "fractional": True, "dtype": dtypes[m]}.items()))
+        jobs += [Job(suite.checkpoint(m, s), common, flag_params) for s in steps]
+        jobs.append(Job(suite.checkpoint(m, suite.final_step), n_final, full_params))
+
+    def score(model, tokens, params):
+        return memorization_scores(model, tokens, batch_size=batch_size, fractional=params["fractional"],
+                                   suppress_eod=params["suppress_eod"]).to_frame()
+
+    results, report = sweep(suite, jobs, "memorization", SCORER, score,
+                            window=lambda a, b: rows.windows(a, b, 64), load=lambda c: load_model(c, dev),
+                            chunk_rows=CHUNK_ROWS, data_rows=rows.n_rows, cache=cache, progress=progress)
+    if writer:
+        writer.record_runtime(device=str(dev), dtype=dtypes, suite=suite.name)
+        writer.record_input("training_data", suite=suite.name, identity=data_identity(suite), rows=n_final)
+        for job in jobs:
+            spec = suite.spec(job.checkpoint.model)
+            writer.record_input("checkpoint", model=job.checkpoint.model, revision=job.checkpoint.revision,
+                                source=spec.hub_id if suite.local_root is None else str(suite.local_root))
+    flags = pd.concat([frame.assign(model=c.model, step=c.step) for (c, p), frame in results.items()
+                       if not dict(p)["fractional"]], ignore_index=True)
+    finals = pd.concat([frame.assign(model=c.model) for (c, p), frame in results.items() if dict(p)["fractional"]],
+                       ignore_index=True)
+    return Scored(suite, target, models, steps, common, flags, finals, report)
+
+
+def scored_confusion(scored: Scored) -> pd.DataFrame:
+    """Confusion cells (fractions of the common rows) for both experiments, shaped like the published table."""
+    flags = scored.flags.pivot_table(index="row", columns=["model", "step"], values="memorized", aggfunc="first")
+    final = scored.suite.final_step
+    rows = []
+    for model in scored.models:
+        for step in scored.steps:
+            pred = flags[(model, step)].to_numpy(bool)
+            for experiment, truth in (("smaller_model_predicts_largest", flags[(scored.target, step)]),
+                                      ("checkpoint_predicts_final", flags[(model, final)])):
+                truth = truth.to_numpy(bool)
+                rows.append({"experiment": experiment, "model": model, "step": step, "checkpoint_label": f"step{step}",
+                             "tp": np.mean(pred & truth), "fn": np.mean(~pred & truth),
+                             "fp": np.mean(pred & ~truth), "tn": np.mean(~pred & ~truth)})
+    return pd.DataFrame(rows)
+
+
+def memorization_rates(scored: Scored) -> pd.DataFrame:
+    """Share of memorized rows per model and step (common rows), and at the final step over every scored row."""
+    common = (scored.flags.groupby(["model", "step"]).memorized.agg(rows="count", memorized_rate="mean")
+              .reset_index().assign(rows_set="common"))
+    final = (scored.finals.groupby("model").memorized.agg(rows="count", memorized_rate="mean").reset_index()
+             .assign(step=scored.suite.final_step, rows_set="all seen"))
+    out = pd.concat([common, final], ignore_index=True)
+    out["params"] = out.model.map(lambda m: scored.suite.spec(m).params)
+    return out.sort_values(["rows_set", "params", "step"], ignore_index=True)
+
+
+def histogram_figure(finals: pd.DataFrame, continuation_len: int = 32):
+    """Distribution of final-checkpoint scores per model (32 bins, log count axis)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    edges = (np.arange(continuation_len + 2) - 0.5) / continuation_len
+    sns.histplot(finals, x="score", hue="model", bins=edges, element="step", fill=False, ax=ax, palette="viridis")
+    ax.set_yscale("log")
+    ax.set_xlabel("memorization score (fraction of the 32 continuation tokens reproduced)")
+    ax.set_title("scores at the final checkpoint: a spike at 1 is memorization")
+    fig.tight_layout()
+    return fig
+
+
+def poisson_test(memorized: np.ndarray, block: int = POISSON_BLOCK) -> tuple[np.ndarray, dict]:
+    """Memorized rows per consecutive block of training rows, and a test of Poisson(λ = mean count).
+
+    The index-of-dispersion statistic D = Σ(x − x̄)²/x̄ follows χ²(n − 1) under a Poisson law; the
+    two-sided p-value says whether counts are more (or less) variable than training position alone allows.
+    With fewer than 16 blocks of `block` rows, blocks shrink to len/16 rows (the table records the size used).
+    """
+    from scipy import stats
+
+    block = max(1, min(block, len(memorized) // MIN_POISSON_BLOCKS))
+    n_blocks = len(memorized) // block
+    counts = np.asarray(memorized[: n_blocks * block], dtype=int).reshape(n_blocks, block).sum(1)
+    lam = counts.mean()
+    dispersion = float(((counts - lam) ** 2).sum() / lam) if lam > 0 else float("nan")
+    cdf = stats.chi2.cdf(dispersion, n_blocks - 1) if lam > 0 else float("nan")
+    return counts, {"blocks": n_blocks, "block_rows": block, "lambda": lam, "variance": counts.var(ddof=1),
+                    "dispersion_statistic": dispersion, "dof": n_blocks - 1,
+                    "p_value_two_sided": float(2 * min(cdf, 1 - cdf)) if lam > 0 else float("nan")}
+
+
+def poisson_figure(counts: np.ndarray, lam: float, title: str):
+    """Q-Q plot of block counts against Poisson(λ) (statsmodels ProbPlot)."""
+    import matplotlib.pyplot as plt
+    from scipy import stats
+    from statsmodels.graphics.gofplots import ProbPlot
+
+    fig, ax = plt.subplots(figsize=(4.2, 4))
+    ProbPlot(counts, dist=stats.poisson(lam)).qqplot(line="45", ax=ax, alpha=0.6)
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel(f"Poisson(λ={lam:.2f}) quantiles")
+    ax.set_ylabel("memorized rows per block")
+    fig.tight_layout()
+    return fig
+
+
+def duplicate_curve(finals: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """Micro only: share of rows memorized by each final model against the planted duplicate count."""
+    merged = finals.merge(truth, on="row")
+    return (merged.groupby(["model", "duplicate_count"]).memorized.agg(rows="count", memorized_rate="mean")
+            .reset_index())
+
+
+def duplicate_figure(curve: pd.DataFrame):
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    planted = curve[curve.duplicate_count > 0]
+    sns.lineplot(planted, x="duplicate_count", y="memorized_rate", hue="model", marker="o", ax=ax, palette="viridis")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("copies of the passage in training")
+    ax.set_ylabel("share of copies memorized (final)")
+    fig.tight_layout()
+    return fig
+
+
+def shape_checks(pr: pd.DataFrame, target: str) -> dict[str, float | bool]:
+    """The qualitative claims, measured the same way on any profile's precision/recall table."""
+    from scipy import stats
+
+    head = headline(pr, target)
+    smaller, early = head[head.kind == SMALLER], head[head.kind == EARLY]
+    equal = equal_compute_comparison(head) if len(early) and len(smaller) else pd.DataFrame()
+    return {
+        "median precision (both kinds)": float(head.precision.median()),
+        "recall, smallest final model → target final": float(smaller.recall.iloc[0]) if len(smaller) else np.nan,
+        "recall, largest smaller final model → target final": float(smaller.recall.iloc[-1]) if len(smaller) else np.nan,
+        "recall rises with predictor size (Spearman ρ)": float(stats.spearmanr(range(len(smaller)), smaller.recall)[0])
+        if len(smaller) > 2 else np.nan,
+        "recall rises with the target checkpoint's step (Spearman ρ)": float(stats.spearmanr(range(len(early)), early.recall)[0])
+        if len(early) > 2 else np.nan,
+        "share of equal-compute comparisons won by the checkpoint": float(equal.checkpoint_has_higher_recall.mean())
+        if len(equal) else np.nan,
+    }
+
+
+def precision_recall_for(profile: str, writer: ResultWriter | None = None,
+                         **scoring) -> tuple[pd.DataFrame, str, Scored | None]:
+    """The precision/recall table of a profile, its target model, and (unless published) the scores behind it."""
+    if profile == "published":
+        return precision_recall(load_confusion(writer)), TARGET, None
+    scored = score_suite(profile, writer, **scoring)
+    return precision_recall(scored_confusion(scored), scored.suite, scored.target), scored.target, scored
+
+
+def planted_duplicates(suite: Suite) -> pd.DataFrame:
+    """Micro only: the planted duplicate count of every training row (ground truth of the build)."""
+    return pd.read_parquet(suite.local_root / "data" / "rows_ground_truth.parquet")
+
+
+def compare_shapes(tables: dict[str, tuple[pd.DataFrame, str]]) -> pd.DataFrame:
+    """The shape checks of several profiles side by side (rows: checks, columns: profiles)."""
+    return pd.DataFrame({name: shape_checks(pr, target) for name, (pr, target) in tables.items()}).rename_axis(
+        "check").reset_index()
+
+
+def describe_shapes(comparison: pd.DataFrame, profile: str) -> list[str]:
+    """Plain sentences: which of the published shapes the profile reproduces."""
+    ref, got = comparison.set_index("check").iloc[:, 0], comparison.set_index("check")[profile]
+    keys = list(ref.index)
+    lines = []
+    def says(ok: bool, claim: str, detail: str) -> None:
+        lines.append(f"{'REPRODUCED' if ok else 'NOT REPRODUCED'}: {claim} ({detail})")
+    says(got[keys[0]] >= 0.8, "predictions are precise", f"median precision {got[keys[0]]:.2f}, published {ref[keys[0]]:.2f}")
+    says(got[keys[3]] > 0, "recall grows with the smaller model's size",
+         f"Spearman ρ {got[keys[3]]:.2f}, published {ref[keys[3]]:.2f}")
+    says(got[keys[4]] > 0, "recall grows with the target checkpoint's training",
+         f"Spearman ρ {got[keys[4]]:.2f}, published {ref[keys[4]]:.2f}")
+    says(abs(got[keys[5]] - ref[keys[5]]) <= 0.34, "the equal-compute comparison comes out the same way",
+         f"checkpoint wins {got[keys[5]]:.0%} of comparisons, published {ref[keys[5]]:.0%}")
+    return lines

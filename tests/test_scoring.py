@@ -1,0 +1,110 @@
+"""The memorization scorer gives exactly what greedy decoding gives, on every row."""
+
+import numpy as np
+import pytest
+import torch
+from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
+
+from pythia_repro.scoring import generate_scores_reference, memorization_scores, run_batched
+
+
+def _model(seed=0, vocab=97):
+    torch.manual_seed(seed)
+    config = GPTNeoXConfig(vocab_size=vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                           intermediate_size=128, rotary_pct=0.25, use_parallel_residual=True,
+                           tie_word_embeddings=False, max_position_embeddings=128, eos_token_id=0, bos_token_id=0)
+    return GPTNeoXForCausalLM(config).eval()
+
+
+def _rows(model, n=48, seed=1, memorized_share=0.5, diverge_at=None):
+    """Random prompts; a share of rows continue with the model's own greedy output (memorized by construction),
+    some of those corrupted at one position so that decoding must go on past a divergence."""
+    gen = torch.Generator().manual_seed(seed)
+    vocab = model.config.vocab_size
+    rows = torch.randint(1, vocab, (n, 64), generator=gen)
+    own = int(n * memorized_share)
+    with torch.no_grad():
+        cur = rows[:own, :32]
+        for _ in range(32):
+            cur = torch.cat([cur, model(cur).logits[:, -1].argmax(-1, keepdim=True)], 1)
+    rows[:own] = cur
+    for i in range(own // 2):
+        pos = 32 + (diverge_at if diverge_at is not None else int(torch.randint(0, 32, (1,), generator=gen)))
+        rows[i, pos] = (rows[i, pos] + 1) % vocab or 1
+    return rows.numpy()
+
+
+def test_scores_equal_greedy_decoding_on_every_row():
+    model = _model()
+    rows = _rows(model)
+    ours = memorization_scores(model, rows, batch_size=7)
+    reference = generate_scores_reference(model, rows, min_length=False)
+    np.testing.assert_array_equal(ours.score, reference)
+    assert ours.memorized.sum() == 12 and (ours.score[ours.memorized] == 1).all()
+    assert set(np.unique(ours.score * 32)) <= set(range(33))
+    assert 0 < (ours.score[:12] < 1).sum() and (ours.score[:12] > 0.4).any(), "diverged rows still partly match"
+
+
+def test_prefix_length_and_flag_only_mode():
+    model = _model(seed=3)
+    rows = _rows(model, diverge_at=5)
+    full = memorization_scores(model, rows)
+    fast = memorization_scores(model, rows, fractional=False)
+    assert fast.score is None
+    np.testing.assert_array_equal(fast.memorized, full.memorized)
+    np.testing.assert_array_equal(fast.prefix_len, full.prefix_len)
+    assert (full.prefix_len[:12] == 5).all() and (full.prefix_len[12:24] == 32).all()
+    frame = full.to_frame(range(100, 100 + len(rows)))
+    assert list(frame.columns) == ["row", "score", "memorized", "prefix_len"] and frame.row.iloc[0] == 100
+
+
+def test_end_of_document_matches_the_authors_min_length_behaviour():
+    """A continuation that contains token 0 can be memorized by plain greedy decoding, never under min_length=64."""
+    model = _model(seed=5)
+    rows = _rows(model, n=64, seed=2, memorized_share=1.0)
+    with torch.no_grad():
+        bias = torch.zeros(model.config.vocab_size)
+        bias[0] = 8.0  # make the model emit end-of-document often
+        model.get_output_embeddings().bias = torch.nn.Parameter(bias)
+    rows = _rows(model, n=64, seed=2, memorized_share=1.0)
+    has_eod = (rows[:, 32:] == 0).any(1)
+    assert has_eod.sum() > 5
+    plain = memorization_scores(model, rows)
+    authors = memorization_scores(model, rows, suppress_eod=True)
+    np.testing.assert_array_equal(plain.score, generate_scores_reference(model, rows, min_length=False))
+    np.testing.assert_array_equal(authors.score, generate_scores_reference(model, rows, min_length=True))
+    assert plain.memorized[has_eod].any()
+    assert not authors.memorized[has_eod].any()
+
+
+def test_batch_size_does_not_change_results():
+    model = _model(seed=7)
+    rows = _rows(model, n=40)
+    a = memorization_scores(model, rows, batch_size=40)
+    b = memorization_scores(model, rows, batch_size=3)
+    np.testing.assert_array_equal(a.score, b.score)
+    np.testing.assert_array_equal(a.prefix_len, b.prefix_len)
+
+
+def test_out_of_memory_halves_the_batch_then_fails_clearly():
+    seen = []
+
+    def fn(batch):
+        seen.append(len(batch))
+        if len(batch) > 4:
+            raise torch.OutOfMemoryError("simulated")
+        return len(batch)
+
+    assert sum(run_batched(fn, torch.zeros(20, 2), 16)) == 20
+    assert seen[:3] == [16, 8, 4]
+
+    def never(batch):
+        raise torch.OutOfMemoryError("simulated")
+
+    with pytest.raises(MemoryError, match="batch size 1"):
+        run_batched(never, torch.zeros(3, 2), 2)
+
+
+def test_bad_shapes_are_refused():
+    with pytest.raises(ValueError, match="context_len"):
+        memorization_scores(_model(), np.zeros((3, 32), dtype=np.int64))
