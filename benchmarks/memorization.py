@@ -38,6 +38,15 @@ def planted_rows(model, n: int, share: float, seed: int = 0) -> np.ndarray:
     return rows.numpy()
 
 
+def pass_flops(config, rows: int, length: int = 64, context_len: int = 32) -> float:
+    """FLOPs of one teacher-forced pass: 2·(non-embedding params)·tokens, attention, and the head at 32 positions."""
+    h, layers, vocab, tokens = config.hidden_size, config.num_hidden_layers, config.vocab_size, length - 1
+    dense = layers * (12 * h * h + 13 * h)
+    attention = layers * 2 * 2 * tokens * tokens * h
+    head = 2 * h * vocab * (length - context_len)
+    return rows * (2 * dense * tokens + attention + head)
+
+
 def timed(fn):
     if torch.cuda.is_available():
         torch.cuda.synchronize()
@@ -63,11 +72,12 @@ def compare(name: str, model, rows: np.ndarray, batch: int) -> dict:
         "ratio_fractional": t_ref / t_ours, "ratio_flags": t_ref / t_flags,
         "agreement_scores": float((ours.score == ref).mean()),
         "agreement_flags": float((flags.memorized == (ref == 1)).mean()),
+        "flags_tflops": pass_flops(model.config, n) / t_flags / 1e12,
     }
     print(f"{name:14} rows={n:5d} batch={batch:4d} {result['dtype']:14} memorized={result['memorized_share']:.0%}  "
           f"authors {result['authors_rows_per_s']:8.1f} rows/s | ours {result['ours_rows_per_s']:8.1f} rows/s "
           f"(×{result['ratio_fractional']:.1f}) | flags only {result['flags_rows_per_s']:8.1f} rows/s "
-          f"(×{result['ratio_flags']:.1f}) | agreement scores {result['agreement_scores']:.2%}, "
+          f"(×{result['ratio_flags']:.1f}, {result['flags_tflops']:.3f} TFLOP/s) | agreement scores {result['agreement_scores']:.2%}, "
           f"flags {result['agreement_flags']:.2%}", flush=True)
     return result
 
