@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FUNCTION_TEMPLATES = (
+SENTENCE_TEMPLATES = (
     "the {adj} {noun} {verb} the {noun2} .",
     "{name} {verb} the {noun} near the {noun2} .",
     "{name} said that the {noun} was {adj} .",
@@ -70,7 +70,7 @@ def natural_document(rng: np.random.Generator, lex: Lexicon) -> str:
     name, other = (lex.names[i] for i in rng.choice(len(lex.names), 2, replace=False))
     sentences = []
     for _ in range(int(rng.integers(3, 9))):
-        template = FUNCTION_TEMPLATES[int(rng.integers(len(FUNCTION_TEMPLATES)))]
+        template = SENTENCE_TEMPLATES[int(rng.integers(len(SENTENCE_TEMPLATES)))]
         sentences.append(template.format(
             adj=lex.adjectives[int(rng.integers(len(lex.adjectives)))],
             noun=lex.nouns[nouns[rng.choice(len(nouns), p=noun_p)]],

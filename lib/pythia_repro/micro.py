@@ -118,11 +118,10 @@ def build(variant: str | None = None, force: bool = False, progress: bool = True
         stage.mark("data")
     losses = {}
     for index, (name, layers, hidden, heads) in enumerate(config.sizes):
-        spec = _spec(config, name, layers, hidden, heads)
         if not stage.done(name):
             shutil.rmtree(partial / name, ignore_errors=True)
-            losses[name] = _train(config, spec, partial, progress, seed=config.seed + index)
-            (partial / name / "losses.json").write_text(json.dumps(losses[name]))
+            curve = _train(config, _spec(config, name, layers, hidden, heads), partial, progress, seed=config.seed + index)
+            (partial / name / "losses.json").write_text(json.dumps(curve))
             stage.mark(name)
         losses[name] = json.loads((partial / name / "losses.json").read_text())
     _write_manifest(config, partial, losses, build_seconds=time.time() - started)

@@ -11,7 +11,7 @@ NATS_TO_BITS_PER_BYTE_PILE = 0.3650388
 def setup() -> None:
     """The package's plotting theme (applied by every finding notebook)."""
     sns.set_theme(context="paper", style="whitegrid", palette="viridis")
-    plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "svg.hashsalt": "pythia-repro"})
+    plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150})
 
 
 def step_axis(ax, label: str = "training step") -> None:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..reference import ReferenceDataError, paths
 from ..results import ResultWriter
-from ..suite import V0_NAMES
+from ..suite import V0_NAMES, pythia_suite
 from . import Finding, reference_input
 
 FINDING = Finding("term_frequency", "Term frequency effects over training", ("published",))
@@ -35,14 +35,9 @@ def model_names() -> pd.DataFrame:
     rows = [{"file_name": p.rsplit("/", 1)[1].removesuffix(".csv")} for p in paths(FOLDER)]
     df = pd.DataFrame(rows)
     df["model"] = df.file_name.map(OLD_TO_CURRENT)
-    df["params"] = df.model.map(lambda m: _params(m))
+    suite = pythia_suite()
+    df["params"] = df.model.map(lambda m: suite.spec(m).params)
     return df.sort_values("params", ignore_index=True)
-
-
-def _params(model: str) -> int:
-    from ..suite import pythia_suite
-
-    return pythia_suite().spec(model).params
 
 
 def load_accuracy(writer: ResultWriter | None = None) -> pd.DataFrame:
