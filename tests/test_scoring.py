@@ -108,3 +108,56 @@ def test_out_of_memory_halves_the_batch_then_fails_clearly():
 def test_bad_shapes_are_refused():
     with pytest.raises(ValueError, match="context_len"):
         memorization_scores(_model(), np.zeros((3, 32), dtype=np.int64))
+
+
+def _stats(vocab=97, seed=0):
+    import scipy.sparse as sp
+
+    from pythia_repro import ngrams
+
+    tokens = np.random.default_rng(seed).integers(1, vocab, 5000).astype(np.uint16)
+    tokens[::7] = 3  # token 3 is often followed by the next one: rows of very different widths
+    bigrams = ngrams.count_bigrams(tokens, vocab)
+    bigrams = sp.csr_matrix(bigrams.toarray() * (np.arange(vocab)[:, None] != 5))  # token 5: no successors
+    return ngrams.conditional(bigrams), ngrams.count_unigrams(tokens, vocab).astype(float)
+
+
+def test_token_losses_equal_the_model_loss_and_do_not_depend_on_chunking():
+    from pythia_repro.scoring import token_losses
+
+    model = _model(seed=11)
+    rows = np.random.default_rng(0).integers(0, 97, (6, 40))
+    losses = token_losses(model, rows, batch_size=4, position_chunk=7)
+    with torch.no_grad():
+        x = torch.from_numpy(rows)
+        reference = model(input_ids=x[:, :-1], labels=x[:, :-1]).loss  # HF shifts internally: positions 0..37
+        logits = model(input_ids=x[:, :-1]).logits
+        full = torch.nn.functional.cross_entropy(logits.reshape(-1, 97), x[:, 1:].reshape(-1), reduction="none")
+    np.testing.assert_allclose(losses.ravel(), full.numpy(), rtol=1e-5, atol=1e-5)
+    assert losses.shape == (6, 39) and abs(losses[:, :-1].mean() - reference.item()) < 1e-4
+
+
+def test_sparse_divergences_equal_dense_rows():
+    import scipy.sparse as sp
+
+    from pythia_repro.scoring import _dense_kl_js, dense_bigram_kl_reference, ngram_divergences
+
+    model = _model(seed=12)
+    cond, uni = _stats()
+    rows = np.random.default_rng(3).integers(1, 97, (5, 30))
+    rows[0, 4] = 5
+    out = ngram_divergences(model, rows, cond, uni, batch_size=2, position_chunk=8)
+    with torch.no_grad():
+        logq = torch.log_softmax(model(input_ids=torch.from_numpy(rows[:, :-1])).logits, -1)
+    prev = rows[:, :-1].ravel()
+    flat = logq.reshape(-1, 97)
+    dense_p = torch.from_numpy(cond.toarray()[prev].astype(np.float32))
+    kl, js = _dense_kl_js(flat, dense_p)
+    has = np.diff(cond.indptr)[prev] > 0
+    np.testing.assert_allclose(out["kl_bigram"].ravel()[has], kl.numpy()[has], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out["js_bigram"].ravel()[has], js.numpy()[has], rtol=1e-4, atol=1e-5)
+    assert np.isnan(out["kl_bigram"][0, 4]) and not np.isnan(out["kl_bigram"][0, 3])
+    np.testing.assert_allclose(dense_bigram_kl_reference(flat, cond, prev).numpy()[has], kl.numpy()[has], rtol=1e-4)
+    kl_u, js_u = _dense_kl_js(flat, torch.from_numpy((uni / uni.sum()).astype(np.float32)))
+    np.testing.assert_allclose(out["kl_unigram"].ravel(), kl_u.numpy(), rtol=1e-4, atol=1e-5)
+    assert (out["js_bigram"][~np.isnan(out["js_bigram"])] <= np.log(2) + 1e-5).all()

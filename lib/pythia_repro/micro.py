@@ -44,6 +44,7 @@ class MicroConfig:
     spacing: int            # evenly spaced checkpoints after the log-spaced ones (Pythia: 1000)
     sizes: tuple[tuple[str, int, int, int], ...]  # (name, layers, hidden, heads)
     duplicates: tuple[tuple[int, int], ...]       # (copies, number of passages with that many copies)
+    heldout_rows: int = 256  # rows of unseen text from the same generator (for KL on real text)
     arithmetic_share: float = 0.3
     zipf_exponent: float = 1.2
     lr: float = 3e-3
@@ -73,7 +74,7 @@ VARIANTS = {
     "tiny": MicroConfig(
         variant="tiny", seed=7, vocab_size=300, row_len=65, rows_per_step=4, final_step=32, spacing=8,
         sizes=(("micro-xs", 1, 16, 2), ("micro-s", 1, 32, 2), ("micro-m", 2, 32, 4), ("micro-l", 2, 64, 4)),
-        duplicates=((1, 2), (4, 1), (16, 1)), warmup_steps=4,
+        duplicates=((1, 2), (4, 1), (16, 1)), warmup_steps=4, heldout_rows=16,
     ),
 }
 
@@ -183,6 +184,8 @@ def _build_data(config: MicroConfig, root: Path) -> None:
     rows[passage_of_row < 0] = natural
     write_mmap(root / "data" / "train", rows, dtype=np.uint16)
 
+    write_mmap(root / "data" / "heldout", _heldout_rows(config, rng, lex, plan, tokenizer), dtype=np.uint16)
+
     truth = pd.DataFrame({"row": np.arange(config.n_rows), "passage": passage_of_row,
                           "duplicate_count": np.where(passage_of_row >= 0, passage_counts[passage_of_row], 0)})
     truth.to_parquet(root / "data" / "rows_ground_truth.parquet", index=False)
@@ -190,6 +193,19 @@ def _build_data(config: MicroConfig, root: Path) -> None:
                              "times_rank": np.argsort(plan.permutation), "plus_probability": plan.plus_p,
                              "times_statements": counts["times"], "plus_statements": counts["plus"]})
     operands.to_csv(root / "data" / "operands_ground_truth.csv", index=False)
+
+
+def _heldout_rows(config: MicroConfig, rng, lex, plan, tokenizer) -> np.ndarray:
+    """Rows of fresh documents from the same generator, drawn after everything else (training data unchanged)."""
+    unused = {op: np.zeros(100, dtype=np.int64) for op in corpus.OPERATIONS}
+    needed, docs, total = config.heldout_rows * config.row_len, [], 0
+    while total < needed:
+        doc = (corpus.arithmetic_document(rng, plan, unused) if rng.random() < config.arithmetic_share
+               else corpus.natural_document(rng, lex))
+        ids = tokenizer.encode(doc).ids
+        docs.append(np.asarray([*ids, 0]))
+        total += len(ids) + 1
+    return np.concatenate(docs)[:needed].reshape(config.heldout_rows, config.row_len)
 
 
 def _train_tokenizer(config: MicroConfig, texts: list[str]):
@@ -263,7 +279,8 @@ def _write_manifest(config: MicroConfig, root: Path, losses: dict[str, list[floa
         "steps": list(config.steps), "n_rows": config.n_rows, "tokens": config.n_rows * config.row_len,
         "models": models, "losses": losses,
         "files": {p: sha256_file(root / p) for p in
-                  ("tokenizer.json", "data/train.idx", "data/train.bin", "data/operands_ground_truth.csv")},
+                  ("tokenizer.json", "data/train.idx", "data/train.bin", "data/heldout.bin",
+                   "data/operands_ground_truth.csv")},
         "torch": torch.__version__, "build_seconds": round(build_seconds, 1),
     }
     tmp = root / "manifest.json.tmp"
@@ -294,7 +311,8 @@ def micro_suite(variant: str | None = None) -> Suite:
               for name, m in manifest["models"].items()}
     return Suite("micro", models, tuple(manifest["steps"]), rows_per_step=config["rows_per_step"],
                  row_len=config["row_len"], tokenizer_file=lambda: root / "tokenizer.json", local_root=root,
-                 data_prefix=root / "data" / "train", extra={"manifest": manifest})
+                 data_prefix=root / "data" / "train", heldout_prefix=root / "data" / "heldout",
+                 extra={"manifest": manifest})
 
 
 register_suite("micro", micro_suite)

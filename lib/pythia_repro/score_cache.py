@@ -99,32 +99,32 @@ def chunks(rows: int, seen: int, size: int) -> list[tuple[int, int]]:
     return [(a, min(a + size, seen)) for a in range(0, rows, size)]
 
 
-def sweep(suite: Suite, jobs: Iterable[Job], finding: str, scorer: str,
+def sweep(jobs: Iterable[Job], finding: str, suite_name: str, data: str, scorer: str,
           score_fn: Callable[[Any, Any, dict], pd.DataFrame], window: Callable[[int, int], Any],
-          load: Callable[[Checkpoint], Any], chunk_rows: int, data_rows: int, cache: ScoreCache | None = None,
+          load: Callable[[Checkpoint], Any], available: Callable[[Checkpoint], int], chunk_rows: int,
+          cache: ScoreCache | None = None,
           progress: bool = True) -> tuple[dict[tuple[Checkpoint, tuple], pd.DataFrame], SweepReport]:
     """Score every job, loading each checkpoint at most once and only if one of its chunks is missing.
 
-    `data_rows` is the number of rows the data file holds: chunks stop there even if the checkpoint saw more.
+    `data` identifies the scored rows; `available(checkpoint)` is how many of them that checkpoint may be
+    scored on (e.g. the training rows it has seen); chunks are cut from that, so they are fixed per checkpoint.
     """
     from tqdm.auto import tqdm
 
     cache = cache or ScoreCache()
     report, results = SweepReport(), {}
-    data = data_identity(suite)
     by_checkpoint: dict[Checkpoint, list[Job]] = {}
     for job in jobs:
         by_checkpoint.setdefault(job.checkpoint, []).append(job)
     for ckpt, ckpt_jobs in tqdm(by_checkpoint.items(), desc=f"{finding} sweep", disable=not progress):
-        seen = min(suite.rows_per_step * ckpt.step, data_rows)
+        seen = available(ckpt)
         model = None
         for job in ckpt_jobs:
             if job.rows > seen:
-                raise ValueError(f"{ckpt.model}@{ckpt.revision}: {job.rows} rows asked for, but it has seen "
-                                 f"{suite.rows_per_step * ckpt.step} and the data holds {data_rows}")
+                raise ValueError(f"{ckpt.model}@{ckpt.revision}: {job.rows} rows asked for, {seen} available")
             frames = []
             for start, stop in chunks(job.rows, seen, chunk_rows):
-                key = ScoreKey(finding, suite.name, ckpt.model, ckpt.revision, data, start, stop, scorer, job.params)
+                key = ScoreKey(finding, suite_name, ckpt.model, ckpt.revision, data, start, stop, scorer, job.params)
                 frame = cache.get(key)
                 if frame is None:
                     if model is None:

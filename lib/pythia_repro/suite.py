@@ -18,6 +18,7 @@ import torch
 
 MIRROR_ENV = "PYTHIA_REPRO_MIRROR"
 PILE_ENV = "PYTHIA_REPRO_PILE"
+HELDOUT_ENV = "PYTHIA_REPRO_HELDOUT"
 
 
 class CheckpointNotFound(LookupError):
@@ -80,6 +81,7 @@ class Suite:
     tokenizer_file: Callable[[], Path]
     local_root: Path | None = None
     data_prefix: Path | None = None
+    heldout_prefix: Path | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -121,6 +123,17 @@ class Suite:
                 "the pre-tokenized, preshuffled Pile (<prefix>.idx and <prefix>.bin)"
             )
         return TrainingRows(MMapIndexedDataset(self.data_prefix), self.rows_per_step, self.row_len)
+
+    def heldout_rows(self):
+        """Rows of text the suite was not trained on (a `data.TrainingRows`), for evaluation on real text."""
+        from .data import MMapIndexedDataset, TrainingRows
+
+        if self.heldout_prefix is None:
+            raise CheckpointNotFound(
+                f"no held-out text configured for the {self.name} suite; set {HELDOUT_ENV} to the path prefix of a "
+                "pre-tokenized validation set (<prefix>.idx and <prefix>.bin, rows of the training row length)"
+            )
+        return TrainingRows(MMapIndexedDataset(self.heldout_prefix), self.rows_per_step, self.row_len)
 
     def tokens_seen(self, step: int) -> int:
         """Training tokens consumed by checkpoint `step` (rows × predicted tokens per row)."""
@@ -185,10 +198,10 @@ def _pythia_tokenizer() -> Path:
 
 def pythia_suite() -> Suite:
     """The real suite: hub checkpoints (or a local mirror, env PYTHIA_REPRO_MIRROR) and the Pile (env PYTHIA_REPRO_PILE)."""
-    mirror, pile = os.environ.get(MIRROR_ENV), os.environ.get(PILE_ENV)
+    mirror, pile, heldout = (os.environ.get(v) for v in (MIRROR_ENV, PILE_ENV, HELDOUT_ENV))
     return Suite("pythia", _pythia_models(), PYTHIA_STEPS, rows_per_step=1024, row_len=2049,
                  tokenizer_file=_pythia_tokenizer, local_root=Path(mirror) if mirror else None,
-                 data_prefix=Path(pile) if pile else None)
+                 data_prefix=Path(pile) if pile else None, heldout_prefix=Path(heldout) if heldout else None)
 
 
 # -- the suite registry ---------------------------------------------------------------------

@@ -215,9 +215,10 @@ def score_suite(profile: str, writer: ResultWriter | None = None, models: list[s
         return memorization_scores(model, tokens, batch_size=batch_size, fractional=params["fractional"],
                                    suppress_eod=params["suppress_eod"]).to_frame()
 
-    results, report = sweep(suite, jobs, "memorization", SCORER, score,
+    results, report = sweep(jobs, "memorization", suite.name, data_identity(suite), SCORER, score,
                             window=lambda a, b: rows.windows(a, b, 64), load=lambda c: load_model(c, dev),
-                            chunk_rows=CHUNK_ROWS, data_rows=rows.n_rows, cache=cache, progress=progress)
+                            available=lambda c: min(suite.rows_per_step * c.step, rows.n_rows),
+                            chunk_rows=CHUNK_ROWS, cache=cache, progress=progress)
     if writer:
         writer.record_runtime(device=str(dev), dtype=dtypes, suite=suite.name)
         writer.record_input("training_data", suite=suite.name, identity=data_identity(suite), rows=n_final)

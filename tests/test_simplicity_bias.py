@@ -1,0 +1,70 @@
+"""Simplicity bias on scored profiles: statistics, sets, cached sweep, and the pythia profile end to end."""
+
+import json
+
+import numpy as np
+import pytest
+
+from pythia_repro import micro
+from pythia_repro.findings import simplicity_bias as sb
+
+from test_memorization import fake_pythia  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def tiny(monkeypatch):
+    monkeypatch.setenv("PYTHIA_REPRO_MICRO_VARIANT", "tiny")
+    return micro.build("tiny", progress=False)
+
+
+def test_sets_come_from_the_training_statistics(tiny):
+    from pythia_repro.suite import get_suite
+
+    suite = get_suite("micro")
+    sets = sb.make_sets(suite, 8, seed=3, progress=False)
+    assert sets.tokens.shape == (24, 65) and list(np.unique(sets.labels)) == ["bigram", "heldout", "unigram"]
+    bigram_rows = sets.tokens[sets.rows("bigram")]
+    pairs = zip(bigram_rows[:, :-1].ravel(), bigram_rows[:, 1:].ravel())
+    assert all(sets.cond[a, b] > 0 or sets.cond[a].nnz == 0 for a, b in pairs), "only pairs seen in training"
+    again = sb.make_sets(suite, 8, seed=3, progress=False)
+    assert again.identity == sets.identity and np.array_equal(again.tokens, sets.tokens)
+    assert sb.make_sets(suite, 8, seed=4, progress=False).identity != sets.identity
+
+
+def test_scored_curves_are_cached_and_shaped_like_the_published_ones(tiny):
+    first = sb.score_suite("micro", n_sequences=8, progress=False)
+    assert len(first.report.scored) == 4 * 8 and not first.report.cached
+    second = sb.score_suite("micro", n_sequences=8, progress=False)
+    assert not second.report.scored and not second.report.loaded
+    losses = sb.scored_losses(first)
+    assert {"model", "variant", "order", "step", "loss", "loss_low", "loss_high"} <= set(losses.columns)
+    assert (losses.loss_low <= losses.loss).all() and (losses.loss <= losses.loss_high).all()
+    early, rise = sb.schedule_markers(first.suite)
+    assert (early, rise) == (4, (8, 16))
+    summary = sb.curve_summary(losses, early, rise)
+    assert len(summary) == 4 * 3
+    div = sb.divergences(first)
+    assert (div.kl_bigram >= 0).all() and (div.js_bigram <= np.log(2) + 1e-6).all()
+    assert set(first.positions.step) == {32} and first.positions.position.max() == 64
+
+
+def test_pythia_markers_match_the_paper():
+    from pythia_repro.suite import pythia_suite
+
+    assert sb.schedule_markers(pythia_suite()) == (512, (1000, 2000))
+
+
+def test_pythia_profile_runs_end_to_end_on_a_fake_hub_and_pile(project, fake_pythia, monkeypatch):
+    from pythia_repro.data import write_mmap
+    from pythia_repro.run import reproduce
+
+    heldout = np.random.default_rng(5).integers(1, 64, (8, 2049), dtype=np.uint16)
+    write_mmap(fake_pythia / "val" / "document", heldout)
+    monkeypatch.setenv("PYTHIA_REPRO_HELDOUT", str(fake_pythia / "val" / "document"))
+    params = {"models": ["pythia-70m", "pythia-160m"], "steps": [1, 2, 143000], "n_sequences": 4,
+              "max_rows": 48, "batch_size": 4}
+    folder = reproduce("simplicity_bias", "pythia", params)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert {"losses.csv", "curve_summary.csv", "divergences.csv", "position_loss.csv",
+            "comparison_bigram.png", "loss_bits_per_byte.png"} <= set(manifest["outputs"])
+    assert any(i["kind"] == "ngram_sets" for i in manifest["inputs"])
