@@ -373,7 +373,8 @@ def describe_u_shape(summary: pd.DataFrame, label: str) -> list[str]:
                  else "NO U shape: does not rise after its early minimum")
         end = "ends below that minimum" if row.final_below_early_min else "ends above it"
         lines.append(f"{label} {row.model}: early minimum {row.early_min_loss:.3f} nats at step {row.early_min_step}; "
-                     f"{shape}; {end} (final {row.final_loss:.3f}).")
+                     f"{shape}; {end} (final {row.final_loss:.3f}). Lowest {row.min_loss:.3f} at step "
+                     f"{row.min_step}, then {row.final_loss - row.min_loss:+.3f} nats by the end.")
     return lines
 
 
