@@ -115,25 +115,21 @@ class Suite:
 
     def training_rows(self):
         """The suite's training rows in training order (a `data.TrainingRows`)."""
-        from .data import MMapIndexedDataset, TrainingRows
-
-        if self.data_prefix is None:
-            raise CheckpointNotFound(
-                f"no training data configured for the {self.name} suite; set {PILE_ENV} to the path prefix of "
-                "the pre-tokenized, preshuffled Pile (<prefix>.idx and <prefix>.bin)"
-            )
-        return TrainingRows(MMapIndexedDataset(self.data_prefix), self.rows_per_step, self.row_len)
+        return self._rows(self.data_prefix, f"no training data configured for the {self.name} suite; set {PILE_ENV} "
+                          "to the path prefix of the pre-tokenized, preshuffled Pile (<prefix>.idx and <prefix>.bin)")
 
     def heldout_rows(self):
         """Rows of text the suite was not trained on (a `data.TrainingRows`), for evaluation on real text."""
+        return self._rows(self.heldout_prefix, f"no held-out text configured for the {self.name} suite; set "
+                          f"{HELDOUT_ENV} to the path prefix of a pre-tokenized validation set (<prefix>.idx and "
+                          "<prefix>.bin, rows of the training row length)")
+
+    def _rows(self, prefix: Path | None, missing: str):
         from .data import MMapIndexedDataset, TrainingRows
 
-        if self.heldout_prefix is None:
-            raise CheckpointNotFound(
-                f"no held-out text configured for the {self.name} suite; set {HELDOUT_ENV} to the path prefix of a "
-                "pre-tokenized validation set (<prefix>.idx and <prefix>.bin, rows of the training row length)"
-            )
-        return TrainingRows(MMapIndexedDataset(self.heldout_prefix), self.rows_per_step, self.row_len)
+        if prefix is None:
+            raise CheckpointNotFound(missing)
+        return TrainingRows(MMapIndexedDataset(prefix), self.rows_per_step, self.row_len)
 
     def tokens_seen(self, step: int) -> int:
         """Training tokens consumed by checkpoint `step` (rows × predicted tokens per row)."""
