@@ -85,8 +85,6 @@ def cmd_fetch(args) -> int:
 def cmd_suite_build(args) -> int:
     from . import micro
 
-    if args.suite != "micro":
-        raise SystemExit(f"only the micro suite is built locally; {args.suite!r} is loaded from the hub or a mirror")
     started = time.time()
     root = micro.build(args.variant, force=args.force)
     print(f"micro suite ({args.variant}) ready at {root} ({time.time() - started:.0f} s)")
@@ -121,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("suite", help="build a locally trained suite")
     suite_sub = p.add_subparsers(dest="action", required=True)
     b = suite_sub.add_parser("build", help="build (or find already built) a suite")
-    b.add_argument("suite", choices=["micro"])
+    b.add_argument("suite", choices=["micro"], help="only the micro suite is built locally; Pythia is loaded")
     b.add_argument("--variant", default="default", help="default (the micro profile) or tiny (for tests)")
     b.add_argument("--force", action="store_true", help="rebuild even if a complete build exists")
     b.set_defaults(func=cmd_suite_build)

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 PROFILES = ("published", "micro", "pythia")
 DEFAULT_PROFILE = "micro"
+DEFAULT_PYTHIA_MODELS = ("pythia-70m", "pythia-160m", "pythia-410m")
 
 
 @dataclass(frozen=True)
@@ -49,3 +50,15 @@ def require_profile(finding: Finding, profile: str) -> None:
         raise NotImplementedError(
             f"{finding.name} does not implement the {profile!r} profile yet; available: {', '.join(finding.profiles)}"
         )
+
+
+def scored_models(suite, models: list[str] | None = None) -> list[str]:
+    """The models a scored profile runs: those given, else every micro size or three small Pythia models."""
+    return list(models or (DEFAULT_PYTHIA_MODELS if suite.name == "pythia" else suite.models))
+
+
+def record_checkpoints(writer, suite, checkpoints) -> None:
+    """Record each distinct checkpoint a run loaded (or read scores of) as an input, with its source."""
+    for ckpt in dict.fromkeys(checkpoints):
+        source = suite.spec(ckpt.model).hub_id if suite.local_root is None else str(suite.local_root)
+        writer.record_input("checkpoint", model=ckpt.model, revision=ckpt.revision, source=source)

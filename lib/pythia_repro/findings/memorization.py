@@ -19,7 +19,7 @@ from ..results import ResultWriter
 from ..score_cache import Job, ScoreCache, SweepReport, data_identity, sweep
 from ..scoring import SCORER_VERSION, memorization_scores
 from ..suite import Suite, default_device, default_dtype, get_suite, load_model, pythia_suite
-from . import Finding, reference_input
+from . import Finding, record_checkpoints, reference_input, scored_models
 
 FINDING = Finding("memorization", "Emergent and predictable memorization", ("published", "micro", "pythia"))
 
@@ -156,7 +156,6 @@ SCORER = f"memorization-v{SCORER_VERSION}"
 POISSON_BLOCK = 512
 MIN_POISSON_BLOCKS = 16
 CHUNK_ROWS = 4096  # rows per cache entry
-DEFAULT_PYTHIA_MODELS = ("pythia-70m", "pythia-160m", "pythia-410m")
 
 
 @dataclass
@@ -189,7 +188,7 @@ def score_suite(profile: str, writer: ResultWriter | None = None, models: list[s
     import torch
 
     suite = get_suite(profile)
-    models = list(models or (DEFAULT_PYTHIA_MODELS if profile == "pythia" else suite.models))
+    models = scored_models(suite, models)
     target = max(models, key=lambda m: suite.spec(m).params)
     steps = sorted(set(steps or default_eval_steps(suite)) | {suite.final_step})
     for step in steps:
@@ -215,17 +214,15 @@ def score_suite(profile: str, writer: ResultWriter | None = None, models: list[s
         return memorization_scores(model, tokens, batch_size=batch_size, fractional=params["fractional"],
                                    suppress_eod=params["suppress_eod"]).to_frame()
 
-    results, report = sweep(jobs, "memorization", suite.name, data_identity(suite), SCORER, score,
+    data = data_identity(suite)
+    results, report = sweep(jobs, "memorization", suite.name, data, SCORER, score,
                             window=lambda a, b: rows.windows(a, b, 64), load=lambda c: load_model(c, dev),
                             available=lambda c: min(suite.rows_per_step * c.step, rows.n_rows),
                             chunk_rows=CHUNK_ROWS, cache=cache, progress=progress)
     if writer:
         writer.record_runtime(device=str(dev), dtype=dtypes, suite=suite.name)
-        writer.record_input("training_data", suite=suite.name, identity=data_identity(suite), rows=n_final)
-        for job in jobs:
-            spec = suite.spec(job.checkpoint.model)
-            writer.record_input("checkpoint", model=job.checkpoint.model, revision=job.checkpoint.revision,
-                                source=spec.hub_id if suite.local_root is None else str(suite.local_root))
+        writer.record_input("training_data", suite=suite.name, identity=data, rows=n_final)
+        record_checkpoints(writer, suite, (job.checkpoint for job in jobs))
     flags = pd.concat([frame.assign(model=c.model, step=c.step) for (c, p), frame in results.items()
                        if not dict(p)["fractional"]], ignore_index=True)
     finals = pd.concat([frame.assign(model=c.model) for (c, p), frame in results.items() if dict(p)["fractional"]],

@@ -25,7 +25,7 @@ from ..results import ResultWriter
 from ..score_cache import Job, ScoreCache, SweepReport, data_identity, sweep
 from ..scoring import ngram_divergences, token_losses
 from ..suite import V0_NAMES, Suite, default_device, default_dtype, get_suite, load_model
-from . import Finding, reference_input
+from . import Finding, record_checkpoints, reference_input, scored_models
 
 FINDING = Finding("simplicity_bias", "Distributional simplicity bias", ("published", "micro", "pythia"))
 
@@ -155,7 +155,6 @@ def seed_figure(bands: pd.DataFrame, order: str = "bigram"):
 
 SCORER = "simplicity-v1"
 SETS = ("unigram", "bigram", "heldout")
-DEFAULT_PYTHIA_MODELS = ("pythia-70m", "pythia-160m", "pythia-410m")
 PYTHIA_STEPS = (0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000, 2000, 4000, 8000, 16000, 33000, 66000,
                 131000, 143000)
 CHUNK_ROWS = 4096
@@ -229,7 +228,7 @@ def score_suite(profile: str, writer: ResultWriter | None = None, models: list[s
     import torch
 
     suite = get_suite(profile)
-    models = list(models or (DEFAULT_PYTHIA_MODELS if profile == "pythia" else suite.models))
+    models = scored_models(suite, models)
     steps = sorted(steps or (PYTHIA_STEPS if profile == "pythia" else suite.steps))
     n_sequences = n_sequences or (1024 if profile == "pythia" else 256)
     sets = make_sets(suite, n_sequences, seed, max_rows, progress)
@@ -257,8 +256,7 @@ def score_suite(profile: str, writer: ResultWriter | None = None, models: list[s
         writer.record_runtime(device=str(dev), suite=suite.name)
         writer.record_input("ngram_sets", suite=suite.name, identity=sets.identity, n_sequences=n_sequences,
                             seed=seed, training_rows=max_rows or "all")
-        for job in jobs:
-            writer.record_input("checkpoint", model=job.checkpoint.model, revision=job.checkpoint.revision)
+        record_checkpoints(writer, suite, (job.checkpoint for job in jobs))
     frames, positions = [], []
     for (ckpt, _), frame in results.items():
         frame = frame.assign(model=ckpt.model, step=ckpt.step, set=sets.labels[frame.row.to_numpy()])
