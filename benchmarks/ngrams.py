@@ -18,7 +18,7 @@ import scipy.sparse as sp
 import torch
 
 from pythia_repro import ngrams
-from pythia_repro.scoring import _bigram_kl_js, dense_bigram_kl_reference
+from pythia_repro.scoring.divergence import _bigram_kl_js, dense_bigram_kl_reference
 
 VOCAB = 50304
 

@@ -77,9 +77,12 @@ def test_poisson_test_detects_clustering():
     assert memorization.poisson_test(clustered)[1]["p_value_two_sided"] < 1e-6
 
 
-@pytest.fixture
-def fake_pythia(tmp_path, monkeypatch):
-    """Offline hub cache with tiny pythia-70m/160m checkpoints at steps 1, 2, 143000, and a small fake Pile."""
+def make_fake_pythia(tmp_path, monkeypatch, vocab: int = 64, rows: np.ndarray | None = None):
+    """Offline hub cache with tiny pythia-70m/160m checkpoints at steps 1, 2, 143000, and a small fake Pile.
+
+    `vocab` must cover the token ids the test feeds (50304 for text encoded with the real tokenizer);
+    `rows` replaces the random Pile rows (of 2049 tokens).
+    """
     import torch
     from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
 
@@ -89,20 +92,26 @@ def fake_pythia(tmp_path, monkeypatch):
     for i, model in enumerate(("pythia-70m", "pythia-160m")):
         for step in (1, 2, 143000):
             torch.manual_seed(100 * i + step % 97)
-            config = GPTNeoXConfig(vocab_size=64, hidden_size=16 * (i + 1), num_hidden_layers=1,
+            config = GPTNeoXConfig(vocab_size=vocab, hidden_size=16 * (i + 1), num_hidden_layers=1,
                                    num_attention_heads=2, intermediate_size=64, rotary_pct=0.25,
                                    use_parallel_residual=True, tie_word_embeddings=False,
                                    max_position_embeddings=2048, eos_token_id=0, bos_token_id=0)
             saved = tmp_path / "saved" / model / str(step)
             GPTNeoXForCausalLM(config).save_pretrained(saved, safe_serialization=True)
             _fake_hub_entry(hub / "hub", f"EleutherAI/{model}", f"step{step}", saved)
-    rows = np.random.default_rng(0).integers(1, 64, (48, 2049), dtype=np.uint16)
+    if rows is None:
+        rows = np.random.default_rng(0).integers(1, 64, (48, 2049), dtype=np.uint16)
     write_mmap(tmp_path / "pile" / "document", rows)
     for key, value in {"HF_HUB_OFFLINE": "1", "HF_HOME": str(hub), "HF_HUB_CACHE": str(hub / "hub"),
                        "PYTHIA_REPRO_PILE": str(tmp_path / "pile" / "document")}.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("PYTHIA_REPRO_MIRROR", raising=False)
     return tmp_path
+
+
+@pytest.fixture
+def fake_pythia(tmp_path, monkeypatch):
+    return make_fake_pythia(tmp_path, monkeypatch)
 
 
 def test_pythia_profile_runs_end_to_end_on_a_fake_hub_and_pile(project, fake_pythia):

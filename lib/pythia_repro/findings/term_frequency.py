@@ -5,21 +5,32 @@ Razeghi et al. 2022) for seven deduplicated models, six checkpoints, five shot
 counts and two operations. The per-checkpoint operand counts were never
 released, so the frequent-vs-rare gap is computed for a ranking the user gives
 (default: a labelled proxy) next to the largest gap any ranking could produce.
+
+Scored profiles (micro, pythia): every checkpoint answers the few-shot tasks
+(`arithmetic`, scored by `scoring.fewshot_answers`, cached), operand frequencies are
+counted in the rows each checkpoint has seen (`terms`), and the gap, the accuracy
+against frequency and a binomial GLM are computed from the two.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from .. import arithmetic, terms
+from ..hashing import content_key
 from ..reference import ReferenceDataError, paths
 from ..results import ResultWriter
-from ..suite import V0_NAMES, pythia_suite
-from . import Finding, reference_input
+from ..score_cache import Job, ScoreCache, SweepReport, sweep
+from ..scoring import fewshot_answers
+from ..suite import V0_NAMES, Suite, default_device, default_dtype, get_suite, load_model, load_tokenizer, pythia_suite
+from . import Finding, record_checkpoints, reference_input, scored_models
 
-FINDING = Finding("term_frequency", "Term frequency effects over training", ("published",))
+FINDING = Finding("term_frequency", "Term frequency effects over training", ("published", "micro", "pythia"))
 
 FOLDER = "published/term_frequency"
 OPERATIONS = ("multiplication", "addition")
@@ -88,13 +99,25 @@ def operand_ranking(ranking: str | Path = MAGNITUDE_PROXY) -> pd.Series:
     return scores.astype(float).rename("score")
 
 
-def frequency_gap(acc: pd.DataFrame, scores: pd.Series, k: int = 10) -> pd.DataFrame:
-    """Accuracy gap in points: k most frequent minus k least frequent operands, and the largest gap any ranking gives."""
-    order = scores.sort_values(kind="stable")
-    rare, frequent = list(order.index[:k]), list(order.index[-k:])
+def _rare_and_frequent(scores: pd.Series, k: int) -> tuple[list[int], list[int]]:
+    """The k lowest- and k highest-scoring operands; ties are broken by a fixed random order, not by magnitude."""
+    tiebreak = pd.Series(np.random.default_rng(0).permutation(len(scores)), index=scores.index)
+    order = pd.DataFrame({"score": scores, "tie": tiebreak}).sort_values(["score", "tie"]).index
+    return list(order[:k]), list(order[-k:])
+
+
+def frequency_gap(acc: pd.DataFrame, scores: pd.Series | pd.DataFrame, k: int = 10) -> pd.DataFrame:
+    """Accuracy gap in points: k most frequent minus k least frequent operands, and the largest gap any ranking gives.
+
+    `scores` is one ranking for every checkpoint (a Series indexed by operand) or one per checkpoint (a table
+    with columns step, x1, score, e.g. counts in the data each checkpoint has seen).
+    """
+    per_step = isinstance(scores, pd.DataFrame)
     rows = []
     for key, group in acc.groupby(["model", "params", "operation", "shots", "step"]):
+        ranking = scores[scores.step == key[-1]].set_index("x1").score if per_step else scores
         by_operand = group.set_index("x1").acc
+        rare, frequent = _rare_and_frequent(ranking[ranking.index.isin(by_operand.index)], k)
         sorted_acc = by_operand.sort_values().to_numpy()
         rows.append({
             **dict(zip(["model", "params", "operation", "shots", "step"], key)),
@@ -126,9 +149,11 @@ def gap_figure(gaps: pd.DataFrame, shots: tuple[int, ...] = (0, 4, 16), operatio
     import matplotlib.pyplot as plt
     import seaborn as sns
 
+    shots = tuple(k for k in shots if k in set(gaps.shots))
     sub = gaps[(gaps.operation == operation) & gaps.shots.isin(shots)]
     models = list(sub.sort_values("params").model.unique())
-    fig, axes = plt.subplots(1, len(shots), figsize=(4 * len(shots), 3.6), sharey=True)
+    fig, axes = plt.subplots(1, len(shots), figsize=(4 * len(shots), 3.6), sharey=True, squeeze=False)
+    axes = axes[0]
     for ax, k in zip(axes, shots):
         panel = sub[sub.shots == k]
         sns.lineplot(panel, x="step", y="gap_points", hue="model", hue_order=models, palette="viridis",
@@ -140,3 +165,247 @@ def gap_figure(gaps: pd.DataFrame, shots: tuple[int, ...] = (0, 4, 16), operatio
     sns.move_legend(axes[-1], "upper left", bbox_to_anchor=(1.02, 1), title="solid: ranking\ndashed: best ranking")
     fig.tight_layout()
     return fig
+
+
+# -- scored profiles: answer the tasks at every checkpoint, count operands in the data it has seen ----------
+
+SCORER = "fewshot-answers-v1"
+CHUNK_ROWS = 2000
+MAX_NEW_TOKENS = 16
+PYTHIA_GAP_STEPS = (13000, 39000, 65000, 91000, 117000, 143000)
+OPERATION_NAMES = {"multiplication": "times", "addition": "plus"}
+
+
+def eval_steps(suite: Suite) -> list[int]:
+    """Pythia's six evaluated checkpoints, or the same fractions of training on a scaled-down suite."""
+    if suite.name == "pythia":
+        return list(PYTHIA_GAP_STEPS)
+    return sorted({suite.nearest_step(round(suite.final_step * s / PYTHIA_GAP_STEPS[-1])) for s in PYTHIA_GAP_STEPS})
+
+
+def usable_shots(suite: Suite, tokenizer, shots: tuple[int, ...], operands: tuple[int, ...]) -> tuple[list, list]:
+    """Shot counts whose longest prompt plus the answer tokens fits the models' context, and those that do not."""
+    context = suite.row_len - 1
+    kept, dropped = [], []
+    for k in shots:
+        prompts = list(arithmetic.tasks(k, operands=operands).prompt)
+        longest = max(len(ids) for ids in tokenizer(prompts, add_special_tokens=False)["input_ids"])
+        (kept if longest + MAX_NEW_TOKENS <= context else dropped).append(k)
+    return kept, dropped
+
+
+@dataclass
+class Scored:
+    suite: Suite
+    models: list[str]
+    steps: list[int]
+    shots: list[int]
+    dropped_shots: list[int]         # too long for the models' context
+    per_instance: pd.DataFrame       # model, params, step, shots, operation, x1, x2, correct, fast
+    report: SweepReport
+
+
+def score_suite(profile: str, writer: ResultWriter | None = None, models: list[str] | None = None,
+                steps: list[int] | None = None, shots: list[int] | None = None, operands: list[int] | None = None,
+                batch_size: int | None = None, device: str | None = None, cache: ScoreCache | None = None,
+                progress: bool = True) -> Scored:
+    """Correctness of every task instance at every (model, step, shots), from the score cache or scored now."""
+    import torch
+
+    suite = get_suite(profile)
+    models = scored_models(suite, models)
+    steps = sorted(steps or eval_steps(suite))
+    operands = tuple(operands if operands is not None else arithmetic.OPERANDS)
+    tokenizer = load_tokenizer(suite)
+    kept, dropped = usable_shots(suite, tokenizer, tuple(shots or arithmetic.SHOTS), operands)
+    if not kept:
+        raise ValueError(f"no shot count fits the {suite.name} context of {suite.row_len - 1} tokens: {dropped}")
+    tables = {k: arithmetic.tasks(k, operands=operands) for k in kept}
+    n = len(tables[kept[0]])
+    data = content_key(["arithmetic", arithmetic.TEMPLATE, arithmetic.SEED, operands])[:16]
+    dev = torch.device(device) if device else default_device()
+    jobs = []
+    for m in models:
+        dtype = str(default_dtype(suite.spec(m), dev)).removeprefix("torch.")
+        jobs += [Job(suite.checkpoint(m, s), n, (("dtype", dtype), ("max_new_tokens", MAX_NEW_TOKENS), ("shots", k)))
+                 for s in steps for k in kept]
+
+    def score(model, window, params):
+        task = tables[params["shots"]].iloc[window[0]:window[1]]
+        got = fewshot_answers(model, tokenizer, list(task.prompt), list(task.target), params["max_new_tokens"],
+                              batch_size=batch_size)
+        return pd.DataFrame({"correct": got.correct, "fast": got.fast})
+
+    results, report = sweep(jobs, "term_frequency", suite.name, data, SCORER, score, window=lambda a, b: (a, b),
+                            load=lambda c: load_model(c, dev), available=lambda c: n, chunk_rows=CHUNK_ROWS,
+                            cache=cache, progress=progress)
+    if writer:
+        writer.record_runtime(device=str(dev), suite=suite.name)
+        writer.record_input("tasks", identity=data, template=arithmetic.TEMPLATE, seed=arithmetic.SEED,
+                            shots=kept, operands=len(operands))
+        record_checkpoints(writer, suite, (job.checkpoint for job in jobs))
+    frames = []
+    for (ckpt, params), frame in results.items():
+        k = dict(params)["shots"]
+        instances = tables[k].iloc[frame.row.to_numpy()][["operation", "x1", "x2"]].reset_index(drop=True)
+        frames.append(pd.concat([instances, frame[["correct", "fast"]].reset_index(drop=True)], axis=1)
+                      .assign(model=ckpt.model, params=suite.spec(ckpt.model).params, step=ckpt.step, shots=k))
+    per_instance = pd.concat(frames, ignore_index=True)[
+        ["model", "params", "step", "shots", "operation", "x1", "x2", "correct", "fast"]]
+    return Scored(suite, models, steps, kept, dropped, per_instance, report)
+
+
+def scored_accuracy(scored: Scored) -> pd.DataFrame:
+    """Per-operand accuracy shaped like the published table (acc_stderr = sqrt(p(1 − p)/(n − 1)))."""
+    grouped = scored.per_instance.groupby(["model", "params", "step", "operation", "x1", "shots"]).correct
+    acc = grouped.agg(acc="mean", n="count").reset_index()
+    acc["acc_stderr"] = np.sqrt(acc.acc * (1 - acc.acc) / (acc.n - 1).clip(lower=1))
+    return acc.sort_values(["params", "step", "operation", "shots", "x1"], ignore_index=True)
+
+
+def operand_frequencies(suite: Suite, steps: list[int], max_rows: int | None = None,
+                        progress: bool = True) -> pd.DataFrame:
+    """Cumulative counts of each operand 0–99 in the rows each checkpoint has seen, by every counter.
+
+    Columns: step, x1, window (the authors' counter), occurrence (every standalone number), times and plus
+    (first operands of task statements of that operation; the micro suite plants these).
+    """
+    counters = ("window", "occurrence", "task")
+    table = terms.block_counts(suite, steps, counters, max_rows=max_rows, progress=progress)
+    names = {**{str(x): ("number", x) for x in arithmetic.OPERANDS},
+             **{f"{w}:{x}": (w, x) for w in OPERATION_NAMES.values() for x in arithmetic.OPERANDS}}
+    cum = terms.cumulative_counts(table, steps, suite.rows_per_step, names)
+    cum[["kind", "x1"]] = pd.DataFrame([names[t] for t in cum.term], index=cum.index)
+    cum = cum[(cum.kind == "number") != (cum.counter == "task")]
+    cum["column"] = np.where(cum.counter == "task", cum.kind, cum.counter)
+    out = cum.pivot_table(index=["step", "x1"], columns="column", values="count", aggfunc="sum").reset_index()
+    return out[["step", "x1", "window", "occurrence", *OPERATION_NAMES.values()]].astype(np.int64)
+
+
+def rankings(freq: pd.DataFrame, profile: str) -> dict[str, dict[str, pd.DataFrame]]:
+    """Per ranking name, per operation: a per-checkpoint score table (step, x1, score) for `frequency_gap`."""
+    def table(column: str) -> pd.DataFrame:
+        return freq[["step", "x1", column]].rename(columns={column: "score"})
+
+    out = {"window": {op: table("window") for op in OPERATION_NAMES},
+           "occurrence": {op: table("occurrence") for op in OPERATION_NAMES}}
+    if profile == "micro":
+        out["task"] = {op: table(word) for op, word in OPERATION_NAMES.items()}
+    return out
+
+
+def gaps_by_ranking(acc: pd.DataFrame, ranks: dict[str, dict[str, pd.DataFrame]], k: int = 10) -> pd.DataFrame:
+    """`frequency_gap` under every ranking, each operation ranked by its own table; column `ranking` names it."""
+    frames = [frequency_gap(acc[acc.operation == op], ranking, k).assign(ranking=name)
+              for name, per_op in ranks.items() for op, ranking in per_op.items()]
+    return pd.concat(frames, ignore_index=True)
+
+
+def with_frequency(acc: pd.DataFrame, freq: pd.DataFrame, column: str = "window") -> pd.DataFrame:
+    """Accuracy rows joined with the operand's count at that checkpoint (`frequency`, by `column`)."""
+    return acc.merge(freq[["step", "x1", column]].rename(columns={column: "frequency"}), on=["step", "x1"])
+
+
+def frequency_glm(acc: pd.DataFrame, freq: pd.DataFrame, column: str = "window") -> pd.DataFrame:
+    """Binomial GLM of correctness on log frequency with size and step interactions, per operation × shots.
+
+    logit P(correct) = b0 + b1·lf + b2·lp + b3·ls + b4·lf·lp + b5·lf·ls + b6·x1/100, with lf = log10(1 + count),
+    lp = log10(params), ls = log10(step), each centred; the magnitude term keeps frequency apart from operand size.
+    Fitted on per-operand accuracies weighted by their instance counts (the same likelihood as per instance).
+    """
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    data = with_frequency(acc, freq, column)
+    data = data[data.step > 0].assign(lf=lambda d: np.log10(1 + d.frequency), lp=lambda d: np.log10(d.params),
+                                      ls=lambda d: np.log10(d.step), magnitude=lambda d: d.x1 / 100)
+    rows = []
+    for (op, k), group in data.groupby(["operation", "shots"]):
+        varying = [c for c in ("lp", "ls") if group[c].nunique() > 1]  # one size or one step: no such term
+        group = group.assign(**{c: group[c] - group[c].mean() for c in ("lf", "lp", "ls")})
+        base = {"operation": op, "shots": k, "counter": column, "n_instances": int(group.n.sum()),
+                "mean_acc": float(np.average(group.acc, weights=group.n))}
+        if group.acc.min() == group.acc.max():
+            rows.append({**base, "term": "(no variation in correctness: not fitted)"})
+            continue
+        formula = "acc ~ lf" + "".join(f" + lf * {c}" for c in varying) + " + magnitude"
+        fit = smf.glm(formula, group, family=sm.families.Binomial(), var_weights=group.n).fit()
+        for term in fit.params.index:
+            rows.append({**base, "term": term, "coef": fit.params[term], "stderr": fit.bse[term],
+                         "z": fit.tvalues[term], "p_value": fit.pvalues[term]})
+    return pd.DataFrame(rows)
+
+
+def binned_accuracy(acc: pd.DataFrame, freq: pd.DataFrame, column: str = "window", bins: int = 8) -> pd.DataFrame:
+    """Mean accuracy per log-spaced frequency bin, per model × step × operation × shots."""
+    data = with_frequency(acc, freq, column)
+    data = data[data.frequency > 0]
+    edges = np.unique(np.geomspace(data.frequency.min(), data.frequency.max() * 1.0001, bins + 1))
+    data = data.assign(bin=pd.cut(data.frequency, edges, include_lowest=True, labels=False))
+    out = (data.groupby(["model", "params", "step", "operation", "shots", "bin"])
+           .agg(frequency=("frequency", "median"), acc=("acc", "mean"), n_operands=("acc", "count")).reset_index())
+    return out.sort_values(["params", "step", "operation", "shots", "bin"], ignore_index=True)
+
+
+def frequency_figure(binned: pd.DataFrame, step: int, operation: str = "multiplication"):
+    """Accuracy against operand frequency (log axis) at one checkpoint, one panel per shot count."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    sub = binned[(binned.step == step) & (binned.operation == operation)]
+    shots = sorted(sub.shots.unique())
+    models = list(sub.sort_values("params").model.unique())
+    fig, axes = plt.subplots(1, len(shots), figsize=(4 * len(shots), 3.4), sharey=True, squeeze=False)
+    for ax, k in zip(axes[0], shots):
+        sns.lineplot(sub[sub.shots == k], x="frequency", y="acc", hue="model", hue_order=models, palette="viridis",
+                     marker="o", ax=ax, legend=k == shots[-1])
+        ax.set_xscale("log")
+        ax.set_xlabel("operand count in the data seen (binned)")
+        ax.set_title(f"{operation}, {k}-shot, step {step}", fontsize=9)
+    axes[0][0].set_ylabel("accuracy")
+    sns.move_legend(axes[0][-1], "upper left", bbox_to_anchor=(1.02, 1))
+    fig.tight_layout()
+    return fig
+
+
+def confound_check(freq: pd.DataFrame, step: int) -> pd.DataFrame:
+    """Spearman correlation of each count with operand magnitude at one checkpoint (near 0: not confounded)."""
+    from scipy.stats import spearmanr
+
+    at = freq[freq.step == step]
+    rows = []
+    for column in ("window", "occurrence", *OPERATION_NAMES.values()):
+        rho, p = spearmanr(at[column], at.x1)
+        rows.append({"counter": column, "spearman_with_operand": rho, "p_value": p, "total": int(at[column].sum())})
+    return pd.DataFrame(rows)
+
+
+def describe_gaps(gaps: pd.DataFrame, ranking: str, label: str) -> list[str]:
+    """Plain sentences per operation and shot count: the gap at the first and last checkpoint of the largest model."""
+    sub = gaps[gaps.ranking == ranking]
+    if sub.empty:
+        return []
+    top = sub[sub.params == sub.params.max()]
+    lines = []
+    for (op, k), group in top.groupby(["operation", "shots"]):
+        group = group.sort_values("step")
+        first, last = group.iloc[0], group.iloc[-1]
+        verdict = ("opens during training" if last.gap_points > first.gap_points + 5 else
+                   "does not open during training")
+        lines.append(f"{label} {last.model}, {op}, {k}-shot, ranked by {ranking}: gap {first.gap_points:+.1f} points "
+                     f"at step {first.step}, {last.gap_points:+.1f} at step {last.step} (best possible "
+                     f"{last.max_gap_points:.1f}): the gap {verdict}.")
+    return lines
+
+
+def accuracy_for(profile: str, writer: ResultWriter | None = None, max_rows: int | None = None,
+                 **scoring) -> tuple[pd.DataFrame, Scored | None, pd.DataFrame | None]:
+    """The per-operand accuracy of a profile, the scores behind it and the operand counts (None when published)."""
+    if profile == "published":
+        return load_accuracy(writer), None, None
+    scored = score_suite(profile, writer, **scoring)
+    freq = operand_frequencies(scored.suite, scored.steps, max_rows=max_rows)
+    if writer:
+        writer.record_input("operand_counts", counters=["window", "occurrence", "task"],
+                            rows=max_rows or "all seen", version=terms.COUNTER_VERSION)
+    return scored_accuracy(scored), scored, freq

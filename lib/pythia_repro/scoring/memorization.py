@@ -1,4 +1,4 @@
-"""Fast, exact scorers over many rows: memorization (greedy extraction) scores.
+"""Memorization (greedy extraction) scores of many rows, exact and fast.
 
 Memorization score of a row (Biderman et al. 2023): prompt = its first `context_len`
 tokens; decode `continuation_len` tokens greedily; the score is the fraction of positions
@@ -20,11 +20,12 @@ authors' behaviour exactly.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from .batching import default_batch_size, run_batched
 
 SCORER_VERSION = 1
 EOD_ID = 0
@@ -49,10 +50,6 @@ class MemorizationScores:
             frame.insert(0, "row", np.asarray(rows, dtype=np.int64))
         return frame
 
-
-def default_batch_size(model) -> int:
-    """A starting batch size: large on a GPU (backed off on out-of-memory), modest on a CPU."""
-    return 1024 if next(model.parameters()).device.type == "cuda" else 64
 
 
 @torch.inference_mode()
@@ -126,28 +123,6 @@ def _decode_diverged(model, cache, rows, preds, prefix, index, context_len, supp
     return (generated[:, context_len:] == rows[:, context_len:]).sum(1).float()
 
 
-def run_batched(fn: Callable[[torch.Tensor], object], data: torch.Tensor, batch_size: int,
-                progress: bool = False, desc: str = "scoring") -> list:
-    """Apply `fn` to consecutive batches, halving the batch size on GPU out-of-memory."""
-    from tqdm.auto import tqdm
-
-    results, start = [], 0
-    with tqdm(total=len(data), desc=desc, unit="row", disable=not progress) as bar:
-        while start < len(data):
-            try:
-                results.append(fn(data[start:start + batch_size]))
-            except torch.OutOfMemoryError as err:
-                torch.cuda.empty_cache()
-                if batch_size == 1:
-                    raise MemoryError("out of memory at batch size 1: use a GPU with more memory, a smaller "
-                                      "dtype (float16/bfloat16) or a smaller model") from err
-                batch_size //= 2
-                continue
-            bar.update(min(batch_size, len(data) - start))
-            start += batch_size
-    return results
-
-
 @torch.inference_mode()
 def generate_scores_reference(model, tokens, context_len: int = 32, batch_size: int = 64,
                               min_length: bool = True) -> np.ndarray:
@@ -177,114 +152,3 @@ def generate_scores_reference(model, tokens, context_len: int = 32, batch_size: 
         scores.append((out[:, context_len:length] == batch[:, context_len:]).float().mean(1).cpu().numpy())
     return np.concatenate(scores).astype(np.float32)
 
-
-# -- next-token loss and divergence from n-gram distributions ------------------------------------
-
-POSITION_CHUNK = 256
-
-
-def _log_probs_in_chunks(model, batch: torch.Tensor, chunk: int):
-    """Yield (start, log-probabilities [B, C, V] as float32) over position chunks, for inputs batch[:, :-1]."""
-    hidden = model.base_model(input_ids=batch[:, :-1]).last_hidden_state
-    head = model.get_output_embeddings()
-    for start in range(0, hidden.shape[1], chunk):
-        yield start, torch.log_softmax(head(hidden[:, start:start + chunk]).float(), dim=-1)
-
-
-@torch.inference_mode()
-def token_losses(model, tokens, batch_size: int | None = None, position_chunk: int = POSITION_CHUNK,
-                 progress: bool = False) -> np.ndarray:
-    """Next-token negative log-likelihood (nats) at every position: [N, L - 1], logits in bounded chunks."""
-    tokens = torch.from_numpy(np.asarray(tokens, dtype=np.int64))
-    device = next(model.parameters()).device
-
-    def batch_losses(batch):
-        batch = batch.to(device)
-        out = torch.empty(batch.shape[0], batch.shape[1] - 1)
-        for start, logp in _log_probs_in_chunks(model, batch, position_chunk):
-            target = batch[:, start + 1:start + 1 + logp.shape[1]]
-            out[:, start:start + logp.shape[1]] = -logp.gather(-1, target[..., None])[..., 0].cpu()
-        return out.numpy()
-
-    return np.concatenate(run_batched(batch_losses, tokens, batch_size or default_batch_size(model),
-                                      progress=progress, desc="loss"))
-
-
-def _bigram_kl_js(logq: torch.Tensor, cond, prev: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-position KL(p‖q) and JS(p, q) with p = bigram row of the previous token, from p's support alone.
-
-    KL = Σ_supp p (log p − log q). JS = ½ Σ_supp [p log(2p/(p+q)) + q log(2q/(p+q))] + ½ log 2 · (1 − Σ_supp q),
-    since outside the support m = q/2. Sums run per row segment of the selected CSR rows.
-    """
-    rows = cond[prev]
-    device = logq.device
-    lengths = torch.from_numpy(np.diff(rows.indptr)).to(device)
-    row = torch.repeat_interleave(torch.arange(len(prev), device=device), lengths)
-    tok = torch.from_numpy(rows.indices.astype(np.int64)).to(device)
-    p = torch.from_numpy(rows.data.astype(np.float32)).to(device)
-    lq = logq[row, tok]
-    logp = p.log()
-    q = lq.exp()
-    logm = ((p + q) / 2).log()
-
-    def per_row(values: torch.Tensor) -> torch.Tensor:
-        return torch.segment_reduce(values, "sum", lengths=lengths)
-
-    kl = per_row(p * (logp - lq))
-    js = 0.5 * per_row(p * (logp - logm) + q * (lq - logm)) + 0.5 * np.log(2) * (1 - per_row(q)).clamp_min(0)
-    return kl, js
-
-
-def _dense_kl_js(logq: torch.Tensor, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """KL(p‖q) and JS(p, q) with p dense [V] or [N, V] (0 · log 0 = 0)."""
-    q = logq.exp()
-    logp = torch.where(p > 0, p.log(), torch.zeros_like(p))
-    kl = (p * (logp - logq)).sum(-1)
-    m = (p + q) / 2
-    logm = m.log()
-    js = 0.5 * (p * (logp - logm)).sum(-1) + 0.5 * (q * (logq - logm)).sum(-1)
-    return kl, js
-
-
-@torch.inference_mode()
-def ngram_divergences(model, tokens, cond, unigram_probs: np.ndarray, batch_size: int | None = None,
-                      position_chunk: int = POSITION_CHUNK) -> dict[str, np.ndarray]:
-    """Per-token KL(n-gram ‖ model) and JS on real text, [N, L - 1] each, for the bigram and unigram models.
-
-    The bigram distribution is conditioned on the true previous token; a previous token without
-    successors in the statistics gives NaN for the bigram values.
-    """
-    tokens = torch.from_numpy(np.asarray(tokens, dtype=np.int64))
-    device = next(model.parameters()).device
-    uni = torch.from_numpy(np.asarray(unigram_probs, dtype=np.float32) / unigram_probs.sum()).to(device)
-    empty = np.diff(cond.indptr) == 0
-
-    def batch_divergences(batch):
-        batch = batch.to(device)
-        shape = (batch.shape[0], batch.shape[1] - 1)
-        out = {k: np.empty(shape, np.float32) for k in ("kl_bigram", "js_bigram", "kl_unigram", "js_unigram")}
-        for start, logp in _log_probs_in_chunks(model, batch, position_chunk):
-            b, c, v = logp.shape
-            flat = logp.reshape(b * c, v)
-            prev = batch[:, start:start + c].reshape(-1).cpu().numpy()
-            kl_b, js_b = _bigram_kl_js(flat, cond, prev)
-            kl_u, js_u = _dense_kl_js(flat, uni[:v])
-            nan = torch.from_numpy(empty[prev]).to(device)
-            for name, value in (("kl_bigram", kl_b.masked_fill(nan, torch.nan)),
-                                ("js_bigram", js_b.masked_fill(nan, torch.nan)),
-                                ("kl_unigram", kl_u), ("js_unigram", js_u)):
-                out[name][:, start:start + c] = value.reshape(b, c).cpu().numpy()
-        return out
-
-    parts = run_batched(batch_divergences, tokens, batch_size or default_batch_size(model), desc="divergence")
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-
-
-@torch.inference_mode()
-def dense_bigram_kl_reference(logq: torch.Tensor, cond, prev: np.ndarray) -> torch.Tensor:
-    """The authors' method, kept as the reference and speed anchor: a dense vocabulary row per position."""
-    out = torch.empty(len(prev))
-    for i, token in enumerate(prev):
-        p = torch.from_numpy(cond[int(token)].toarray()[0].astype(np.float32))
-        out[i] = _dense_kl_js(logq[i], p)[0]
-    return out

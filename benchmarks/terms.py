@@ -1,0 +1,90 @@
+"""Term frequency: operand counting and few-shot answering against the straightforward methods, in one run.
+
+1. Counting, end to end (decode the training rows with the suite's tokenizer, then count): `terms.block_counts`
+   (windows found from anchored candidate starts, on every core) against the authors' loop (the lookahead regex
+   tried at every position, one dict update at a time, one process: `terms.count_terms_reference`).
+2. Few-shot answers at a micro checkpoint: `scoring.fewshot_answers` (one teacher-forced pass, decoding only the
+   rows it leaves undecided) against plain batched `generate` (left padding, greedy, stop at the newline token).
+
+Needs the built micro suite (`pythia-repro suite build micro`).
+
+    python benchmarks/terms.py [--prompts 2000] [--model micro-l] [--batch-size 256]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+from pythia_repro import arithmetic, terms
+from pythia_repro.scoring import fewshot_answers, generate_answers_reference
+from pythia_repro.suite import get_suite, load_model, load_tokenizer
+
+
+def timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def bench_counting(suite) -> None:
+    rows = suite.training_rows()
+    steps = [suite.final_step]
+    n_tokens = suite.final_step * suite.rows_per_step * suite.row_len
+    previous = os.environ.get("PYTHIA_REPRO_HOME")
+    with tempfile.TemporaryDirectory() as home:  # an empty count cache, so everything is counted now
+        os.environ["PYTHIA_REPRO_HOME"] = home
+        ours, t_ours = timed(lambda: terms.block_counts(suite, steps, ("window",), progress=False))
+    if previous is None:
+        del os.environ["PYTHIA_REPRO_HOME"]
+    else:
+        os.environ["PYTHIA_REPRO_HOME"] = previous
+    tok = load_tokenizer(suite)
+
+    def authors():
+        texts = tok.batch_decode(rows.rows_seen(suite.final_step).tolist())
+        return terms.count_terms_reference(texts)
+
+    base, t_base = timed(authors)
+    same = ours.groupby("term")["count"].sum().to_dict() == dict(base)
+    print(f"term counting, {n_tokens:,} tokens ({os.cpu_count()} cores): ours {n_tokens / t_ours / 1e6:.2f} M tokens/s, "
+          f"authors' loop {n_tokens / t_base / 1e6:.2f} M tokens/s, ratio ×{t_base / t_ours:.1f}, identical counts: {same}")
+
+
+def bench_answers(suite, model_name: str, n_prompts: int, batch_size: int) -> None:
+    model = load_model(suite.checkpoint(model_name), "cpu")
+    tok = load_tokenizer(suite)
+    for shots in (0, 4):
+        table = arithmetic.tasks(shots)
+        rows = table.iloc[np.random.default_rng(0).choice(len(table), n_prompts, replace=False)]
+        prompts, targets = list(rows.prompt), list(rows.target)
+        ours, t_ours = timed(lambda: fewshot_answers(model, tok, prompts, targets, batch_size=batch_size))
+        ref, t_ref = timed(lambda: generate_answers_reference(model, tok, prompts, batch_size=batch_size))
+        full = fewshot_answers(model, tok, prompts, targets, batch_size=batch_size, full_answers=True)
+        agree = np.mean(ours.correct == (np.array(ref) == np.array(targets)))
+        print(f"few-shot answers, {model_name} final, {shots}-shot, {n_prompts} prompts, batch {batch_size}: "
+              f"ours {n_prompts / t_ours:.0f} prompts/s, batched generate {n_prompts / t_ref:.0f} prompts/s, "
+              f"ratio ×{t_ref / t_ours:.2f}; correctness agreement {agree:.1%}, answers identical "
+              f"{np.mean(np.array(full.answer) == np.array(ref)):.1%}; decided by the first pass {ours.fast.mean():.1%}; "
+              f"accuracy {ours.correct.mean():.1%}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--prompts", type=int, default=2000)
+    parser.add_argument("--model", default="micro-l")
+    parser.add_argument("--batch-size", type=int, default=256)
+    args = parser.parse_args()
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
+    suite = get_suite("micro")
+    bench_answers(suite, args.model, args.prompts, args.batch_size)
+    bench_counting(suite)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Few-shot arithmetic tasks of the term-frequency finding (Razeghi et al. 2022, as run on Pythia).
+
+For each operation and operand x1 in 0–99, the test instances are x2 = 1…50. A prompt is
+`Q:What is {x1} times {x2}? A:` (or `plus`), the target `{y}` with no leading space. A k-shot
+prompt puts k solved examples before it, each `prompt + target`, joined by a blank line; the
+examples are drawn without replacement from the instances whose x1 differs from the test
+operand (the authors' validation split), with a generator seeded by (seed, operation, k, x1, x2),
+so every prompt is fixed on its own, whatever subset of the tasks is built.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+OPERATIONS = {"multiplication": ("times", lambda a, b: a * b), "addition": ("plus", lambda a, b: a + b)}
+OPERANDS = tuple(range(100))
+SECOND_OPERANDS = tuple(range(1, 51))
+SHOTS = (0, 2, 4, 8, 16)
+TEMPLATE = "Q:What is {x1} {word} {x2}? A:"
+SEED = 1234
+
+
+def question(operation: str, x1: int, x2: int) -> str:
+    return TEMPLATE.format(x1=x1, word=OPERATIONS[operation][0], x2=x2)
+
+
+def answer(operation: str, x1: int, x2: int) -> int:
+    return OPERATIONS[operation][1](x1, x2)
+
+
+def _examples(operation: str, shots: int, x1: int, x2: int, seed: int) -> list[str]:
+    rng = np.random.default_rng([seed, list(OPERATIONS).index(operation), shots, x1, x2])
+    others = np.array([o for o in OPERANDS if o != x1])
+    picks = rng.choice(len(others) * len(SECOND_OPERANDS), size=shots, replace=False)
+    pairs = [(int(others[p // len(SECOND_OPERANDS)]), SECOND_OPERANDS[p % len(SECOND_OPERANDS)]) for p in picks]
+    return [question(operation, a, b) + str(answer(operation, a, b)) for a, b in pairs]
+
+
+def prompt(operation: str, shots: int, x1: int, x2: int, seed: int = SEED) -> str:
+    """The k-shot prompt of one test instance."""
+    return "\n\n".join([*_examples(operation, shots, x1, x2, seed), question(operation, x1, x2)])
+
+
+def tasks(shots: int, operations: tuple[str, ...] = tuple(OPERATIONS), operands: tuple[int, ...] = OPERANDS,
+          seed: int = SEED) -> pd.DataFrame:
+    """Every test instance at `shots` shots: columns operation, x1, x2, target, prompt (a fixed order)."""
+    if shots < 0:
+        raise ValueError(f"shots must be ≥ 0, got {shots}")
+    unknown = set(operations) - set(OPERATIONS)
+    if unknown:
+        raise ValueError(f"unknown operations {sorted(unknown)}; known: {', '.join(OPERATIONS)}")
+    rows = [{"operation": op, "x1": x1, "x2": x2, "target": str(answer(op, x1, x2)),
+             "prompt": prompt(op, shots, x1, x2, seed)}
+            for op in operations for x1 in operands for x2 in SECOND_OPERANDS]
+    return pd.DataFrame(rows)

@@ -1,0 +1,19 @@
+"""Fast, exact scorers over many rows, one module per kind of score.
+
+- `memorization`: greedy-extraction scores of training rows (finding 1);
+- `divergence`: next-token loss and KL/JS to n-gram distributions (finding 2);
+- `answers`: few-shot answers by greedy generation (finding 3).
+
+Each keeps the authors' method beside it as the reference the fast path is tested against.
+"""
+
+from .answers import Answers, fewshot_answers, generate_answers_reference
+from .batching import default_batch_size, run_batched
+from .divergence import dense_bigram_kl_reference, ngram_divergences, token_losses
+from .memorization import SCORER_VERSION, MemorizationScores, generate_scores_reference, memorization_scores
+
+__all__ = [
+    "Answers", "MemorizationScores", "SCORER_VERSION", "default_batch_size", "dense_bigram_kl_reference",
+    "fewshot_answers", "generate_answers_reference", "generate_scores_reference", "memorization_scores",
+    "ngram_divergences", "run_batched", "token_losses",
+]

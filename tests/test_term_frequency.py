@@ -1,0 +1,86 @@
+"""Term frequency, scored profiles: answers per checkpoint, operand counts, gap and GLM; cached and resumable."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pythia_repro import micro
+from pythia_repro.findings import term_frequency as tf
+
+from test_memorization import make_fake_pythia
+
+
+@pytest.fixture
+def tiny(monkeypatch):
+    monkeypatch.setenv("PYTHIA_REPRO_MICRO_VARIANT", "tiny")
+    return micro.build("tiny", progress=False)
+
+
+SMALL = dict(models=["micro-xs", "micro-l"], steps=[8, 32], shots=[0, 1], operands=[3, 17, 42, 60], progress=False)
+
+
+def test_micro_scores_are_cached_and_shaped_like_the_published_table(tiny):
+    scored = tf.score_suite("micro", **SMALL)
+    assert scored.steps == [8, 32] and tf.eval_steps(scored.suite)[-1] == scored.suite.final_step
+    assert len(scored.per_instance) == 2 * 2 * 2 * (2 * 4 * 50)
+    again = tf.score_suite("micro", **SMALL)
+    assert again.report.scored == [] and again.report.loaded == []
+    pd.testing.assert_frame_equal(again.per_instance, scored.per_instance)
+    acc = tf.scored_accuracy(scored)
+    assert set(acc.columns) >= {"model", "params", "step", "operation", "x1", "shots", "acc", "acc_stderr"}
+    assert (acc.n == 50).all()
+
+
+def test_prompts_longer_than_the_context_are_left_out_and_named(tiny):
+    scored = tf.score_suite("micro", models=["micro-xs"], steps=[32], shots=[0, 16], operands=[5], progress=False)
+    assert scored.shots == [0] and scored.dropped_shots == [16]
+    with pytest.raises(ValueError, match="context"):
+        tf.score_suite("micro", models=["micro-xs"], steps=[32], shots=[16], operands=[5], progress=False)
+
+
+def test_operand_counts_gap_and_glm_on_the_micro_suite(tiny):
+    acc, scored, freq = tf.accuracy_for("micro", **SMALL)
+    assert set(freq.columns) == {"step", "x1", "window", "occurrence", "times", "plus"}
+    final = freq[freq.step == scored.steps[-1]]
+    assert final.times.sum() > 0 and final.plus.sum() > 0 and (final.window <= final.occurrence * 10).all()
+    first = freq[freq.step == scored.steps[0]].set_index("x1")
+    assert (final.set_index("x1")[["window", "times"]] >= first[["window", "times"]]).all().all()
+    gaps = tf.gaps_by_ranking(acc, tf.rankings(freq, "micro"), k=2)
+    assert set(gaps.ranking) == {"window", "occurrence", "task"}
+    assert (gaps.gap_points <= gaps.max_gap_points + 1e-9).all()
+    glm = tf.frequency_glm(acc, freq)
+    assert set(glm.operation) <= {"multiplication", "addition"} and "term" in glm
+
+
+def test_frequency_gap_follows_a_per_step_ranking():
+    acc = pd.DataFrame({"model": "m", "params": 1, "operation": "multiplication", "shots": 0,
+                        "step": np.repeat([1, 2], 4), "x1": [0, 1, 2, 3] * 2,
+                        "acc": [1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0]})
+    ranking = pd.DataFrame({"step": np.repeat([1, 2], 4), "x1": [0, 1, 2, 3] * 2,
+                            "score": [9, 8, 1, 0, 0, 1, 8, 9]})
+    gaps = tf.frequency_gap(acc, ranking, k=2)
+    assert list(gaps.gap_points) == [100.0, -100.0]
+    assert list(gaps.max_gap_points) == [100.0, 100.0]
+
+
+def test_pythia_profile_runs_end_to_end_on_a_fake_hub_and_pile(project, tmp_path, monkeypatch):
+    from pythia_repro.run import reproduce
+    from pythia_repro.suite import get_suite, load_tokenizer
+
+    tok = load_tokenizer(get_suite("pythia"))
+    ids = tok("she had 3 cats and 7 dogs, then 42 birds. " * 1500)["input_ids"][: 8 * 2049]
+    make_fake_pythia(tmp_path, monkeypatch, vocab=50304, rows=np.array(ids, dtype=np.uint16).reshape(8, 2049))
+    params = {"models": ["pythia-70m", "pythia-160m"], "steps": [1, 2], "shots": [0, 2], "operands": [3, 7],
+              "max_rows": 8, "batch_size": 64}
+    folder = reproduce("term_frequency", "pythia", params)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    revisions = {(i["model"], i["revision"]) for i in manifest["inputs"] if i["kind"] == "checkpoint"}
+    assert revisions == {(m, f"step{s}") for m in ("pythia-70m", "pythia-160m") for s in (1, 2)}
+    counts = pd.read_csv(folder / "operand_counts.csv").set_index(["step", "x1"])
+    assert counts.loc[(2, 3), "window"] > 0 and counts.loc[(2, 42), "window"] > 0 and counts.loc[(2, 5), "window"] == 0
+    assert counts.loc[(1, 3), "window"] > 0  # step 1 has seen rows [0, 1024), capped at the 8 rows present
+    accuracy = pd.read_csv(folder / "accuracy.csv")
+    assert set(accuracy.model) == {"pythia-70m", "pythia-160m"} and set(accuracy.shots) == {0, 2}
+    assert {"frequency_gap.csv", "glm.csv", "gap_multiplication.png"} <= set(manifest["outputs"])
