@@ -279,7 +279,8 @@ def operand_frequencies(suite: Suite, steps: list[int], max_rows: int | None = N
     cum = cum[(cum.kind == "number") != (cum.counter == "task")]
     cum["column"] = np.where(cum.counter == "task", cum.kind, cum.counter)
     out = cum.pivot_table(index=["step", "x1"], columns="column", values="count", aggfunc="sum").reset_index()
-    return out[["step", "x1", "window", "occurrence", *OPERATION_NAMES.values()]].astype(np.int64)
+    columns = ["step", "x1", "window", "occurrence", *OPERATION_NAMES.values()]
+    return out.reindex(columns=columns, fill_value=0).astype(np.int64)  # a counter with no hit at all has no column
 
 
 def rankings(freq: pd.DataFrame, profile: str) -> dict[str, dict[str, pd.DataFrame]]:
