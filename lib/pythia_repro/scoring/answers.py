@@ -105,6 +105,7 @@ def _answer_batch(model, tokenizer, prompts: list[list[int]], guesses: list[list
     first = (preds != expected).int().argmax(1)         # the first generated token that differs from the guess
     known = (first + 1).clamp_max(limit)               # generated tokens this pass gives exactly
     seq[:, width:width + min(g + 1, limit)] = preds[:, :limit]
+
     def decided(i: int, tokens: torch.Tensor, count: int) -> bool:
         return _decided(tokenizer.decode(tokens[:count].tolist()), count, limit, targets and targets[i])
 
