@@ -1,14 +1,14 @@
 """Memorization on scored profiles: cache reuse, resumption, and the pythia profile on a fake hub and Pile."""
 
 import json
-import os
 
 import numpy as np
 import pytest
 
 from pythia_repro.findings import memorization
 from pythia_repro import micro
-from pythia_repro.score_cache import ScoreCache, chunks
+from pythia_repro.plan import chunks
+from pythia_repro.score_cache import ScoreCache
 
 from test_suite import _fake_hub_entry
 

@@ -8,7 +8,7 @@ import pytest
 from safetensors.numpy import load_file
 
 from pythia_repro import cli, micro
-from pythia_repro.suite import Checkpoint, get_suite, load_model, load_tokenizer
+from pythia_repro.suite import get_suite, load_model, load_tokenizer
 
 
 @pytest.fixture

@@ -138,7 +138,6 @@ def test_token_losses_equal_the_model_loss_and_do_not_depend_on_chunking():
 
 
 def test_sparse_divergences_equal_dense_rows():
-    import scipy.sparse as sp
 
     from pythia_repro.scoring.divergence import _dense_kl_js, dense_bigram_kl_reference, ngram_divergences
 

@@ -1,4 +1,4 @@
-"""The `pythia-repro` command: reproduce, verify, fetch reference data, list findings."""
+"""The `pythia-repro` command: reproduce, sweep, verify, fetch reference data, list findings."""
 
 from __future__ import annotations
 
@@ -34,10 +34,47 @@ def _selection(args) -> list[tuple[str, str]]:
     return [(f, p) for p in (args.profile or [DEFAULT_PROFILE]) for f in chosen]
 
 
+def _executor(args):
+    from .executors import EXECUTORS, LocalExecutor
+
+    if args.engine == "local":
+        return LocalExecutor(retries=args.retries)
+    return EXECUTORS[args.engine](address=args.address, retries=args.retries, gpus=args.gpus_per_checkpoint)
+
+
+def _sweep(args, params: dict[str, Any]):
+    """Run the sweep of every selected profile; the summary of each, and whether all succeeded."""
+    from .executors import SweepPlan
+
+    executor, ok, devices = _executor(args), True, set()
+    for profile in args.profile or [DEFAULT_PROFILE]:
+        if profile == "published":
+            continue
+        print(f"→ sweep {profile} ({executor.name})", flush=True)
+        summary = executor.run(SweepPlan(profile, tuple(args.finding or ()), params))
+        print("  " + summary.text().replace("\n", "\n  "), flush=True)
+        ok &= summary.ok
+        devices |= summary.devices()
+    return ok, devices
+
+
+def cmd_sweep(args) -> int:
+    _selection(args)
+    ok, _ = _sweep(args, parse_parameters(args.p))
+    return 0 if ok else 1
+
+
 def cmd_reproduce(args) -> int:
     from .run import NotebookFailed, reproduce, supported
 
     params = parse_parameters(args.p)
+    if args.engine != "local":
+        ok, devices = _sweep(args, params)
+        if not ok:
+            print("the sweep did not finish; not executing the notebooks", file=sys.stderr)
+            return 1
+        if len(devices) == 1 and "device" not in params:
+            params["device"] = devices.pop()  # read the scores under the keys the workers wrote
     failed, missing = [], []
     for finding, profile in _selection(args):
         if not supported(finding, profile):
@@ -107,9 +144,23 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--finding", action="append", help="finding to run (repeatable; default all)")
         p.add_argument("-p", action="append", default=[], metavar="KEY=VALUE", help="notebook parameter")
 
+    def engine(p, default):
+        p.add_argument("--engine", choices=["local", "ray"], default=default,
+                       help=f"where checkpoints are scored (default {default}; ray needs the [ray] extra)")
+        p.add_argument("--address", help="ray: join this running cluster (host:port or auto); default: start one here")
+        p.add_argument("--retries", type=int, default=2, help="retries of a checkpoint after a transient error")
+        p.add_argument("--gpus-per-checkpoint", type=float,
+                       help="ray: GPU share per checkpoint (default by model size: 0.25 up to 500M parameters, "
+                            "0.5 up to 3B, else 1)")
+
     p = sub.add_parser("reproduce", help="execute finding notebooks into results/<profile>/<finding>/")
     selection(p)
+    engine(p, "local")
     p.set_defaults(func=cmd_reproduce)
+    p = sub.add_parser("sweep", help="score every checkpoint a profile needs into the score cache (resumable)")
+    selection(p)
+    engine(p, "local")
+    p.set_defaults(func=cmd_sweep)
     p = sub.add_parser("verify", help="re-execute and compare every table with the committed results")
     selection(p)
     p.set_defaults(func=cmd_verify)

@@ -8,7 +8,6 @@ offsets into .bin), int64 doc_idx[d]. The .bin is the tokens with no header.
 from __future__ import annotations
 
 import os
-import shutil
 import struct
 from collections.abc import Iterable, Sequence
 from pathlib import Path

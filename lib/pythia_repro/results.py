@@ -22,7 +22,7 @@ from typing import Any, Iterator
 
 import pandas as pd
 
-from . import __version__
+from . import __version__, atomic
 from .hashing import sha256_file
 
 INPUTS_FILE = "inputs.json"
@@ -114,7 +114,7 @@ def write_manifest(folder: Path, *, profile: str, finding: str, parameters: dict
         "finished": finished.isoformat(),
         "outputs": outputs,
     }
-    _atomic_write_text(folder / MANIFEST_FILE, json.dumps(manifest, indent=1, default=str) + "\n")
+    atomic.write_text(folder / MANIFEST_FILE, json.dumps(manifest, indent=1, default=str) + "\n")
     return manifest
 
 
@@ -149,9 +149,3 @@ def publish_dir(tmp: Path, final: Path) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)

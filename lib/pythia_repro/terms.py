@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import atomic
 from .hashing import content_key
 from .paths import cache_home
 
@@ -119,13 +120,6 @@ def _block_path(identity: str, counters: tuple[str, ...], start: int, stop: int)
     return cache_home() / "terms" / key / f"rows{start}-{stop}.parquet"
 
 
-def _write_block(path: Path, table: pd.DataFrame) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    table.to_parquet(tmp, index=False)
-    tmp.replace(path)
-
-
 def block_counts(suite, steps: Iterable[int], counters: tuple[str, ...] = ("window",), max_rows: int | None = None,
                  workers: int | None = None, max_block_rows: int = 1 << 16, progress: bool = True) -> pd.DataFrame:
     """Counts per block of training rows up to the last step: columns start, stop, counter, term, count.
@@ -157,7 +151,7 @@ def block_counts(suite, steps: Iterable[int], counters: tuple[str, ...] = ("wind
                                  mp_context=get_context("fork")) as pool:
             for (a, b), table in tqdm(zip(todo, pool.map(_count_rows, tasks)), total=len(todo),
                                       desc="counting terms", disable=not progress):
-                _write_block(_block_path(identity, counters, a, b), table)
+                atomic.write_parquet(_block_path(identity, counters, a, b), table)
     frames = [pd.read_parquet(_block_path(identity, counters, a, b)).assign(start=a, stop=b) for a, b in wanted]
     return pd.concat(frames, ignore_index=True)[["start", "stop", "counter", "term", "count"]]
 

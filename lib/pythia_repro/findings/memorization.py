@@ -14,11 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..plan import Job, ScoringTask, SweepReport, sweep
 from ..reference import ReferenceDataError
 from ..results import ResultWriter
-from ..score_cache import Job, ScoreCache, SweepReport, data_identity, sweep
+from ..score_cache import ScoreCache, data_identity
 from ..scoring import SCORER_VERSION, memorization_scores
-from ..suite import Suite, default_device, default_dtype, get_suite, load_model, pythia_suite
+from ..suite import Suite, default_device, default_dtype, get_suite, pythia_suite
 from . import Finding, record_checkpoints, reference_input, scored_models
 
 FINDING = Finding("memorization", "Emergent and predictable memorization", ("published", "micro", "pythia"))
@@ -180,11 +181,24 @@ def default_eval_steps(suite: Suite, count: int = 8) -> list[int]:
     return sorted({suite.nearest_step(round(w)) for w in wanted} - {0})
 
 
-def score_suite(profile: str, writer: ResultWriter | None = None, models: list[str] | None = None,
-                steps: list[int] | None = None, max_rows: int | None = None, batch_size: int | None = None,
-                suppress_eod: bool = False, device: str | None = None, cache: ScoreCache | None = None,
-                progress: bool = True) -> Scored:
-    """Score every model at every evaluated step (cached, resumable) and return the per-row results."""
+@dataclass
+class Prepared:
+    """The scoring task of a profile and what reading its scores back needs."""
+
+    task: ScoringTask
+    suite: Suite
+    target: str
+    models: list[str]
+    steps: list[int]
+    common_rows: int
+    final_rows: int
+    dtypes: dict[str, str]
+
+
+def prepare(profile: str, models: list[str] | None = None, steps: list[int] | None = None,
+            max_rows: int | None = None, batch_size: int | None = None, suppress_eod: bool = False,
+            device: str | None = None) -> Prepared:
+    """Flags of every model at every evaluated step on the rows all of them saw, full scores at the end."""
     import torch
 
     suite = get_suite(profile)
@@ -210,24 +224,32 @@ def score_suite(profile: str, writer: ResultWriter | None = None, models: list[s
         jobs += [Job(suite.checkpoint(m, s), common, flag_params) for s in steps]
         jobs.append(Job(suite.checkpoint(m, suite.final_step), n_final, full_params))
 
-    def score(model, tokens, params):
-        return memorization_scores(model, tokens, batch_size=batch_size, fractional=params["fractional"],
-                                   suppress_eod=params["suppress_eod"]).to_frame()
+    def score(model, start, stop, params):
+        return memorization_scores(model, rows.windows(start, stop, 64), batch_size=batch_size,
+                                   fractional=params["fractional"], suppress_eod=params["suppress_eod"]).to_frame()
 
-    data = data_identity(suite)
-    results, report = sweep(jobs, "memorization", suite.name, data, SCORER, score,
-                            window=lambda a, b: rows.windows(a, b, 64), load=lambda c: load_model(c, dev),
-                            available=lambda c: min(suite.rows_per_step * c.step, rows.n_rows),
-                            chunk_rows=CHUNK_ROWS, cache=cache, progress=progress)
+    task = ScoringTask("memorization", suite.name, data_identity(suite), SCORER, jobs, score,
+                       available=lambda c: min(suite.rows_per_step * c.step, rows.n_rows), chunk_rows=CHUNK_ROWS,
+                       device=str(dev))
+    return Prepared(task, suite, target, models, steps, common, n_final, dtypes)
+
+
+def score_suite(profile: str, writer: ResultWriter | None = None, cache: ScoreCache | None = None,
+                progress: bool = True, **options) -> Scored:
+    """Score every model at every evaluated step (cached, resumable) and return the per-row results.
+
+    `options` are those of `prepare`."""
+    prep = prepare(profile, **options)
+    results, report = sweep(prep.task, cache=cache, progress=progress)
     if writer:
-        writer.record_runtime(device=str(dev), dtype=dtypes, suite=suite.name)
-        writer.record_input("training_data", suite=suite.name, identity=data, rows=n_final)
-        record_checkpoints(writer, suite, (job.checkpoint for job in jobs))
+        writer.record_runtime(device=prep.task.device, dtype=prep.dtypes, suite=prep.suite.name)
+        writer.record_input("training_data", suite=prep.suite.name, identity=prep.task.data, rows=prep.final_rows)
+        record_checkpoints(writer, prep.suite, (job.checkpoint for job in prep.task.jobs))
     flags = pd.concat([frame.assign(model=c.model, step=c.step) for (c, p), frame in results.items()
                        if not dict(p)["fractional"]], ignore_index=True)
     finals = pd.concat([frame.assign(model=c.model) for (c, p), frame in results.items() if dict(p)["fractional"]],
                        ignore_index=True)
-    return Scored(suite, target, models, steps, common, flags, finals, report)
+    return Scored(prep.suite, prep.target, prep.models, prep.steps, prep.common_rows, flags, finals, report)
 
 
 def scored_confusion(scored: Scored) -> pd.DataFrame:

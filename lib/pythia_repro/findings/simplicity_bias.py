@@ -19,12 +19,13 @@ import scipy.sparse as sp
 from .. import ngrams
 from ..hashing import content_key
 from ..paths import cache_home
+from ..plan import Job, ScoringTask, SweepReport, sweep
 from ..plots import NATS_TO_BITS_PER_BYTE_PILE, step_axis
 from ..reference import ReferenceDataError, paths
 from ..results import ResultWriter
-from ..score_cache import Job, ScoreCache, SweepReport, data_identity, sweep
+from ..score_cache import ScoreCache, data_identity
 from ..scoring import ngram_divergences, token_losses
-from ..suite import V0_NAMES, Suite, default_device, default_dtype, get_suite, load_model
+from ..suite import V0_NAMES, Suite, default_device, default_dtype, get_suite
 from . import Finding, record_checkpoints, reference_input, scored_models
 
 FINDING = Finding("simplicity_bias", "Distributional simplicity bias", ("published", "micro", "pythia"))
@@ -220,10 +221,23 @@ class Scored:
     report: SweepReport
 
 
-def score_suite(profile: str, writer: ResultWriter | None = None, models: list[str] | None = None,
-                steps: list[int] | None = None, n_sequences: int | None = None, seed: int = 0,
-                max_rows: int | None = None, batch_size: int | None = None, device: str | None = None,
-                cache: ScoreCache | None = None, progress: bool = True) -> Scored:
+@dataclass
+class Prepared:
+    """The scoring task of a profile and the sets it scores."""
+
+    task: ScoringTask
+    suite: Suite
+    models: list[str]
+    steps: list[int]
+    sets: NgramSets
+    n_sequences: int
+    seed: int
+    max_rows: int | None
+
+
+def prepare(profile: str, models: list[str] | None = None, steps: list[int] | None = None,
+            n_sequences: int | None = None, seed: int = 0, max_rows: int | None = None,
+            batch_size: int | None = None, device: str | None = None, progress: bool = True) -> Prepared:
     """Loss on unigram/bigram samples and held-out text, and KL/JS to the n-gram models, for every checkpoint."""
     import torch
 
@@ -240,7 +254,8 @@ def score_suite(profile: str, writer: ResultWriter | None = None, models: list[s
             params = {"dtype": dtype, "per_position": s == suite.final_step}
             jobs.append(Job(suite.checkpoint(m, s), len(sets.tokens), tuple(sorted(params.items()))))
 
-    def score(model, tokens, params):
+    def score(model, start, stop, params):
+        tokens = sets.tokens[start:stop]
         losses = token_losses(model, tokens, batch_size=batch_size)
         div = ngram_divergences(model, tokens, sets.cond, sets.unigram_probs, batch_size=batch_size)
         frame = pd.DataFrame({"loss": losses.mean(1), **{k: np.nanmean(v, axis=1) for k, v in div.items()}})
@@ -248,15 +263,24 @@ def score_suite(profile: str, writer: ResultWriter | None = None, models: list[s
             frame["position_loss"] = list(losses.astype(np.float32))
         return frame
 
-    results, report = sweep(jobs, "simplicity_bias", suite.name, sets.identity, SCORER, score,
-                            window=lambda a, b: sets.tokens[a:b], load=lambda c: load_model(c, dev),
-                            available=lambda c: len(sets.tokens), chunk_rows=CHUNK_ROWS, cache=cache,
-                            progress=progress)
+    task = ScoringTask("simplicity_bias", suite.name, sets.identity, SCORER, jobs, score,
+                       available=lambda c: len(sets.tokens), chunk_rows=CHUNK_ROWS, device=str(dev))
+    return Prepared(task, suite, models, steps, sets, n_sequences, seed, max_rows)
+
+
+def score_suite(profile: str, writer: ResultWriter | None = None, cache: ScoreCache | None = None,
+                progress: bool = True, **options) -> Scored:
+    """Score every checkpoint (cached, resumable) and return per-row results and per-position curves.
+
+    `options` are those of `prepare`."""
+    prep = prepare(profile, progress=progress, **options)
+    sets = prep.sets
+    results, report = sweep(prep.task, cache=cache, progress=progress)
     if writer:
-        writer.record_runtime(device=str(dev), suite=suite.name)
-        writer.record_input("ngram_sets", suite=suite.name, identity=sets.identity, n_sequences=n_sequences,
-                            seed=seed, training_rows=max_rows or "all")
-        record_checkpoints(writer, suite, (job.checkpoint for job in jobs))
+        writer.record_runtime(device=prep.task.device, suite=prep.suite.name)
+        writer.record_input("ngram_sets", suite=prep.suite.name, identity=sets.identity, n_sequences=prep.n_sequences,
+                            seed=prep.seed, training_rows=prep.max_rows or "all")
+        record_checkpoints(writer, prep.suite, (job.checkpoint for job in prep.task.jobs))
     frames, positions = [], []
     for (ckpt, _), frame in results.items():
         frame = frame.assign(model=ckpt.model, step=ckpt.step, set=sets.labels[frame.row.to_numpy()])
@@ -269,7 +293,7 @@ def score_suite(profile: str, writer: ResultWriter | None = None, models: list[s
         frames.append(frame)
     positions = pd.concat(positions, ignore_index=True) if positions else pd.DataFrame(
         columns=["model", "step", "set", "position", "loss"])
-    return Scored(suite, models, steps, sets, pd.concat(frames, ignore_index=True), positions, report)
+    return Scored(prep.suite, prep.models, prep.steps, sets, pd.concat(frames, ignore_index=True), positions, report)
 
 
 def bootstrap_ci(values: np.ndarray, rng: np.random.Generator, n_boot: int = 1000) -> tuple[float, float]:

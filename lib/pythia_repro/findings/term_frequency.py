@@ -23,11 +23,12 @@ import pandas as pd
 
 from .. import arithmetic, terms
 from ..hashing import content_key
+from ..plan import Job, ScoringTask, SweepReport, sweep
 from ..reference import ReferenceDataError, paths
 from ..results import ResultWriter
-from ..score_cache import Job, ScoreCache, SweepReport, sweep
+from ..score_cache import ScoreCache
 from ..scoring import fewshot_answers
-from ..suite import V0_NAMES, Suite, default_device, default_dtype, get_suite, load_model, load_tokenizer, pythia_suite
+from ..suite import V0_NAMES, Suite, default_device, default_dtype, get_suite, load_tokenizer, pythia_suite
 from . import Finding, record_checkpoints, reference_input, scored_models
 
 FINDING = Finding("term_frequency", "Term frequency effects over training", ("published", "micro", "pythia"))
@@ -205,11 +206,24 @@ class Scored:
     report: SweepReport
 
 
-def score_suite(profile: str, writer: ResultWriter | None = None, models: list[str] | None = None,
-                steps: list[int] | None = None, shots: list[int] | None = None, operands: list[int] | None = None,
-                batch_size: int | None = None, device: str | None = None, cache: ScoreCache | None = None,
-                progress: bool = True) -> Scored:
-    """Correctness of every task instance at every (model, step, shots), from the score cache or scored now."""
+@dataclass
+class Prepared:
+    """The scoring task of a profile and the task tables it scores."""
+
+    task: ScoringTask
+    suite: Suite
+    models: list[str]
+    steps: list[int]
+    shots: list[int]
+    dropped_shots: list[int]
+    tables: dict[int, pd.DataFrame]  # per shot count: operation, x1, x2, target, prompt
+    operands: int
+
+
+def prepare(profile: str, models: list[str] | None = None, steps: list[int] | None = None,
+            shots: list[int] | None = None, operands: list[int] | None = None, batch_size: int | None = None,
+            device: str | None = None) -> Prepared:
+    """Correctness of every task instance at every (model, step, shots) that fits the context."""
     import torch
 
     suite = get_suite(profile)
@@ -230,29 +244,38 @@ def score_suite(profile: str, writer: ResultWriter | None = None, models: list[s
         jobs += [Job(suite.checkpoint(m, s), n, (("dtype", dtype), ("max_new_tokens", MAX_NEW_TOKENS), ("shots", k)))
                  for s in steps for k in kept]
 
-    def score(model, window, params):
-        task = tables[params["shots"]].iloc[window[0]:window[1]]
+    def score(model, start, stop, params):
+        task = tables[params["shots"]].iloc[start:stop]
         got = fewshot_answers(model, tokenizer, list(task.prompt), list(task.target), params["max_new_tokens"],
                               batch_size=batch_size)
         return pd.DataFrame({"correct": got.correct, "fast": got.fast})
 
-    results, report = sweep(jobs, "term_frequency", suite.name, data, SCORER, score, window=lambda a, b: (a, b),
-                            load=lambda c: load_model(c, dev), available=lambda c: n, chunk_rows=CHUNK_ROWS,
-                            cache=cache, progress=progress)
+    task = ScoringTask("term_frequency", suite.name, data, SCORER, jobs, score, available=lambda c: n,
+                       chunk_rows=CHUNK_ROWS, device=str(dev))
+    return Prepared(task, suite, models, steps, kept, dropped, tables, len(operands))
+
+
+def score_suite(profile: str, writer: ResultWriter | None = None, cache: ScoreCache | None = None,
+                progress: bool = True, **options) -> Scored:
+    """Correctness of every task instance at every (model, step, shots), from the score cache or scored now.
+
+    `options` are those of `prepare`."""
+    prep = prepare(profile, **options)
+    results, report = sweep(prep.task, cache=cache, progress=progress)
     if writer:
-        writer.record_runtime(device=str(dev), suite=suite.name)
-        writer.record_input("tasks", identity=data, template=arithmetic.TEMPLATE, seed=arithmetic.SEED,
-                            shots=kept, operands=len(operands))
-        record_checkpoints(writer, suite, (job.checkpoint for job in jobs))
+        writer.record_runtime(device=prep.task.device, suite=prep.suite.name)
+        writer.record_input("tasks", identity=prep.task.data, template=arithmetic.TEMPLATE, seed=arithmetic.SEED,
+                            shots=prep.shots, operands=prep.operands)
+        record_checkpoints(writer, prep.suite, (job.checkpoint for job in prep.task.jobs))
     frames = []
     for (ckpt, params), frame in results.items():
         k = dict(params)["shots"]
-        instances = tables[k].iloc[frame.row.to_numpy()][["operation", "x1", "x2"]].reset_index(drop=True)
+        instances = prep.tables[k].iloc[frame.row.to_numpy()][["operation", "x1", "x2"]].reset_index(drop=True)
         frames.append(pd.concat([instances, frame[["correct", "fast"]].reset_index(drop=True)], axis=1)
-                      .assign(model=ckpt.model, params=suite.spec(ckpt.model).params, step=ckpt.step, shots=k))
+                      .assign(model=ckpt.model, params=prep.suite.spec(ckpt.model).params, step=ckpt.step, shots=k))
     per_instance = pd.concat(frames, ignore_index=True)[
         ["model", "params", "step", "shots", "operation", "x1", "x2", "correct", "fast"]]
-    return Scored(suite, models, steps, kept, dropped, per_instance, report)
+    return Scored(prep.suite, prep.models, prep.steps, prep.shots, prep.dropped_shots, per_instance, report)
 
 
 def scored_accuracy(scored: Scored) -> pd.DataFrame:

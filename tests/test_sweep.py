@@ -1,0 +1,201 @@
+"""Sweeps: one plan for every finding, local and Ray executors, retries, and resuming after a crash."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pythia_repro import micro
+from pythia_repro.cli import main
+from pythia_repro.executors import LocalExecutor, RayExecutor, SweepPlan, gpu_share
+from pythia_repro.findings import memorization, scoring_tasks, simplicity_bias, term_frequency
+from pythia_repro.plan import checkpoints, missing
+from pythia_repro.score_cache import ScoreCache
+
+OPTIONS = {"models": ["micro-xs", "micro-l"], "steps": [8, 32], "shots": [0], "operands": [3, 17],
+           "n_sequences": 8}
+CLI_OPTIONS = [arg for k, v in OPTIONS.items() for arg in ("-p", f"{k}={v!r}")]
+
+
+@pytest.fixture
+def tiny(monkeypatch):
+    monkeypatch.setenv("PYTHIA_REPRO_MICRO_VARIANT", "tiny")
+    return micro.build("tiny", progress=False)
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """One local Ray cluster (2 CPUs) for every Ray test in this module."""
+    import ray
+
+    context = ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield context.address_info["gcs_address"]
+    ray.shutdown()
+
+
+def cache_frames(root: Path) -> dict[str, pd.DataFrame]:
+    """Every cache entry under a root, by its path relative to the root."""
+    return {str(p.relative_to(root)): pd.read_parquet(p) for p in sorted(root.rglob("*.parquet"))}
+
+
+def assert_same_cache(a: Path, b: Path) -> None:
+    left, right = cache_frames(a), cache_frames(b)
+    assert left and sorted(left) == sorted(right), "the same chunks, each exactly once"
+    for name, frame in left.items():
+        pd.testing.assert_frame_equal(frame, right[name], obj=name)
+
+
+def local_reference(tmp_path: Path) -> Path:
+    root = tmp_path / "local"
+    summary = LocalExecutor().run(SweepPlan("micro", None, OPTIONS), ScoreCache(root), progress=False)
+    assert summary.ok and summary.done and not summary.skipped
+    return root
+
+
+def test_one_plan_loads_each_checkpoint_once_for_every_finding(tiny):
+    tasks = scoring_tasks("micro", None, {**OPTIONS, "progress": False})
+    assert [t.finding for t in tasks] == ["memorization", "simplicity_bias", "term_frequency"]
+    ckpts = checkpoints(tasks)
+    assert len(ckpts) == len(set(ckpts)) == 4, "2 models × 2 steps, shared by the three findings"
+    assert scoring_tasks("published", None, OPTIONS) == [], "the published profile scores nothing"
+    with pytest.raises(ValueError, match="unknown finding"):
+        scoring_tasks("micro", ["no_such_finding"])
+
+
+def test_cli_sweep_then_notebook_scoring_reads_only_the_cache(tiny, capsys):
+    assert main(["sweep", "--profile", "micro", *CLI_OPTIONS]) == 0
+    assert "4 checkpoint(s) scored" in capsys.readouterr().out
+    assert main(["sweep", "--profile", "micro", *CLI_OPTIONS]) == 0
+    assert "0 checkpoint(s) scored (0 chunk(s) written), 4 skipped" in capsys.readouterr().out
+    for module in (memorization, simplicity_bias, term_frequency):
+        accepted = inspect.signature(module.prepare).parameters
+        scored = module.score_suite("micro", progress=False, **{k: v for k, v in OPTIONS.items() if k in accepted})
+        assert scored.report.cached and not scored.report.scored and not scored.report.loaded, module.__name__
+
+
+@dataclasses.dataclass
+class Flaky:
+    """A plan whose scoring raises `error` on the first `failures` chunks (counted in this process)."""
+
+    inner: SweepPlan
+    error: type[Exception]
+    failures: int
+
+    def tasks(self):
+        calls = []
+
+        def wrap(score):
+            def flaky(*args):
+                calls.append(1)
+                if len(calls) <= self.failures:
+                    raise self.error("injected failure")
+                return score(*args)
+            return flaky
+        return [dataclasses.replace(t, score=wrap(t.score)) for t in self.inner.tasks()]
+
+
+def test_local_executor_retries_transient_errors_and_reports_the_rest(tiny, tmp_path):
+    plan = SweepPlan("micro", ("memorization",), OPTIONS)
+    transient = LocalExecutor(retries=2).run(Flaky(plan, OSError, 2), ScoreCache(tmp_path / "a"), progress=False)
+    assert transient.ok and len(transient.done) == 4
+    permanent = LocalExecutor(retries=2).run(Flaky(plan, ValueError, 1), ScoreCache(tmp_path / "b"), progress=False)
+    assert [f.reason for f in permanent.failed] == ["ValueError: injected failure"], "not retried, reported"
+    assert len(permanent.done) == 3 and "FAILED micro-xs@step8" in permanent.text()
+    exhausted = LocalExecutor(retries=1).run(Flaky(plan, OSError, 10), ScoreCache(tmp_path / "c"), progress=False)
+    assert len(exhausted.failed) == 4 and all("after 2 attempts" in f.reason for f in exhausted.failed)
+
+
+def test_gpu_share_by_model_size():
+    assert gpu_share(70e6) == 0.25 and gpu_share(1.0e9) == 0.5 and gpu_share(6.9e9) == 1.0
+
+
+def test_ray_sweep_equals_the_local_one(tiny, tmp_path, ray_cluster):
+    reference = local_reference(tmp_path)
+    summary = RayExecutor(address=ray_cluster).run(SweepPlan("micro", None, OPTIONS), ScoreCache(tmp_path / "ray"),
+                                                   progress=False)
+    assert summary.ok and len(summary.done) == 4 and summary.devices() == {"cpu"}
+    assert_same_cache(reference, tmp_path / "ray")
+    again = RayExecutor(address=ray_cluster).run(SweepPlan("micro", None, OPTIONS), ScoreCache(tmp_path / "ray"),
+                                                 progress=False)
+    assert not again.done and len(again.skipped) == 4
+
+
+@dataclasses.dataclass
+class KillOnce:
+    """A plan whose worker kills its own process (SIGKILL) on the second chunk it scores, once per `marker`."""
+
+    inner: SweepPlan
+    marker: str
+
+    def tasks(self):
+        calls = []
+
+        def wrap(score):
+            def killing(*args):
+                calls.append(1)
+                if len(calls) == 2:
+                    try:
+                        os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL))
+                    except FileExistsError:
+                        return score(*args)
+                    os.kill(os.getpid(), signal.SIGKILL)
+                return score(*args)
+            return killing
+        return [dataclasses.replace(t, score=wrap(t.score)) for t in self.inner.tasks()]
+
+
+def test_ray_worker_killed_mid_checkpoint_is_retried(tiny, tmp_path, ray_cluster):
+    import ray.cloudpickle
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    reference = local_reference(tmp_path)
+    marker = tmp_path / "killed"
+    source = KillOnce(SweepPlan("micro", None, OPTIONS), str(marker))
+    summary = RayExecutor(address=ray_cluster).run(source, ScoreCache(tmp_path / "ray"), progress=False)
+    assert marker.exists(), "a worker was killed"
+    assert summary.ok and len(summary.done) == 4, summary.text()
+    assert sum(len(r.cached) for r in summary.done) >= 1, "the chunk written before the kill was kept, not redone"
+    assert_same_cache(reference, tmp_path / "ray")
+
+
+def test_ray_driver_killed_and_restarted_loses_and_duplicates_nothing(tiny, tmp_path, ray_cluster):
+    reference = local_reference(tmp_path)
+    command = [sys.executable, "-m", "pythia_repro.cli", "sweep", "--profile", "micro", "--engine", "ray",
+               "--address", ray_cluster, *CLI_OPTIONS]
+    cache = ScoreCache()  # the driver's default cache, under this test's PYTHIA_REPRO_HOME
+    driver = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not list(cache.root.rglob("*.parquet")) and driver.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    tasks = scoring_tasks("micro", None, {**OPTIONS, "progress": False})
+    left = sum(missing(tasks, c, cache) for c in checkpoints(tasks))
+    assert left > 0, "the driver was killed before the sweep finished"
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert "0 failed" in finished.stdout
+    assert not any(missing(tasks, c, cache) for c in checkpoints(tasks))
+    assert_same_cache(reference, cache.root)
+
+
+def test_reproduce_on_ray_sweeps_first_and_the_notebook_reads_the_cache(tiny, project, ray_cluster, capsys):
+    options = ["-p", "models=['micro-xs', 'micro-l']", "-p", "steps=[8, 32]"]
+    code = main(["reproduce", "--profile", "micro", "--finding", "memorization", "--engine", "ray",
+                 "--address", ray_cluster, *options])
+    out = capsys.readouterr().out
+    assert code == 0 and "4 checkpoint(s) scored" in out, out
+    executed = (project / "results" / "micro" / "memorization" / "memorization.ipynb").read_text()
+    assert "0 chunks scored now" in executed, "the notebook found every score in the cache"
+    manifest = json.loads((project / "results" / "micro" / "memorization" / "manifest.json").read_text())
+    assert manifest["parameters"]["device"] == "cpu", "the notebook read the keys of the device the workers used"
