@@ -139,7 +139,7 @@ def test_token_losses_equal_the_model_loss_and_do_not_depend_on_chunking():
 
 def test_sparse_divergences_equal_dense_rows():
 
-    from pythia_repro.scoring.divergence import _dense_kl_js, dense_bigram_kl_reference, ngram_divergences
+    from pythia_repro.scoring.divergence import _bigram_kl_js, _dense_kl_js, dense_bigram_kl_reference, ngram_divergences
 
     model = _model(seed=12)
     cond, uni = _stats()
@@ -157,6 +157,11 @@ def test_sparse_divergences_equal_dense_rows():
     np.testing.assert_allclose(out["js_bigram"].ravel()[has], js.numpy()[has], rtol=1e-4, atol=1e-5)
     assert np.isnan(out["kl_bigram"][0, 4]) and not np.isnan(out["kl_bigram"][0, 3])
     np.testing.assert_allclose(dense_bigram_kl_reference(flat, cond, prev).numpy()[has], kl.numpy()[has], rtol=1e-4)
+    for grouped in (True, False):  # the CPU path and the GPU one (one flat gather), both on this CPU
+        kl_s, js_s = _bigram_kl_js(flat, cond, prev, grouped=grouped)
+        np.testing.assert_allclose(kl_s.numpy()[has], kl.numpy()[has], rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(js_s.numpy()[has], js.numpy()[has], rtol=1e-4, atol=1e-5)
+        assert _bigram_kl_js(flat, cond, prev, js=False, grouped=grouped)[1] is None
     kl_u, js_u = _dense_kl_js(flat, torch.from_numpy((uni / uni.sum()).astype(np.float32)))
     np.testing.assert_allclose(out["kl_unigram"].ravel(), kl_u.numpy(), rtol=1e-4, atol=1e-5)
     assert (out["js_bigram"][~np.isnan(out["js_bigram"])] <= np.log(2) + 1e-5).all()

@@ -154,7 +154,7 @@ def seed_figure(bands: pd.DataFrame, order: str = "bigram"):
 
 # -- micro and pythia profiles: losses and divergences computed here ----------------------------
 
-SCORER = "simplicity-v1"
+SCORER = "simplicity-v2"  # v2: KL summed per distinct previous-token row (float32 sums in another order)
 SETS = ("unigram", "bigram", "heldout")
 PYTHIA_STEPS = (0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000, 2000, 4000, 8000, 16000, 33000, 66000,
                 131000, 143000)

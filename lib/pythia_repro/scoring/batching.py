@@ -12,7 +12,6 @@ def default_batch_size(model) -> int:
     return 1024 if next(model.parameters()).device.type == "cuda" else 64
 
 
-
 def run_batched(fn: Callable[[torch.Tensor], object], data: torch.Tensor, batch_size: int,
                 progress: bool = False, desc: str = "scoring") -> list:
     """Apply `fn` to consecutive batches, halving the batch size on GPU out-of-memory."""

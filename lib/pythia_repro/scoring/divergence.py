@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
@@ -37,29 +39,95 @@ def token_losses(model, tokens, batch_size: int | None = None, position_chunk: i
                                       progress=progress, desc="loss"))
 
 
-def _bigram_kl_js(logq: torch.Tensor, cond, prev: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-position KL(p‖q) and JS(p, q) with p = bigram row of the previous token, from p's support alone.
+def _bigram_kl_js(logq: torch.Tensor, cond, prev: np.ndarray, js: bool = True, grouped: bool | None = None):
+    """Per-position KL(p‖q) and JS(p, q) (None unless `js`), p = the bigram row of the previous token.
 
-    KL = Σ_supp p (log p − log q). JS = ½ Σ_supp [p log(2p/(p+q)) + q log(2q/(p+q))] + ½ log 2 · (1 − Σ_supp q),
-    since outside the support m = q/2. Sums run per row segment of the selected CSR rows.
+    Sums run over p's support only. KL = Σ p log p − Σ p log q, the first term once per distinct row.
+    JS = ½ Σ_supp [p log(2p/(p+q)) + q log(2q/(p+q))] + ½ log 2 · (1 − Σ_supp q), since off the support
+    m = q/2. `grouped` (default on a CPU) handles the rows that several positions share once per row;
+    otherwise (default on a GPU, where one large kernel beats a loop) every position's support is
+    gathered at once.
     """
-    rows = cond[prev]
+    uniq, inverse = np.unique(prev, return_inverse=True)
+    rows = cond[uniq]
     device = logq.device
     lengths = torch.from_numpy(np.diff(rows.indptr)).to(device)
-    row = torch.repeat_interleave(torch.arange(len(prev), device=device), lengths)
-    tok = torch.from_numpy(rows.indices.astype(np.int64)).to(device)
+    cols = torch.from_numpy(rows.indices.astype(np.int64)).to(device)
     p = torch.from_numpy(rows.data.astype(np.float32)).to(device)
-    lq = logq[row, tok]
     logp = p.log()
+    negentropy = torch.segment_reduce(p * logp, "sum", lengths=lengths)
+    support = _Support(torch.from_numpy(rows.indptr.astype(np.int64)).to(device), cols, p, logp)
+    inverse = torch.from_numpy(inverse).to(device)
+    if device.type == "cpu" if grouped is None else grouped:
+        cross, js_terms = _grouped_terms(logq, inverse, support, js)
+    else:
+        cross, js_terms = _flat_terms(logq, torch.arange(len(prev), device=device), inverse, support, js)
+    return negentropy[inverse] - cross, js_terms
+
+
+@dataclass
+class _Support:
+    """The selected bigram rows in CSR form: row k is p[indptr[k]:indptr[k+1]] at columns cols[...]."""
+
+    indptr: torch.Tensor
+    cols: torch.Tensor
+    p: torch.Tensor
+    logp: torch.Tensor
+
+
+def _js_terms(lq: torch.Tensor, p: torch.Tensor, logp: torch.Tensor, per_position) -> torch.Tensor:
+    """JS(p, q) from log q gathered on p's support; `per_position` sums entries into positions."""
     q = lq.exp()
     logm = ((p + q) / 2).log()
+    inside = per_position(p * (logp - logm) + q * (lq - logm))
+    return 0.5 * inside + 0.5 * np.log(2) * (1 - per_position(q)).clamp_min(0)
 
-    def per_row(values: torch.Tensor) -> torch.Tensor:
+
+def _flat_terms(logq, positions, row, support: _Support, js):
+    """Σ_supp p log q (and JS) for logq[positions], whose rows are `row`, from one flat gather."""
+    starts, lengths = support.indptr[row], support.indptr[row + 1] - support.indptr[row]
+    offsets = torch.cumsum(lengths, 0) - lengths
+    entry = torch.repeat_interleave(starts - offsets, lengths) + torch.arange(int(lengths.sum()), device=logq.device)
+    lq = logq[torch.repeat_interleave(positions, lengths), support.cols[entry]]
+    p = support.p[entry]
+
+    def per_position(values):
         return torch.segment_reduce(values, "sum", lengths=lengths)
 
-    kl = per_row(p * (logp - lq))
-    js = 0.5 * per_row(p * (logp - logm) + q * (lq - logm)) + 0.5 * np.log(2) * (1 - per_row(q)).clamp_min(0)
-    return kl, js
+    return per_position(p * lq), _js_terms(lq, p, support.logp[entry], per_position) if js else None
+
+
+def _grouped_terms(logq, inverse, support: _Support, js):
+    """Σ_supp p log q (and JS) per position: rows used once by a flat gather, shared rows once per row.
+
+    For KL alone a shared row is densified once and dotted with each of its positions' log q (whole
+    rows read in order beat scattered reads at text-like densities); for JS its support is gathered
+    as one [positions, support] block.
+    """
+    cross = torch.empty(len(inverse), device=logq.device)
+    out_js = torch.empty(len(inverse), device=logq.device) if js else None
+    counts = torch.bincount(inverse)
+    alone = (counts[inverse] == 1).nonzero()[:, 0]
+    if len(alone):
+        cross[alone], js_alone = _flat_terms(logq, alone, inverse[alone], support, js)
+        if js:
+            out_js[alone] = js_alone
+    order = torch.argsort(inverse, stable=True)
+    bounds = torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)]).tolist()
+    dense = torch.zeros(logq.shape[-1], device=logq.device)
+    for k in (counts > 1).nonzero()[:, 0].tolist():
+        pos = order[bounds[k]:bounds[k + 1]]
+        a, b = support.indptr[k].item(), support.indptr[k + 1].item()
+        cols, p = support.cols[a:b], support.p[a:b]
+        if js:
+            block = logq[pos[:, None], cols[None, :]]
+            cross[pos] = block @ p
+            out_js[pos] = _js_terms(block, p, support.logp[a:b], lambda values: values.sum(-1))
+        else:
+            dense.zero_().index_copy_(0, cols, p)
+            for i in pos.tolist():
+                cross[i] = logq[i] @ dense
+    return cross, out_js
 
 
 def _dense_kl_js(logq: torch.Tensor, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -113,5 +181,6 @@ def dense_bigram_kl_reference(logq: torch.Tensor, cond, prev: np.ndarray) -> tor
     out = torch.empty(len(prev))
     for i, token in enumerate(prev):
         p = torch.from_numpy(cond[int(token)].toarray()[0].astype(np.float32))
-        out[i] = _dense_kl_js(logq[i], p)[0]
+        logp = torch.where(p > 0, p.log(), torch.zeros_like(p))
+        out[i] = (p * (logp - logq[i])).sum()
     return out
