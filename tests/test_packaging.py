@@ -5,6 +5,7 @@ import re
 import tomllib
 
 import yaml
+from papermill.inspection import inspect_notebook
 
 from pythia_repro.findings import all_findings
 
@@ -34,6 +35,9 @@ def test_every_finding_has_a_clean_parameterized_notebook():
         assert len(tagged) == 1, f"{name} needs one cell tagged 'parameters'"
         source = "".join(tagged[0]["source"])
         assert "profile = " in source and "output_dir = None" in source
+        assigned = re.findall(r"^(\w+) = ", source, flags=re.M)
+        assert list(inspect_notebook(str(REPO / "notebooks" / f"{name}.ipynb"))) == assigned, \
+            f"{name}: papermill must parse every parameter (no 'x=y' or quotes in the comments)"
 
 
 def test_ci_runs_the_readme_test_command():
