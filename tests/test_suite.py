@@ -105,6 +105,7 @@ def test_load_pythia_from_an_offline_hub_cache(fake_hub):
                           "attn": model.config._attn_implementation}))
     """)
     assert result.returncode == 0, result.stderr
+    assert "Loading weights" not in result.stderr, "transformers' per-load progress bar leaks into notebooks"
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out == {**out, "dtype": "torch.float32", "training": False, "same": True, "attn": "sdpa"}
     assert "EleutherAI/pythia-70m" in out["missing"] and "step2000" in out["missing"] and "offline=True" in out["missing"]

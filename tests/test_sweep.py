@@ -199,3 +199,9 @@ def test_reproduce_on_ray_sweeps_first_and_the_notebook_reads_the_cache(tiny, pr
     assert "0 chunks scored now" in executed, "the notebook found every score in the cache"
     manifest = json.loads((project / "results" / "micro" / "memorization" / "manifest.json").read_text())
     assert manifest["parameters"]["device"] == "cpu", "the notebook read the keys of the device the workers used"
+
+
+def test_sweep_of_a_suite_that_is_not_there_says_what_to_do(monkeypatch, capsys):
+    monkeypatch.setenv("PYTHIA_REPRO_MICRO_VARIANT", "tiny")
+    assert main(["sweep", "--profile", "micro"]) == 1
+    assert "pythia-repro suite build micro --variant tiny" in capsys.readouterr().err

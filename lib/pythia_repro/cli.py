@@ -51,7 +51,12 @@ def _sweep(args, params: dict[str, Any]):
         if profile == "published":
             continue
         print(f"→ sweep {profile} ({executor.name})", flush=True)
-        summary = executor.run(SweepPlan(profile, tuple(args.finding or ()), params))
+        try:
+            summary = executor.run(SweepPlan(profile, tuple(args.finding or ()), params))
+        except (LookupError, ValueError) as err:  # no such suite, checkpoint or data; bad parameters
+            print(f"  cannot plan the {profile} sweep: {err}", file=sys.stderr, flush=True)
+            ok = False
+            continue
         print("  " + summary.text().replace("\n", "\n  "), flush=True)
         ok &= summary.ok
         devices |= summary.devices()

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import bisect
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -257,7 +258,8 @@ def load_model(checkpoint: Checkpoint, device: str | torch.device | None = None,
     else:
         source, kwargs = spec.hub_id, {**kwargs, "revision": checkpoint.revision}
     try:
-        model = GPTNeoXForCausalLM.from_pretrained(source, **kwargs)
+        with quiet_weight_loading():
+            model = GPTNeoXForCausalLM.from_pretrained(source, **kwargs)
     except OSError as err:
         offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0")
         raise CheckpointNotFound(
@@ -266,6 +268,20 @@ def load_model(checkpoint: Checkpoint, device: str | torch.device | None = None,
             f"{err}. Only safetensors weights are loaded; check the revision exists and its files are present."
         ) from err
     return model.to(device).eval()
+
+
+@contextmanager
+def quiet_weight_loading() -> Iterator[None]:
+    """Silence transformers' per-load progress bar (sweeps show their own), restoring the user's setting."""
+    from transformers.utils import logging as hf_logging
+
+    enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            hf_logging.enable_progress_bar()
 
 
 def _hf_cache() -> str:

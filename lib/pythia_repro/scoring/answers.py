@@ -106,16 +106,18 @@ def _answer_batch(model, tokenizer, prompts: list[list[int]], guesses: list[list
     known = (first + 1).clamp_max(limit)               # generated tokens this pass gives exactly
     seq[:, width:width + min(g + 1, limit)] = preds[:, :limit]
 
+    texts = [""] * n  # each row's generated text so far, kept so it is decoded once per new token
+
     def decided(i: int, tokens: torch.Tensor, count: int) -> bool:
-        return _decided(tokenizer.decode(tokens[:count].tolist()), count, limit, targets and targets[i])
+        texts[i] = tokenizer.decode(tokens[:count].tolist())
+        return _decided(texts[i], count, limit, targets and targets[i])
 
     done = np.array([decided(i, seq[i, width:], int(known[i])) for i in range(n)])
     fast = done.copy()
     todo = torch.from_numpy(np.flatnonzero(~done)).to(device)
     if len(todo):
         _decode_on(model, out.past_key_values, seq, mask, positions, known, todo, width, limit, decided)
-    answers = [extract_answer(tokenizer.decode(seq[i, width:width + int(known[i])].tolist())) for i in range(n)]
-    return answers, fast
+    return [extract_answer(text) for text in texts], fast
 
 
 def _decode_on(model, cache, seq, mask, positions, known, todo, width: int, limit: int, decided) -> None:
