@@ -205,3 +205,9 @@ def test_sweep_of_a_suite_that_is_not_there_says_what_to_do(monkeypatch, capsys)
     monkeypatch.setenv("PYTHIA_REPRO_MICRO_VARIANT", "tiny")
     assert main(["sweep", "--profile", "micro"]) == 1
     assert "pythia-repro suite build micro --variant tiny" in capsys.readouterr().err
+
+
+def test_ray_engine_without_ray_installed_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # what a plain `pip install -e .` leaves
+    with pytest.raises(SystemExit, match=r"pip install -e '\.\[ray\]'"):
+        main(["sweep", "--profile", "micro", "--engine", "ray"])

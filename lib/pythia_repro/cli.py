@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib.util
 import sys
 import time
 from typing import Any
@@ -39,6 +40,9 @@ def _executor(args):
 
     if args.engine == "local":
         return LocalExecutor(retries=args.retries)
+    if importlib.util.find_spec(args.engine) is None:
+        raise SystemExit(f"--engine {args.engine} needs the {args.engine} package: "
+                         f"pip install -e '.[{args.engine}]' (make install includes it)")
     return EXECUTORS[args.engine](address=args.address, retries=args.retries, gpus=args.gpus_per_checkpoint)
 
 
