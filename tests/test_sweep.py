@@ -35,10 +35,11 @@ def tiny(monkeypatch):
 
 @pytest.fixture(scope="module")
 def ray_cluster():
-    """One local Ray cluster (2 CPUs) for every Ray test in this module."""
+    """One local Ray cluster for every Ray test in this module: 2 CPUs and one GPU resource, so tasks take the
+    fractional-GPU path (they still run on the CPU: torch sees no CUDA device here)."""
     import ray
 
-    context = ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    context = ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, log_to_driver=False)
     yield context.address_info["gcs_address"]
     ray.shutdown()
 
@@ -128,6 +129,26 @@ def test_ray_sweep_equals_the_local_one(tiny, tmp_path, ray_cluster):
     again = RayExecutor(address=ray_cluster).run(SweepPlan("micro", None, OPTIONS), ScoreCache(tmp_path / "ray"),
                                                  progress=False)
     assert not again.done and len(again.skipped) == 4
+
+
+def test_ray_asks_for_a_gpu_share_by_model_size(tiny, tmp_path, ray_cluster, monkeypatch):
+    import ray
+
+    asked, real_remote = [], ray.remote
+
+    class Recording:
+        def __init__(self, fn):
+            self.remote_fn = real_remote(fn)
+
+        def options(self, **options):
+            asked.append(options)
+            return self.remote_fn.options(**options)
+
+    monkeypatch.setattr(ray, "remote", Recording)
+    summary = RayExecutor(address=ray_cluster).run(SweepPlan("micro", None, OPTIONS), ScoreCache(tmp_path / "ray"),
+                                                   progress=False)
+    assert summary.ok and len(asked) == 4
+    assert {(o["num_gpus"], o["num_cpus"], o["max_retries"]) for o in asked} == {(0.25, 1, 2)}, "micro models share a GPU"
 
 
 @dataclasses.dataclass
