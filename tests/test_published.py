@@ -74,24 +74,44 @@ def losses():
     return simplicity_bias.load_losses()
 
 
-def test_bigram_loss_has_an_early_minimum_near_256_then_rises(losses):
+def test_bigram_loss_u_shape_over_the_whole_curve(losses):
     summary = simplicity_bias.curve_summary(losses)
     main = summary[(summary.variant == "main") & (summary.order == "bigram")].set_index("model")
     assert set(main.index) == {"pythia-14m", "pythia-70m", "pythia-160m", "pythia-410m", "pythia-1b",
                                "pythia-1.4b", "pythia-2.8b", "pythia-6.9b", "pythia-12b"}
-    assert (main.early_min_step == 256).all()
-    assert main.drop(index="pythia-14m").rises_after_early_min.all()
+    shaped = main.drop(index="pythia-14m")
+    assert shaped.u_shaped.all() and (shaped.first_min_step == 256).all()
+    assert not main.loc["pythia-14m"].u_shaped, "14m's late rise stays inside its seed spread"
+    assert (shaped.rise > shaped.rise_threshold).all()
     large = ["pythia-410m", "pythia-1b", "pythia-1.4b", "pythia-2.8b", "pythia-6.9b", "pythia-12b"]
-    assert main.loc[large].final_below_early_min.all()
-    assert not main.loc[["pythia-70m", "pythia-160m"]].final_below_early_min.any()
+    assert main.loc[large].second_descent.all() and (main.loc[large].lowest_after_peak < main.loc[large].first_min_loss).all()
+    assert not main.loc[["pythia-70m", "pythia-160m"]].second_descent.any()
+
+
+def test_released_bounds_are_the_authors_formula(losses):
+    from pythia_repro.intervals import authors_bound
+
+    low, high = authors_bound(losses.loss, simplicity_bias.AUTHORS_SEQUENCES)
+    assert abs(losses.authors_bound_low - low).max() < 1e-6 and abs(losses.authors_bound_high - high).max() < 1e-6
+
+
+def test_released_kl_disagrees_at_step_zero_and_is_flagged():
+    kl = simplicity_bias.released_divergences()
+    start = kl[kl.step == 0].set_index("model")
+    before, after = start[start.bigram_kl_known_defect], start[~start.bigram_kl_known_defect]
+    assert set(after.index) == {"pythia-6.9b", "pythia-12b"}
+    # Every step-0 model is a random initialization predicting almost uniformly: KL ≈ log V − H(bigram) for all.
+    assert before.kl_bigram.max() / before.kl_bigram.min() < 1.01 and after.kl_bigram.max() / after.kl_bigram.min() < 1.05
+    assert after.kl_bigram.min() / before.kl_bigram.max() > 1.8, "the two groups disagree by almost a factor of two"
 
 
 def test_bits_per_byte_and_seed_spread(losses):
     assert (losses.loss_bpb / losses.loss).round(7).eq(0.3650388).all()
     summary = simplicity_bias.curve_summary(losses)
     bands, spread = simplicity_bias.seed_spread(summary, losses)
-    n = spread.set_index(["model", "order"]).n_runs
-    assert n[("pythia-70m", "bigram")] == 10 and n[("pythia-410m", "bigram")] == 5
+    by = spread.set_index(["model", "order"])
+    assert by.n_runs[("pythia-70m", "bigram")] == 10 and by.n_runs[("pythia-410m", "bigram")] == 5
+    assert by.u_shaped_runs[("pythia-70m", "bigram")] == 10 and by.second_descent_runs[("pythia-410m", "bigram")] == 5
     assert "pythia-12b" not in set(bands.model)
 
 

@@ -37,21 +37,20 @@ def test_scored_curves_are_cached_and_shaped_like_the_published_ones(tiny):
     second = sb.score_suite("micro", n_sequences=8, progress=False)
     assert not second.report.scored and not second.report.loaded
     losses = sb.scored_losses(first)
-    assert {"model", "variant", "order", "step", "loss", "loss_low", "loss_high"} <= set(losses.columns)
-    assert (losses.loss_low <= losses.loss).all() and (losses.loss <= losses.loss_high).all()
-    early, rise = sb.schedule_markers(first.suite)
-    assert (early, rise) == (4, (8, 16))
-    summary = sb.curve_summary(losses, early, rise)
-    assert len(summary) == 4 * 3
+    assert {"model", "variant", "order", "step", "loss", "loss_ci95_low", "loss_ci95_high"} <= set(losses.columns)
+    assert (losses.loss_ci95_low <= losses.loss).all() and (losses.loss <= losses.loss_ci95_high).all()
+    assert sb.early_section_end(first.suite) == 4
+    summary = sb.curve_summary(losses)
+    assert len(summary) == 4 * 3 and (summary.noise_method == "bootstrap 95% half-width").all()
     div = sb.divergences(first)
     assert (div.kl_bigram >= 0).all() and (div.js_bigram <= np.log(2) + 1e-6).all()
     assert set(first.positions.step) == {32} and first.positions.position.max() == 64
 
 
-def test_pythia_markers_match_the_paper():
+def test_pythia_early_section_ends_at_512():
     from pythia_repro.suite import pythia_suite
 
-    assert sb.schedule_markers(pythia_suite()) == (512, (1000, 2000))
+    assert sb.early_section_end(pythia_suite()) == 512
 
 
 def test_pythia_profile_runs_end_to_end_on_a_fake_hub_and_pile(project, fake_pythia, monkeypatch):
@@ -65,6 +64,6 @@ def test_pythia_profile_runs_end_to_end_on_a_fake_hub_and_pile(project, fake_pyt
               "max_rows": 48, "batch_size": 4}
     folder = reproduce("simplicity_bias", "pythia", params)
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert {"losses.csv", "curve_summary.csv", "divergences.csv", "position_loss.csv",
+    assert {"losses.csv", "curve_summary.csv", "divergences.csv", "position_loss.csv", "claims.csv",
             "comparison_bigram.png", "loss_bits_per_byte.png"} <= set(manifest["outputs"])
     assert any(i["kind"] == "ngram_sets" for i in manifest["inputs"])

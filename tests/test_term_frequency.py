@@ -55,14 +55,15 @@ def test_operand_counts_gap_and_glm_on_the_micro_suite(tiny):
 
 
 def test_frequency_gap_follows_a_per_step_ranking():
-    acc = pd.DataFrame({"model": "m", "params": 1, "operation": "multiplication", "shots": 0,
-                        "step": np.repeat([1, 2], 4), "x1": [0, 1, 2, 3] * 2,
-                        "acc": [1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0]})
+    acc = tf.with_wilson(pd.DataFrame({"model": "m", "params": 1, "operation": "multiplication", "shots": 0,
+                                       "step": np.repeat([1, 2], 4), "x1": [0, 1, 2, 3] * 2, "n": 50,
+                                       "acc": [1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0]}))
     ranking = pd.DataFrame({"step": np.repeat([1, 2], 4), "x1": [0, 1, 2, 3] * 2,
                             "score": [9, 8, 1, 0, 0, 1, 8, 9]})
     gaps = tf.frequency_gap(acc, ranking, k=2)
     assert list(gaps.gap_points) == [100.0, -100.0]
     assert list(gaps.max_gap_points) == [100.0, 100.0]
+    assert gaps.gap_ci95_low[0] > 90 and gaps.gap_ci95_high[1] < -90 and (gaps.frequent_n == 100).all()
 
 
 def test_pythia_profile_runs_end_to_end_on_a_fake_hub_and_pile(project, tmp_path, monkeypatch):
@@ -83,4 +84,6 @@ def test_pythia_profile_runs_end_to_end_on_a_fake_hub_and_pile(project, tmp_path
     assert counts.loc[(1, 3), "window"] > 0  # step 1 has seen rows [0, 1024), capped at the 8 rows present
     accuracy = pd.read_csv(folder / "accuracy.csv")
     assert set(accuracy.model) == {"pythia-70m", "pythia-160m"} and set(accuracy.shots) == {0, 2}
-    assert {"frequency_gap.csv", "glm.csv", "gap_multiplication.png"} <= set(manifest["outputs"])
+    assert {"frequency_gap.csv", "glm.csv", "gap_multiplication.png", "claims.csv",
+            "accuracy_vs_frequency_by_checkpoint.png"} <= set(manifest["outputs"])
+    assert manifest["table_notes"]["accuracy"]["acc_ci95_low"].startswith("Wilson")

@@ -39,11 +39,21 @@ class ResultWriter:
         self.dir = Path(output_dir) if output_dir else None
         self.inputs: list[dict[str, Any]] = []
         self.runtime: dict[str, Any] = {}
+        self.notes: dict[str, dict[str, str]] = {}
         if self.dir:
             self.dir.mkdir(parents=True, exist_ok=True)
 
-    def table(self, name: str, df: pd.DataFrame) -> pd.DataFrame:
-        """Save `df` as `<name>.csv` (fixed float format, so re-runs compare exactly) and return it."""
+    def table(self, name: str, df: pd.DataFrame, notes: dict[str, str] | None = None) -> pd.DataFrame:
+        """Save `df` as `<name>.csv` (fixed float format, so re-runs compare exactly) and return it.
+
+        `notes` say what a column holds where its name cannot (e.g. the method of an interval); they go
+        into the manifest under `table_notes`."""
+        if notes:
+            missing = set(notes) - set(df.columns)
+            if missing:
+                raise ValueError(f"notes for columns {sorted(missing)} that table {name!r} does not have")
+            self.notes[name] = dict(notes)
+            self._flush()
         if self.dir:
             df.to_csv(self.dir / f"{name}.csv", index=False, float_format=TABLE_FLOAT_FORMAT)
         return df
@@ -66,7 +76,7 @@ class ResultWriter:
 
     def _flush(self) -> None:
         if self.dir:
-            data = {"inputs": self.inputs, "runtime": self.runtime}
+            data = {"inputs": self.inputs, "runtime": self.runtime, "table_notes": self.notes}
             (self.dir / INPUTS_FILE).write_text(json.dumps(data, indent=1, default=str))
 
 
@@ -94,7 +104,7 @@ def git_state(root: Path) -> dict[str, Any]:
 def write_manifest(folder: Path, *, profile: str, finding: str, parameters: dict[str, Any],
                    started: datetime, finished: datetime, root: Path) -> dict[str, Any]:
     """Write `manifest.json` for a finished run folder, folding in the notebook's recorded inputs."""
-    recorded = {"inputs": [], "runtime": {}}
+    recorded = {"inputs": [], "runtime": {}, "table_notes": {}}
     inputs_path = folder / INPUTS_FILE
     if inputs_path.exists():
         recorded = json.loads(inputs_path.read_text())
@@ -108,6 +118,7 @@ def write_manifest(folder: Path, *, profile: str, finding: str, parameters: dict
         "finding": finding,
         "parameters": parameters,
         "inputs": recorded["inputs"],
+        "table_notes": recorded.get("table_notes", {}),
         "runtime": {"device": "cpu", "dtype": None, **recorded["runtime"], "platform": platform.platform()},
         "libraries": library_versions(),
         "started": started.isoformat(),

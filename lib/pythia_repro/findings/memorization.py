@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .. import intervals
+from ..claims import Claim, judged, untestable
 from ..plan import Job, ScoringTask, SweepReport, sweep
 from ..reference import ReferenceDataError
 from ..results import ResultWriter
@@ -30,6 +32,7 @@ EXPERIMENTS = {
     "checkpoint_predicts_final": "checkpoint → same model's final",
 }
 TARGET = "pythia-12b"
+COMMON_ROWS = 23_552_000  # the published cells are fractions of the rows with index below this
 # The authors scored checkpoints every 20,000 steps from step 23,000; rows seen = 1024 × step.
 EVALUATED_STEPS = tuple(range(23_000, 143_001, 20_000))
 CELLS = ["tp", "fn", "fp", "tn"]
@@ -56,23 +59,35 @@ def load_confusion(writer: ResultWriter | None = None) -> pd.DataFrame:
         raise ReferenceDataError(f"{path}: confusion cells do not sum to 1 in rows {list(df.index[~sums.between(0.999, 1.001)])}")
     df["step"] = df["checkpoint_million_sequences"].map(step_for_million_sequences)
     df["checkpoint_label"] = df["checkpoint_million_sequences"].astype(str) + "M"
+    df["n_rows"] = COMMON_ROWS
     return df
 
 
+METRICS = {"precision": "predicted_rows", "recall": "target_rows"}  # metric → its denominator
+METRIC_COLUMNS = [f"{m}{suffix}" for m in METRICS for suffix in ("", "_ci95_low", "_ci95_high")]
+INTERVAL_NOTES = {f"{m}_ci95_{end}": intervals.WILSON for m in METRICS for end in ("low", "high")}
+
+
 def precision_recall(confusion: pd.DataFrame, suite: Suite | None = None, target: str = TARGET) -> pd.DataFrame:
-    """Precision, recall and predictor compute per (experiment, model, checkpoint), derived from the cells."""
+    """Precision, recall (Wilson 95% intervals), the row counts behind them and predictor compute.
+
+    `confusion` holds fractions of `n_rows` rows; counts are those fractions times `n_rows`, rounded (the
+    published fractions carry 7 decimals, so their counts are exact to about one row)."""
     suite = suite or pythia_suite()
     final_compute = suite.compute(target, suite.final_step)
     df = confusion.copy()
+    df["tp_rows"] = (df.tp * df.n_rows).round().astype(np.int64)
+    df["predicted_rows"] = ((df.tp + df.fp) * df.n_rows).round().astype(np.int64)
+    df["target_rows"] = ((df.tp + df.fn) * df.n_rows).round().astype(np.int64)
     df["precision"] = df.tp / (df.tp + df.fp)
     df["recall"] = df.tp / (df.tp + df.fn)
-    df["predicted_memorized"] = df.tp + df.fp
-    df["target_memorized"] = df.tp + df.fn
+    df["precision_ci95_low"], df["precision_ci95_high"] = intervals.wilson(df.tp_rows, df.predicted_rows)
+    df["recall_ci95_low"], df["recall_ci95_high"] = intervals.wilson(df.tp_rows, df.target_rows)
     df["params"] = df.model.map(lambda m: suite.spec(m).params)
     df["compute"] = [suite.compute(m, s) for m, s in zip(df.model, df.step)]
     df["compute_fraction_of_target_final"] = df.compute / final_compute
-    keep = ["experiment", "model", "params", "checkpoint_label", "step", "precision", "recall",
-            "predicted_memorized", "target_memorized", "compute", "compute_fraction_of_target_final"]
+    keep = ["experiment", "model", "params", "checkpoint_label", "step", *METRIC_COLUMNS, "tp_rows", "predicted_rows",
+            "target_rows", "n_rows", "compute", "compute_fraction_of_target_final"]
     return df[keep].sort_values(["experiment", "params", "step"], ignore_index=True)
 
 
@@ -88,7 +103,8 @@ def headline(pr: pd.DataFrame, target: str = TARGET) -> pd.DataFrame:
         smaller.assign(kind=SMALLER, predictor=smaller.model + " (final)"),
         early.assign(kind=EARLY, predictor=target + " @ " + early.checkpoint_label),
     ])
-    return out[["kind", "predictor", "compute_fraction_of_target_final", "precision", "recall"]].reset_index(drop=True)
+    return out[["kind", "predictor", "compute_fraction_of_target_final", *METRIC_COLUMNS, "tp_rows", "predicted_rows",
+                "target_rows"]].reset_index(drop=True)
 
 
 def grid(pr: pd.DataFrame, experiment: str, value: str) -> pd.DataFrame:
@@ -114,8 +130,11 @@ def compute_figure(head: pd.DataFrame, target: str = TARGET):
         ax.set_xlabel(f"predictor compute / {target} final compute")
         ax.set_ylim(0, 1.02)
         ax.set_title(f"{metric} of predicting {target}'s memorized rows", fontsize=9)
-    axes[1].get_legend().remove()
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    for ax in axes:
+        ax.get_legend().remove()
+    fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False)  # below the panels, off the data
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 
@@ -137,17 +156,80 @@ def grid_figure(pr: pd.DataFrame):
 
 
 def equal_compute_comparison(head: pd.DataFrame) -> pd.DataFrame:
-    """For each target checkpoint, the fully trained smaller model closest in compute (log scale), side by side."""
-    early, smaller = head[head.kind == EARLY], head[head.kind == SMALLER]
+    """Each checkpoint of the target against the smaller models' curve at the same compute, per metric.
+
+    The smaller, fully trained models' precision and recall (and their Wilson bounds) are interpolated
+    linearly in log(compute) between the two models that bracket the checkpoint's compute. A checkpoint
+    outside the smaller models' compute range is reported as out of range, never paired with a model."""
+    early = head[head.kind == EARLY]
+    smaller = head[head.kind == SMALLER].sort_values("compute_fraction_of_target_final", ignore_index=True)
+    x = np.log(smaller.compute_fraction_of_target_final.to_numpy())
     rows = []
     for ck in early.itertuples():
-        gap = np.abs(np.log(smaller.compute_fraction_of_target_final.to_numpy()) - np.log(ck.compute_fraction_of_target_final))
-        sm = smaller.iloc[int(gap.argmin())]
-        rows.append({"checkpoint": ck.predictor, "checkpoint_compute": ck.compute_fraction_of_target_final,
-                     "checkpoint_precision": ck.precision, "checkpoint_recall": ck.recall,
-                     "smaller_model": sm.predictor, "smaller_compute": sm.compute_fraction_of_target_final,
-                     "smaller_precision": sm.precision, "smaller_recall": sm.recall,
-                     "checkpoint_has_higher_recall": bool(ck.recall > sm.recall)})
+        cx = np.log(ck.compute_fraction_of_target_final)
+        for metric, denominator in METRICS.items():
+            row = {"checkpoint": ck.predictor, "checkpoint_compute": ck.compute_fraction_of_target_final,
+                   "metric": metric, "checkpoint_value": getattr(ck, metric),
+                   "checkpoint_ci95_low": getattr(ck, f"{metric}_ci95_low"),
+                   "checkpoint_ci95_high": getattr(ck, f"{metric}_ci95_high"),
+                   "checkpoint_hits": ck.tp_rows, "checkpoint_n": getattr(ck, denominator)}
+            rows.append({**row, **_interpolated(smaller, x, cx, metric)})
+    out = pd.DataFrame(rows, columns=EQUAL_COMPUTE_COLUMNS)
+    out["difference"] = out.checkpoint_value - out.smaller_value
+    out["winner"] = np.select([out.difference > 0, out.difference < 0, out.difference == 0],
+                              ["checkpoint", "smaller model", "tie"], "")
+    out["beyond_intervals"] = ((out.checkpoint_ci95_low > out.smaller_ci95_high)
+                               | (out.checkpoint_ci95_high < out.smaller_ci95_low))
+    return out
+
+
+EQUAL_COMPUTE_COLUMNS = ["checkpoint", "checkpoint_compute", "metric", "checkpoint_value", "checkpoint_ci95_low",
+                         "checkpoint_ci95_high", "checkpoint_hits", "checkpoint_n", "smaller_below", "smaller_above",
+                         "weight_above", "smaller_value", "smaller_ci95_low", "smaller_ci95_high", "status"]
+
+
+def _interpolated(smaller: pd.DataFrame, x: np.ndarray, cx: float, metric: str) -> dict:
+    """The smaller models' metric at log-compute `cx`, or the reason it cannot be read there."""
+    empty = {"smaller_below": "", "smaller_above": "", "weight_above": np.nan, "smaller_value": np.nan,
+             "smaller_ci95_low": np.nan, "smaller_ci95_high": np.nan}
+    if len(x) < 2 or not x[0] <= cx <= x[-1]:
+        span = f"{np.exp(x[0]):.3g}–{np.exp(x[-1]):.3g}" if len(x) else "none"
+        return {**empty, "status": f"out of range (smaller models' compute {span})"}
+    hi = int(np.clip(np.searchsorted(x, cx), 1, len(x) - 1))
+    lo = hi - 1
+    w = float((cx - x[lo]) / (x[hi] - x[lo]))
+    pick = lambda col: (1 - w) * smaller.at[lo, col] + w * smaller.at[hi, col]  # noqa: E731
+    out = {"smaller_below": smaller.predictor[lo], "smaller_above": smaller.predictor[hi], "weight_above": w,
+           "smaller_value": pick(metric), "smaller_ci95_low": pick(f"{metric}_ci95_low"),
+           "smaller_ci95_high": pick(f"{metric}_ci95_high")}
+    undefined = [smaller.predictor[i] for i in (lo, hi) if np.isnan(smaller.at[i, metric])]
+    status = f"not comparable ({', '.join(undefined)}: {metric} undefined, no row)" if undefined else "compared"
+    return {**out, "status": status}
+
+
+EQUAL_COMPUTE_NOTES = {"checkpoint_ci95_low": intervals.WILSON, "checkpoint_ci95_high": intervals.WILSON,
+                       "smaller_ci95_low": intervals.INTERPOLATED_WILSON,
+                       "smaller_ci95_high": intervals.INTERPOLATED_WILSON,
+                       "smaller_value": "smaller models' value interpolated linearly in log compute"}
+
+
+def equal_compute_verdicts(equal: pd.DataFrame) -> pd.DataFrame:
+    """Per metric: how many comparable points each kind of predictor wins, and by how much (points)."""
+    rows = []
+    for metric in METRICS:
+        sub = equal[equal.metric == metric]
+        done = sub[sub.status == "compared"]
+        diff = 100 * done.difference
+        rows.append({"metric": metric, "checkpoints": len(sub), "comparable": len(done),
+                     "out_of_range_or_undefined": len(sub) - len(done),
+                     "checkpoint_wins": int((done.winner == "checkpoint").sum()),
+                     "smaller_wins": int((done.winner == "smaller model").sum()),
+                     "ties": int((done.winner == "tie").sum()),
+                     "checkpoint_wins_beyond_intervals": int(((done.winner == "checkpoint") & done.beyond_intervals).sum()),
+                     "smaller_wins_beyond_intervals": int(((done.winner == "smaller model") & done.beyond_intervals).sum()),
+                     "mean_difference_points": diff.mean() if len(done) else np.nan,
+                     "min_difference_points": diff.min() if len(done) else np.nan,
+                     "max_difference_points": diff.max() if len(done) else np.nan})
     return pd.DataFrame(rows)
 
 
@@ -265,7 +347,7 @@ def scored_confusion(scored: Scored) -> pd.DataFrame:
                 truth = truth.to_numpy(bool)
                 rows.append({"experiment": experiment, "model": model, "step": step, "checkpoint_label": f"step{step}",
                              "tp": np.mean(pred & truth), "fn": np.mean(~pred & truth),
-                             "fp": np.mean(pred & ~truth), "tn": np.mean(~pred & ~truth)})
+                             "fp": np.mean(pred & ~truth), "tn": np.mean(~pred & ~truth), "n_rows": len(pred)})
     return pd.DataFrame(rows)
 
 
@@ -351,26 +433,6 @@ def duplicate_figure(curve: pd.DataFrame):
     return fig
 
 
-def shape_checks(pr: pd.DataFrame, target: str) -> dict[str, float | bool]:
-    """The qualitative claims, measured the same way on any profile's precision/recall table."""
-    from scipy import stats
-
-    head = headline(pr, target)
-    smaller, early = head[head.kind == SMALLER], head[head.kind == EARLY]
-    equal = equal_compute_comparison(head) if len(early) and len(smaller) else pd.DataFrame()
-    return {
-        "median precision (both kinds)": float(head.precision.median()),
-        "recall, smallest final model → target final": float(smaller.recall.iloc[0]) if len(smaller) else np.nan,
-        "recall, largest smaller final model → target final": float(smaller.recall.iloc[-1]) if len(smaller) else np.nan,
-        "recall rises with predictor size (Spearman ρ)": float(stats.spearmanr(range(len(smaller)), smaller.recall)[0])
-        if len(smaller) > 2 else np.nan,
-        "recall rises with the target checkpoint's step (Spearman ρ)": float(stats.spearmanr(range(len(early)), early.recall)[0])
-        if len(early) > 2 else np.nan,
-        "share of equal-compute comparisons won by the checkpoint": float(equal.checkpoint_has_higher_recall.mean())
-        if len(equal) else np.nan,
-    }
-
-
 def precision_recall_for(profile: str, writer: ResultWriter | None = None,
                          **scoring) -> tuple[pd.DataFrame, str, Scored | None]:
     """The precision/recall table of a profile, its target model, and (unless published) the scores behind it."""
@@ -385,24 +447,112 @@ def planted_duplicates(suite: Suite) -> pd.DataFrame:
     return pd.read_parquet(suite.local_root / "data" / "rows_ground_truth.parquet")
 
 
-def compare_shapes(tables: dict[str, tuple[pd.DataFrame, str]]) -> pd.DataFrame:
-    """The shape checks of several profiles side by side (rows: checks, columns: profiles)."""
-    return pd.DataFrame({name: shape_checks(pr, target) for name, (pr, target) in tables.items()}).rename_axis(
-        "check").reset_index()
+# -- claims: the papers' statements tested on a profile's numbers ----------------------------------
+
+PRECISION_FLOOR = 0.8
+MIN_COMPARABLE = 2
+POISSON_ALPHA = 0.05
+STATEMENTS = {
+    "memorization.precise": "Both kinds of predictor are precise: few of the rows they flag are not memorized "
+                            "by the target (EMP: precision near 0.9 throughout)",
+    "memorization.recall_grows_with_size": "Recall grows with the size of the smaller, fully trained predictor",
+    "memorization.recall_grows_with_training": "Recall grows with the training of the target's own checkpoint",
+    "memorization.equal_compute.recall": "Intermediate checkpoints are better predictors of a model's memorization "
+                                         "than smaller fully trained models (EMP abstract), read for recall at equal "
+                                         "compute",
+    "memorization.equal_compute.precision": "Intermediate checkpoints are better predictors of a model's "
+                                            "memorization than smaller fully trained models (EMP abstract), read "
+                                            "for precision at equal compute",
+    "memorization.poisson": "Memorized rows are spread through training like a Poisson process (training order "
+                            "barely matters)",
+}
 
 
-def describe_shapes(comparison: pd.DataFrame, profile: str) -> list[str]:
-    """Plain sentences: which of the published shapes the profile reproduces."""
-    ref, got = comparison.set_index("check").iloc[:, 0], comparison.set_index("check")[profile]
-    keys = list(ref.index)
-    lines = []
-    def says(ok: bool, claim: str, detail: str) -> None:
-        lines.append(f"{'REPRODUCED' if ok else 'NOT REPRODUCED'}: {claim} ({detail})")
-    says(got[keys[0]] >= 0.8, "predictions are precise", f"median precision {got[keys[0]]:.2f}, published {ref[keys[0]]:.2f}")
-    says(got[keys[3]] > 0, "recall grows with the smaller model's size",
-         f"Spearman ρ {got[keys[3]]:.2f}, published {ref[keys[3]]:.2f}")
-    says(got[keys[4]] > 0, "recall grows with the target checkpoint's training",
-         f"Spearman ρ {got[keys[4]]:.2f}, published {ref[keys[4]]:.2f}")
-    says(abs(got[keys[5]] - ref[keys[5]]) <= 0.34, "the equal-compute comparison comes out the same way",
-         f"checkpoint wins {got[keys[5]]:.0%} of comparisons, published {ref[keys[5]]:.0%}")
-    return lines
+def claims(pr: pd.DataFrame, target: str, poisson: dict | None = None) -> list[Claim]:
+    """Every memorization claim judged on one precision/recall table (and the Poisson test where rows exist)."""
+    head = headline(pr, target)
+    smaller, early = head[head.kind == SMALLER], head[head.kind == EARLY]
+    return [precise_claim(head), growth_claim("memorization.recall_grows_with_size", smaller, "predictor size"),
+            growth_claim("memorization.recall_grows_with_training", early, "checkpoint step"),
+            *equal_compute_claims(equal_compute_verdicts(equal_compute_comparison(head))), poisson_claim(poisson)]
+
+
+def published_claims(writer: ResultWriter | None = None) -> list[Claim]:
+    """The claims judged on the authors' confusion matrices (for side-by-side comparison)."""
+    return claims(precision_recall(load_confusion(writer)), TARGET)
+
+
+def equal_compute_claims(verdicts: pd.DataFrame) -> list[Claim]:
+    """The EMP abstract's claim read for each metric, from `equal_compute_verdicts`."""
+    return [equal_compute_claim(row["metric"], row) for row in verdicts.to_dict("records")]
+
+
+def precise_claim(head: pd.DataFrame) -> Claim:
+    id = "memorization.precise"
+    test = f"every predictor that flags at least one row has precision ≥ {PRECISION_FLOOR}"
+    flagged = head[head.predicted_rows > 0]
+    if flagged.empty:
+        return untestable(id, STATEMENTS[id], test, "no predictor flags any row as memorized")
+    worst = flagged.loc[flagged.precision.idxmin()]
+    return judged(id, STATEMENTS[id], test, bool(worst.precision >= PRECISION_FLOOR),
+                  f"lowest precision {worst.precision:.3f} ({worst.predictor}), median {flagged.precision.median():.3f} "
+                  f"over {len(flagged)} predictors; {len(head) - len(flagged)} flag no row",
+                  min_precision=worst.precision, median_precision=flagged.precision.median(),
+                  predictors=len(flagged), without_flags=len(head) - len(flagged))
+
+
+def growth_claim(id: str, predictors: pd.DataFrame, axis: str) -> Claim:
+    """Recall rises along the predictors (ordered by compute): Spearman ρ > 0 and last above first beyond intervals."""
+    from scipy import stats
+
+    test = (f"Spearman ρ of recall with {axis} > 0, and the last predictor's 95% Wilson interval lies above the "
+            "first one's")
+    if len(predictors) < 2:
+        return untestable(id, STATEMENTS[id], test, f"{len(predictors)} predictor(s) of this kind: nothing to order")
+    ordered = predictors.sort_values("compute_fraction_of_target_final")
+    first, last = ordered.iloc[0], ordered.iloc[-1]
+    rho = float(stats.spearmanr(np.arange(len(ordered)), ordered.recall)[0]) if ordered.recall.nunique() > 1 else 0.0
+    passed = rho > 0 and last.recall_ci95_low > first.recall_ci95_high
+    return judged(id, STATEMENTS[id], test, bool(passed),
+                  f"recall {first.recall:.3f} [{first.recall_ci95_low:.3f}, {first.recall_ci95_high:.3f}] "
+                  f"({first.predictor}) → {last.recall:.3f} [{last.recall_ci95_low:.3f}, {last.recall_ci95_high:.3f}] "
+                  f"({last.predictor}); Spearman ρ {rho:.2f} over {len(ordered)}",
+                  spearman_rho=rho, first_recall=first.recall, last_recall=last.recall, predictors=len(ordered))
+
+
+def equal_compute_claim(metric: str, v: dict) -> Claim:
+    """The EMP abstract's claim for one metric, from `equal_compute_verdicts` (one row, as a dict)."""
+    id = f"memorization.equal_compute.{metric}"
+    test = (f"at the checkpoints whose compute lies inside the smaller models' range (at least {MIN_COMPARABLE}), "
+            f"the checkpoint's {metric} exceeds the smaller models' interpolated {metric} at most of them, and on "
+            "average")
+    numbers = {k: v[k] for k in ("comparable", "checkpoint_wins", "smaller_wins", "checkpoint_wins_beyond_intervals",
+                                 "smaller_wins_beyond_intervals", "mean_difference_points", "min_difference_points",
+                                 "max_difference_points")}
+    if v["comparable"] < MIN_COMPARABLE:
+        return untestable(id, STATEMENTS[id], test, f"only {v['comparable']} of {v['checkpoints']} checkpoints lie "
+                          "inside the smaller models' compute range with a defined value", **numbers)
+    passed = v["checkpoint_wins"] > v["comparable"] / 2 and v["mean_difference_points"] > 0
+    return judged(id, STATEMENTS[id], test, bool(passed),
+                  f"checkpoints win {v['checkpoint_wins']} of {v['comparable']} comparable points "
+                  f"({v['checkpoint_wins_beyond_intervals']} beyond the 95% intervals), smaller models "
+                  f"{v['smaller_wins']} ({v['smaller_wins_beyond_intervals']} beyond); checkpoint minus smaller "
+                  f"{v['mean_difference_points']:+.1f} points on average ({v['min_difference_points']:+.1f} to "
+                  f"{v['max_difference_points']:+.1f}); {v['out_of_range_or_undefined']} of {v['checkpoints']} "
+                  "checkpoints out of range or undefined", **numbers)
+
+
+def poisson_claim(test_result: dict | None) -> Claim:
+    id = "memorization.poisson"
+    test = (f"index-of-dispersion test of memorized rows per block against Poisson(λ = mean): two-sided "
+            f"p ≥ {POISSON_ALPHA}")
+    if test_result is None:
+        return untestable(id, STATEMENTS[id], test, "the published files hold aggregate confusion matrices, not "
+                          "which rows were memorized")
+    p = test_result["p_value_two_sided"]
+    if np.isnan(p):
+        return untestable(id, STATEMENTS[id], test, "the target memorizes no row: no counts to test")
+    return judged(id, STATEMENTS[id], test, bool(p >= POISSON_ALPHA),
+                  f"D = {test_result['dispersion_statistic']:.1f} on {test_result['dof']} dof, p = {p:.3f} "
+                  f"({test_result['blocks']} blocks of {test_result['block_rows']} rows, λ = {test_result['lambda']:.2f})",
+                  p_value=p, dispersion=test_result["dispersion_statistic"], blocks=test_result["blocks"])

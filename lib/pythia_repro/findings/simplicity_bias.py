@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .. import ngrams
+from .. import intervals, ngrams
+from ..claims import Claim, judged, untestable
 from ..hashing import content_key
 from ..paths import cache_home
 from ..plan import Job, ScoringTask, SweepReport, sweep
@@ -25,30 +26,35 @@ from ..reference import ReferenceDataError, paths
 from ..results import ResultWriter
 from ..score_cache import ScoreCache, data_identity
 from ..scoring import ngram_divergences, token_losses
-from ..suite import V0_NAMES, Suite, default_device, default_dtype, get_suite
+from ..suite import V0_NAMES, Suite, default_device, default_dtype, get_suite, pythia_suite
 from . import Finding, record_checkpoints, reference_input, scored_models
 
 FINDING = Finding("simplicity_bias", "Distributional simplicity bias", ("published", "micro", "pythia"))
 
 FOLDER = "published/simplicity_bias"
-_RUN_FILE = re.compile(r"means_ngrams_model_(pythia-[0-9.]+[mb])(?:-(seed\d+|warmup\d+))?_1024\.csv$")
+_RUN_FILE = re.compile(r"means_ngrams_model_(pythia-[0-9.]+[mb])(?:-(seed\d+|warmup\d+))?_1024(_kl_div)?\.csv$")
 ORDERS = ("unigram", "bigram")
-EARLY_STEPS = 512  # the first minimum is looked for among steps ≤ this
 MODEL_ORDER = ["pythia-14m", *V0_NAMES]
+AUTHORS_SEQUENCES = 1024  # n in the authors' bound mean ± 1.96·√(mean/n)
+# Released bigram-KL columns computed before the authors' normalization fix (DESIGN.md; README, "Where we differ").
+KL_BEFORE_FIX = ("pythia-14m", "pythia-70m", "pythia-160m", "pythia-410m", "pythia-1b", "pythia-1.4b", "pythia-2.8b")
 
 
-def released_runs() -> pd.DataFrame:
-    """The released loss files: one row per (model, variant) with its reference path."""
+def released_runs(kl: bool = False) -> pd.DataFrame:
+    """The released loss files (or, with `kl`, the KL files): one row per (model, variant) with its path."""
     rows = []
     for path in paths(FOLDER):
         match = _RUN_FILE.search(path)
-        if match:
+        if match and bool(match[3]) == kl:
             rows.append({"model": match[1], "variant": match[2] or "main", "path": path})
     return pd.DataFrame(rows)
 
 
 def load_losses(writer: ResultWriter | None = None) -> pd.DataFrame:
-    """Long table: model, variant, step, order, loss (nats), its 95% bounds, and loss in bits per byte."""
+    """Long table: model, variant, step, order, loss (nats), the authors' bound, and loss in bits per byte.
+
+    The released bounds are mean ± 1.96·√(mean/n) with n = 1024 sequences (the authors' code), which is not
+    an interval of the mean loss; they keep their own name, `authors_bound_low/high`."""
     frames = []
     for run in released_runs().itertuples():
         local = reference_input(run.path, writer)
@@ -58,58 +64,138 @@ def load_losses(writer: ResultWriter | None = None) -> pd.DataFrame:
             missing = set(cols) - set(raw.columns)
             if missing:
                 raise ReferenceDataError(f"{local}: missing columns {sorted(missing)}")
-            part = raw[cols].set_axis(["step", "loss", "loss_low", "loss_high"], axis=1)
+            part = raw[cols].set_axis(["step", "loss", "authors_bound_low", "authors_bound_high"], axis=1)
             frames.append(part.assign(model=run.model, variant=run.variant, order=order))
     df = pd.concat(frames, ignore_index=True)
     df["loss_bpb"] = df.loss * NATS_TO_BITS_PER_BYTE_PILE
     df["model"] = pd.Categorical(df.model, [m for m in MODEL_ORDER if m in set(df.model)], ordered=True)
     return df.sort_values(["model", "variant", "order", "step"], ignore_index=True)[
-        ["model", "variant", "order", "step", "loss", "loss_low", "loss_high", "loss_bpb"]]
+        ["model", "variant", "order", "step", "loss", "authors_bound_low", "authors_bound_high", "loss_bpb"]]
 
 
-def _value_at(curve: pd.DataFrame, step: int) -> float:
-    hit = curve.loc[curve.step == step, "loss"]
-    return float(hit.iloc[0]) if len(hit) else np.nan
+PUBLISHED_LOSS_NOTES = {"authors_bound_low": intervals.AUTHORS_BOUND, "authors_bound_high": intervals.AUTHORS_BOUND}
+SCORED_LOSS_NOTES = {"loss_ci95_low": intervals.BOOTSTRAP, "loss_ci95_high": intervals.BOOTSTRAP}
 
 
-def curve_summary(losses: pd.DataFrame, early_steps: int = EARLY_STEPS,
-                  rise_steps: tuple[int, int] = (1000, 2000)) -> pd.DataFrame:
-    """Per curve: the global minimum, the first (early) minimum, values at the rise steps and the end, the U test.
+def released_divergences(writer: ResultWriter | None = None) -> pd.DataFrame:
+    """The released per-checkpoint KL(n-gram ‖ model) of the main runs, each bigram column flagged when known wrong."""
+    frames = []
+    for run in released_runs(kl=True).query("variant == 'main'").itertuples():
+        raw = pd.read_csv(reference_input(run.path, writer))
+        cols = ["step", "mean_bigram_logit_kl_div", "mean_unigram_logit_kl_div"]
+        if set(cols) - set(raw.columns):
+            raise ReferenceDataError(f"{run.path}: missing columns {sorted(set(cols) - set(raw.columns))}")
+        frames.append(raw[cols].set_axis(["step", "kl_bigram", "kl_unigram"], axis=1).assign(model=run.model))
+    df = pd.concat(frames, ignore_index=True)
+    df["bigram_kl_known_defect"] = df.model.isin(KL_BEFORE_FIX)
+    df["model"] = pd.Categorical(df.model, [m for m in MODEL_ORDER if m in set(df.model)], ordered=True)
+    return df.sort_values(["model", "step"], ignore_index=True)[
+        ["model", "step", "kl_bigram", "kl_unigram", "bigram_kl_known_defect"]]
 
-    Pythia's early section is steps ≤ 512 (the log-spaced checkpoints) and the rise is read at steps 1000
-    and 2000; a scaled-down suite passes its own equivalents.
-    """
+
+# -- the shape of a curve: first minimum, rise beyond the noise, second descent ---------------------
+
+NOISE_FLOOR = 0.01  # nats: no rise smaller than twice this counts, whatever the noise estimate says
+MIN_DEPTH = 0.5  # a first minimum lies at least this share of the way from the initial to the lowest loss
+MIN_SEEDED_RUNS = 3
+
+
+def curve_noise(losses: pd.DataFrame) -> pd.DataFrame:
+    """Half-width of the noise band at every (model, variant, order, step), with the method that gave it.
+
+    A model with at least 3 runs (main and seeds; warmup variants excluded) uses 1.96 × the spread (sd) of its
+    runs at that step; otherwise a table with bootstrap intervals uses their half-width; otherwise (released
+    models without seeds) the largest seeded spread at that step among the other sizes. Never below the floor."""
+    runs = losses[~losses.variant.str.startswith("warmup")]
+    spread = (runs.groupby(["model", "order", "step"], observed=True).loss.agg(["std", "count"]).reset_index()
+              .query(f"count >= {MIN_SEEDED_RUNS}"))
+    spread["own"] = intervals.Z95 * spread["std"]
+    borrowed = spread.groupby(["order", "step"]).own.max().rename("borrowed").reset_index()
+    keys = ["model", "variant", "order", "step"]
+    out = losses[keys].merge(spread[["model", "order", "step", "own", "count"]], on=["model", "order", "step"],
+                             how="left").merge(borrowed, on=["order", "step"], how="left")
+    if "loss_ci95_low" in losses:
+        out["bootstrap"] = ((losses.loss_ci95_high - losses.loss_ci95_low) / 2).to_numpy()
+    else:
+        out["bootstrap"] = np.nan
+    out["noise"] = out.own.fillna(out.bootstrap).fillna(out.borrowed).fillna(0.0).clip(lower=NOISE_FLOOR)
+    out["noise_method"] = np.select(
+        [out.own.notna(), out.bootstrap.notna(), out.borrowed.notna()],
+        ["1.96 × sd over " + out["count"].fillna(0).astype(int).astype(str) + " seeds",
+         "bootstrap 95% half-width", "largest 1.96 × seed sd among seeded sizes at that step"],
+        "floor only")
+    return out[[*keys, "noise", "noise_method"]]
+
+
+def u_shape(steps: np.ndarray, loss: np.ndarray, noise: np.ndarray) -> dict:
+    """The first local minimum followed by a rise larger than the noise, the peak of that rise, and whether the
+    curve later falls below the minimum again (a second descent). Values are NaN where there is no U.
+
+    Only minima at least `MIN_DEPTH` of the way down from the initial loss to the lowest loss count: a wobble
+    of the first few steps (pythia-12b dips at step 4 and spikes at step 8) is not the fit of n-gram statistics.
+    The noise of the rise is the sum of the noise half-widths at the minimum and at the peak."""
+    n = len(loss)
+    deep_enough = loss[0] - MIN_DEPTH * (loss[0] - loss.min())
+    for i in range(1, n - 1):
+        if not (loss[i] <= loss[i - 1] and loss[i] <= loss[i + 1] and loss[i] <= deep_enough):
+            continue
+        end = next((j for j in range(i + 1, n) if loss[j] < loss[i]), n)  # the rise lasts until it falls below
+        peak = i + 1 + int(np.argmax(loss[i + 1:end]))
+        threshold = noise[i] + noise[peak]
+        if loss[peak] - loss[i] <= threshold:
+            continue
+        later = loss[peak + 1:]
+        below = np.flatnonzero(later < loss[i])
+        return {"u_shaped": True, "first_min_step": int(steps[i]), "first_min_loss": float(loss[i]),
+                "peak_after_min_step": int(steps[peak]), "peak_after_min_loss": float(loss[peak]),
+                "rise": float(loss[peak] - loss[i]), "rise_threshold": float(threshold),
+                "second_descent": bool(len(below)),
+                "second_descent_step": int(steps[peak + 1 + below[0]]) if len(below) else np.nan,
+                "lowest_after_peak": float(later.min()) if len(later) else np.nan}
+    return {"u_shaped": False, "first_min_step": np.nan, "first_min_loss": np.nan, "peak_after_min_step": np.nan,
+            "peak_after_min_loss": np.nan, "rise": np.nan, "rise_threshold": np.nan, "second_descent": False,
+            "second_descent_step": np.nan, "lowest_after_peak": np.nan}
+
+
+def curve_summary(losses: pd.DataFrame) -> pd.DataFrame:
+    """Per (model, variant, order): the U shape over the whole curve (`u_shape`), the final and lowest loss,
+    and the noise method. Same columns on every profile."""
+    noise = curve_noise(losses)
+    merged = losses.merge(noise, on=["model", "variant", "order", "step"])
     rows = []
-    for (model, variant, order), curve in losses.groupby(["model", "variant", "order"], observed=True):
-        early = curve[curve.step <= early_steps]
-        first = early.loc[early.loss.idxmin()]
+    for (model, variant, order), curve in merged.groupby(["model", "variant", "order"], observed=True):
+        curve = curve.sort_values("step")
+        shape = u_shape(curve.step.to_numpy(), curve.loss.to_numpy(), curve.noise.to_numpy())
         best = curve.loc[curve.loss.idxmin()]
-        at_a, at_b, final = (_value_at(curve, s) for s in (*rise_steps, curve.step.max()))
-        rows.append({
-            "model": model, "variant": variant, "order": order,
-            "min_loss": best.loss, "min_step": int(best.step),
-            "early_min_loss": first.loss, "early_min_step": int(first.step),
-            f"loss_step_{rise_steps[0]}": at_a, f"loss_step_{rise_steps[1]}": at_b,
-            "final_step": int(curve.step.max()), "final_loss": final,
-            "rises_after_early_min": bool(max(at_a, at_b) > first.loss),
-            "final_below_early_min": bool(final < first.loss),
-        })
+        rows.append({"model": model, "variant": variant, "order": order, **shape,
+                     "final_step": int(curve.step.max()), "final_loss": float(curve.loss.iloc[-1]),
+                     "min_step": int(best.step), "min_loss": float(best.loss),
+                     "noise_method": curve.noise_method.mode().iloc[0], "noise_floor": NOISE_FLOOR})
     return pd.DataFrame(rows)
 
 
+def early_section_end(suite: Suite) -> int:
+    """The last checkpoint of the suite's log-spaced early section (512 on Pythia): after it checkpoints are even."""
+    steps = [s for s in suite.steps if s > 0]
+    gaps = np.diff(steps)
+    even = next((i for i in range(len(gaps) - 1) if gaps[i] == gaps[i + 1]), max(len(steps) - 2, 0))
+    return steps[max(even - 1, 0)]
+
+
 def seed_spread(summary: pd.DataFrame, losses: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Across the released seeds (main run included, warmup variants excluded): curve bands and summary spread."""
+    """Across the released seeds (main run included, warmup variants excluded): curve bands, and the shape
+    columns counted over runs."""
     seeded = {m for m, v in zip(losses.model, losses.variant) if v.startswith("seed")}
     runs = losses[losses.model.isin(seeded) & ~losses.variant.str.startswith("warmup")]
     bands = (runs.groupby(["model", "order", "step"], observed=True).loss
              .agg(n_runs="count", mean="mean", std="std", min="min", max="max").reset_index())
     per_run = summary[summary.model.isin(seeded) & ~summary.variant.str.startswith("warmup")]
     spread = (per_run.groupby(["model", "order"], observed=True)
-              .agg(n_runs=("variant", "count"), early_min_step_min=("early_min_step", "min"),
-                   early_min_step_max=("early_min_step", "max"), early_min_loss_mean=("early_min_loss", "mean"),
-                   early_min_loss_std=("early_min_loss", "std"), final_loss_mean=("final_loss", "mean"),
-                   final_loss_std=("final_loss", "std"), share_rising=("rises_after_early_min", "mean"),
-                   share_final_below_early_min=("final_below_early_min", "mean"))
+              .agg(n_runs=("variant", "count"), u_shaped_runs=("u_shaped", "sum"),
+                   second_descent_runs=("second_descent", "sum"), first_min_step_min=("first_min_step", "min"),
+                   first_min_step_max=("first_min_step", "max"), first_min_loss_mean=("first_min_loss", "mean"),
+                   first_min_loss_std=("first_min_loss", "std"), final_loss_mean=("final_loss", "mean"),
+                   final_loss_std=("final_loss", "std"))
               .reset_index())
     return bands, spread
 
@@ -296,20 +382,15 @@ def score_suite(profile: str, writer: ResultWriter | None = None, cache: ScoreCa
     return Scored(prep.suite, prep.models, prep.steps, sets, pd.concat(frames, ignore_index=True), positions, report)
 
 
-def bootstrap_ci(values: np.ndarray, rng: np.random.Generator, n_boot: int = 1000) -> tuple[float, float]:
-    """95% percentile bootstrap interval of the mean."""
-    means = rng.choice(values, size=(n_boot, len(values))).mean(1)
-    return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
-
-
 def scored_losses(scored: Scored, seed: int = 0) -> pd.DataFrame:
-    """Long table shaped like the published one: model, variant, order (set), step, loss and 95% bootstrap bounds."""
+    """Long table shaped like the published one: model, variant, order (set), step, loss and its 95% percentile
+    bootstrap interval over sequences (`loss_ci95_low/high`)."""
     rng = np.random.default_rng(seed)
     rows = []
     for (model, step, name), group in scored.per_row.groupby(["model", "step", "set"], sort=True):
-        low, high = bootstrap_ci(group.loss.to_numpy(), rng)
+        low, high = intervals.bootstrap_mean(group.loss.to_numpy(), rng)
         rows.append({"model": model, "variant": "main", "order": name, "step": step,
-                     "loss": group.loss.mean(), "loss_low": low, "loss_high": high})
+                     "loss": group.loss.mean(), "loss_ci95_low": low, "loss_ci95_high": high})
     df = pd.DataFrame(rows)
     order = sorted(scored.models, key=lambda m: scored.suite.spec(m).params)
     df["model"] = pd.Categorical(df.model, order, ordered=True)
@@ -323,18 +404,6 @@ def divergences(scored: Scored) -> pd.DataFrame:
     out = held.groupby(["model", "step"])[cols].mean().reset_index()
     out["params"] = out.model.map(lambda m: scored.suite.spec(m).params)
     return out.sort_values(["params", "step"], ignore_index=True)
-
-
-def schedule_markers(suite: Suite) -> tuple[int, tuple[int, int]]:
-    """The suite's equivalents of Pythia's early section (steps ≤ 512) and rise steps (1000, 2000).
-
-    The early section is the log-spaced part of the schedule: it ends where the gaps between checkpoints
-    stop growing and become even; the rise is read at the first two evenly spaced checkpoints.
-    """
-    steps = [s for s in suite.steps if s > 0]
-    gaps = np.diff(steps)
-    even = next((i for i in range(len(gaps) - 1) if gaps[i] == gaps[i + 1]), max(len(steps) - 2, 0))
-    return steps[max(even - 1, 0)], (steps[even], steps[min(even + 1, len(steps) - 1)])
 
 
 def divergence_figure(div: pd.DataFrame):
@@ -387,23 +456,128 @@ def comparison_figure(published: pd.DataFrame, scored: pd.DataFrame, label: str,
     return fig
 
 
-def describe_u_shape(summary: pd.DataFrame, label: str) -> list[str]:
-    """Plain sentences: does each model's bigram-sample loss fall, rise, and fall again?"""
+def describe_curves(summary: pd.DataFrame, label: str, order: str = "bigram") -> list[str]:
+    """One sentence per main run, read from the `curve_summary` columns: the U, its minimum, any second descent."""
     lines = []
-    for row in summary[summary.order == "bigram"].itertuples():
-        shape = ("U shape: rises after its early minimum" if row.rises_after_early_min
-                 else "NO U shape: does not rise after its early minimum")
-        end = "ends below that minimum" if row.final_below_early_min else "ends above it"
-        lines.append(f"{label} {row.model}: early minimum {row.early_min_loss:.3f} nats at step {row.early_min_step}; "
-                     f"{shape}; {end} (final {row.final_loss:.3f}). Lowest {row.min_loss:.3f} at step "
-                     f"{row.min_step}, then {row.final_loss - row.min_loss:+.3f} nats by the end.")
+    for row in summary[(summary.order == order) & (summary.variant == "main")].itertuples():
+        if not row.u_shaped:
+            lines.append(f"{label} {row.model}: no U shape (no minimum followed by a rise beyond the noise, "
+                         f"{row.noise_method}); lowest {row.min_loss:.3f} nats at step {row.min_step}, "
+                         f"final {row.final_loss:.3f}.")
+            continue
+        again = (f"falls below that minimum again from step {row.second_descent_step:.0f} (lowest after the peak "
+                 f"{row.lowest_after_peak:.3f})" if row.second_descent else "never falls below that minimum again")
+        lines.append(f"{label} {row.model}: U shape, first minimum {row.first_min_loss:.3f} nats at step "
+                     f"{row.first_min_step:.0f}, rising to {row.peak_after_min_loss:.3f} at step "
+                     f"{row.peak_after_min_step:.0f} (rise {row.rise:.3f} > {row.rise_threshold:.3f}, "
+                     f"{row.noise_method}); {again}; final {row.final_loss:.3f}.")
     return lines
 
 
+# -- claims: the paper's statements tested on a profile's numbers ------------------------------------
+
+STATEMENTS = {
+    "simplicity_bias.u_shape": "Loss on bigram-sampled sequences first falls, then rises as the model moves beyond "
+                               "bigram statistics (a U shape), at every size",
+    "simplicity_bias.early_minimum": "The first minimum comes early in training (near step 256 on Pythia, in the "
+                                     "log-spaced first checkpoints)",
+    "simplicity_bias.second_descent": "The larger models later fall below their first minimum again (410m and "
+                                      "larger on Pythia), the smaller ones do not",
+    "simplicity_bias.seeds_agree": "Runs with other seeds agree on the shape and on where the minimum sits",
+}
+
+
+def claims(summary: pd.DataFrame, params: dict[str, int], early_end: int) -> list[Claim]:
+    """The four simplicity-bias claims on one profile's `curve_summary` (bigram-sampled sequences).
+
+    `params` gives each model's parameter count (size order); `early_end` the last early checkpoint."""
+    bigram = summary[summary.order == "bigram"]
+    main = bigram[bigram.variant == "main"].assign(params=lambda d: d.model.astype(str).map(params))
+    main = main.sort_values("params")
+    return [u_shape_claim(main), early_minimum_claim(main, early_end), second_descent_claim(main),
+            seeds_claim(bigram[~bigram.variant.str.startswith("warmup")])]
+
+
+def _names(frame: pd.DataFrame) -> str:
+    return ", ".join(frame.model.astype(str)) or "none"
+
+
+def u_shape_claim(main: pd.DataFrame) -> Claim:
+    id = "simplicity_bias.u_shape"
+    test = ("every size's bigram curve has a local minimum (at least halfway down from the initial to the lowest "
+            "loss) followed by a rise larger than the noise (seed spread, else bootstrap interval; floor "
+            f"{NOISE_FLOOR} nats each side)")
+    u = main[main.u_shaped]
+    return judged(id, STATEMENTS[id], test, len(u) == len(main) and len(main) > 0,
+                  f"U shape at {len(u)} of {len(main)} sizes ({_names(u)}); none at {_names(main[~main.u_shaped])}",
+                  u_shaped=len(u), sizes=len(main))
+
+
+def early_minimum_claim(main: pd.DataFrame, early_end: int) -> Claim:
+    id = "simplicity_bias.early_minimum"
+    test = f"every U-shaped size has its first minimum at or before step {early_end} (the early log-spaced section)"
+    u = main[main.u_shaped]
+    if u.empty:
+        return untestable(id, STATEMENTS[id], test, "no size shows a U shape")
+    late = u[u.first_min_step > early_end]
+    steps = ", ".join(f"{m} {s:.0f}" for m, s in zip(u.model.astype(str), u.first_min_step))
+    return judged(id, STATEMENTS[id], test, late.empty, f"first minima at steps: {steps}; later than {early_end}: "
+                  f"{_names(late)}", early_end=early_end, late=len(late), u_shaped=len(u))
+
+
+def second_descent_claim(main: pd.DataFrame) -> Claim:
+    id = "simplicity_bias.second_descent"
+    test = ("the largest size falls below its first minimum again after the rise, and every size larger than one "
+            "that does also does (sizes in parameter order)")
+    u = main[main.u_shaped]
+    if u.empty:
+        return untestable(id, STATEMENTS[id], test, "no size shows a U shape, so there is no first minimum to pass")
+    flags = u.second_descent.to_numpy(bool)
+    upward_closed = not any(flags[i] and not flags[i + 1:].all() for i in range(len(flags)))
+    passed = bool(flags[-1]) and upward_closed
+    return judged(id, STATEMENTS[id], test, passed,
+                  f"second descent at {_names(u[u.second_descent])}; not at {_names(u[~u.second_descent])}",
+                  descending=int(flags.sum()), u_shaped=len(u), largest_descends=bool(flags[-1]),
+                  upward_closed=upward_closed)
+
+
+def seeds_claim(runs: pd.DataFrame) -> Claim:
+    id = "simplicity_bias.seeds_agree"
+    test = ("for every size with at least 3 runs, all runs agree on the U shape and their first minima lie within "
+            "a factor of 2 in step (adjacent log-spaced checkpoints)")
+    counts = runs.groupby("model", observed=True).variant.count()
+    seeded = counts[counts >= MIN_SEEDED_RUNS].index
+    if not len(seeded):
+        return untestable(id, STATEMENTS[id], test, "one run per size: no seeds to compare")
+    parts, ok = [], True
+    for model in seeded:
+        sub = runs[runs.model == model]
+        agree = sub.u_shaped.all() or not sub.u_shaped.any()
+        steps = sub.first_min_step.dropna()
+        close = steps.empty or steps.max() <= 2 * steps.min()
+        ok &= bool(agree and close)
+        parts.append(f"{model}: {int(sub.u_shaped.sum())}/{len(sub)} U-shaped, first minimum at steps "
+                     f"{steps.min():.0f}–{steps.max():.0f}" if len(steps) else f"{model}: 0/{len(sub)} U-shaped")
+    return judged(id, STATEMENTS[id], test, ok, "; ".join(parts), seeded_sizes=len(seeded))
+
+
 def losses_for(profile: str, writer: ResultWriter | None = None, seed: int = 0,
-               **scoring) -> tuple[pd.DataFrame, Scored | None, tuple[int, tuple[int, int]]]:
-    """The loss table of a profile, the scores behind it (None when published), and its early/rise steps."""
+               **scoring) -> tuple[pd.DataFrame, Scored | None, int]:
+    """The loss table of a profile, the scores behind it (None when published), and its early section's end."""
     if profile == "published":
-        return load_losses(writer), None, (EARLY_STEPS, (1000, 2000))
+        return load_losses(writer), None, early_section_end(pythia_suite())
     scored = score_suite(profile, writer, seed=seed, **scoring)
-    return scored_losses(scored, seed), scored, schedule_markers(scored.suite)
+    return scored_losses(scored, seed), scored, early_section_end(scored.suite)
+
+
+def published_claims(writer: ResultWriter | None = None) -> tuple[pd.DataFrame, list[Claim]]:
+    """The released loss curves and the claims judged on them (for side-by-side comparison)."""
+    published = load_losses(writer)
+    return published, claims(curve_summary(published), parameter_counts("published", published),
+                             early_section_end(pythia_suite()))
+
+
+def parameter_counts(profile: str, losses: pd.DataFrame) -> dict[str, int]:
+    """Parameter count of every model in a loss table (published: the Pythia sizes)."""
+    suite = pythia_suite() if profile == "published" else get_suite(profile)
+    return {str(m): suite.spec(str(m)).params for m in losses.model.unique()}

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import arithmetic, terms
+from .. import arithmetic, intervals, terms
+from ..claims import Claim, judged, untestable
 from ..hashing import content_key
 from ..plan import Job, ScoringTask, SweepReport, sweep
 from ..reference import ReferenceDataError, paths
@@ -71,8 +72,21 @@ def load_accuracy(writer: ResultWriter | None = None) -> pd.DataFrame:
             "operation": parsed[0], "x1": parsed[1].astype(int), "shots": raw.fewshot.astype(int),
             "acc": raw.acc.astype(float), "acc_stderr": raw.acc_stderr.astype(float),
         }))
-    df = pd.concat(frames, ignore_index=True)
-    return df.sort_values(["params", "step", "operation", "shots", "x1"], ignore_index=True)
+    df = pd.concat(frames, ignore_index=True).assign(n=len(arithmetic.SECOND_OPERANDS))
+    return with_wilson(df).sort_values(["params", "step", "operation", "shots", "x1"], ignore_index=True)
+
+
+def with_wilson(acc: pd.DataFrame) -> pd.DataFrame:
+    """Add the correct-answer count of each operand (acc × n, rounded) and the Wilson 95% interval of its accuracy."""
+    acc = acc.assign(hits=(acc.acc * acc.n).round().astype(np.int64))
+    acc["acc_ci95_low"], acc["acc_ci95_high"] = intervals.wilson(acc.hits, acc.n)
+    return acc
+
+
+ACCURACY_NOTES = {"acc_stderr": "standard error sqrt(p(1 − p)/(n − 1)), as the evaluation harness reports it",
+                  "acc_ci95_low": intervals.WILSON, "acc_ci95_high": intervals.WILSON}
+GAP_NOTES = {"gap_ci95_low": intervals.NEWCOMBE, "gap_ci95_high": intervals.NEWCOMBE,
+             "max_gap_points": "largest gap any ranking of the operands could give (upper bound, no interval)"}
 
 
 def mean_accuracy(acc: pd.DataFrame) -> pd.DataFrame:
@@ -108,21 +122,27 @@ def _rare_and_frequent(scores: pd.Series, k: int) -> tuple[list[int], list[int]]
 
 
 def frequency_gap(acc: pd.DataFrame, scores: pd.Series | pd.DataFrame, k: int = 10) -> pd.DataFrame:
-    """Accuracy gap in points: k most frequent minus k least frequent operands, and the largest gap any ranking gives.
+    """Accuracy gap in points: k most frequent minus k least frequent operands, its Newcombe 95% interval (the
+    two groups' instances pooled), and the largest gap any ranking gives.
 
     `scores` is one ranking for every checkpoint (a Series indexed by operand) or one per checkpoint (a table
-    with columns step, x1, score, e.g. counts in the data each checkpoint has seen).
+    with columns step, x1, score, e.g. counts in the data each checkpoint has seen). `acc` needs `hits` and `n`.
     """
     per_step = isinstance(scores, pd.DataFrame)
     rows = []
     for key, group in acc.groupby(["model", "params", "operation", "shots", "step"]):
         ranking = scores[scores.step == key[-1]].set_index("x1").score if per_step else scores
-        by_operand = group.set_index("x1").acc
+        by_operand = group.set_index("x1")
         rare, frequent = _rare_and_frequent(ranking[ranking.index.isin(by_operand.index)], k)
-        sorted_acc = by_operand.sort_values().to_numpy()
+        top, bottom = by_operand.loc[frequent], by_operand.loc[rare]
+        counts = (top.hits.sum(), top.n.sum(), bottom.hits.sum(), bottom.n.sum())
+        low, high = intervals.newcombe(*counts)
+        sorted_acc = by_operand.acc.sort_values().to_numpy()
         rows.append({
             **dict(zip(["model", "params", "operation", "shots", "step"], key)),
-            "gap_points": 100 * (by_operand[frequent].mean() - by_operand[rare].mean()),
+            "gap_points": 100 * (top.acc.mean() - bottom.acc.mean()),
+            "gap_ci95_low": 100 * low, "gap_ci95_high": 100 * high,
+            "frequent_hits": counts[0], "frequent_n": counts[1], "rare_hits": counts[2], "rare_n": counts[3],
             "max_gap_points": 100 * (sorted_acc[-k:].mean() - sorted_acc[:k].mean()),
         })
     return pd.DataFrame(rows).sort_values(["params", "operation", "shots", "step"], ignore_index=True)
@@ -140,7 +160,7 @@ def heatmap_figure(acc: pd.DataFrame, model: str, shots: int):
         sns.heatmap(table, vmin=0, vmax=1, cmap="viridis", ax=ax, cbar=op == OPERATIONS[-1])
         ax.set_title(f"{model}, {op}, {shots}-shot", fontsize=9)
         ax.set_xlabel("step")
-        ax.set_ylabel("operand x1")
+        ax.set_ylabel("operand x1 (ordered by value)")
     fig.tight_layout()
     return fig
 
@@ -161,7 +181,7 @@ def gap_figure(gaps: pd.DataFrame, shots: tuple[int, ...] = (0, 4, 16), operatio
                      marker="o", ax=ax, legend=k == shots[-1])
         sns.lineplot(panel, x="step", y="max_gap_points", hue="model", hue_order=models, palette="viridis",
                      ax=ax, linestyle="--", alpha=0.4, legend=False)
-        ax.set_title(f"{operation}, {k}-shot")
+        ax.set_title(f"{operation}, {k}-shot, operands ranked by {panel.ranking.iloc[0]}", fontsize=9)
         ax.set_ylabel("top-10 minus bottom-10 accuracy (points)")
     sns.move_legend(axes[-1], "upper left", bbox_to_anchor=(1.02, 1), title="solid: ranking\ndashed: best ranking")
     fig.tight_layout()
@@ -283,7 +303,7 @@ def scored_accuracy(scored: Scored) -> pd.DataFrame:
     grouped = scored.per_instance.groupby(["model", "params", "step", "operation", "x1", "shots"]).correct
     acc = grouped.agg(acc="mean", n="count").reset_index()
     acc["acc_stderr"] = np.sqrt(acc.acc * (1 - acc.acc) / (acc.n - 1).clip(lower=1))
-    return acc.sort_values(["params", "step", "operation", "shots", "x1"], ignore_index=True)
+    return with_wilson(acc).sort_values(["params", "step", "operation", "shots", "x1"], ignore_index=True)
 
 
 def operand_frequencies(suite: Suite, steps: list[int], max_rows: int | None = None,
@@ -405,7 +425,8 @@ def confound_check(freq: pd.DataFrame, step: int) -> pd.DataFrame:
 
 
 def describe_gaps(gaps: pd.DataFrame, ranking: str, label: str) -> list[str]:
-    """Plain sentences per operation and shot count: the gap at the first and last checkpoint of the largest model."""
+    """Per operation and shot count, the largest model's gap at its first and last checkpoint with intervals,
+    under the ranking named (numbers only: verdicts come from `claims`)."""
     sub = gaps[gaps.ranking == ranking]
     if sub.empty:
         return []
@@ -414,12 +435,143 @@ def describe_gaps(gaps: pd.DataFrame, ranking: str, label: str) -> list[str]:
     for (op, k), group in top.groupby(["operation", "shots"]):
         group = group.sort_values("step")
         first, last = group.iloc[0], group.iloc[-1]
-        verdict = ("opens during training" if last.gap_points > first.gap_points + 5 else
-                   "does not open during training")
-        lines.append(f"{label} {last.model}, {op}, {k}-shot, ranked by {ranking}: gap {first.gap_points:+.1f} points "
-                     f"at step {first.step}, {last.gap_points:+.1f} at step {last.step} (best possible "
-                     f"{last.max_gap_points:.1f}): the gap {verdict}.")
+        lines.append(f"{label} {last.model}, {op}, {k}-shot, operands ranked by {ranking}: top-10 minus bottom-10 "
+                     f"{first.gap_points:+.1f} points [{first.gap_ci95_low:+.1f}, {first.gap_ci95_high:+.1f}] at step "
+                     f"{first.step}, {last.gap_points:+.1f} [{last.gap_ci95_low:+.1f}, {last.gap_ci95_high:+.1f}] at "
+                     f"step {last.step} (Newcombe 95%; largest possible {last.max_gap_points:.1f}).")
     return lines
+
+
+# -- claims: the papers' statements tested on a profile's numbers ------------------------------------
+
+PAPER_SHOTS = 16
+GLM_ALPHA = 0.05
+STATEMENTS = {
+    "term_frequency.gap_positive": "Operands seen more often in training are answered better: the 10 most frequent "
+                                   "beat the 10 least frequent (Razeghi et al. 2022)",
+    "term_frequency.gap_opens": "The frequent-vs-rare gap opens during training (Pythia paper)",
+    "term_frequency.gap_grows_with_size": "The frequent-vs-rare gap is larger for larger models (Pythia paper)",
+    "term_frequency.frequency_coefficient": "Accuracy rises with an operand's frequency at equal model size, step "
+                                            "and operand magnitude (binomial GLM)",
+    "term_frequency.control_flat": "A control operation whose operands are equally frequent shows no gap "
+                                   "(the micro suite's design)",
+}
+
+
+def claim_shots(gaps: pd.DataFrame) -> int:
+    """The paper's 16 shots when the profile has them, else the most shots that fit the context."""
+    return PAPER_SHOTS if PAPER_SHOTS in set(gaps.shots) else int(gaps.shots.max())
+
+
+def _gap_variance(row) -> float:
+    return 1e4 * intervals.binomial_variance_of_difference(row.frequent_hits, row.frequent_n, row.rare_hits,
+                                                           row.rare_n)
+
+
+def _gap_text(row) -> str:
+    return f"{row.gap_points:+.1f} [{row.gap_ci95_low:+.1f}, {row.gap_ci95_high:+.1f}]"
+
+
+def claims(gaps: pd.DataFrame, ranking: str, proxy: bool = False, glm: pd.DataFrame | None = None,
+           control: pd.DataFrame | None = None, operation: str = "multiplication") -> list[Claim]:
+    """The term-frequency claims on one gap table, for `operation` at `claim_shots` shots under one ranking.
+
+    `proxy` marks a ranking that is not a count (published `magnitude`): frequency claims are then not
+    testable and say so with the proxy's numbers. `glm` (scored profiles) and `control` (micro: addition
+    ranked by its own planted statements) feed the last two claims."""
+    k = claim_shots(gaps)
+    sub = gaps[(gaps.ranking == ranking) & (gaps.operation == operation) & (gaps.shots == k)]
+    where = f"{operation}, {k}-shot{'' if k == PAPER_SHOTS else f' (the most that fit; the paper used {PAPER_SHOTS})'}"
+    largest = sub[sub.params == sub.params.max()].sort_values("step")
+    final = sub[sub.step == sub.step.max()].sort_values("params")
+    first, last = largest.iloc[0], largest.iloc[-1]
+    change = last.gap_points - first.gap_points
+    change_ci = intervals.wald(change, _gap_variance(first) + _gap_variance(last))
+    size_diff = final.iloc[-1].gap_points - final.iloc[0].gap_points
+    size_ci = intervals.wald(size_diff, _gap_variance(final.iloc[-1]) + _gap_variance(final.iloc[0]))
+    rows = [
+        ("term_frequency.gap_positive", f"{where}: the largest model's gap at its last checkpoint has a Newcombe 95% "
+         "interval above 0", last.gap_ci95_low > 0,
+         f"{last.model} at step {last.step}: {_gap_text(last)} points, ranked by {ranking}",
+         {"gap_points": last.gap_points, "ci95_low": last.gap_ci95_low, "ci95_high": last.gap_ci95_high}, True),
+        ("term_frequency.gap_opens", f"{where}: the largest model's gap grows from its first to its last checkpoint, "
+         "the 95% interval of the growth (Wald, binomial variances) above 0", change_ci[0] > 0,
+         f"{last.model}: {_gap_text(first)} at step {first.step} → {_gap_text(last)} at step {last.step}, growth "
+         f"{change:+.1f} [{change_ci[0]:+.1f}, {change_ci[1]:+.1f}] points, ranked by {ranking}",
+         {"growth_points": change, "ci95_low": change_ci[0], "ci95_high": change_ci[1]}, len(largest) > 1),
+        ("term_frequency.gap_grows_with_size", f"{where}, last checkpoint: the largest model's gap exceeds the "
+         "smallest's, the 95% interval of the difference (Wald, binomial variances) above 0", size_ci[0] > 0,
+         f"{final.iloc[0].model} {_gap_text(final.iloc[0])} vs {final.iloc[-1].model} {_gap_text(final.iloc[-1])}, "
+         f"difference {size_diff:+.1f} [{size_ci[0]:+.1f}, {size_ci[1]:+.1f}] points, ranked by {ranking}",
+         {"difference_points": size_diff, "ci95_low": size_ci[0], "ci95_high": size_ci[1]}, len(final) > 1),
+    ]
+    out = []
+    for id, test, passed, detail, numbers, enough in rows:
+        if proxy:
+            out.append(untestable(id, STATEMENTS[id], test, "the per-checkpoint operand counts were never released, "
+                                  f"and '{ranking}' is a proxy confounded with difficulty; for that proxy: {detail}",
+                                  **numbers))
+        elif not enough:
+            out.append(untestable(id, STATEMENTS[id], test, f"one value to compare: {detail}", **numbers))
+        else:
+            out.append(judged(id, STATEMENTS[id], test, bool(passed), detail, **numbers))
+    return out + [coefficient_claim(glm, operation, k), control_claim(control, k)]
+
+
+def coefficient_claim(glm: pd.DataFrame | None, operation: str, shots: int) -> Claim:
+    id = "term_frequency.frequency_coefficient"
+    test = (f"{operation}, {shots}-shot: the GLM coefficient of log10(1 + count) is positive with p < {GLM_ALPHA}")
+    if glm is None:
+        return untestable(id, STATEMENTS[id], test, "no operand counts on this profile (never released)")
+    row = glm[(glm.operation == operation) & (glm.shots == shots) & (glm.term == "lf")]
+    if row.empty:
+        return untestable(id, STATEMENTS[id], test, "the GLM was not fitted (correctness does not vary)")
+    row = row.iloc[0]
+    return judged(id, STATEMENTS[id], test, bool(row.coef > 0 and row.p_value < GLM_ALPHA),
+                  f"coefficient {row.coef:+.3f} ± {row.stderr:.3f} (z = {row.z:.2f}, p = {row.p_value:.2g}), counter "
+                  f"{row.counter}, {row.n_instances} instances", coef=row.coef, stderr=row.stderr, p_value=row.p_value)
+
+
+def control_claim(control: pd.DataFrame | None, shots: int) -> Claim:
+    id = "term_frequency.control_flat"
+    test = f"addition, {shots}-shot, ranked by its own planted statements: the largest model's gap at its last " \
+           "checkpoint has a Newcombe 95% interval that contains 0"
+    if control is None:
+        return untestable(id, STATEMENTS[id], test, "no control operation with planted uniform counts on this profile")
+    sub = control[(control.operation == "addition") & (control.shots == shots)]
+    last = sub[sub.params == sub.params.max()].sort_values("step").iloc[-1]
+    return judged(id, STATEMENTS[id], test, bool(last.gap_ci95_low <= 0 <= last.gap_ci95_high),
+                  f"{last.model} at step {last.step}: {_gap_text(last)} points", gap_points=last.gap_points,
+                  ci95_low=last.gap_ci95_low, ci95_high=last.gap_ci95_high)
+
+
+def checkpoint_frequency_figure(binned: pd.DataFrame, model: str, shots: int):
+    """The authors' view: accuracy against binned operand count, one line per checkpoint, one panel per operation.
+
+    At 16 shots like the paper when the profile has them; otherwise the title says which shot count is shown."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    note = "" if shots == PAPER_SHOTS else f" ({PAPER_SHOTS} shots do not fit the context)"
+    sub = binned[(binned.model == model) & (binned.shots == shots)]
+    fig, axes = plt.subplots(1, len(OPERATIONS), figsize=(9, 3.6), sharey=True)
+    for ax, op in zip(axes, OPERATIONS):
+        sns.lineplot(sub[sub.operation == op], x="frequency", y="acc", hue="step", palette="viridis", marker="o",
+                     ax=ax, legend=op == OPERATIONS[-1])
+        ax.set_xscale("log")
+        ax.set_xlabel("operand count in the data seen (authors' counter, binned)")
+        ax.set_ylabel("accuracy")
+        ax.set_title(f"{model}, {op}, {shots}-shot{note}", fontsize=9)
+    sns.move_legend(axes[-1], "upper left", bbox_to_anchor=(1.02, 1), title="checkpoint")
+    fig.tight_layout()
+    return fig
+
+
+def published_claims(writer: ResultWriter | None = None) -> list[Claim]:
+    """The claims judged on the released accuracies under the magnitude proxy (frequency claims: not testable)."""
+    acc = load_accuracy(writer)
+    gaps = frequency_gap(acc, operand_ranking(MAGNITUDE_PROXY)).assign(ranking=MAGNITUDE_PROXY)
+    return claims(gaps, MAGNITUDE_PROXY, proxy=True)
 
 
 def accuracy_for(profile: str, writer: ResultWriter | None = None, max_rows: int | None = None,
