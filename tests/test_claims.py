@@ -222,3 +222,12 @@ def test_memorization_claims_on_a_target_alone_are_untestable_not_errors():
     assert found["memorization.recall_grows_with_size"].verdict == C.NOT_TESTABLE
     assert found["memorization.equal_compute.recall"].verdict == C.NOT_TESTABLE
     assert mem.equal_compute_comparison(mem.headline(pr, "big")).status.str.startswith("out of range").all()
+
+
+def test_a_checkpoint_that_flags_no_row_is_not_compared_on_precision():
+    pr = headline_table(SMALLER, [(0.02, 0, 0, 100), (0.05, 40, 41, 100)])
+    equal = mem.equal_compute_comparison(mem.headline(pr, "big")).set_index(["checkpoint", "metric"])
+    assert equal.loc[("big @ step1", "precision")].status.startswith("not comparable (checkpoint")
+    assert equal.loc[("big @ step1", "recall")].status == "compared"
+    verdicts = mem.equal_compute_verdicts(equal.reset_index()).set_index("metric")
+    assert verdicts.comparable.to_dict() == {"precision": 1, "recall": 2}

@@ -175,6 +175,8 @@ def equal_compute_comparison(head: pd.DataFrame) -> pd.DataFrame:
                    "checkpoint_hits": ck.tp_rows, "checkpoint_n": getattr(ck, denominator)}
             rows.append({**row, **_interpolated(smaller, x, cx, metric)})
     out = pd.DataFrame(rows, columns=EQUAL_COMPUTE_COLUMNS)
+    undefined = out.checkpoint_value.isna() & (out.status == "compared")
+    out.loc[undefined, "status"] = "not comparable (checkpoint: " + out.metric[undefined] + " undefined, no row)"
     out["difference"] = out.checkpoint_value - out.smaller_value
     out["winner"] = np.select([out.difference > 0, out.difference < 0, out.difference == 0],
                               ["checkpoint", "smaller model", "tie"], "")
@@ -220,13 +222,13 @@ def equal_compute_verdicts(equal: pd.DataFrame) -> pd.DataFrame:
         sub = equal[equal.metric == metric]
         done = sub[sub.status == "compared"]
         diff = 100 * done.difference
+        wins = {who: done.winner == who for who in ("checkpoint", "smaller model")}
         rows.append({"metric": metric, "checkpoints": len(sub), "comparable": len(done),
                      "out_of_range_or_undefined": len(sub) - len(done),
-                     "checkpoint_wins": int((done.winner == "checkpoint").sum()),
-                     "smaller_wins": int((done.winner == "smaller model").sum()),
+                     "checkpoint_wins": int(wins["checkpoint"].sum()), "smaller_wins": int(wins["smaller model"].sum()),
                      "ties": int((done.winner == "tie").sum()),
-                     "checkpoint_wins_beyond_intervals": int(((done.winner == "checkpoint") & done.beyond_intervals).sum()),
-                     "smaller_wins_beyond_intervals": int(((done.winner == "smaller model") & done.beyond_intervals).sum()),
+                     "checkpoint_wins_beyond_intervals": int((wins["checkpoint"] & done.beyond_intervals).sum()),
+                     "smaller_wins_beyond_intervals": int((wins["smaller model"] & done.beyond_intervals).sum()),
                      "mean_difference_points": diff.mean() if len(done) else np.nan,
                      "min_difference_points": diff.min() if len(done) else np.nan,
                      "max_difference_points": diff.max() if len(done) else np.nan})
@@ -495,8 +497,9 @@ def precise_claim(head: pd.DataFrame) -> Claim:
         return untestable(id, STATEMENTS[id], test, "no predictor flags any row as memorized")
     worst = flagged.loc[flagged.precision.idxmin()]
     return judged(id, STATEMENTS[id], test, bool(worst.precision >= PRECISION_FLOOR),
-                  f"lowest precision {worst.precision:.3f} ({worst.predictor}), median {flagged.precision.median():.3f} "
-                  f"over {len(flagged)} predictors; {len(head) - len(flagged)} flag no row",
+                  f"lowest precision {worst.precision:.3f} ({worst.predictor}), median "
+                  f"{flagged.precision.median():.3f} over {len(flagged)} predictors; {len(head) - len(flagged)} flag "
+                  "no row",
                   min_precision=worst.precision, median_precision=flagged.precision.median(),
                   predictors=len(flagged), without_flags=len(head) - len(flagged))
 
@@ -515,7 +518,8 @@ def growth_claim(id: str, predictors: pd.DataFrame, axis: str) -> Claim:
     passed = rho > 0 and last.recall_ci95_low > first.recall_ci95_high
     return judged(id, STATEMENTS[id], test, bool(passed),
                   f"recall {first.recall:.3f} [{first.recall_ci95_low:.3f}, {first.recall_ci95_high:.3f}] "
-                  f"({first.predictor}) → {last.recall:.3f} [{last.recall_ci95_low:.3f}, {last.recall_ci95_high:.3f}] "
+                  f"({first.predictor}) → {last.recall:.3f} "
+                  f"[{last.recall_ci95_low:.3f}, {last.recall_ci95_high:.3f}] "
                   f"({last.predictor}); Spearman ρ {rho:.2f} over {len(ordered)}",
                   spearman_rho=rho, first_recall=first.recall, last_recall=last.recall, predictors=len(ordered))
 
@@ -526,9 +530,9 @@ def equal_compute_claim(metric: str, v: dict) -> Claim:
     test = (f"at the checkpoints whose compute lies inside the smaller models' range (at least {MIN_COMPARABLE}), "
             f"the checkpoint's {metric} exceeds the smaller models' interpolated {metric} at most of them, and on "
             "average")
-    numbers = {k: v[k] for k in ("comparable", "checkpoint_wins", "smaller_wins", "checkpoint_wins_beyond_intervals",
-                                 "smaller_wins_beyond_intervals", "mean_difference_points", "min_difference_points",
-                                 "max_difference_points")}
+    numbers = {k: v[k] for k in ("comparable", "checkpoint_wins", "smaller_wins", "ties",
+                                 "checkpoint_wins_beyond_intervals", "smaller_wins_beyond_intervals",
+                                 "mean_difference_points", "min_difference_points", "max_difference_points")}
     if v["comparable"] < MIN_COMPARABLE:
         return untestable(id, STATEMENTS[id], test, f"only {v['comparable']} of {v['checkpoints']} checkpoints lie "
                           "inside the smaller models' compute range with a defined value", **numbers)
@@ -536,7 +540,8 @@ def equal_compute_claim(metric: str, v: dict) -> Claim:
     return judged(id, STATEMENTS[id], test, bool(passed),
                   f"checkpoints win {v['checkpoint_wins']} of {v['comparable']} comparable points "
                   f"({v['checkpoint_wins_beyond_intervals']} beyond the 95% intervals), smaller models "
-                  f"{v['smaller_wins']} ({v['smaller_wins_beyond_intervals']} beyond); checkpoint minus smaller "
+                  f"{v['smaller_wins']} ({v['smaller_wins_beyond_intervals']} beyond), ties {v['ties']}; "
+                  "checkpoint minus smaller "
                   f"{v['mean_difference_points']:+.1f} points on average ({v['min_difference_points']:+.1f} to "
                   f"{v['max_difference_points']:+.1f}); {v['out_of_range_or_undefined']} of {v['checkpoints']} "
                   "checkpoints out of range or undefined", **numbers)
@@ -554,5 +559,6 @@ def poisson_claim(test_result: dict | None) -> Claim:
         return untestable(id, STATEMENTS[id], test, "the target memorizes no row: no counts to test")
     return judged(id, STATEMENTS[id], test, bool(p >= POISSON_ALPHA),
                   f"D = {test_result['dispersion_statistic']:.1f} on {test_result['dof']} dof, p = {p:.3f} "
-                  f"({test_result['blocks']} blocks of {test_result['block_rows']} rows, λ = {test_result['lambda']:.2f})",
+                  f"({test_result['blocks']} blocks of {test_result['block_rows']} rows, "
+                  f"λ = {test_result['lambda']:.2f})",
                   p_value=p, dispersion=test_result["dispersion_statistic"], blocks=test_result["blocks"])

@@ -78,7 +78,7 @@ SCORED_LOSS_NOTES = {"loss_ci95_low": intervals.BOOTSTRAP, "loss_ci95_high": int
 
 
 def released_divergences(writer: ResultWriter | None = None) -> pd.DataFrame:
-    """The released per-checkpoint KL(n-gram ‖ model) of the main runs, each bigram column flagged when known wrong."""
+    """The released per-checkpoint KL(n-gram ‖ model) of the main runs; bigram columns flagged where known wrong."""
     frames = []
     for run in released_runs(kl=True).query("variant == 'main'").itertuples():
         raw = pd.read_csv(reference_input(run.path, writer))
