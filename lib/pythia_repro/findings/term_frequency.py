@@ -165,6 +165,14 @@ def heatmap_figure(acc: pd.DataFrame, model: str, shots: int):
     return fig
 
 
+def thousands_axis(ax) -> None:
+    """Step ticks as 13k, 39k, … when steps run into the thousands (they run together otherwise)."""
+    from matplotlib.ticker import FuncFormatter
+
+    if ax.get_xlim()[1] >= 10_000:
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x / 1000:.0f}k"))
+
+
 def gap_figure(gaps: pd.DataFrame, shots: tuple[int, ...] = (0, 4, 16), operation: str = "multiplication"):
     """Gap (points) against step per model, one panel per shot count; dashed: the largest possible gap."""
     import matplotlib.pyplot as plt
@@ -181,9 +189,11 @@ def gap_figure(gaps: pd.DataFrame, shots: tuple[int, ...] = (0, 4, 16), operatio
                      marker="o", ax=ax, legend=k == shots[-1])
         sns.lineplot(panel, x="step", y="max_gap_points", hue="model", hue_order=models, palette="viridis",
                      ax=ax, linestyle="--", alpha=0.4, legend=False)
-        ax.set_title(f"{operation}, {k}-shot, operands ranked by {panel.ranking.iloc[0]}", fontsize=9)
+        ax.set_title(f"{k}-shot", fontsize=9)
         ax.set_ylabel("top-10 minus bottom-10 accuracy (points)")
+        thousands_axis(ax)
     sns.move_legend(axes[-1], "upper left", bbox_to_anchor=(1.02, 1), title="solid: ranking\ndashed: best ranking")
+    fig.suptitle(f"{operation}: operands ranked by {sub.ranking.iloc[0]}", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -554,15 +564,16 @@ def checkpoint_frequency_figure(binned: pd.DataFrame, model: str, shots: int):
 
     note = "" if shots == PAPER_SHOTS else f" ({PAPER_SHOTS} shots do not fit the context)"
     sub = binned[(binned.model == model) & (binned.shots == shots)]
-    fig, axes = plt.subplots(1, len(OPERATIONS), figsize=(9, 3.6), sharey=True)
+    fig, axes = plt.subplots(1, len(OPERATIONS), figsize=(10, 3.8), sharey=True)
     for ax, op in zip(axes, OPERATIONS):
         sns.lineplot(sub[sub.operation == op], x="frequency", y="acc", hue="step", palette="viridis", marker="o",
                      ax=ax, legend=op == OPERATIONS[-1])
         ax.set_xscale("log")
-        ax.set_xlabel("operand count in the data seen (authors' counter, binned)")
+        ax.set_xlabel("operand count seen (authors' counter, binned)")
         ax.set_ylabel("accuracy")
-        ax.set_title(f"{model}, {op}, {shots}-shot{note}", fontsize=9)
+        ax.set_title(op, fontsize=9)
     sns.move_legend(axes[-1], "upper left", bbox_to_anchor=(1.02, 1), title="checkpoint")
+    fig.suptitle(f"{model}, {shots}-shot{note}: accuracy by operand count, one line per checkpoint", fontsize=10)
     fig.tight_layout()
     return fig
 
