@@ -122,8 +122,8 @@ def test_pythia_profile_runs_end_to_end_on_a_fake_hub_and_pile(project, fake_pyt
     manifest = json.loads((folder / "manifest.json").read_text())
     revisions = {(i["model"], i["revision"]) for i in manifest["inputs"] if i["kind"] == "checkpoint"}
     assert ("pythia-160m", "step143000") in revisions and ("pythia-70m", "step1") in revisions
-    assert {"headline.csv", "poisson_test.csv", "claims.csv", "equal_compute.csv",
-            "score_histogram.png"} <= set(manifest["outputs"])
+    assert {"headline.csv", "poisson_test.csv", "claims.csv", "equal_compute.csv", "score_histogram.png",
+            "learned_predictor.csv", "learned_equal_compute.csv", "learned_predictor.png"} <= set(manifest["outputs"])
     assert "duplicate_curve.csv" not in manifest["outputs"]
     rates = (folder / "memorization_rates.csv").read_text()
     assert "pythia-160m" in rates and "all seen" in rates

@@ -20,7 +20,7 @@ from ..plan import Job, ScoringTask, SweepReport, sweep
 from ..reference import ReferenceDataError
 from ..results import ResultWriter
 from ..score_cache import ScoreCache, data_identity
-from ..scoring import SCORER_VERSION, memorization_scores
+from ..scoring import SCORER_VERSION, memorization_scores, token_losses
 from ..suite import Suite, default_device, default_dtype, get_suite, pythia_suite
 from . import Finding, record_checkpoints, reference_input, scored_models
 
@@ -254,6 +254,7 @@ class Scored:
     common_rows: int
     flags: pd.DataFrame   # model, step, row, memorized, prefix_len (rows < common_rows)
     finals: pd.DataFrame  # model, row, score, memorized, prefix_len (every scored row, final checkpoints)
+    losses: pd.DataFrame  # model, row, loss: mean loss of the cheapest model's final checkpoint (common rows)
     report: SweepReport
 
 
@@ -307,10 +308,16 @@ def prepare(profile: str, models: list[str] | None = None, steps: list[int] | No
         full_params = tuple(sorted({**base, "fractional": True, "dtype": dtypes[m]}.items()))
         jobs += [Job(suite.checkpoint(m, s), common, flag_params) for s in steps]
         jobs.append(Job(suite.checkpoint(m, suite.final_step), n_final, full_params))
+    cheapest = min(models, key=lambda m: suite.spec(m).params)  # its loss is a feature of the learned predictor
+    loss_params = (("dtype", dtypes[cheapest]), ("measure", "loss"), ("window", 64))
+    jobs.append(Job(suite.checkpoint(cheapest, suite.final_step), common, loss_params))
 
     def score(model, start, stop, params):
-        return memorization_scores(model, rows.windows(start, stop, 64), batch_size=batch_size,
-                                   fractional=params["fractional"], suppress_eod=params["suppress_eod"]).to_frame()
+        windows = rows.windows(start, stop, 64)
+        if params.get("measure") == "loss":
+            return pd.DataFrame({"loss": token_losses(model, windows, batch_size=batch_size).mean(1)})
+        return memorization_scores(model, windows, batch_size=batch_size, fractional=params["fractional"],
+                                   suppress_eod=params["suppress_eod"]).to_frame()
 
     task = ScoringTask("memorization", suite.name, data_identity(suite), SCORER, jobs, score,
                        available=lambda c: min(suite.rows_per_step * c.step, rows.n_rows), chunk_rows=CHUNK_ROWS,
@@ -329,11 +336,14 @@ def score_suite(profile: str, writer: ResultWriter | None = None, cache: ScoreCa
         writer.record_runtime(device=prep.task.device, dtype=prep.dtypes, suite=prep.suite.name)
         writer.record_input("training_data", suite=prep.suite.name, identity=prep.task.data, rows=prep.final_rows)
         record_checkpoints(writer, prep.suite, (job.checkpoint for job in prep.task.jobs))
+    kind = {key: dict(key[1]).get("measure") or ("full" if dict(key[1])["fractional"] else "flags") for key in results}
     flags = pd.concat([frame.assign(model=c.model, step=c.step) for (c, p), frame in results.items()
-                       if not dict(p)["fractional"]], ignore_index=True)
-    finals = pd.concat([frame.assign(model=c.model) for (c, p), frame in results.items() if dict(p)["fractional"]],
+                       if kind[c, p] == "flags"], ignore_index=True)
+    finals = pd.concat([frame.assign(model=c.model) for (c, p), frame in results.items() if kind[c, p] == "full"],
                        ignore_index=True)
-    return Scored(prep.suite, prep.target, prep.models, prep.steps, prep.common_rows, flags, finals, report)
+    losses = pd.concat([frame.assign(model=c.model) for (c, p), frame in results.items() if kind[c, p] == "loss"],
+                       ignore_index=True)
+    return Scored(prep.suite, prep.target, prep.models, prep.steps, prep.common_rows, flags, finals, losses, report)
 
 
 def scored_confusion(scored: Scored) -> pd.DataFrame:

@@ -1,0 +1,284 @@
+"""Beyond the EMP paper: a learned predictor of which rows the target will memorize, at a compute budget.
+
+The paper predicts with one 0/1 signal at a time (memorized by a smaller model, or by an early checkpoint).
+Here a logistic model (statsmodels) combines what is available by the time the target reaches step s: how
+far each of its checkpoints up to s reproduces the row (matched prefix / 32), how often the row's 32-token
+prefix and 64-token window occur in the tokens seen up to s (tokengrams suffix-array counts), the cheapest
+model's loss on the row, and the row's position. It is fitted on some blocks of rows and evaluated on the
+others (identical windows always fall in the same split), then compared with the threshold predictors at
+equal compute, by the same interpolation as `memorization.equal_compute_comparison`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .. import intervals
+from ..claims import Claim, judged, untestable
+from . import memorization as mem
+
+BLOCKS = 8            # contiguous blocks of rows; even blocks fit, odd blocks evaluate
+PRECISION_TARGET = 0.9
+PREFIX, WINDOW = 32, 64
+
+
+def occurrence_counts(stream: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """How often each query (a row of token ids) occurs anywhere in `stream`, by a tokengrams suffix array."""
+    from tokengrams import InMemoryIndex
+
+    if len(stream) == 0:
+        return np.zeros(len(queries), np.int64)
+    index = InMemoryIndex(np.asarray(stream, np.uint16).tolist(), int(max(stream.max(), queries.max())) + 1)
+    return np.array([index.count(q) for q in np.asarray(queries).tolist()], np.int64)
+
+
+def split_blocks(windows: np.ndarray, blocks: int = BLOCKS) -> np.ndarray:
+    """Fit (True) or evaluate (False) per row: rows split into contiguous blocks, and every row whose 64-token
+    window also appears earlier goes with that window's first occurrence, so no sequence is in both splits."""
+    n = len(windows)
+    _, first, inverse = np.unique(windows, axis=0, return_index=True, return_inverse=True)
+    block = (first[inverse.reshape(-1)] * blocks) // max(n, 1)
+    return block % 2 == 0
+
+
+@dataclass
+class Features:
+    """Per common row: the inputs of the learned predictor at one budget, the truth, and the split."""
+
+    step: int                 # the target's checkpoint step that sets the budget
+    table: pd.DataFrame       # feature columns, one row per common row
+    truth: np.ndarray         # memorized by the target's final checkpoint
+    fit: np.ndarray           # True: fitting split
+    compute_fraction: float   # compute of all inputs / target's final compute
+
+
+def features(scored: mem.Scored, step: int) -> Features:
+    """The predictor's inputs available once the target has trained to `step` (and the cheapest model exists)."""
+    suite, target, n = scored.suite, scored.target, scored.common_rows
+    flags = scored.flags[scored.flags.model == target]
+    windows = suite.training_rows().windows(0, n, WINDOW)
+    seen = suite.training_rows().rows(0, min(suite.rows_per_step * step, suite.training_rows().n_rows)).reshape(-1)
+    table = pd.DataFrame({
+        f"prefix_step{s}": flags[flags.step == s].sort_values("row").prefix_len.to_numpy() / PREFIX
+        for s in scored.steps if s <= step})
+    table["log_prefix_count"] = np.log1p(occurrence_counts(seen, windows[:, :PREFIX]))
+    table["log_window_count"] = np.log1p(occurrence_counts(seen, windows))
+    cheapest = scored.losses.sort_values("row")
+    table["cheapest_loss"] = cheapest.loss.to_numpy()
+    table["position"] = np.arange(n) / n
+    truth = flags[flags.step == suite.final_step].sort_values("row").memorized.to_numpy(bool)
+    compute = suite.compute(target, step) + suite.compute(cheapest.model.iloc[0], suite.final_step)
+    return Features(step, table, truth, split_blocks(windows), compute / suite.compute(target, suite.final_step))
+
+
+@dataclass
+class Fitted:
+    coefficients: pd.DataFrame   # term, coef, stderr, z, p_value, fit
+    probability: np.ndarray      # for every row (fitting and evaluation)
+
+
+RIDGE = 0.01  # penalty of the fallback fit, per row
+
+
+def fit(feat: Features) -> Fitted:
+    """Logistic regression on the fitting rows (standardized features), by maximum likelihood with standard
+    errors; where the classes separate (or the fit does not converge), a ridge-penalized fit without standard
+    errors, and the table says so."""
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationError, PerfectSeparationWarning
+
+    x = feat.table.loc[:, feat.table[feat.fit].std() > 0]
+    mean, std = x[feat.fit].mean(), x[feat.fit].std()
+    design = sm.add_constant((x - mean) / std, has_constant="add")
+    y = feat.truth.astype(float)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PerfectSeparationWarning)
+            warnings.simplefilter("error", ConvergenceWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)  # overflow in exp on the way to a separation
+            result = sm.Logit(y[feat.fit], design[feat.fit]).fit(disp=0, maxiter=200)
+        coef = pd.DataFrame({"term": design.columns, "coef": result.params.to_numpy(), "stderr": result.bse.to_numpy(),
+                             "z": result.tvalues.to_numpy(), "p_value": result.pvalues.to_numpy(),
+                             "fit": "maximum likelihood"})
+        return Fitted(coef, np.asarray(result.predict(design)))
+    except (PerfectSeparationError, PerfectSeparationWarning, ConvergenceWarning, np.linalg.LinAlgError):
+        glm = sm.GLM(y[feat.fit], design[feat.fit], family=sm.families.Binomial())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            params = glm.fit_regularized(alpha=RIDGE, L1_wt=0.0).params
+        coef = pd.DataFrame({"term": design.columns, "coef": np.asarray(params), "stderr": np.nan, "z": np.nan,
+                             "p_value": np.nan, "fit": f"ridge-penalized, alpha {RIDGE} (classes separate)"})
+        return Fitted(coef, np.asarray(glm.predict(np.asarray(params), design)))
+
+
+def pr_curve(score: np.ndarray, truth: np.ndarray) -> pd.DataFrame:
+    """Precision and recall at every distinct score threshold (predict memorized when score ≥ threshold)."""
+    order = np.argsort(-score, kind="stable")
+    s, t = score[order], truth[order].astype(int)
+    tp, k = np.cumsum(t), np.arange(1, len(t) + 1)
+    last = np.r_[s[1:] != s[:-1], True]
+    return pd.DataFrame({"threshold": s[last], "tp": tp[last], "predicted": k[last], "positives": t.sum()})
+
+
+def average_precision(curve: pd.DataFrame) -> float:
+    """Area under the precision–recall curve as the mean precision at each new true positive (step-wise)."""
+    if curve.positives.iloc[0] == 0:
+        return np.nan
+    recall = curve.tp / curve.positives
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * curve.tp / curve.predicted))
+
+
+def operating_point(curve: pd.DataFrame, precision_at_least: float | None = None,
+                    recall_at_least: float | None = None) -> dict:
+    """The threshold with the most recall at precision ≥ a floor (or most precision at recall ≥ a floor)."""
+    precision, recall = curve.tp / curve.predicted, curve.tp / curve.positives
+    if precision_at_least is not None:
+        ok = curve[precision >= precision_at_least - 1e-12]
+        pick = ok.loc[(ok.tp / ok.positives).idxmax()] if len(ok) else None
+    else:
+        ok = curve[recall >= recall_at_least - 1e-12]
+        pick = ok.loc[(ok.tp / ok.predicted).idxmax()] if len(ok) else None
+    if pick is None:
+        return {"tp": 0, "predicted": 0, "positives": int(curve.positives.iloc[0])}
+    return {"tp": int(pick.tp), "predicted": int(pick.predicted), "positives": int(pick.positives)}
+
+
+def _metrics(prefix: str, tp: int, predicted: int, positives: int) -> dict:
+    (p_low,), (p_high,) = intervals.wilson([tp], [predicted])
+    (r_low,), (r_high,) = intervals.wilson([tp], [positives])
+    return {f"{prefix}precision": tp / predicted if predicted else np.nan, f"{prefix}precision_ci95_low": p_low,
+            f"{prefix}precision_ci95_high": p_high, f"{prefix}recall": tp / positives if positives else np.nan,
+            f"{prefix}recall_ci95_low": r_low, f"{prefix}recall_ci95_high": r_high}
+
+
+def threshold_rows(scored: mem.Scored, evaluate: np.ndarray) -> pd.DataFrame:
+    """The paper's threshold predictors on the evaluation rows: each smaller final model and each target
+    checkpoint, with the compute of its input."""
+    suite, target, final = scored.suite, scored.target, scored.suite.final_step
+    flags = scored.flags.sort_values("row")
+    truth = flags[(flags.model == target) & (flags.step == final)].memorized.to_numpy(bool)[evaluate]
+    rows = []
+    for model in scored.models:
+        for step in ([final] if model != target else [s for s in scored.steps if s < final]):
+            pred = flags[(flags.model == model) & (flags.step == step)].memorized.to_numpy(bool)[evaluate]
+            kind = mem.SMALLER if model != target else mem.EARLY
+            rows.append({"predictor": f"{model} @ step{step}", "kind": kind, "inputs": f"{model} step{step} flags",
+                         "compute_fraction_of_target_final": suite.compute(model, step) / suite.compute(target, final),
+                         **_metrics("", int((pred & truth).sum()), int(pred.sum()), int(truth.sum()))})
+    return pd.DataFrame(rows)
+
+
+LEARNED = "learned (logistic)"
+
+
+def evaluate(scored: mem.Scored) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Per budget (each target checkpoint before the final): the learned predictor on the evaluation rows,
+    read at the early checkpoint's precision (recall compared) and at its recall (precision compared), at
+    precision 0.9, and its average precision; with the threshold predictors and the fitted coefficients.
+
+    Returns (table, coefficients, calibration)."""
+    budgets = [s for s in scored.steps if s < scored.suite.final_step]
+    feats = [features(scored, s) for s in budgets]
+    evaluate_rows = ~feats[0].fit
+    thresholds = threshold_rows(scored, evaluate_rows)
+    rows, coefs, calib = [], [], []
+    for feat in feats:
+        fitted = fit(feat)
+        truth, prob = feat.truth[~feat.fit], fitted.probability[~feat.fit]
+        curve = pr_curve(prob, truth)
+        early = thresholds[thresholds.predictor == f"{scored.target} @ step{feat.step}"].iloc[0]
+        # read at the checkpoint's precision (at precision 1 where the checkpoint flags no row)
+        at_precision = operating_point(curve, precision_at_least=float(np.nan_to_num(early.precision, nan=1.0)))
+        at_recall = operating_point(curve, recall_at_least=early.recall)
+        at_90 = operating_point(curve, precision_at_least=PRECISION_TARGET)
+        rows.append({"predictor": f"{LEARNED} @ step{feat.step}", "kind": LEARNED,
+                     "inputs": ", ".join(feat.table.columns), "compute_fraction_of_target_final": feat.compute_fraction,
+                     "matched_checkpoint": early.predictor,
+                     **_metrics("", at_precision["tp"], at_precision["predicted"], at_precision["positives"]),
+                     **_metrics("at_equal_recall_", at_recall["tp"], at_recall["predicted"], at_recall["positives"]),
+                     "recall_at_precision_0.9": at_90["tp"] / at_90["positives"] if at_90["positives"] else np.nan,
+                     "average_precision": average_precision(curve), "fit": fitted.coefficients.fit.iloc[0],
+                     "evaluation_rows": int((~feat.fit).sum()), "fitting_rows": int(feat.fit.sum())})
+        coefs.append(fitted.coefficients.assign(step=feat.step))
+        bins = np.minimum((prob * 10).astype(int), 9)
+        calib.append(pd.DataFrame({"step": feat.step, "bin": bins, "predicted": prob, "observed": truth})
+                     .groupby(["step", "bin"]).agg(predicted=("predicted", "mean"), observed=("observed", "mean"),
+                                                   rows=("observed", "size")).reset_index())
+    table = pd.concat([thresholds, pd.DataFrame(rows)], ignore_index=True)
+    return table, pd.concat(coefs, ignore_index=True), pd.concat(calib, ignore_index=True)
+
+
+TABLE_NOTES = {f"{prefix}{m}_ci95_{end}": intervals.WILSON for prefix in ("", "at_equal_recall_")
+               for m in ("precision", "recall") for end in ("low", "high")}
+
+
+def equal_compute(table: pd.DataFrame) -> pd.DataFrame:
+    """Each learned predictor against the smaller models' curve at its compute (interpolated in log compute)
+    and against the early checkpoint whose precision it was read at."""
+    learned, smaller = table[table.kind == LEARNED], table[table.kind == mem.SMALLER]
+    head = pd.concat([smaller, learned.assign(kind=mem.EARLY)], ignore_index=True)
+    head = head.assign(tp_rows=0, predicted_rows=0, target_rows=0)
+    versus_smaller = mem.equal_compute_comparison(head)
+    versus_smaller = versus_smaller[versus_smaller.metric == "recall"].rename(columns={"checkpoint": "predictor"})
+    early = table.set_index("predictor")
+    out = versus_smaller[["predictor", "checkpoint_compute", "checkpoint_value", "smaller_value", "status"]].rename(
+        columns={"checkpoint_value": "learned_recall", "smaller_value": "smaller_recall_interpolated",
+                 "status": "smaller_status"})
+    matched = learned.set_index("predictor").matched_checkpoint
+    out["checkpoint_recall"] = [early.loc[matched[p], "recall"] for p in out.predictor]
+    out["best_threshold_recall"] = out[["smaller_recall_interpolated", "checkpoint_recall"]].max(axis=1)
+    out["learned_minus_best_points"] = 100 * (out.learned_recall - out.best_threshold_recall)
+    return out.reset_index(drop=True)
+
+
+STATEMENT = ("A learned combination of cheap signals finds more of the rows the target will memorize than the best "
+             "single threshold predictor at equal compute (this package, beyond the EMP paper)")
+
+
+def learned_claim(comparison: pd.DataFrame | None) -> Claim:
+    """Recall at the early checkpoint's precision beats the better of that checkpoint and the smaller models'
+    interpolated curve at most budgets, and on average."""
+    id = "memorization.learned_predictor"
+    test = ("on held-out blocks of rows, the learned predictor's recall at the matched checkpoint's precision exceeds "
+            "the best threshold predictor's recall at the same compute at most budgets, and on average")
+    if comparison is None:
+        return untestable(id, STATEMENT, test, "the published files hold aggregate matrices, not per-row scores, so "
+                          "no predictor can be fitted from them")
+    usable = comparison.dropna(subset=["learned_minus_best_points"])
+    if usable.empty:
+        return untestable(id, STATEMENT, test, "no budget with a defined recall")
+    wins = int((usable.learned_minus_best_points > 0).sum())
+    mean = float(usable.learned_minus_best_points.mean())
+    return judged(id, STATEMENT, test, wins > len(usable) / 2 and mean > 0,
+                  f"learned wins {wins} of {len(usable)} budgets, by {mean:+.1f} recall points on average "
+                  f"({usable.learned_minus_best_points.min():+.1f} to {usable.learned_minus_best_points.max():+.1f})",
+                  wins=wins, budgets=len(usable), mean_points=mean)
+
+
+def figure(table: pd.DataFrame, calibration: pd.DataFrame, target: str):
+    """Recall against compute for the three kinds of predictor, and the learned predictor's calibration."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    sns.lineplot(table, x="compute_fraction_of_target_final", y="recall", hue="kind", style="kind", markers=True,
+                 dashes=False, ax=axes[0])
+    axes[0].set_xscale("log")
+    axes[0].set_xlabel(f"compute of the inputs / {target} final compute")
+    axes[0].set_ylabel("recall (held-out rows)")
+    axes[0].set_ylim(0, 1.02)
+    axes[0].set_title("learned: read at the matched checkpoint's precision", fontsize=9)
+    sns.move_legend(axes[0], "lower right", title=None, fontsize=7)
+    last = calibration[calibration.step == calibration.step.max()]
+    axes[1].plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
+    axes[1].plot(last.predicted, last.observed, marker="o", label=f"learned @ step{last.step.max()}")
+    axes[1].set_xlabel("predicted probability (bin mean)")
+    axes[1].set_ylabel("share memorized by the target")
+    axes[1].set_title("calibration on held-out rows", fontsize=9)
+    axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
