@@ -272,7 +272,7 @@ def figure(table: pd.DataFrame, calibration: pd.DataFrame, target: str):
     axes[0].set_ylabel("recall (held-out rows)")
     axes[0].set_ylim(0, 1.02)
     axes[0].set_title("learned: read at the matched checkpoint's precision", fontsize=9)
-    sns.move_legend(axes[0], "lower right", title=None, fontsize=7)
+    sns.move_legend(axes[0], "upper left", title=None, fontsize=7)
     last = calibration[calibration.step == calibration.step.max()]
     axes[1].plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
     axes[1].plot(last.predicted, last.observed, marker="o", label=f"learned @ step{last.step.max()}")
