@@ -187,13 +187,15 @@ def equal_compute_comparison(head: pd.DataFrame) -> pd.DataFrame:
 
 EQUAL_COMPUTE_COLUMNS = ["checkpoint", "checkpoint_compute", "metric", "checkpoint_value", "checkpoint_ci95_low",
                          "checkpoint_ci95_high", "checkpoint_hits", "checkpoint_n", "smaller_below", "smaller_above",
+                         "smaller_below_hits", "smaller_below_n", "smaller_above_hits", "smaller_above_n",
                          "weight_above", "smaller_value", "smaller_ci95_low", "smaller_ci95_high", "status"]
 
 
 def _interpolated(smaller: pd.DataFrame, x: np.ndarray, cx: float, metric: str) -> dict:
     """The smaller models' metric at log-compute `cx`, or the reason it cannot be read there."""
-    empty = {"smaller_below": "", "smaller_above": "", "weight_above": np.nan, "smaller_value": np.nan,
-             "smaller_ci95_low": np.nan, "smaller_ci95_high": np.nan}
+    empty = {"smaller_below": "", "smaller_above": "", "smaller_below_hits": np.nan, "smaller_below_n": np.nan,
+             "smaller_above_hits": np.nan, "smaller_above_n": np.nan, "weight_above": np.nan,
+             "smaller_value": np.nan, "smaller_ci95_low": np.nan, "smaller_ci95_high": np.nan}
     if len(x) < 2 or not x[0] <= cx <= x[-1]:
         span = f"{np.exp(x[0]):.3g}–{np.exp(x[-1]):.3g}" if len(x) else "none"
         return {**empty, "status": f"out of range (smaller models' compute {span})"}
@@ -201,7 +203,10 @@ def _interpolated(smaller: pd.DataFrame, x: np.ndarray, cx: float, metric: str) 
     lo = hi - 1
     w = float((cx - x[lo]) / (x[hi] - x[lo]))
     pick = lambda col: (1 - w) * smaller.at[lo, col] + w * smaller.at[hi, col]  # noqa: E731
-    out = {"smaller_below": smaller.predictor[lo], "smaller_above": smaller.predictor[hi], "weight_above": w,
+    denominator = METRICS[metric]
+    out = {"smaller_below": smaller.predictor[lo], "smaller_above": smaller.predictor[hi],
+           "smaller_below_hits": smaller.tp_rows[lo], "smaller_below_n": smaller[denominator][lo],
+           "smaller_above_hits": smaller.tp_rows[hi], "smaller_above_n": smaller[denominator][hi], "weight_above": w,
            "smaller_value": pick(metric), "smaller_ci95_low": pick(f"{metric}_ci95_low"),
            "smaller_ci95_high": pick(f"{metric}_ci95_high")}
     undefined = [smaller.predictor[i] for i in (lo, hi) if np.isnan(smaller.at[i, metric])]
