@@ -2,9 +2,10 @@
 
 The paper predicts with one 0/1 signal at a time (memorized by a smaller model, or by an early checkpoint).
 Here a logistic model (statsmodels) combines what is available by the time the target reaches step s: how
-far each of its checkpoints up to s reproduces the row (matched prefix / 32), how often the row's 32-token
-prefix and 64-token window occur in the tokens seen up to s (tokengrams suffix-array counts), the cheapest
-model's loss on the row, and the row's position. It is fitted on some blocks of rows and evaluated on the
+far each of its checkpoints up to s reproduces the row (matched prefix / 32), the fractional k=32 scores of
+the smaller final models that cost no more than the target up to s, how often the row's 32-token prefix and
+64-token window occur in the tokens seen up to s (tokengrams suffix-array counts), the cheapest model's loss
+on the row, and the row's position. It is fitted on some blocks of rows and evaluated on the
 others (identical windows always fall in the same split), then compared with the threshold predictors at
 equal compute, by the same interpolation as `memorization.equal_compute_comparison`.
 """
@@ -57,22 +58,31 @@ class Features:
 
 
 def features(scored: mem.Scored, step: int) -> Features:
-    """The predictor's inputs available once the target has trained to `step` (and the cheapest model exists)."""
-    suite, target, n = scored.suite, scored.target, scored.common_rows
+    """The predictor's inputs available once the target has trained to `step`: its checkpoints' matched prefixes,
+    the fractional scores of the smaller final models that cost no more than that, duplicate counts in the tokens
+    seen, the cheapest model's loss and the row's position. Compute: every distinct model trained for an input."""
+    suite, target, n, final = scored.suite, scored.target, scored.common_rows, scored.suite.final_step
     flags = scored.flags[scored.flags.model == target]
-    windows = suite.training_rows().windows(0, n, WINDOW)
-    seen = suite.training_rows().rows(0, min(suite.rows_per_step * step, suite.training_rows().n_rows)).reshape(-1)
+    rows = suite.training_rows()
+    windows = rows.windows(0, n, WINDOW)
+    seen = rows.rows(0, min(suite.rows_per_step * step, rows.n_rows)).reshape(-1)
+    budget = suite.compute(target, step)
     table = pd.DataFrame({
         f"prefix_step{s}": flags[flags.step == s].sort_values("row").prefix_len.to_numpy() / PREFIX
         for s in scored.steps if s <= step})
+    smaller = [m for m in scored.models if m != target and suite.compute(m, final) <= budget]
+    for model in smaller:
+        finals = scored.finals[(scored.finals.model == model) & (scored.finals.row < n)].sort_values("row")
+        table[f"score_{model}"] = finals.score.to_numpy()
     table["log_prefix_count"] = np.log1p(occurrence_counts(seen, windows[:, :PREFIX]))
     table["log_window_count"] = np.log1p(occurrence_counts(seen, windows))
     cheapest = scored.losses.sort_values("row")
     table["cheapest_loss"] = cheapest.loss.to_numpy()
     table["position"] = np.arange(n) / n
-    truth = flags[flags.step == suite.final_step].sort_values("row").memorized.to_numpy(bool)
-    compute = suite.compute(target, step) + suite.compute(cheapest.model.iloc[0], suite.final_step)
-    return Features(step, table, truth, split_blocks(windows), compute / suite.compute(target, suite.final_step))
+    truth = flags[flags.step == final].sort_values("row").memorized.to_numpy(bool)
+    trained = {(target, step), (cheapest.model.iloc[0], final), *((m, final) for m in smaller)}
+    compute = sum(suite.compute(m, s) for m, s in trained) / suite.compute(target, final)
+    return Features(step, table, truth, split_blocks(windows), compute)
 
 
 @dataclass
@@ -216,23 +226,29 @@ TABLE_NOTES = {f"{prefix}{m}_ci95_{end}": intervals.WILSON for prefix in ("", "a
                for m in ("precision", "recall") for end in ("low", "high")}
 
 
-def equal_compute(table: pd.DataFrame) -> pd.DataFrame:
-    """Each learned predictor against the smaller models' curve at its compute (interpolated in log compute)
-    and against the early checkpoint whose precision it was read at."""
-    learned, smaller = table[table.kind == LEARNED], table[table.kind == mem.SMALLER]
-    head = pd.concat([smaller, learned.assign(kind=mem.EARLY)], ignore_index=True)
+def _curve_at(curve: pd.DataFrame, learned: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A threshold predictor family's recall, interpolated in log compute at each learned predictor's compute."""
+    head = pd.concat([curve.assign(kind=mem.SMALLER), learned.assign(kind=mem.EARLY)], ignore_index=True)
     head = head.assign(tp_rows=0, predicted_rows=0, target_rows=0)
-    versus_smaller = mem.equal_compute_comparison(head)
-    versus_smaller = versus_smaller[versus_smaller.metric == "recall"].rename(columns={"checkpoint": "predictor"})
-    early = table.set_index("predictor")
-    out = versus_smaller[["predictor", "checkpoint_compute", "checkpoint_value", "smaller_value", "status"]].rename(
-        columns={"checkpoint_value": "learned_recall", "smaller_value": "smaller_recall_interpolated",
-                 "status": "smaller_status"})
-    matched = learned.set_index("predictor").matched_checkpoint
-    out["checkpoint_recall"] = [early.loc[matched[p], "recall"] for p in out.predictor]
-    out["best_threshold_recall"] = out[["smaller_recall_interpolated", "checkpoint_recall"]].max(axis=1)
+    cmp = mem.equal_compute_comparison(head)
+    cmp = cmp[cmp.metric == "recall"]
+    family = "smaller models'" if name == "smaller" else "target checkpoints'"
+    return pd.DataFrame({"predictor": cmp.checkpoint.to_numpy(),
+                         f"{name}_recall_interpolated": cmp.smaller_value.to_numpy(),
+                         f"{name}_status": cmp.status.str.replace("smaller models'", family).to_numpy()})
+
+
+def equal_compute(table: pd.DataFrame) -> pd.DataFrame:
+    """Each learned predictor against both threshold families at its own compute: the smaller models' curve and
+    the target checkpoints' curve, each interpolated in log compute (out of range: not compared)."""
+    learned = table[table.kind == LEARNED]
+    out = learned[["predictor", "compute_fraction_of_target_final", "recall"]].rename(
+        columns={"recall": "learned_recall"}).reset_index(drop=True)
+    for name, kind in (("smaller", mem.SMALLER), ("checkpoint", mem.EARLY)):
+        out = out.merge(_curve_at(table[table.kind == kind], learned, name), on="predictor")
+    out["best_threshold_recall"] = out[["smaller_recall_interpolated", "checkpoint_recall_interpolated"]].max(axis=1)
     out["learned_minus_best_points"] = 100 * (out.learned_recall - out.best_threshold_recall)
-    return out.reset_index(drop=True)
+    return out
 
 
 STATEMENT = ("A learned combination of cheap signals finds more of the rows the target will memorize than the best "
@@ -240,17 +256,18 @@ STATEMENT = ("A learned combination of cheap signals finds more of the rows the 
 
 
 def learned_claim(comparison: pd.DataFrame | None) -> Claim:
-    """Recall at the early checkpoint's precision beats the better of that checkpoint and the smaller models'
-    interpolated curve at most budgets, and on average."""
+    """Recall at the matched checkpoint's precision beats the better threshold family (smaller models, target
+    checkpoints), each interpolated at the learned predictor's compute, at most budgets and on average."""
     id = "memorization.learned_predictor"
     test = ("on held-out blocks of rows, the learned predictor's recall at the matched checkpoint's precision exceeds "
-            "the best threshold predictor's recall at the same compute at most budgets, and on average")
+            "the better of the smaller models' and the target checkpoints' recall, interpolated in log compute at "
+            "its compute, at most budgets where either is in range, and on average")
     if comparison is None:
         return untestable(id, STATEMENT, test, "the published files hold aggregate matrices, not per-row scores, so "
                           "no predictor can be fitted from them")
     usable = comparison.dropna(subset=["learned_minus_best_points"])
     if usable.empty:
-        return untestable(id, STATEMENT, test, "no budget with a defined recall")
+        return untestable(id, STATEMENT, test, "no budget whose compute lies inside a threshold family's range")
     wins = int((usable.learned_minus_best_points > 0).sum())
     mean = float(usable.learned_minus_best_points.mean())
     return judged(id, STATEMENT, test, wins > len(usable) / 2 and mean > 0,
