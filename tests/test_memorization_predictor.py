@@ -16,6 +16,7 @@ def test_occurrence_counts_match_a_brute_force_count():
     queries = np.stack([stream[i:i + 3] for i in (0, 10, 500)] + [np.array([7, 7, 7], np.uint16)])
     brute = [sum(np.array_equal(stream[j:j + 3], q) for j in range(len(stream) - 2)) for q in queries]
     assert mp.occurrence_counts(stream, queries).tolist() == brute
+    assert mp.occurrence_counts(stream, queries, in_memory=100).tolist() == brute, "on-disk index, same counts"
     assert mp.occurrence_counts(np.array([], np.uint16), queries).tolist() == [0] * 4
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .. import intervals
 from ..claims import Claim, judged, untestable
+from ..paths import cache_home
 from . import memorization as mem
 
 BLOCKS = 8            # contiguous blocks of rows; even blocks fit, odd blocks evaluate
@@ -27,14 +28,29 @@ PRECISION_TARGET = 0.9
 PREFIX, WINDOW = 32, 64
 
 
-def occurrence_counts(stream: np.ndarray, queries: np.ndarray) -> np.ndarray:
-    """How often each query (a row of token ids) occurs anywhere in `stream`, by a tokengrams suffix array."""
-    from tokengrams import InMemoryIndex
+IN_MEMORY_TOKENS = 1 << 27  # above this, the suffix array is built on disk (10 bytes per token)
+
+
+def occurrence_counts(stream: np.ndarray, queries: np.ndarray, in_memory: int = IN_MEMORY_TOKENS) -> np.ndarray:
+    """How often each query (a row of token ids) occurs anywhere in `stream`, by a tokengrams suffix array:
+    in memory for small streams, memory-mapped in a temporary folder of the package cache for large ones."""
+    import tempfile
+
+    from tokengrams import InMemoryIndex, MemmapIndex
 
     if len(stream) == 0:
         return np.zeros(len(queries), np.int64)
-    index = InMemoryIndex(np.asarray(stream, np.uint16).tolist(), int(max(stream.max(), queries.max())) + 1)
-    return np.array([index.count(q) for q in np.asarray(queries).tolist()], np.int64)
+    vocab = int(max(stream.max(), queries.max())) + 1
+    if len(stream) <= in_memory:
+        index = InMemoryIndex(np.asarray(stream, np.uint16).tolist(), vocab)
+        return np.array([index.count(q) for q in np.asarray(queries).tolist()], np.int64)
+    folder = cache_home() / "ngram-index"
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        text, table = f"{tmp}/tokens.bin", f"{tmp}/tokens.idx"
+        np.asarray(stream, np.uint16).tofile(text)
+        index = MemmapIndex.build(text, table, vocab, False)
+        return np.array([index.count(q) for q in np.asarray(queries).tolist()], np.int64)
 
 
 def split_blocks(windows: np.ndarray, blocks: int = BLOCKS) -> np.ndarray:
