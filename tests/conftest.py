@@ -36,3 +36,12 @@ def project(tmp_path, monkeypatch):
     (root / "results").mkdir()
     monkeypatch.setenv("PYTHIA_REPRO_ROOT", str(root))
     return root
+
+
+@pytest.fixture
+def tiny_suite(monkeypatch):
+    """The tiny micro suite, built in the test's private cache and selected as the micro profile's suite."""
+    from pythia_repro import micro
+
+    monkeypatch.setenv("PYTHIA_REPRO_MICRO_VARIANT", "tiny")
+    return micro.build("tiny", progress=False)

@@ -33,3 +33,14 @@ def test_every_finding_publishes_its_claims():
         assert set(claims.verdict) <= {"reproduced", "not reproduced", "not testable here"}
         own = claims[claims.profile == folder.parent.name]
         assert len(own) >= 4, f"{folder}: at least four claims judged on its own profile"
+
+
+def test_every_committed_folder_matches_its_manifest():
+    from pythia_repro.results import check_published
+
+    folders = sorted(p.parent for p in RESULTS.glob("*/*/manifest.json"))
+    assert len(folders) >= 6, "published and micro, three findings each"
+    for folder in folders:
+        assert check_published(folder) == [], folder
+        manifest = json.loads((folder / "manifest.json").read_text())
+        assert manifest["git"]["dirty"] is False, f"{folder}: published from a checkout with uncommitted changes"

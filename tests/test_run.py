@@ -6,6 +6,7 @@ import nbformat
 import pytest
 
 from pythia_repro import cli
+from pythia_repro.findings import term_frequency
 from pythia_repro.hashing import sha256_file
 from pythia_repro.run import NotebookFailed, reproduce
 
@@ -50,7 +51,9 @@ def test_cli_reproduce_then_verify(project, capsys):
     assert cli.main(["reproduce", "--profile", "published", "--finding", "term_frequency",
                      "-p", "heatmap_shots=4"]) == 0
     folder = project / "results" / "published" / "term_frequency"
-    assert json.loads((folder / "manifest.json").read_text())["parameters"] == {"heatmap_shots": 4}
+    recorded = json.loads((folder / "manifest.json").read_text())["parameters"]
+    assert set(recorded) == {p.name for p in term_frequency.PARAMETERS}, "every parameter, as used"
+    assert recorded["heatmap_shots"] == 4 and recorded["reported_shots"] == [0, 4, 16]
     assert cli.main(["verify", "--profile", "published", "--finding", "term_frequency",
                      "-p", "heatmap_shots=4"]) == 0
     table = folder / "mean_accuracy.csv"

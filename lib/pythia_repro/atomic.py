@@ -1,23 +1,79 @@
-"""Atomic file writes: a reader sees the old file or the whole new one, never a partial write."""
+"""Atomic writes, locks and crash recovery: a reader sees the old file (or folder) or the whole new one.
+
+Every temporary is a hidden sibling named `.<name>.<kind>-<host>-<pid>-<random>`, so writers on several
+machines sharing a folder (Ray workers) never meet, and a temporary whose process is gone can be
+recognised and removed by the next run (`remove_stale`). Folders are swapped in under an exclusive lock
+(`publish_dir`); a kill between its two renames is undone by `recover_dir`.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import re
+import shutil
+import socket
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Callable
 
 import pandas as pd
 
+STALE_SECONDS = 24 * 3600  # a temporary of another machine is left alone for this long
+TEMP_NAME = re.compile(r"\.(tmp|old)-(?P<host>.+)-(?P<pid>\d+)-[0-9a-f]{12}$")
+
+
+def temp_name(path: Path, kind: str = "tmp") -> Path:
+    """A hidden sibling of `path` unique to this writer, naming its host and process."""
+    return path.with_name(f".{path.name}.{kind}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:12]}")
+
+
+def owner_gone(temp: Path) -> bool:
+    """Whether the process that made `temp` has ended (another host's: after STALE_SECONDS)."""
+    match = TEMP_NAME.search(temp.name)
+    if match is None:
+        return False  # not one of ours
+    if match["host"] != socket.gethostname():
+        return time.time() - temp.lstat().st_mtime > STALE_SECONDS
+    try:
+        os.kill(int(match["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def leftovers(folder: Path, name: str, kind: str) -> list[Path]:
+    """Temporaries of `kind` ("tmp" or "old") left beside `folder/name`, oldest first."""
+    found = [p for p in folder.glob(f".{name}.{kind}-*") if TEMP_NAME.search(p.name)]
+    return sorted(found, key=lambda p: p.lstat().st_mtime)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def remove_stale(folder: Path) -> list[Path]:
+    """Remove every temporary in `folder` whose writer has ended; returns what was removed."""
+    removed = [p for p in folder.glob(".*.tmp-*") if owner_gone(p)]
+    for path in removed:
+        _remove(path)
+    return removed
+
 
 @contextmanager
-def _replacing(path: Path) -> Iterator[Path]:
-    """A hidden sibling to write, renamed over `path` on success and removed on failure.
-
-    The name is unique per writer, also across machines sharing the folder (Ray workers)."""
+def replacing(path: Path) -> Iterator[Path]:
+    """A unique hidden sibling to write, renamed over `path` on success and removed on failure."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:12]}")
+    tmp = temp_name(path)
     try:
         yield tmp
         tmp.replace(path)
@@ -27,11 +83,89 @@ def _replacing(path: Path) -> Iterator[Path]:
 
 def write_text(path: Path, text: str) -> None:
     """Write `text` to `path` atomically."""
-    with _replacing(path) as tmp:
+    with replacing(path) as tmp:
         tmp.write_text(text)
 
 
 def write_parquet(path: Path, frame: pd.DataFrame) -> None:
     """Write `frame` (without its index) to `path` atomically."""
-    with _replacing(path) as tmp:
+    with replacing(path) as tmp:
         frame.to_parquet(tmp, index=False)
+
+
+def write_with(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Write `path` atomically through `write(file)` (e.g. numpy's savez, which would rename a path it is given)."""
+    with replacing(path) as tmp, open(tmp, "wb") as f:
+        write(f)
+
+
+@contextmanager
+def locked(lock_file: Path, what: str) -> Iterator[None]:
+    """Hold an exclusive lock on `lock_file` (created if missing); say so and wait while another process holds it.
+
+    The lock is released by the kernel when its holder dies, so a killed process never blocks the next run."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            print(f"{what}: {holder} is at it already; waiting for it to finish", file=sys.stderr, flush=True)
+            fcntl.flock(f, fcntl.LOCK_EX)
+        f.seek(0)
+        f.truncate()
+        f.write(f"process {os.getpid()} on {socket.gethostname()}")
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def lock_file(path: Path) -> Path:
+    """The lock that guards replacing `path`."""
+    return path.with_name(f".{path.name}.lock")
+
+
+def recover_dir(final: Path) -> list[str]:
+    """Undo what a crash left around folder `final`; call with its lock held. Returns what was done.
+
+    A kill between `publish_dir`'s two renames leaves no `final` and the previous folder under an `.old-*`
+    name: it is renamed back. Other `.old-*` folders and temporaries of ended writers are removed."""
+    done = []
+    olds = leftovers(final.parent, final.name, "old")
+    if not final.exists() and olds:
+        olds.pop().rename(final)
+        done.append(f"restored {final} from the copy a crashed publish left aside")
+    for old in olds:
+        _remove(old)
+        done.append(f"removed leftover {old.name}")
+    for tmp in leftovers(final.parent, final.name, "tmp"):
+        if owner_gone(tmp):
+            _remove(tmp)
+            done.append(f"removed leftover {tmp.name}")
+    return done
+
+
+def swap_in(tmp: Path, final: Path) -> None:
+    """Replace folder `final` by `tmp`: old folder renamed aside, new one in, old one removed (hold the lock)."""
+    old = temp_name(final, "old") if final.exists() else None
+    if old is not None:
+        final.rename(old)
+    try:
+        tmp.rename(final)
+    except Exception:
+        if old is not None:
+            old.rename(final)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def publish_dir(tmp: Path, final: Path) -> None:
+    """Replace folder `final` by `tmp` under `final`'s lock, first undoing what a crash left there."""
+    with locked(lock_file(final), f"publishing {final}"):
+        for line in recover_dir(final):
+            print(line, file=sys.stderr)
+        swap_in(tmp, final)

@@ -1,4 +1,4 @@
-"""The `pythia-repro` command: reproduce, sweep, verify, fetch reference data, list findings."""
+"""The `pythia-repro` command: reproduce, sweep, verify, fetch reference data, build suites, check the cache."""
 
 from __future__ import annotations
 
@@ -24,6 +24,20 @@ def parse_parameters(pairs: list[str]) -> dict[str, Any]:
         except (ValueError, SyntaxError):
             out[key] = value
     return out
+
+
+def _checked(args) -> dict[str, dict[str, Any]]:
+    """The -p parameters, checked against the selected findings' declarations before any work starts."""
+    from .parameters import BadParameter, check
+
+    try:
+        return check(list(dict.fromkeys(f for f, _ in _selection(args))), parse_parameters(args.p))
+    except BadParameter as err:
+        raise SystemExit(f"pythia-repro: {err}") from None
+
+
+def _merged(checked: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {name: value for params in checked.values() for name, value in params.items()}
 
 
 def _selection(args) -> list[tuple[str, str]]:
@@ -68,22 +82,22 @@ def _sweep(args, params: dict[str, Any]):
 
 
 def cmd_sweep(args) -> int:
-    _selection(args)
-    ok, _ = _sweep(args, parse_parameters(args.p))
+    ok, _ = _sweep(args, _merged(_checked(args)))
     return 0 if ok else 1
 
 
 def cmd_reproduce(args) -> int:
     from .run import NotebookFailed, reproduce, supported
 
-    params = parse_parameters(args.p)
+    checked = _checked(args)
     if args.engine != "local":
-        ok, devices = _sweep(args, params)
+        ok, devices = _sweep(args, _merged(checked))
         if not ok:
             print("the sweep did not finish; not executing the notebooks", file=sys.stderr)
             return 1
-        if len(devices) == 1 and "device" not in params:
-            params["device"] = devices.pop()  # read the scores under the keys the workers wrote
+        for params in checked.values():
+            if len(devices) == 1 and "device" not in params:
+                params["device"] = next(iter(devices))  # read the scores under the keys the workers wrote
     failed, missing = [], []
     for finding, profile in _selection(args):
         if not supported(finding, profile):
@@ -91,7 +105,7 @@ def cmd_reproduce(args) -> int:
             continue
         print(f"→ {finding} ({profile})", flush=True)
         try:
-            print(f"  wrote {reproduce(finding, profile, params)}", flush=True)
+            print(f"  wrote {reproduce(finding, profile, checked[finding])}", flush=True)
         except NotebookFailed as err:
             print(f"  FAILED: {err}\n  previous results left untouched", file=sys.stderr, flush=True)
             failed.append(f"{finding} ({profile})")
@@ -106,12 +120,12 @@ def cmd_reproduce(args) -> int:
 def cmd_verify(args) -> int:
     from .run import supported, verify
 
-    params = parse_parameters(args.p)
+    checked = _checked(args)
     bad = 0
     for finding, profile in _selection(args):
         if not supported(finding, profile):
             continue
-        problems = verify(finding, profile, params)
+        problems = verify(finding, profile, checked[finding])
         status = "identical" if not problems else f"{len(problems)} difference(s)"
         print(f"{finding} ({profile}): {status}")
         for problem in problems:
@@ -135,6 +149,19 @@ def cmd_suite_build(args) -> int:
     root = micro.build(args.variant, force=args.force)
     print(f"micro suite ({args.variant}) ready at {root} ({time.time() - started:.0f} s)")
     return 0
+
+
+def cmd_cache_check(args) -> int:
+    from .score_cache import ScoreCache
+
+    cache = ScoreCache()
+    found = cache.check(repair=args.repair)
+    for path, problem in found:
+        print(f"{'removed' if args.repair else 'BAD'} {path}: {problem}")
+    entries = sum(1 for _ in cache.root.rglob("*.parquet")) if cache.root.exists() else 0
+    print(f"score cache at {cache.root}: {entries} entries, {len(found)} problem(s)"
+          + ("" if args.repair or not found else "; `pythia-repro cache check --repair` removes them"))
+    return 0 if args.repair or not found else 1
 
 
 def cmd_list(args) -> int:
@@ -183,6 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--variant", default="default", help="default (the micro profile) or tiny (for tests)")
     b.add_argument("--force", action="store_true", help="rebuild even if a complete build exists")
     b.set_defaults(func=cmd_suite_build)
+    p = sub.add_parser("cache", help="inspect the score cache")
+    cache_sub = p.add_subparsers(dest="action", required=True)
+    c = cache_sub.add_parser("check", help="check every entry against its record (key, rows, checksum)")
+    c.add_argument("--repair", action="store_true", help="remove bad entries and leftovers (the next sweep re-scores)")
+    c.set_defaults(func=cmd_cache_check)
     p = sub.add_parser("list", help="list findings and the profiles they support")
     p.set_defaults(func=cmd_list)
     return parser

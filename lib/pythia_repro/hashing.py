@@ -8,12 +8,20 @@ from pathlib import Path
 from typing import Any
 
 
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file, read in chunks."""
+PROGRESS_BYTES = 1 << 30  # files at least this large show a progress bar while hashed
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20, progress: str | None = None) -> str:
+    """Hex sha256 of a file, read in chunks; with `progress` (a label), a bar for files of 1 GiB or more."""
+    from tqdm.auto import tqdm
+
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    size = Path(path).stat().st_size
+    with open(path, "rb") as f, tqdm(total=size, unit="B", unit_scale=True, desc=progress,
+                                     disable=progress is None or size < PROGRESS_BYTES) as bar:
         while block := f.read(chunk):
             h.update(block)
+            bar.update(len(block))
     return h.hexdigest()
 
 

@@ -4,8 +4,9 @@ Same formats as the real suite (tokenizer.json, an MMapIndexedDataset of trainin
 GPT-NeoX checkpoints saved with `save_pretrained` as safetensors under
 `<root>/<model>/step<N>/`), the same row/step arithmetic at a smaller scale, a
 Pythia-shaped schedule, and every size trained on the same rows in the same order.
-Built under `<cache>/suites/micro/<variant>-<key>/`; a build works in a `.partial`
-sibling and renames it into place only once every stage is complete.
+Built under `<cache>/suites/micro/<variant>-<key>/`; a build holds the folder's lock, works in a
+`.partial` sibling and renames it into place only once every stage is complete. A build is ready
+when its manifest matches the files present (`damage`).
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ import json
 import math
 import os
 import shutil
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import corpus
+from . import atomic, corpus
 from .data import MMapIndexedDataset, TrainingRows, write_mmap
 from .hashing import content_key, sha256_file
 from .paths import cache_home
@@ -105,12 +107,28 @@ class _Stage:
 
 
 def build(variant: str | None = None, force: bool = False, progress: bool = True) -> Path:
-    """Build the micro suite (skipped when already built with the same config); returns its folder."""
+    """Build the micro suite (skipped when a complete build with the same config exists); returns its folder.
+
+    One build at a time per suite folder: a second waits for the first and then finds it complete."""
     config = variant_config(variant)
     final = suite_dir(config)
-    if (final / "manifest.json").is_file() and not force:
+    if not force and damage(final, checksums=True) is None:
         return final
-    partial = final.with_name(final.name + ".partial")
+    with atomic.locked(atomic.lock_file(final), f"building the micro suite ({config.variant})"):
+        for line in atomic.recover_dir(final):
+            print(line, file=sys.stderr)
+        problem = damage(final, checksums=True)
+        if problem is None and not force:
+            return final
+        if final.exists() and problem:
+            print(f"the micro suite at {final} is incomplete ({problem}); building it again", file=sys.stderr)
+        _build_into(config, final.with_name(final.name + ".partial"), progress)
+        atomic.swap_in(final.with_name(final.name + ".partial"), final)
+    return final
+
+
+def _build_into(config: MicroConfig, partial: Path, progress: bool) -> None:
+    """Build every stage not yet done into `partial` (a crashed build resumes), then its manifest."""
     partial.mkdir(parents=True, exist_ok=True)
     stage = _Stage(partial)
     started = time.time()
@@ -125,13 +143,28 @@ def build(variant: str | None = None, force: bool = False, progress: bool = True
             (partial / name / "losses.json").write_text(json.dumps(curve))
             stage.mark(name)
         losses[name] = json.loads((partial / name / "losses.json").read_text())
-    _write_manifest(config, partial, losses, build_seconds=time.time() - started)
     for marker in partial.glob(".done-*"):
         marker.unlink()
-    if final.exists():
-        shutil.rmtree(final)
-    partial.rename(final)
-    return final
+    _write_manifest(config, partial, losses, build_seconds=time.time() - started)
+
+
+def damage(root: Path, checksums: bool = False) -> str | None:
+    """What is wrong with a built suite folder (None: complete): its manifest against the files present.
+
+    Sizes are always compared; with `checksums`, contents too."""
+    try:
+        listed = json.loads((root / "manifest.json").read_text())["contents"]
+    except FileNotFoundError:
+        return "not built"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "its manifest is unreadable or from an older version"
+    for rel, (size, digest) in listed.items():
+        path = root / rel
+        if not path.is_file():
+            return f"{rel} is missing"
+        if path.stat().st_size != size or (checksums and sha256_file(path) != digest):
+            return f"{rel} differs from the build's manifest"
+    return None
 
 
 def _spec(config: MicroConfig, name: str, layers: int, hidden: int, heads: int) -> ModelSpec:
@@ -283,9 +316,9 @@ def _write_manifest(config: MicroConfig, root: Path, losses: dict[str, list[floa
                    "data/operands_ground_truth.csv")},
         "torch": torch.__version__, "build_seconds": round(build_seconds, 1),
     }
-    tmp = root / "manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=1))
-    tmp.replace(root / "manifest.json")
+    manifest["contents"] = {str(p.relative_to(root)): [p.stat().st_size, sha256_file(p)]
+                            for p in sorted(root.rglob("*")) if p.is_file()}
+    atomic.write_text(root / "manifest.json", json.dumps(manifest, indent=1))
 
 
 # -- the suite as seen by the rest of the package ---------------------------------------------
@@ -293,13 +326,13 @@ def _write_manifest(config: MicroConfig, root: Path, losses: dict[str, list[floa
 def load_manifest(variant: str | None = None) -> tuple[Path, dict]:
     config = variant_config(variant)
     root = suite_dir(config)
-    path = root / "manifest.json"
-    if not path.is_file():
+    problem = damage(root)
+    if problem:
         raise CheckpointNotFound(
-            f"the micro suite ({config.variant}) is not built at {root}; run `pythia-repro suite build micro"
-            f"{'' if config.variant == 'default' else ' --variant ' + config.variant}`"
+            f"the micro suite ({config.variant}) at {root} is {problem if problem == 'not built' else 'incomplete: ' + problem}; "
+            f"run `pythia-repro suite build micro{'' if config.variant == 'default' else ' --variant ' + config.variant}`"
         )
-    return root, json.loads(path.read_text())
+    return root, json.loads((root / "manifest.json").read_text())
 
 
 def micro_suite(variant: str | None = None) -> Suite:

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from . import atomic
+
 CHUNK_TOKENS = 1 << 24
 
 
@@ -87,12 +89,9 @@ def conditional(bigrams: sp.csr_matrix) -> sp.csr_matrix:
 
 
 def save_counts(path: str | Path, unigrams: np.ndarray, bigrams: sp.csr_matrix) -> None:
-    """Save counts as plain arrays in one .npz (read back without unpickling)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, unigrams=unigrams, data=bigrams.data, indices=bigrams.indices, indptr=bigrams.indptr,
-             shape=np.asarray(bigrams.shape))
-    tmp.replace(path)
+    """Save counts as plain arrays in one .npz (read back without unpickling), atomically."""
+    atomic.write_with(Path(path), lambda f: np.savez(f, unigrams=unigrams, data=bigrams.data, indices=bigrams.indices,
+                                                     indptr=bigrams.indptr, shape=np.asarray(bigrams.shape)))
 
 
 def load_counts(path: str | Path) -> tuple[np.ndarray, sp.csr_matrix]:

@@ -9,11 +9,9 @@ adds `manifest.json` and moves the folder into `results/` in one rename.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import shutil
 import subprocess
-import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
@@ -23,7 +21,7 @@ from typing import Any, Iterator
 import pandas as pd
 
 from . import __version__, atomic
-from .hashing import sha256_file
+from .hashing import content_key, sha256_file
 
 INPUTS_FILE = "inputs.json"
 MANIFEST_FILE = "manifest.json"
@@ -109,7 +107,6 @@ def write_manifest(folder: Path, *, profile: str, finding: str, parameters: dict
     if inputs_path.exists():
         recorded = json.loads(inputs_path.read_text())
         inputs_path.unlink()
-    outputs = {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.is_file() and p.name != MANIFEST_FILE}
     manifest = {
         "package": "pythia-repro",
         "version": __version__,
@@ -123,10 +120,41 @@ def write_manifest(folder: Path, *, profile: str, finding: str, parameters: dict
         "libraries": library_versions(),
         "started": started.isoformat(),
         "finished": finished.isoformat(),
-        "outputs": outputs,
+        "outputs": {name: sha256_file(folder / name) for name in _published_files(folder)},
     }
-    atomic.write_text(folder / MANIFEST_FILE, json.dumps(manifest, indent=1, default=str) + "\n")
+    manifest = json.loads(json.dumps(manifest, default=str))
+    manifest["digest"] = manifest_digest(manifest)
+    atomic.write_text(folder / MANIFEST_FILE, json.dumps(manifest, indent=1) + "\n")
     return manifest
+
+
+def _published_files(folder: Path) -> list[str]:
+    """Every file under a results folder but its manifest, as relative paths."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST_FILE)
+
+
+def manifest_digest(manifest: dict[str, Any]) -> str:
+    """The sha256 of a manifest's content without its own digest: an edit that does not update it shows."""
+    return content_key({k: v for k, v in manifest.items() if k != "digest"})
+
+
+def check_published(folder: Path) -> list[str]:
+    """What is wrong with a published results folder: an edited manifest, a file missing, unlisted or changed."""
+    path = folder / MANIFEST_FILE
+    try:
+        manifest = json.loads(path.read_text())
+        outputs = manifest["outputs"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        return [f"{path}: unreadable manifest ({type(err).__name__}: {err}); re-run `pythia-repro reproduce`"]
+    problems = []
+    if manifest.get("digest") != manifest_digest(manifest):
+        problems.append(f"{path}: edited after it was written (its digest does not match its content)")
+    present = set(_published_files(folder))
+    problems += [f"{name}: listed in the manifest but missing" for name in sorted(set(outputs) - present)]
+    problems += [f"{name}: present but not in the manifest" for name in sorted(present - set(outputs))]
+    problems += [f"{name}: changed since it was published (sha256 differs from the manifest)"
+                 for name in sorted(present & set(outputs)) if sha256_file(folder / name) != outputs[name]]
+    return problems
 
 
 def now() -> datetime:
@@ -135,28 +163,13 @@ def now() -> datetime:
 
 @contextmanager
 def staging_dir(final: Path) -> Iterator[Path]:
-    """A temporary sibling of `final`; removed on error, else swapped into place atomically."""
+    """A temporary sibling of `final`; removed on error, else swapped into place atomically (`atomic.publish_dir`)."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    tmp = atomic.temp_name(final)
+    tmp.mkdir()
     try:
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    publish_dir(tmp, final)
-
-
-def publish_dir(tmp: Path, final: Path) -> None:
-    """Replace `final` by `tmp`: old folder renamed aside, new one renamed in, old one removed."""
-    old = None
-    if final.exists():
-        old = final.parent / f".{final.name}.old-{os.getpid()}"
-        final.rename(old)
-    try:
-        tmp.rename(final)
-    except BaseException:
-        if old is not None:
-            old.rename(final)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    atomic.publish_dir(tmp, final)

@@ -9,9 +9,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .atomic import lock_file, locked, recover_dir
 from .findings import all_findings
+from .parameters import check as check_parameters
+from .parameters import used as used_parameters
 from .paths import notebooks_dir, project_root, results_dir
-from .results import now, staging_dir, write_manifest
+from .results import check_published, now, staging_dir, write_manifest
 
 KERNEL_NAME = "pythia-repro"
 KERNEL_START_RETRIES = 2
@@ -68,13 +71,15 @@ def execute(finding: str, profile: str, output_dir: Path, parameters: dict[str, 
 
 
 def reproduce(finding: str, profile: str, parameters: dict[str, Any] | None = None) -> Path:
-    """Execute one finding for one profile and publish its folder atomically; old results survive a failure."""
-    parameters = dict(parameters or {})
+    """Execute one finding for one profile and publish its folder atomically; old results survive a failure.
+
+    Parameters are checked first (`BadParameter`); the manifest records every parameter's value as used."""
+    parameters = check_parameters([finding], dict(parameters or {}))[finding]
     final = results_dir() / profile / finding
     started = now()
     with staging_dir(final) as tmp:
         execute(finding, profile, tmp, parameters)
-        write_manifest(tmp, profile=profile, finding=finding, parameters=parameters,
+        write_manifest(tmp, profile=profile, finding=finding, parameters=used_parameters(finding, parameters),
                        started=started, finished=now(), root=project_root())
     return final
 
@@ -103,10 +108,18 @@ def compare_tables(expected_dir: Path, actual_dir: Path, max_lines: int = 40) ->
 
 
 def verify(finding: str, profile: str, parameters: dict[str, Any] | None = None) -> list[str]:
-    """Re-execute a committed result into a temporary folder and compare every table."""
+    """Check every published file against the manifest, then re-execute the notebook and compare every table."""
     committed = results_dir() / profile / finding
+    with locked(lock_file(committed), f"reading {committed}"):
+        for line in recover_dir(committed):
+            print(line, file=sys.stderr)
     if not committed.is_dir():
         return [f"no committed results at {committed}; run `pythia-repro reproduce --profile {profile}` first"]
+    problems = check_published(committed)
+    parameters = check_parameters([finding], dict(parameters or {}))[finding]
     with tempfile.TemporaryDirectory(prefix=f"verify-{finding}-") as tmp:
-        execute(finding, profile, Path(tmp), dict(parameters or {}))
-        return compare_tables(committed, Path(tmp))
+        try:
+            execute(finding, profile, Path(tmp), parameters)
+        except NotebookFailed as err:
+            return problems + [f"the re-run failed: {err}"]
+        return problems + compare_tables(committed, Path(tmp))

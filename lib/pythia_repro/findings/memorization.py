@@ -16,15 +16,18 @@ import pandas as pd
 
 from .. import intervals
 from ..claims import Claim, judged, untestable
+from ..parameters import SCORING, Param
 from ..plan import Job, ScoringTask, SweepReport, sweep
 from ..reference import ReferenceDataError
 from ..results import ResultWriter
 from ..score_cache import ScoreCache, data_identity
-from ..scoring import SCORER_VERSION, memorization_scores, token_losses
+from ..scoring import SCORER_VERSION, check_vocabulary, memorization_scores, token_losses
 from ..suite import Suite, default_device, default_dtype, get_suite, pythia_suite
 from . import Finding, record_checkpoints, reference_input, scored_models
 
 FINDING = Finding("memorization", "Emergent and predictable memorization", ("published", "micro", "pythia"))
+PARAMETERS = (*SCORING, Param("suppress_eod", bool, False, nullable=False,
+                                help="True: as the authors, end-of-document is never generated"))
 
 CONFUSION_FILE = "published/memorization/confusion_matrices.csv"
 EXPERIMENTS = {
@@ -319,6 +322,7 @@ def prepare(profile: str, models: list[str] | None = None, steps: list[int] | No
 
     def score(model, start, stop, params):
         windows = rows.windows(start, stop, 64)
+        check_vocabulary(model, windows, start, "training row")
         if params.get("measure") == "loss":
             return pd.DataFrame({"loss": token_losses(model, windows, batch_size=batch_size).mean(1)})
         return memorization_scores(model, windows, batch_size=batch_size, fractional=params["fractional"],

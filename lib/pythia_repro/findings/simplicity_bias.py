@@ -20,16 +20,19 @@ from .. import intervals, ngrams
 from ..claims import Claim, judged, untestable
 from ..hashing import content_key
 from ..paths import cache_home
+from ..parameters import SCORING, Param
 from ..plan import Job, ScoringTask, SweepReport, sweep
 from ..plots import NATS_TO_BITS_PER_BYTE_PILE, step_axis
 from ..reference import ReferenceDataError, paths
 from ..results import ResultWriter
 from ..score_cache import ScoreCache, data_identity
-from ..scoring import ngram_divergences, token_losses
+from ..scoring import check_vocabulary, ngram_divergences, token_losses
 from ..suite import V0_NAMES, Suite, default_device, default_dtype, get_suite, pythia_suite
 from . import Finding, record_checkpoints, reference_input, scored_models
 
 FINDING = Finding("simplicity_bias", "Distributional simplicity bias", ("published", "micro", "pythia"))
+PARAMETERS = (*SCORING, Param("n_sequences", int, low=1, help="sequences per sampled set"),
+              Param("seed", int, 0, low=0, nullable=False, help="sampling and bootstrap seed"))
 
 FOLDER = "published/simplicity_bias"
 _RUN_FILE = re.compile(r"means_ngrams_model_(pythia-[0-9.]+[mb])(?:-(seed\d+|warmup\d+))?_1024(_kl_div)?\.csv$")
@@ -342,6 +345,7 @@ def prepare(profile: str, models: list[str] | None = None, steps: list[int] | No
 
     def score(model, start, stop, params):
         tokens = sets.tokens[start:stop]
+        check_vocabulary(model, tokens, start, "sequence")
         losses = token_losses(model, tokens, batch_size=batch_size)
         div = ngram_divergences(model, tokens, sets.cond, sets.unigram_probs, batch_size=batch_size)
         frame = pd.DataFrame({"loss": losses.mean(1), **{k: np.nanmean(v, axis=1) for k, v in div.items()}})

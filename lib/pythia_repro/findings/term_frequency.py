@@ -24,6 +24,7 @@ import pandas as pd
 from .. import arithmetic, intervals, terms
 from ..claims import Claim, judged, untestable
 from ..hashing import content_key
+from ..parameters import SCORING, Param
 from ..plan import Job, ScoringTask, SweepReport, sweep
 from ..reference import ReferenceDataError, paths
 from ..results import ResultWriter
@@ -33,6 +34,16 @@ from ..suite import V0_NAMES, Suite, default_device, default_dtype, get_suite, l
 from . import Finding, record_checkpoints, reference_input, scored_models
 
 FINDING = Finding("term_frequency", "Term frequency effects over training", ("published", "micro", "pythia"))
+PARAMETERS = (
+    *SCORING,
+    Param("frequency_ranking", str, "magnitude", nullable=False,
+          help='published only: "magnitude" (proxy) or a CSV path with columns operand,count'),
+    Param("heatmap_model", str, help="model of the heatmap (default: the largest)"),
+    Param("heatmap_shots", int, low=0, help="shots of the heatmap (default: the most the profile has)"),
+    Param("reported_shots", int, [0, 4, 16], many=True, low=0, nullable=False, help="shots in the gap figures"),
+    Param("shots", int, many=True, low=0, help="shot counts to score (default: those that fit the context)"),
+    Param("operands", int, many=True, low=0, high=99, help="first operands to score (default 0 to 99)"),
+)
 
 FOLDER = "published/term_frequency"
 OPERATIONS = ("multiplication", "addition")

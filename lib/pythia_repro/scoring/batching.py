@@ -1,9 +1,10 @@
-"""Batching shared by the scorers: a starting batch size, and halving it on GPU out-of-memory."""
+"""Feeding models, shared by the scorers: a starting batch size, halving it on GPU out-of-memory, checking ids."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
 
@@ -33,3 +34,14 @@ def run_batched(fn: Callable[[torch.Tensor], object], data: torch.Tensor, batch_
             start += batch_size
     return results
 
+
+
+def check_vocabulary(model, tokens: np.ndarray, first_row: int = 0, what: str = "row") -> None:
+    """Fail with the row, token id and vocabulary size when `tokens` hold an id the model has no embedding for."""
+    vocab = model.get_input_embeddings().num_embeddings
+    bad = np.argwhere((tokens >= vocab) | (tokens < 0))
+    if len(bad):
+        row, col = bad[0]
+        name = getattr(model.config, "_name_or_path", "") or type(model).__name__
+        raise ValueError(f"{what} {first_row + row}: token id {int(tokens[row, col])} at position {col} is outside the "
+                         f"vocabulary of {name} ({vocab} ids); the data were tokenized for another model")
