@@ -17,6 +17,7 @@ from pythia_repro.findings import memorization
 from pythia_repro.hashing import sha256_file
 from pythia_repro.parameters import BadParameter, check, check_notebook
 from pythia_repro.results import check_published
+from pythia_repro.run import recover
 from pythia_repro.score_cache import ScoreCache, data_identity, record_path
 from pythia_repro.scoring import check_vocabulary
 from pythia_repro.suite import get_suite, load_model
@@ -227,9 +228,8 @@ def test_a_kill_between_the_publish_renames_is_undone_by_the_next_run(tmp_path):
     assert child.exitcode == 9 and not final.exists(), "the crash left no results folder"
     assert atomic.leftovers(final.parent, "finding", "old") and atomic.leftovers(final.parent, "finding", "tmp")
 
-    with atomic.locked(atomic.lock_file(final), "test"):
-        done = atomic.recover_dir(final)
-    assert (final / "table.csv").read_text() == "old", done
+    recover(final)  # what `reproduce` and `verify` do first
+    assert (final / "table.csv").read_text() == "old"
     assert not atomic.leftovers(final.parent, "finding", "old")
     assert not atomic.leftovers(final.parent, "finding", "tmp"), "the dead writer's temporary is removed"
     atomic.publish_dir(_folder(final.parent, "newer"), final)

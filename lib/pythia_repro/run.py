@@ -76,12 +76,20 @@ def reproduce(finding: str, profile: str, parameters: dict[str, Any] | None = No
     Parameters are checked first (`BadParameter`); the manifest records every parameter's value as used."""
     parameters = check_parameters([finding], dict(parameters or {}))[finding]
     final = results_dir() / profile / finding
+    recover(final)
     started = now()
     with staging_dir(final) as tmp:
         execute(finding, profile, tmp, parameters)
         write_manifest(tmp, profile=profile, finding=finding, parameters=used_parameters(finding, parameters),
                        started=started, finished=now(), root=project_root())
     return final
+
+
+def recover(folder: Path) -> None:
+    """Undo, under the folder's lock, what a crashed publish left around a results folder (and say so)."""
+    with locked(lock_file(folder), f"recovering {folder}"):
+        for line in recover_dir(folder):
+            print(line, file=sys.stderr)
 
 
 def supported(finding: str, profile: str) -> bool:
@@ -110,9 +118,7 @@ def compare_tables(expected_dir: Path, actual_dir: Path, max_lines: int = 40) ->
 def verify(finding: str, profile: str, parameters: dict[str, Any] | None = None) -> list[str]:
     """Check every published file against the manifest, then re-execute the notebook and compare every table."""
     committed = results_dir() / profile / finding
-    with locked(lock_file(committed), f"reading {committed}"):
-        for line in recover_dir(committed):
-            print(line, file=sys.stderr)
+    recover(committed)
     if not committed.is_dir():
         return [f"no committed results at {committed}; run `pythia-repro reproduce --profile {profile}` first"]
     problems = check_published(committed)
