@@ -365,3 +365,24 @@ def test_token_ids_outside_the_vocabulary_name_row_token_and_model(tiny_suite):
         check_vocabulary(model, tokens, 100, "training row")
     assert f"training row 102: token id {vocab + 7} at position 5" in str(err.value)
     assert f"({vocab} ids)" in str(err.value) and "micro-xs" in str(err.value)
+
+
+def test_a_suite_missing_a_checkpoint_is_not_used_and_the_next_build_completes_it(tiny_suite, capsys):
+    weights = tiny_suite / "micro-l" / "step8" / "model.safetensors"
+    weights.unlink()
+    with pytest.raises(LookupError, match="incomplete: micro-l/step8/model.safetensors is missing; run "
+                                          "`pythia-repro suite build micro --variant tiny`"):
+        get_suite("micro")
+    assert micro.build("tiny", progress=False) == tiny_suite
+    assert "is incomplete (micro-l/step8/model.safetensors is missing); building it again" in capsys.readouterr().err
+    assert weights.is_file() and micro.damage(tiny_suite, checksums=True) is None
+
+
+def test_an_entry_copied_under_another_keys_name_is_found(tiny_suite):
+    memorization.score_suite("micro", progress=False)
+    cache = ScoreCache()
+    first, second = sorted(cache.root.rglob("*.parquet"))[:2]
+    for source, target in ((first, second), (record_path(first), record_path(second))):
+        target.write_bytes(source.read_bytes())
+    assert dict(cache.check()) == {second: "stored under another key's name"}
+    assert len(memorization.score_suite("micro", progress=False).report.scored) == 1, "scored again under its key"
