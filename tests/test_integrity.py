@@ -309,6 +309,10 @@ def test_bad_parameters_are_one_line_before_any_work(command, given, message, mo
 def test_single_values_of_list_parameters_are_lists_and_unused_names_are_checked_per_finding():
     assert check(["memorization"], {"steps": 8, "models": "micro-xs"}) == {
         "memorization": {"steps": [8], "models": ["micro-xs"]}}
+    assert check(["memorization"], {"models": "['micro-s', 'micro-l']"}) == {  # papermill -p passes lists as text
+        "memorization": {"models": ["micro-s", "micro-l"]}}
+    with pytest.raises(BadParameter, match="papermill -y"):
+        check(["memorization"], {"models": "['micro-s'"})
     both = check(["memorization", "simplicity_bias"], {"n_sequences": 64, "max_rows": 10})
     assert both == {"memorization": {"max_rows": 10}, "simplicity_bias": {"n_sequences": 64, "max_rows": 10}}
     with pytest.raises(BadParameter, match="unknown parameter 'n_sequences' for memorization"):
@@ -326,10 +330,12 @@ def test_notebook_checks_what_papermill_injected():
         check_notebook("memorization", {**namespace, "max_rows": -1})
     with pytest.raises(BadParameter, match="profile='micr'"):
         check_notebook("memorization", {**namespace, "profile": "micr", "max_rows": 5})
-    assert check_notebook("memorization", {**namespace, "max_rows": 5}) is None
+    namespace.update(max_rows=5, models="['micro-s', 'micro-l']", steps=8)
+    check_notebook("memorization", namespace)
+    assert namespace["models"] == ["micro-s", "micro-l"] and namespace["steps"] == [8], "normalised in place"
 
 
-def test_papermill_run_with_a_misspelled_parameter_fails_with_the_suggestion(project):
+def test_papermill_parameters_are_checked_and_lists_may_be_text(project):
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -340,6 +346,9 @@ def test_papermill_run_with_a_misspelled_parameter_fails_with_the_suggestion(pro
                                    parameters={"profile": "published", "heatmap_shot": 4}, progress_bar=False,
                                    kernel_name=ensure_kernel(), cwd=str(project / "notebooks"))
     assert err.value.ename == "BadParameter" and "did you mean 'heatmap_shots'" in err.value.evalue
+    papermill.execute_notebook(str(project / "notebooks" / "term_frequency.ipynb"), str(project / "out.ipynb"),
+                               parameters={"profile": "published", "reported_shots": "[4]"}, progress_bar=False,
+                               kernel_name=ensure_kernel(), cwd=str(project / "notebooks"))  # a list as `-p` text
 
 
 def test_notebook_parameters_cells_declare_what_the_findings_declare():

@@ -54,6 +54,7 @@ class Param:
         if value is None and self.nullable:
             return None
         if self.many:
+            value = _list_literal(value)
             values = list(value) if isinstance(value, (list, tuple)) else [value]
             if not values:
                 self._fail(value)
@@ -74,6 +75,17 @@ class Param:
 
     def _fail(self, value: Any) -> None:
         raise BadParameter(f"parameter {self.name}={value!r}: expected {self.accepts()}")
+
+
+def _list_literal(value: Any) -> Any:
+    """A list written as text (papermill's `-p models "['a','b']"` passes it so) as a list; else the value."""
+    if isinstance(value, str) and value.strip().startswith("["):
+        try:
+            return ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            raise BadParameter(f"{value!r} is not a Python list; write it as \"['a', 'b']\" or pass YAML "
+                               "with papermill -y \"models: [a, b]\"") from None
+    return value
 
 
 # Parameters shared by the scored findings: declared once here.
@@ -125,11 +137,13 @@ def _injected_names(history: list[str]) -> set[str]:
 
 
 def check_notebook(finding: str, namespace: dict[str, Any]) -> None:
-    """In a notebook's first cell: check the parameters papermill (or the user) set; BadParameter on a problem."""
+    """In a notebook's first cell: check the parameters papermill (or the user) set, and normalise them in place.
+
+    BadParameter on a problem; a list papermill passed as text (`-p models "['a','b']"`) becomes a list."""
     from .findings import PROFILES
 
     if namespace.get("profile") not in PROFILES:
         raise BadParameter(f"parameter profile={namespace.get('profile')!r}: expected one of {', '.join(PROFILES)}")
     declared = _declared([finding])[finding]
     injected = _injected_names(namespace.get("In", [])) - set(RESERVED)
-    check([finding], {name: namespace[name] for name in injected | set(declared) if name in namespace})
+    namespace.update(check([finding], {name: namespace[name] for name in injected | set(declared) if name in namespace})[finding])
