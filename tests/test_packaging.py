@@ -43,3 +43,13 @@ def test_every_finding_has_a_clean_parameterized_notebook():
 def test_ci_runs_the_readme_test_command():
     assert "make test" in (REPO / "README.md").read_text()
     assert "make test" in (REPO / ".ci" / "run").read_text()
+
+
+def test_the_command_says_its_version(capsys):
+    import pytest
+
+    from pythia_repro import __version__, cli
+
+    with pytest.raises(SystemExit) as done:
+        cli.main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.strip() == f"pythia-repro {__version__}"

@@ -106,3 +106,20 @@ def test_parse_confusion_svg_reads_the_four_cells_in_order():
     assert reference.parse_confusion_svg(svg) == ("0.30428", "1.24136", "0.01389", "98.44047")
     with pytest.raises(ReferenceDataError, match="found 3"):
         reference.parse_confusion_svg("<!-- 1% --><!-- 2% --><!-- 3% -->")
+
+
+def test_offline_fetch_says_what_to_set(monkeypatch, capsys):
+    import requests
+
+    from pythia_repro import cli
+
+    monkeypatch.delenv("PYTHIA_REPRO_DATA")
+
+    def offline(*args, **kwargs):
+        raise requests.ConnectionError("Failed to resolve 'raw.githubusercontent.com'")
+
+    monkeypatch.setattr(reference.pooch, "retrieve", offline)
+    rel = "published/term_frequency/pythia-125m-deduped.csv"
+    assert cli.main(["fetch", rel]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot download {rel}" in err and "set PYTHIA_REPRO_DATA" in err and "Traceback" not in err

@@ -1,6 +1,7 @@
 """Executing notebooks: atomic publication, manifest contents, the CLI, and verify."""
 
 import json
+import re
 
 import nbformat
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from pythia_repro import cli
 from pythia_repro.findings import term_frequency
 from pythia_repro.hashing import sha256_file
-from pythia_repro.run import NotebookFailed, reproduce
+from pythia_repro.run import NotebookFailed, previous_duration, reproduce
 
 
 def _break_notebook(project, finding):
@@ -44,13 +45,17 @@ def test_a_failing_notebook_leaves_previous_results_untouched(project):
     with pytest.raises(NotebookFailed, match="ValueError: planted failure"):
         reproduce("memorization", "published")
     assert (old / "headline.csv").read_text() == "previous\n"
-    assert sorted(p.name for p in (project / "results" / "published").iterdir()) == ["memorization"]
+    left = sorted(p.name for p in (project / "results" / "published").iterdir() if not p.name.endswith(".lock"))
+    assert left == ["memorization"], "no temporary left behind"
 
 
 def test_cli_reproduce_then_verify(project, capsys):
     assert cli.main(["reproduce", "--profile", "published", "--finding", "term_frequency",
                      "-p", "heatmap_shots=4"]) == 0
     folder = project / "results" / "published" / "term_frequency"
+    out = capsys.readouterr().out
+    assert "→ [1/1] term_frequency (published)\n" in out and re.search(r"wrote .* in \dm\d\ds \(", out)
+    assert previous_duration("term_frequency", "published") > 0, "the next run's estimate"
     recorded = json.loads((folder / "manifest.json").read_text())["parameters"]
     assert set(recorded) == {p.name for p in term_frequency.PARAMETERS}, "every parameter, as used"
     assert recorded["heatmap_shots"] == 4 and recorded["reported_shots"] == [0, 4, 16]

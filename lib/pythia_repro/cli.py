@@ -9,6 +9,7 @@ import sys
 import time
 from typing import Any
 
+from . import __version__
 from .findings import DEFAULT_PROFILE, PROFILES, all_findings
 
 
@@ -87,7 +88,7 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
-    from .run import NotebookFailed, reproduce, supported
+    from .run import NotebookFailed, previous_duration, reproduce, supported
 
     checked = _checked(args)
     if args.engine != "local":
@@ -99,13 +100,17 @@ def cmd_reproduce(args) -> int:
             if len(devices) == 1 and "device" not in params:
                 params["device"] = next(iter(devices))  # read the scores under the keys the workers wrote
     failed, missing = [], []
-    for finding, profile in _selection(args):
-        if not supported(finding, profile):
-            missing.append(f"{finding} ({profile})")
-            continue
-        print(f"→ {finding} ({profile})", flush=True)
+    steps = [(f, p) for f, p in _selection(args) if supported(f, p)]
+    missing = [f"{f} ({p})" for f, p in _selection(args) if not supported(f, p)]
+    started = time.time()
+    for number, (finding, profile) in enumerate(steps, 1):
+        previous = previous_duration(finding, profile)
+        print(f"→ [{number}/{len(steps)}] {finding} ({profile})"
+              + (f", took {_clock(previous)} last time" if previous else ""), flush=True)
+        began = time.time()
         try:
-            print(f"  wrote {reproduce(finding, profile, checked[finding])}", flush=True)
+            folder = reproduce(finding, profile, checked[finding])
+            print(f"  wrote {folder} in {_clock(time.time() - began)} ({_clock(time.time() - started)} in all)", flush=True)
         except NotebookFailed as err:
             print(f"  FAILED: {err}\n  previous results left untouched", file=sys.stderr, flush=True)
             failed.append(f"{finding} ({profile})")
@@ -115,6 +120,10 @@ def cmd_reproduce(args) -> int:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _clock(seconds: float) -> str:
+    return f"{int(seconds) // 60}m{int(seconds) % 60:02d}s"
 
 
 def cmd_verify(args) -> int:
@@ -135,10 +144,14 @@ def cmd_verify(args) -> int:
 
 
 def cmd_fetch(args) -> int:
-    from .reference import fetch, registry
+    from .reference import ReferenceDataError, fetch, registry
 
     for path in args.paths or sorted(registry()):
-        print(fetch(path))
+        try:
+            print(fetch(path))
+        except ReferenceDataError as err:
+            print(f"pythia-repro fetch: {err}", file=sys.stderr)
+            return 1
     return 0
 
 
@@ -172,6 +185,7 @@ def cmd_list(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pythia-repro", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"pythia-repro {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def selection(p):

@@ -18,6 +18,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import pooch
+import requests
 
 from .hashing import sha256_file
 from .paths import cache_home
@@ -101,6 +102,11 @@ def _download(item: ReferenceFile, local: Path) -> None:
         )
     except ValueError as err:  # pooch's hash mismatch; it already removed the download
         raise ReferenceDataError(f"download of {item.path} from {item.origin} failed its check: {err}") from err
+    except requests.RequestException as err:  # offline, or the origin is unreachable
+        raise ReferenceDataError(
+            f"cannot download {item.path} from {item.origin} ({type(err).__name__}); without a network, set "
+            f"{MIRROR_ENV} to a folder holding the reference tree (e.g. ../shared/data), or copy the file to {local}"
+        ) from None
 
 
 # -- confusion matrices, derived from the cells printed in the authors' SVG figures -------------

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import json
+import os
 import sys
 import tempfile
 import time
+import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +18,7 @@ from .findings import all_findings
 from .parameters import check as check_parameters
 from .parameters import used as used_parameters
 from .paths import notebooks_dir, project_root, results_dir
-from .results import check_published, now, staging_dir, write_manifest
+from .results import MANIFEST_FILE, check_published, now, staging_dir, write_manifest
 
 KERNEL_NAME = "pythia-repro"
 KERNEL_START_RETRIES = 2
@@ -40,6 +44,21 @@ def ensure_kernel() -> str:
     return KERNEL_NAME
 
 
+def local_kernel_manager() -> type:
+    """A kernel manager that talks to its kernel over local sockets (IPC), not TCP: no open port, no warning."""
+    from jupyter_client.manager import KernelManager
+
+    class LocalSocketKernelManager(KernelManager):
+        def __init__(self, **kwargs):
+            folder = Path(tempfile.gettempdir()) / f"pythia-repro-kernels-{os.getuid()}"
+            folder.mkdir(mode=0o700, exist_ok=True)
+            kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("ip", str(folder / f"kernel-{uuid.uuid4().hex[:12]}"))
+            super().__init__(**kwargs)
+
+    return LocalSocketKernelManager
+
+
 def execute(finding: str, profile: str, output_dir: Path, parameters: dict[str, Any]) -> Path:
     """Run `notebooks/<finding>.ipynb` with papermill, writing the executed copy and outputs into `output_dir`."""
     import papermill
@@ -55,7 +74,8 @@ def execute(finding: str, profile: str, output_dir: Path, parameters: dict[str, 
         try:
             papermill.execute_notebook(
                 str(source), str(executed), parameters=params, kernel_name=kernel,
-                cwd=str(notebooks_dir()), progress_bar=False, start_timeout=120,
+                cwd=str(notebooks_dir()), progress_bar=sys.stderr.isatty(), start_timeout=120,
+                kernel_manager_class=local_kernel_manager(),
             )
             return executed
         except PapermillExecutionError as err:
@@ -90,6 +110,15 @@ def recover(folder: Path) -> None:
     with locked(lock_file(folder), f"recovering {folder}"):
         for line in recover_dir(folder):
             print(line, file=sys.stderr)
+
+
+def previous_duration(finding: str, profile: str) -> float | None:
+    """Seconds the published run of a finding took, from its manifest (None when there is none)."""
+    try:
+        manifest = json.loads((results_dir() / profile / finding / MANIFEST_FILE).read_text())
+        return (datetime.fromisoformat(manifest["finished"]) - datetime.fromisoformat(manifest["started"])).total_seconds()
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def supported(finding: str, profile: str) -> bool:

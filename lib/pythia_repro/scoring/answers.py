@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .batching import default_batch_size, run_batched
+from .batching import cache_of, default_batch_size, run_batched, with_cache
 
 ANSWER = re.compile(r"\d{1,5}")
 _DIGITS = re.compile(r"\d+")
@@ -116,7 +116,7 @@ def _answer_batch(model, tokenizer, prompts: list[list[int]], guesses: list[list
     fast = done.copy()
     todo = torch.from_numpy(np.flatnonzero(~done)).to(device)
     if len(todo):
-        _decode_on(model, out.past_key_values, seq, mask, positions, known, todo, width, limit, decided)
+        _decode_on(model, cache_of(out), seq, mask, positions, known, todo, width, limit, decided)
     return [extract_answer(text) for text in texts], fast
 
 
@@ -131,8 +131,8 @@ def _decode_on(model, cache, seq, mask, positions, known, todo, width: int, limi
                                                                           device=seq.device)
     for t in range(start, width + limit - 1):
         step = model(input_ids=rows[:, t:t + 1], attention_mask=mask[todo, :t + 1],
-                     position_ids=positions[todo, t:t + 1], past_key_values=cache, use_cache=True)
-        cache = step.past_key_values
+                     position_ids=positions[todo, t:t + 1], **with_cache(model, cache), use_cache=True)
+        cache = cache_of(step)
         free = active & (width + rows_known <= t + 1)     # rows now decoding their own tokens
         rows[:, t + 1] = torch.where(free, step.logits[:, -1].argmax(-1), rows[:, t + 1])
         rows_known += free.long()

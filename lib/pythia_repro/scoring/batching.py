@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -45,3 +47,15 @@ def check_vocabulary(model, tokens: np.ndarray, first_row: int = 0, what: str = 
         name = getattr(model.config, "_name_or_path", "") or type(model).__name__
         raise ValueError(f"{what} {first_row + row}: token id {int(tokens[row, col])} at position {col} is outside the "
                          f"vocabulary of {name} ({vocab} ids); the data were tokenized for another model")
+
+
+def with_cache(model, cache) -> dict[str, Any]:
+    """The keyword that hands a KV cache to `model`'s forward: `cache` (transformers 5), else `past_key_values`."""
+    name = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+    return {name: cache}
+
+
+def cache_of(output) -> Any:
+    """The KV cache a forward returned, under its current name or the older one."""
+    cache = getattr(output, "cache", None)
+    return cache if cache is not None else output.past_key_values

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .batching import default_batch_size, run_batched
+from .batching import cache_of, default_batch_size, run_batched, with_cache
 
 SCORER_VERSION = 1
 EOD_ID = 0
@@ -95,7 +95,7 @@ def _score_batch(model, batch: torch.Tensor, context_len: int, fractional: bool,
     score = matches.sum(1).float()  # correct for fully matched rows; others recomputed below
     todo = torch.nonzero(prefix < cont).squeeze(1)
     if len(todo):
-        score[todo] = _decode_diverged(model, out.past_key_values, batch[todo], preds[todo], prefix[todo],
+        score[todo] = _decode_diverged(model, cache_of(out), batch[todo], preds[todo], prefix[todo],
                                        todo, context_len, suppress_eod)
     return (score / cont).cpu().numpy().astype(np.float32), prefix.to(torch.int16).cpu().numpy()
 
@@ -114,9 +114,9 @@ def _decode_diverged(model, cache, rows, preds, prefix, index, context_len, supp
     generated[:, context_len:] = torch.where(pos[context_len:] < first_wrong[:, None], rows[:, context_len:], -1)
     generated[torch.arange(len(rows)), first_wrong] = preds[torch.arange(len(rows)), prefix]
     for t in range(start, length - 1):
-        step = model(input_ids=generated[:, t:t + 1], past_key_values=cache, use_cache=True,
+        step = model(input_ids=generated[:, t:t + 1], **with_cache(model, cache), use_cache=True,
                      position_ids=torch.full((len(rows), 1), t, device=rows.device))
-        cache = step.past_key_values
+        cache = cache_of(step)
         nxt = _greedy(step.logits[:, -1], suppress_eod)
         free = first_wrong < t + 1                     # rows already decoding on their own tokens
         generated[:, t + 1] = torch.where(free, nxt, generated[:, t + 1])
