@@ -87,3 +87,35 @@ def test_pythia_profile_runs_end_to_end_on_a_fake_hub_and_pile(project, tmp_path
     assert {"frequency_gap.csv", "glm.csv", "gap_multiplication.png", "claims.csv",
             "accuracy_vs_frequency_by_checkpoint.png"} <= set(manifest["outputs"])
     assert manifest["table_notes"]["accuracy"]["acc_ci95_low"].startswith("Wilson")
+
+
+def test_heatmap_orders_operands_by_frequency_and_fits_its_colour_scale():
+    rng = np.random.default_rng(0)
+    acc = pd.DataFrame([{"model": "m", "shots": 4, "operation": op, "x1": x, "step": step, "acc": rng.uniform(0, 0.17)}
+                        for op in tf.OPERATIONS for x in range(10) for step in (100, 20_000)])
+    scores = pd.Series(rng.permutation(10), index=range(10), dtype=float)
+    fig = tf.heatmap_figure(acc, "m", 4, scores, "most frequent first")
+    ax = fig.axes[0]
+    shown = [int(t.get_text()) for t in ax.get_yticklabels()]
+    assert shown == list(scores.sort_values(ascending=False).index[::5]), "most frequent operand on top"
+    colourbar = fig.axes[-1]
+    assert colourbar.get_ylabel() == "accuracy (fraction of instances correct)"
+    assert colourbar.get_ylim()[1] == pytest.approx(0.2), "scale up to the largest accuracy, rounded up"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["100", "20k"]
+    assert "most frequent first" in ax.get_ylabel()
+
+
+def test_every_saved_figure_says_whose_numbers_it_shows(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from pythia_repro.plots import source_note
+    from pythia_repro.results import ResultWriter
+
+    out = ResultWriter(tmp_path, title_note=source_note("published"))
+    plain, titled = plt.figure(), plt.figure()
+    titled.suptitle("gap")
+    out.figure("plain", plain)
+    out.figure("titled", titled)
+    assert plain.get_suptitle() == "the authors' released data"
+    assert titled.get_suptitle() == "gap (the authors' released data)"
+    assert (tmp_path / "plain.png").is_file() and (tmp_path / "titled.pdf").is_file()

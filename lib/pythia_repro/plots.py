@@ -19,3 +19,12 @@ def step_axis(ax, label: str = "training step") -> None:
     ax.set_xscale("symlog", linthresh=1, linscale=0.5)
     ax.set_xlim(left=0)
     ax.set_xlabel(label)
+
+
+SOURCES = {"published": "the authors' released data", "micro": "micro suite, trained and scored here",
+           "pythia": "Pythia checkpoints, scored here"}
+
+
+def source_note(profile: str) -> str:
+    """What a profile's figures show, for their titles: the authors' numbers or ours."""
+    return SOURCES[profile]

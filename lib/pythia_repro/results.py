@@ -33,8 +33,9 @@ LIBRARIES = ("torch", "transformers", "tokenizers", "numpy", "scipy", "pandas", 
 class ResultWriter:
     """Saves a notebook's tables and figures into `output_dir` and records what went in."""
 
-    def __init__(self, output_dir: str | Path | None):
+    def __init__(self, output_dir: str | Path | None, title_note: str | None = None):
         self.dir = Path(output_dir) if output_dir else None
+        self.title_note = title_note  # said in every figure's title, e.g. whose numbers it shows
         self.inputs: list[dict[str, Any]] = []
         self.runtime: dict[str, Any] = {}
         self.notes: dict[str, dict[str, str]] = {}
@@ -57,7 +58,13 @@ class ResultWriter:
         return df
 
     def figure(self, name: str, fig) -> None:
-        """Save a matplotlib figure as `<name>.png` and `<name>.pdf`."""
+        """Save a matplotlib figure as `<name>.png` and `<name>.pdf`, its title ending with the writer's note."""
+        if self.title_note:
+            title = fig.get_suptitle()
+            if title:
+                fig._suptitle.set_text(f"{title} ({self.title_note})")
+            else:
+                fig.suptitle(self.title_note, y=1.02, fontsize=10)
         if self.dir:
             fig.savefig(self.dir / f"{name}.png", dpi=150, bbox_inches="tight", metadata={"Software": None})
             fig.savefig(self.dir / f"{name}.pdf", bbox_inches="tight", metadata={"CreationDate": None})

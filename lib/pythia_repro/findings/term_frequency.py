@@ -159,21 +159,39 @@ def frequency_gap(acc: pd.DataFrame, scores: pd.Series | pd.DataFrame, k: int = 
     return pd.DataFrame(rows).sort_values(["params", "operation", "shots", "step"], ignore_index=True)
 
 
-def heatmap_figure(acc: pd.DataFrame, model: str, shots: int):
-    """Per-operand accuracy over checkpoints, one panel per operation."""
+def heatmap_figure(acc: pd.DataFrame, model: str, shots: int, scores: pd.Series, order_label: str):
+    """Per-operand accuracy over checkpoints, one panel per operation, operands by frequency (most frequent on top).
+
+    `scores` rank the operands (higher = more frequent); the colour scale runs from 0 to the largest accuracy shown,
+    so that an effect far below 100% stays visible."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
     sub = acc[(acc.model == model) & (acc.shots == shots)]
+    order = scores.sort_values(ascending=False, kind="stable").index
+    top = max(0.05, float(np.ceil(sub.acc.max() * 20) / 20)) if len(sub) else 1.0
     fig, axes = plt.subplots(1, 2, figsize=(9, 7), sharey=True)
     for ax, op in zip(axes, OPERATIONS):
         table = sub[sub.operation == op].pivot(index="x1", columns="step", values="acc")
-        sns.heatmap(table, vmin=0, vmax=1, cmap="viridis", ax=ax, cbar=op == OPERATIONS[-1])
+        table = table.reindex([x for x in order if x in table.index])
+        sns.heatmap(table, vmin=0, vmax=top, cmap="viridis", ax=ax, yticklabels=5, cbar=op == OPERATIONS[-1],
+                    cbar_kws={"label": "accuracy (fraction of instances correct)"})
         ax.set_title(f"{model}, {op}, {shots}-shot", fontsize=9)
+        ax.set_xticklabels([f"{s // 1000}k" if s >= 10_000 else str(s) for s in table.columns], rotation=0)
         ax.set_xlabel("step")
-        ax.set_ylabel("operand x1 (ordered by value)")
+        ax.set_ylabel(f"operand x1, {order_label}" if op == OPERATIONS[0] else "")
     fig.tight_layout()
     return fig
+
+
+def heatmap_order(profile: str, freq: pd.DataFrame | None, ranking: str | Path) -> tuple[pd.Series, str]:
+    """The operand scores that order the heatmap, and how to say so on its axis."""
+    if freq is None:
+        if str(ranking) == MAGNITUDE_PROXY:
+            return operand_ranking(ranking), "smallest first (magnitude, a proxy for frequency)"
+        return operand_ranking(ranking), f"most frequent first (counts from {Path(ranking).name})"
+    last = freq[freq.step == freq.step.max()]
+    return last.set_index("x1").window.rename("score"), f"most frequent first (in the training data by step {last.step.iloc[0]})"
 
 
 def thousands_axis(ax) -> None:
