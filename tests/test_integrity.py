@@ -395,3 +395,17 @@ def test_an_entry_copied_under_another_keys_name_is_found(tiny_suite):
         target.write_bytes(source.read_bytes())
     assert dict(cache.check()) == {second: "stored under another key's name"}
     assert len(memorization.score_suite("micro", progress=False).report.scored) == 1, "scored again under its key"
+
+
+def test_a_notebook_on_a_suite_not_built_says_the_command_in_one_line(project):
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from pythia_repro.run import ensure_kernel
+
+    with pytest.raises(PapermillExecutionError) as err:
+        papermill.execute_notebook(str(project / "notebooks" / "memorization.ipynb"), str(project / "out.ipynb"),
+                                   parameters={"profile": "micro"}, progress_bar=False,
+                                   kernel_name=ensure_kernel(), cwd=str(project / "notebooks"))
+    assert err.value.ename == "CheckpointNotFound"
+    assert len(err.value.traceback) == 1 and "run `pythia-repro suite build micro`" in err.value.traceback[0]

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import Explained
+
 MAGIC = b"MMIDIDX\x00\x00"
 VERSION = 1
 DTYPES: dict[int, type[np.generic]] = {
@@ -23,7 +25,7 @@ _HEADER = struct.Struct("<9sQBQQ")
 _CHECK_CHUNK = 1 << 22
 
 
-class IndexedDataError(ValueError):
+class IndexedDataError(Explained, ValueError):
     """A malformed, truncated or inconsistent .idx/.bin pair."""
 
 

@@ -13,11 +13,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import Explained
+
 RESERVED = {"profile": "choose it with --profile", "output_dir": "the runner sets it"}
 DEVICE = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
 
 
-class BadParameter(ValueError):
+class BadParameter(Explained, ValueError):
     """A notebook parameter with an unknown name, a wrong type or a value out of range."""
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import pooch
 import requests
 
+from .errors import Explained
 from .hashing import sha256_file
 from .paths import cache_home
 
@@ -27,7 +28,7 @@ MIRROR_ENV = "PYTHIA_REPRO_DATA"
 DERIVED_PREFIX = "derived:"
 
 
-class ReferenceDataError(RuntimeError):
+class ReferenceDataError(Explained, RuntimeError):
     """A reference file is unknown, missing, or does not match its pinned hash."""
 
 

@@ -17,12 +17,14 @@ from pathlib import Path
 
 import torch
 
+from .errors import Explained
+
 MIRROR_ENV = "PYTHIA_REPRO_MIRROR"
 PILE_ENV = "PYTHIA_REPRO_PILE"
 HELDOUT_ENV = "PYTHIA_REPRO_HELDOUT"
 
 
-class CheckpointNotFound(LookupError):
+class CheckpointNotFound(Explained, LookupError):
     """A model, step or checkpoint file that does not exist where we looked."""
 
 

@@ -108,6 +108,13 @@ class Fitted:
 
 
 RIDGE = 0.01  # penalty of the fallback fit, per row
+COEF_DIGITS = 6  # significant digits kept of fitted values: beyond them, re-runs differ by float32 noise in the inputs
+COEFFICIENT_NOTES = {column: f"rounded to {COEF_DIGITS} significant digits" for column in ("coef", "stderr", "z",
+                                                                                          "p_value")}
+
+
+def _rounded(values) -> np.ndarray:
+    return np.array([float(f"{v:.{COEF_DIGITS}g}") for v in np.asarray(values, dtype=float)])
 
 
 def fit(feat: Features) -> Fitted:
@@ -127,8 +134,8 @@ def fit(feat: Features) -> Fitted:
             warnings.simplefilter("error", ConvergenceWarning)
             warnings.simplefilter("ignore", RuntimeWarning)  # overflow in exp on the way to a separation
             result = sm.Logit(y[feat.fit], design[feat.fit]).fit(disp=0, maxiter=200)
-        coef = pd.DataFrame({"term": design.columns, "coef": result.params.to_numpy(), "stderr": result.bse.to_numpy(),
-                             "z": result.tvalues.to_numpy(), "p_value": result.pvalues.to_numpy(),
+        coef = pd.DataFrame({"term": design.columns, "coef": _rounded(result.params), "stderr": _rounded(result.bse),
+                             "z": _rounded(result.tvalues), "p_value": _rounded(result.pvalues),
                              "fit": "maximum likelihood"})
         return Fitted(coef, np.asarray(result.predict(design)))
     except (PerfectSeparationError, PerfectSeparationWarning, ConvergenceWarning, np.linalg.LinAlgError):
@@ -136,7 +143,7 @@ def fit(feat: Features) -> Fitted:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             params = glm.fit_regularized(alpha=RIDGE, L1_wt=0.0).params
-        coef = pd.DataFrame({"term": design.columns, "coef": np.asarray(params), "stderr": np.nan, "z": np.nan,
+        coef = pd.DataFrame({"term": design.columns, "coef": _rounded(params), "stderr": np.nan, "z": np.nan,
                              "p_value": np.nan, "fit": f"ridge-penalized, alpha {RIDGE} (classes separate)"})
         return Fitted(coef, np.asarray(glm.predict(np.asarray(params), design)))
 
