@@ -1,4 +1,4 @@
-# Two entry points: `make reproduce` and `make test`. Both create .venv when missing.
+# Two entry points: `make reproduce` and `make test`. Both create .venv when missing, from requirements.lock.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -11,13 +11,24 @@ PROFILES ?= published micro
 # Read the authors' files from a local copy when one sits beside the checkout (else they are downloaded).
 export PYTHIA_REPRO_DATA ?= $(wildcard $(abspath ../shared/data))
 
-.PHONY: install reproduce test verify clean-venv
+.PHONY: install lock reproduce test verify clean-venv
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH)"
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
+
+# Re-resolve the pins after a change to pyproject.toml's dependencies (needs the package index), then
+# regenerate environment.yml from them. torch stays out of the lock: its build depends on the machine.
+lock: install
+	$(PY) -m pip install --quiet pip-tools
+	echo "$(TORCH)" > .lock-constraint.txt
+	$(PY) -m piptools compile pyproject.toml --extra dev --generate-hashes --strip-extras --no-header \
+	    --no-emit-index-url --no-emit-find-links --unsafe-package torch -c .lock-constraint.txt -o requirements.lock
+	rm -f .lock-constraint.txt
+	$(PY) -m pythia_repro.lock
 
 install: $(VENV)/.installed
 

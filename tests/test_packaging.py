@@ -16,14 +16,34 @@ def _name(requirement: str) -> str:
     return re.split(r"[<>=!~\[ ;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
 
 
-def test_environment_yml_names_the_same_dependencies_as_pyproject():
+def test_the_lock_pins_every_dependency_within_pyproject_and_environment_yml_is_generated_from_it():
+    from packaging.requirements import Requirement
+
+    from pythia_repro import lock
+
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    wanted = {_name(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]}
-    env = yaml.safe_load((REPO / "environment.yml").read_text())
-    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    listed = {_name(r) for r in pip_section if not r.startswith("-e")}
-    assert listed == wanted
-    assert "-e .[dev]" in pip_section
+    locked = lock.pins(REPO / lock.LOCK_FILE)
+    for text in project["dependencies"] + project["optional-dependencies"]["dev"]:
+        req = Requirement(text)
+        pinned = lock.TORCH_PIN.split("==")[1] if req.name == "torch" else locked.get(lock.normalise(req.name))
+        assert pinned is not None, f"{req.name} is not in {lock.LOCK_FILE}: run `make lock`"
+        assert req.specifier.contains(pinned, prereleases=True), f"{req.name}=={pinned} is outside {req.specifier}"
+    assert "torch" not in locked and "nvidia-cudnn-cu12" not in locked, "the machine's torch build stays out"
+    lines = (REPO / lock.LOCK_FILE).read_text().splitlines()
+    assert all("--hash=sha256:" in lines[i + 1] for i, line in enumerate(lines) if lock.PIN.match(line))
+    assert not [line for line in lines if line.startswith(("--index-url", "--extra-index-url", "--find-links"))]
+    assert (REPO / "environment.yml").read_text() == lock.environment_yml(locked), "run `make lock`"
+    assert yaml.safe_load((REPO / "environment.yml").read_text())["name"] == "pythia-repro"
+    assert f"TORCH ?= {lock.TORCH_PIN}" in (REPO / "Makefile").read_text()
+
+
+def test_manifest_says_how_the_environment_differs_from_the_lock(monkeypatch):
+    from pythia_repro import lock
+
+    monkeypatch.setattr(lock, "version", lambda name: "0.0.0-other" if name == "pandas" else lock.pins()[name])
+    found = lock.installed_against_lock()
+    assert found["lock"] == lock.LOCK_FILE and len(found["lock_sha256"]) == 64
+    assert found["differs_from_lock"] == {"pandas": {"locked": lock.pins()["pandas"], "installed": "0.0.0-other"}}
 
 
 def test_every_finding_has_a_clean_parameterized_notebook():

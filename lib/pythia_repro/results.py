@@ -22,6 +22,7 @@ import pandas as pd
 
 from . import __version__, atomic
 from .hashing import content_key, sha256_file
+from .lock import installed_against_lock
 
 INPUTS_FILE = "inputs.json"
 MANIFEST_FILE = "manifest.json"
@@ -125,6 +126,7 @@ def write_manifest(folder: Path, *, profile: str, finding: str, parameters: dict
         "table_notes": recorded.get("table_notes", {}),
         "runtime": {"device": "cpu", "dtype": None, **recorded["runtime"], "platform": platform.platform()},
         "libraries": library_versions(),
+        "environment": installed_against_lock(),
         "started": started.isoformat(),
         "finished": finished.isoformat(),
         "outputs": {name: sha256_file(folder / name) for name in _published_files(folder)},
