@@ -85,3 +85,14 @@ def test_parameters_parse_literals():
     assert cli.parse_parameters(["a=3", "b=[0, 4]", "c=pythia-12b"]) == {"a": 3, "b": [0, 4], "c": "pythia-12b"}
     with pytest.raises(SystemExit):
         cli.parse_parameters(["nonsense"])
+
+
+def test_results_folders_take_the_users_umask(project):
+    import os
+
+    old = os.umask(0o027)
+    try:
+        folder = reproduce("term_frequency", "published")
+    finally:
+        os.umask(old)
+    assert folder.stat().st_mode & 0o777 == 0o750, "created as the umask says, not 0700"
