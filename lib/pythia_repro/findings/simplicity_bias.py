@@ -333,7 +333,7 @@ def prepare(profile: str, models: list[str] | None = None, steps: list[int] | No
     suite = get_suite(profile)
     models = scored_models(suite, models)
     steps = sorted(steps or (PYTHIA_STEPS if profile == "pythia" else suite.steps))
-    n_sequences = n_sequences or (1024 if profile == "pythia" else 256)
+    n_sequences = n_sequences or min(1024 if profile == "pythia" else 256, suite.heldout_rows().n_rows)
     sets = make_sets(suite, n_sequences, seed, max_rows, progress)
     dev = torch.device(device) if device else default_device()
     jobs = []

@@ -1,0 +1,143 @@
+"""JupyterLab as a person uses it: each notebook opened in headless Chromium, every cell run on the tiny micro suite.
+
+Needs Debian's `chromium` (driven by playwright through `executable_path`; `.ci/run` installs it and sets
+PYTHIA_REPRO_BROWSER_TESTS=1, which turns a missing browser into a failure instead of a skip). Screenshots go
+to PYTHIA_REPRO_ARTIFACTS (default: the test's temporary folder).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+from conftest import REPO
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+REQUIRED = os.environ.get("PYTHIA_REPRO_BROWSER_TESTS") == "1"
+NOTEBOOKS = ("memorization", "simplicity_bias", "term_frequency")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]
+RUN_SECONDS = 600
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in front
+# Every cell in the page (JupyterLab 4 renders only the visible ones by default), and no news pop-up.
+SETTINGS = {"@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+            "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False}}
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None and not REQUIRED,
+                                reason="Debian's chromium is not installed (.ci/run installs it)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on 127.0.0.1 with a token, at a project holding the notebooks, on the tiny suite."""
+    from pythia_repro import micro
+
+    root = tmp_path_factory.mktemp("lab")
+    shutil.copytree(REPO / "notebooks", root / "notebooks")
+    (root / "results").mkdir()
+    settings = root / "lab-settings"
+    for plugin, values in SETTINGS.items():
+        (settings / plugin).parent.mkdir(parents=True, exist_ok=True)
+        (settings / f"{plugin}.jupyterlab-settings").write_text(json.dumps(values))
+    env = {"PYTHIA_REPRO_HOME": str(root / "cache"), "PYTHIA_REPRO_MICRO_VARIANT": "tiny",
+           "PYTHIA_REPRO_ROOT": str(root), "JUPYTERLAB_SETTINGS_DIR": str(settings)}
+    with mock.patch.dict(os.environ, env):
+        micro.build("tiny", progress=False)
+    token, port = secrets.token_hex(16), _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+         *(["--allow-root"] if os.geteuid() == 0 else [])],
+        env={**{k: v for k, v in os.environ.items() if k != "MPLBACKEND"}, **env},  # figures inline, as for a user
+        cwd=root, stdout=subprocess.DEVNULL, stderr=open(root / "lab.log", "wb"))
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5)
+            break
+        except OSError:
+            if time.time() > deadline or server.poll() is not None:
+                server.kill()
+                pytest.fail(f"JupyterLab did not start: {(root / 'lab.log').read_text()[-2000:]}")
+            time.sleep(1)
+    yield url, token, root
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def _run_all_cells(page) -> None:
+    """Run → Run All Cells, again if no cell started (a kernel that just said idle may not take it yet)."""
+    for _ in range(5):
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        for _ in range(20):
+            if any(c == "*" or c.isdigit() for p in page.locator(f"{PANEL} .jp-CodeCell .jp-InputPrompt").all_inner_texts()
+                   for c in p):
+                return
+            time.sleep(1)
+    pytest.fail("Run All Cells started no cell")
+
+
+def _finished(page) -> bool:
+    """No cell running or queued, and every code cell run (or an error stopped the run)."""
+    prompts = page.locator(f"{PANEL} .jp-CodeCell .jp-InputPrompt").all_inner_texts()
+    errors = page.locator(f'{PANEL} .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').count()
+    return bool(prompts) and not any("*" in p for p in prompts) and (
+        all(any(c.isdigit() for c in p) for p in prompts) or errors > 0)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs_in_jupyterlab(lab, name):
+    from playwright.sync_api import sync_playwright
+
+    url, token, root = lab
+    artifacts = Path(os.environ.get("PYTHIA_REPRO_ARTIFACTS", root / "artifacts"))
+    artifacts.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/lab/tree/notebooks/{name}.ipynb?reset&token={token}")  # a fresh workspace
+        page.wait_for_selector(f"{PANEL} .jp-Cell", timeout=120_000)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+        _run_all_cells(page)
+        deadline = time.time() + RUN_SECONDS
+        while not _finished(page):
+            if time.time() > deadline:
+                page.screenshot(path=str(artifacts / f"jupyterlab-{name}-timeout.png"))
+                pytest.fail(f"{name}: cells still running after {RUN_SECONDS} s; prompts "
+                            f"{page.locator('.jp-CodeCell .jp-InputPrompt').all_inner_texts()}; "
+                            f"server log: {(root / 'lab.log').read_text()[-1500:]}")
+            time.sleep(2)
+        page.keyboard.press("Control+s")
+        time.sleep(2)
+        page.screenshot(path=str(artifacts / f"jupyterlab-{name}.png"), full_page=True)
+        images = page.locator(f"{PANEL} .jp-RenderedImage img").count()
+        browser.close()
+
+    saved = json.loads((root / "notebooks" / f"{name}.ipynb").read_text())
+    outputs = [o for c in saved["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    errors = [f"{o['ename']}: {o['evalue']}" for o in outputs if o["output_type"] == "error"]
+    assert not errors, f"{name}: {errors}"
+    assert all(c.get("execution_count") for c in saved["cells"] if c["cell_type"] == "code"), "every cell ran"
+    figures = sum("image/png" in o.get("data", {}) for o in outputs)
+    assert figures >= 2 and images >= figures, f"{name}: {figures} figures in the notebook, {images} rendered"
+    printed = "".join("".join(o.get("text", "")) for o in outputs if o["output_type"] == "stream")
+    assert "reproduced" in printed.lower(), f"{name}: the claims cell printed no verdict"
