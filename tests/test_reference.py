@@ -123,3 +123,17 @@ def test_offline_fetch_says_what_to_set(monkeypatch, capsys):
     assert cli.main(["fetch", rel]) == 1
     err = capsys.readouterr().err
     assert f"cannot download {rel}" in err and "set PYTHIA_REPRO_DATA" in err and "Traceback" not in err
+
+
+def test_offline_fetch_of_a_derived_file_says_what_to_set_too(monkeypatch):
+    import requests
+
+    monkeypatch.delenv("PYTHIA_REPRO_DATA")
+
+    def offline(*args, **kwargs):
+        raise requests.ConnectionError("Failed to resolve 'raw.githubusercontent.com'")
+
+    monkeypatch.setattr(reference.pooch, "retrieve", offline)
+    derived = next(p for p, item in reference.registry().items() if item.origin.startswith(reference.DERIVED_PREFIX))
+    with pytest.raises(ReferenceDataError, match="set PYTHIA_REPRO_DATA"):
+        fetch(derived)

@@ -93,10 +93,10 @@ def verify(local: Path, item: ReferenceFile) -> None:
 
 def _download(item: ReferenceFile, local: Path) -> None:
     local.parent.mkdir(parents=True, exist_ok=True)
-    if item.origin.startswith(DERIVED_PREFIX):
-        _derive_confusion_matrices(item.origin.removeprefix(DERIVED_PREFIX), local)
-        return
     try:
+        if item.origin.startswith(DERIVED_PREFIX):
+            _derive_confusion_matrices(item.origin.removeprefix(DERIVED_PREFIX), local)
+            return
         pooch.retrieve(
             item.origin, known_hash=f"sha256:{item.sha256}", fname=local.name, path=local.parent,
             progressbar=False,
