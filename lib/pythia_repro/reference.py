@@ -22,6 +22,7 @@ import requests
 
 from .errors import Explained
 from .hashing import sha256_file
+from .names import V0_NAMES
 from .paths import cache_home
 
 MIRROR_ENV = "PYTHIA_REPRO_DATA"
@@ -130,8 +131,6 @@ def parse_confusion_svg(text: str) -> tuple[str, str, str, str]:
 
 def confusion_csv(cells: dict[tuple[str, str, int], tuple[str, str, str, str]]) -> str:
     """The confusion-matrix table, from percentage cells keyed by (experiment, model, million sequences)."""
-    from .suite import V0_NAMES
-
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["experiment", "model", "model_v0_name", "checkpoint_million_sequences",
@@ -146,8 +145,6 @@ def confusion_csv(cells: dict[tuple[str, str, int], tuple[str, str, str, str]]) 
 
 
 def _derive_confusion_matrices(base_url: str, local: Path) -> None:
-    from .suite import V0_NAMES
-
     svg_dir = local.parent / "svg"
     cells = {}
     for experiment, folder in SVG_FOLDERS.items():

@@ -163,11 +163,6 @@ def _describe_steps(steps: tuple[int, ...]) -> str:
 
 PYTHIA_STEPS: tuple[int, ...] = (0, *(2**i for i in range(10)), *range(1000, 143001, 1000))
 # name at release time (v0), used by the memorization figures and the term-frequency files
-V0_NAMES = {
-    "pythia-70m": "pythia-19m", "pythia-160m": "pythia-125m", "pythia-410m": "pythia-350m",
-    "pythia-1b": "pythia-800m", "pythia-1.4b": "pythia-1.3b", "pythia-2.8b": "pythia-2.7b",
-    "pythia-6.9b": "pythia-6.7b", "pythia-12b": "pythia-13b",
-}
 _PYTHIA_ARCH = {  # size: (layers, hidden, heads, padded vocab)
     "14m": (6, 128, 4, 50304), "31m": (6, 256, 8, 50304),
     "70m": (6, 512, 8, 50304), "160m": (12, 768, 12, 50304), "410m": (24, 1024, 16, 50304),

@@ -27,7 +27,8 @@ from ..reference import ReferenceDataError, paths
 from ..results import ResultWriter
 from ..score_cache import ScoreCache, data_identity
 from ..scoring import check_vocabulary, ngram_divergences, token_losses
-from ..suite import V0_NAMES, Suite, default_device, default_dtype, get_suite, pythia_suite
+from ..names import V0_NAMES
+from ..suite import Suite, default_device, default_dtype, get_suite, pythia_suite
 from . import Finding, record_checkpoints, reference_input, scored_models
 
 FINDING = Finding("simplicity_bias", "Distributional simplicity bias", ("published", "micro", "pythia"))

@@ -30,7 +30,8 @@ from ..reference import ReferenceDataError, paths
 from ..results import ResultWriter
 from ..score_cache import ScoreCache
 from ..scoring import fewshot_answers
-from ..suite import V0_NAMES, Suite, default_device, default_dtype, get_suite, load_tokenizer, pythia_suite
+from ..names import V0_NAMES
+from ..suite import Suite, default_device, default_dtype, get_suite, load_tokenizer, pythia_suite
 from . import Finding, record_checkpoints, reference_input, scored_models
 
 FINDING = Finding("term_frequency", "Term frequency effects over training", ("published", "micro", "pythia"))
