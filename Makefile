@@ -11,7 +11,7 @@ PROFILES ?= published micro
 # Read the authors' files from a local copy when one sits beside the checkout (else they are downloaded).
 export PYTHIA_REPRO_DATA ?= $(wildcard $(abspath ../shared/data))
 
-.PHONY: install lock reproduce test verify clean-venv
+.PHONY: install lock lint format reproduce test verify clean-venv
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,15 @@ reproduce: install
 
 test: install
 	$(VENV)/bin/python -m pytest
+
+# ruff, configured in pyproject.toml: `make lint` checks (CI runs it), `make format` rewrites.
+lint: install
+	$(VENV)/bin/ruff check lib tests benchmarks
+	$(VENV)/bin/ruff format --check lib tests benchmarks
+
+format: install
+	$(VENV)/bin/ruff format lib tests benchmarks
+	$(VENV)/bin/ruff check --fix lib tests benchmarks
 
 verify: install
 	$(VENV)/bin/pythia-repro verify --profile published

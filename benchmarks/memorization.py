@@ -63,22 +63,33 @@ def compare(name: str, model, rows: np.ndarray, batch: int) -> dict:
     memorization_scores(model, rows[: min(4, n)], batch_size=batch)  # warm-up
     ref, t_ref = timed(lambda: generate_scores_reference(model, rows, batch_size=batch, min_length=True))
     ours, t_ours = timed(lambda: memorization_scores(model, rows, batch_size=batch, suppress_eod=True))
-    flags, t_flags = timed(lambda: memorization_scores(model, rows, batch_size=batch, fractional=False,
-                                                       suppress_eod=True))
+    flags, t_flags = timed(
+        lambda: memorization_scores(model, rows, batch_size=batch, fractional=False, suppress_eod=True)
+    )
     result = {
-        "model": name, "rows": n, "batch": batch, "dtype": str(next(model.parameters()).dtype),
+        "model": name,
+        "rows": n,
+        "batch": batch,
+        "dtype": str(next(model.parameters()).dtype),
         "memorized_share": float((ref == 1).mean()),
-        "authors_rows_per_s": n / t_ref, "ours_rows_per_s": n / t_ours, "flags_rows_per_s": n / t_flags,
-        "ratio_fractional": t_ref / t_ours, "ratio_flags": t_ref / t_flags,
+        "authors_rows_per_s": n / t_ref,
+        "ours_rows_per_s": n / t_ours,
+        "flags_rows_per_s": n / t_flags,
+        "ratio_fractional": t_ref / t_ours,
+        "ratio_flags": t_ref / t_flags,
         "agreement_scores": float((ours.score == ref).mean()),
         "agreement_flags": float((flags.memorized == (ref == 1)).mean()),
         "flags_tflops": pass_flops(model.config, n) / t_flags / 1e12,
     }
-    print(f"{name:14} rows={n:5d} batch={batch:4d} {result['dtype']:14} memorized={result['memorized_share']:.0%}  "
-          f"authors {result['authors_rows_per_s']:8.1f} rows/s | ours {result['ours_rows_per_s']:8.1f} rows/s "
-          f"(×{result['ratio_fractional']:.1f}) | flags only {result['flags_rows_per_s']:8.1f} rows/s "
-          f"(×{result['ratio_flags']:.1f}, {result['flags_tflops']:.3f} TFLOP/s) | agreement scores {result['agreement_scores']:.2%}, "
-          f"flags {result['agreement_flags']:.2%}", flush=True)
+    print(
+        f"{name:14} rows={n:5d} batch={batch:4d} {result['dtype']:14} memorized={result['memorized_share']:.0%}  "
+        f"authors {result['authors_rows_per_s']:8.1f} rows/s | ours {result['ours_rows_per_s']:8.1f} rows/s "
+        f"(×{result['ratio_fractional']:.1f}) | flags only {result['flags_rows_per_s']:8.1f} rows/s "
+        f"(×{result['ratio_flags']:.1f}, {result['flags_tflops']:.3f} TFLOP/s) | "
+        f"agreement scores {result['agreement_scores']:.2%}, "
+        f"flags {result['agreement_flags']:.2%}",
+        flush=True,
+    )
     return result
 
 

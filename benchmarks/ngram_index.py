@@ -37,7 +37,7 @@ def main() -> None:
     args = ap.parse_args()
     tokens = zipf_tokens(args.tokens)
     starts = np.random.default_rng(1).integers(0, args.tokens - 64, args.queries)
-    windows = np.stack([tokens[s:s + 64] for s in starts])
+    windows = np.stack([tokens[s : s + 64] for s in starts])
     with tempfile.TemporaryDirectory() as tmp:
         text, table = Path(tmp) / "tokens.bin", Path(tmp) / "tokens.idx"
         tokens.tofile(text)
@@ -51,21 +51,29 @@ def main() -> None:
     t0 = time.perf_counter()
     seen: dict[int, int] = {}
     for i in range(args.tokens - 63):  # every 64-token window hashed, then looked up
-        key = hash(tokens[i:i + 64].tobytes())
+        key = hash(tokens[i : i + 64].tobytes())
         seen[key] = seen.get(key, 0) + 1
     hashed = time.perf_counter() - t0
     assert [seen.get(hash(w.tobytes()), 0) for w in windows] == [c for _, c in ours], "counts agree"
     per_billion = 1e9 / args.tokens
-    print(f"sample: {args.tokens:,} tokens; tokengrams build {build:.1f} s, index + tokens {size / 1e6:.0f} MB, "
-          f"{2 * args.queries / query:,.0f} counts/s")
-    print(f"per billion tokens: build {build * per_billion / 60:.1f} min on this machine, "
-          f"{size * per_billion / 1e9:.1f} GB on disk")
+    print(
+        f"sample: {args.tokens:,} tokens; tokengrams build {build:.1f} s, index + tokens {size / 1e6:.0f} MB, "
+        f"{2 * args.queries / query:,.0f} counts/s"
+    )
+    print(
+        f"per billion tokens: build {build * per_billion / 60:.1f} min on this machine, "
+        f"{size * per_billion / 1e9:.1f} GB on disk"
+    )
     for name, n in (("EMP rows (23.55M × 2049)", EMP_ROWS_TOKENS), ("whole Pile (300B)", PILE_TOKENS)):
         hours, terabytes = build * n / args.tokens / 3600, size * n / args.tokens / 1e12
-        print(f"projected linearly for {name}: {hours:.1f} h to build (sorting grows as n log n: a lower bound), "
-              f"{terabytes:.2f} TB")
-    print(f"hand-written hash count of every 64-token window: {hashed:.1f} s, tokengrams build + queries "
-          f"{build + query:.1f} s (×{hashed / (build + query):.1f}), identical counts")
+        print(
+            f"projected linearly for {name}: {hours:.1f} h to build (sorting grows as n log n: a lower bound), "
+            f"{terabytes:.2f} TB"
+        )
+    print(
+        f"hand-written hash count of every 64-token window: {hashed:.1f} s, tokengrams build + queries "
+        f"{build + query:.1f} s (×{hashed / (build + query):.1f}), identical counts"
+    )
 
 
 if __name__ == "__main__":

@@ -51,12 +51,17 @@ def main() -> None:
 
     tokens = zipf_tokens(args.tokens)
     ours, t_ours = timed(lambda: ngrams.count_bigrams(tokens, VOCAB))
-    base, t_base = timed(lambda: sp.coo_matrix((np.ones(len(tokens) - 1, np.int64), (tokens[:-1], tokens[1:])),
-                                               shape=(VOCAB, VOCAB)).tocsr())
+    base, t_base = timed(
+        lambda: sp.coo_matrix(
+            (np.ones(len(tokens) - 1, np.int64), (tokens[:-1], tokens[1:])), shape=(VOCAB, VOCAB)
+        ).tocsr()
+    )
     same = (ours != base).nnz == 0
-    print(f"bigram counting, {len(tokens):,} tokens: ours {len(tokens) / t_ours / 1e6:.1f} M tokens/s, "
-          f"scipy COO→CSR {len(tokens) / t_base / 1e6:.1f} M tokens/s, ratio ×{t_base / t_ours:.1f}, "
-          f"identical counts: {same}")
+    print(
+        f"bigram counting, {len(tokens):,} tokens: ours {len(tokens) / t_ours / 1e6:.1f} M tokens/s, "
+        f"scipy COO→CSR {len(tokens) / t_base / 1e6:.1f} M tokens/s, ratio ×{t_base / t_ours:.1f}, "
+        f"identical counts: {same}"
+    )
 
     cond = ngrams.conditional(ours)
     rng = np.random.default_rng(1)
@@ -67,11 +72,13 @@ def main() -> None:
     _, t_both = timed(lambda: _bigram_kl_js(logq, cond, prev))
     err = float((kl_sparse - kl_dense).abs().max())
     n = args.positions
-    print(f"bigram KL, {n} positions ({len(np.unique(prev))} distinct previous tokens, rows of "
-          f"{np.diff(cond.indptr)[prev].mean():,.0f} entries on average): sparse {n / t_sparse:,.0f} positions/s, "
-          f"dense per-row {n / t_dense:,.0f} positions/s, ratio ×{t_dense / t_sparse:.1f}, "
-          f"max |difference| {err:.2e} nats (mean KL {float(kl_dense.mean()):.3f}); "
-          f"sparse KL and JS together {n / t_both:,.0f} positions/s")
+    print(
+        f"bigram KL, {n} positions ({len(np.unique(prev))} distinct previous tokens, rows of "
+        f"{np.diff(cond.indptr)[prev].mean():,.0f} entries on average): sparse {n / t_sparse:,.0f} positions/s, "
+        f"dense per-row {n / t_dense:,.0f} positions/s, ratio ×{t_dense / t_sparse:.1f}, "
+        f"max |difference| {err:.2e} nats (mean KL {float(kl_dense.mean()):.3f}); "
+        f"sparse KL and JS together {n / t_both:,.0f} positions/s"
+    )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import argparse
 import os
 import tempfile
 import time
+from functools import partial
 
 import numpy as np
 import torch
@@ -58,8 +59,12 @@ def bench_counting(suite) -> None:
 
     base, t_base = timed(authors)
     same = ours.groupby("term")["count"].sum().to_dict() == dict(base)
-    print(f"term counting, {n_tokens:,} tokens ({os.cpu_count()} cores): ours {n_tokens / t_ours / 1e6:.2f} M tokens/s, "
-          f"authors' loop {n_tokens / t_base / 1e6:.2f} M tokens/s, ratio ×{t_base / t_ours:.1f}, identical counts: {same}")
+    print(
+        f"term counting, {n_tokens:,} tokens ({os.cpu_count()} cores): "
+        f"ours {n_tokens / t_ours / 1e6:.2f} M tokens/s, "
+        f"authors' loop {n_tokens / t_base / 1e6:.2f} M tokens/s, ratio ×{t_base / t_ours:.1f}, "
+        f"identical counts: {same}"
+    )
 
 
 def bench_answers(suite, model_name: str, n_prompts: int, batch_size: int, repeats: int) -> None:
@@ -69,15 +74,17 @@ def bench_answers(suite, model_name: str, n_prompts: int, batch_size: int, repea
         table = arithmetic.tasks(shots)
         rows = table.iloc[np.random.default_rng(0).choice(len(table), n_prompts, replace=False)]
         prompts, targets = list(rows.prompt), list(rows.target)
-        ours, t_ours = best_of(lambda: fewshot_answers(model, tok, prompts, targets, batch_size=batch_size), repeats)
-        ref, t_ref = best_of(lambda: generate_answers_reference(model, tok, prompts, batch_size=batch_size), repeats)
+        ours, t_ours = best_of(partial(fewshot_answers, model, tok, prompts, targets, batch_size=batch_size), repeats)
+        ref, t_ref = best_of(partial(generate_answers_reference, model, tok, prompts, batch_size=batch_size), repeats)
         full = fewshot_answers(model, tok, prompts, targets, batch_size=batch_size, full_answers=True)
         agree = np.mean(ours.correct == (np.array(ref) == np.array(targets)))
-        print(f"few-shot answers, {model_name} final, {shots}-shot, {n_prompts} prompts, batch {batch_size}: "
-              f"ours {n_prompts / t_ours:.0f} prompts/s, batched generate {n_prompts / t_ref:.0f} prompts/s, "
-              f"ratio ×{t_ref / t_ours:.2f}; correctness agreement {agree:.1%}, answers identical "
-              f"{np.mean(np.array(full.answer) == np.array(ref)):.1%}; decided by the first pass {ours.fast.mean():.1%}; "
-              f"accuracy {ours.correct.mean():.1%}")
+        print(
+            f"few-shot answers, {model_name} final, {shots}-shot, {n_prompts} prompts, batch {batch_size}: "
+            f"ours {n_prompts / t_ours:.0f} prompts/s, batched generate {n_prompts / t_ref:.0f} prompts/s, "
+            f"ratio ×{t_ref / t_ours:.2f}; correctness agreement {agree:.1%}, answers identical "
+            f"{np.mean(np.array(full.answer) == np.array(ref)):.1%}; decided by the first pass {ours.fast.mean():.1%}; "
+            f"accuracy {ours.correct.mean():.1%}"
+        )
 
 
 def main() -> None:

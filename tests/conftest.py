@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+from pythia_repro import settings
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("PYTHIA_REPRO_DATA", REPO.parent / "shared" / "data")).resolve()
+SHARED_DATA = settings.path("reference_data") or (REPO.parent / "shared" / "data").resolve()
 
 
 def pytest_configure(config):
     if not (SHARED_DATA / "SHA256SUMS").is_file():
         raise pytest.UsageError(
             f"reference data not found at {SHARED_DATA}: the tests need the authors' files "
-            "(set PYTHIA_REPRO_DATA to a copy of shared/data)"
+            f"(set {settings.variable('reference_data')} to a copy of shared/data)"
         )
-    os.environ["PYTHIA_REPRO_DATA"] = str(SHARED_DATA)
+    os.environ[settings.variable("reference_data")] = str(SHARED_DATA)
     os.environ.setdefault("MPLBACKEND", "Agg")
 
 
@@ -39,9 +42,95 @@ def project(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def tiny_suite(monkeypatch):
-    """The tiny micro suite, built in the test's private cache and selected as the micro profile's suite."""
+def tiny(monkeypatch) -> Path:
+    """The tiny micro suite's folder, built in the test's private cache and selected as the micro profile's suite."""
     from pythia_repro import micro
 
-    monkeypatch.setenv("PYTHIA_REPRO_MICRO_VARIANT", "tiny")
+    monkeypatch.setenv(settings.variable("micro_variant"), "tiny")
     return micro.build("tiny", progress=False)
+
+
+@pytest.fixture
+def micro_suite(tiny):
+    """The tiny micro suite as a `Suite`."""
+    from pythia_repro.suite import get_suite
+
+    return get_suite("micro")
+
+
+@pytest.fixture
+def tiny_model(micro_suite):
+    """The largest tiny micro model at its final checkpoint, on the CPU, with its tokenizer."""
+    from pythia_repro.suite import load_model, load_tokenizer
+
+    return load_model(micro_suite.checkpoint("micro-l"), "cpu"), load_tokenizer(micro_suite)
+
+
+def fake_hub_entry(cache: Path, repo_id: str, revision: str, folder: Path) -> None:
+    """Lay out saved model files as the hub's cache does: blobs, a snapshot of symlinks, a ref."""
+    repo = cache / f"models--{repo_id.replace('/', '--')}"
+    commit = hashlib.sha1(f"{repo_id}@{revision}".encode()).hexdigest()
+    (repo / "refs").mkdir(parents=True, exist_ok=True)
+    (repo / "refs" / revision).write_text(commit)
+    snapshot = repo / "snapshots" / commit
+    snapshot.mkdir(parents=True)
+    (repo / "blobs").mkdir(exist_ok=True)
+    for f in folder.iterdir():
+        digest = hashlib.sha256(f.read_bytes()).hexdigest()
+        (repo / "blobs" / digest).write_bytes(f.read_bytes())
+        (snapshot / f.name).symlink_to(Path("..", "..", "blobs", digest))
+
+
+@pytest.fixture
+def make_fake_pythia(tmp_path, monkeypatch):
+    """A function that lays out an offline hub cache with tiny pythia-70m/160m checkpoints at steps 1, 2 and
+    143000, and a small fake Pile, and points the pythia suite at them.
+
+    `vocab` must cover the token ids the test feeds (50304 for text encoded with the real tokenizer);
+    `rows` replaces the random Pile rows (of 2049 tokens)."""
+    import numpy as np
+    import torch
+    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
+
+    from pythia_repro.data import write_mmap
+
+    def make(vocab: int = 64, rows=None) -> Path:
+        hub = tmp_path / "hf"
+        for i, model in enumerate(("pythia-70m", "pythia-160m")):
+            for step in (1, 2, 143000):
+                torch.manual_seed(100 * i + step % 97)
+                config = GPTNeoXConfig(
+                    vocab_size=vocab,
+                    hidden_size=16 * (i + 1),
+                    num_hidden_layers=1,
+                    num_attention_heads=2,
+                    intermediate_size=64,
+                    rotary_pct=0.25,
+                    use_parallel_residual=True,
+                    tie_word_embeddings=False,
+                    max_position_embeddings=2048,
+                    eos_token_id=0,
+                    bos_token_id=0,
+                )
+                saved = tmp_path / "saved" / model / str(step)
+                GPTNeoXForCausalLM(config).save_pretrained(saved, safe_serialization=True)
+                fake_hub_entry(hub / "hub", f"EleutherAI/{model}", f"step{step}", saved)
+        pile = rows if rows is not None else np.random.default_rng(0).integers(1, 64, (48, 2049), dtype=np.uint16)
+        write_mmap(tmp_path / "pile" / "document", pile)
+        for key, value in {
+            "HF_HUB_OFFLINE": "1",
+            "HF_HOME": str(hub),
+            "HF_HUB_CACHE": str(hub / "hub"),
+            settings.variable("pile"): str(tmp_path / "pile" / "document"),
+        }.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.delenv(settings.variable("checkpoint_folder"), raising=False)
+        return tmp_path
+
+    return make
+
+
+@pytest.fixture
+def fake_pythia(make_fake_pythia) -> Path:
+    """The fake Pythia release of `make_fake_pythia` with its defaults."""
+    return make_fake_pythia()

@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 
-from pythia_repro import arithmetic, micro
+from pythia_repro import arithmetic
 from pythia_repro.scoring import fewshot_answers, generate_answers_reference
 from pythia_repro.scoring.answers import _decided, extract_answer
-from pythia_repro.suite import get_suite, load_model, load_tokenizer
 
 
 def test_prompt_template_and_shots():
@@ -40,14 +39,6 @@ def test_answer_extraction_and_when_it_is_decided():
     assert _decided("ab\n", 2, 16) and _decided("ab", 16, 16) and not _decided("ab", 2, 16)
     assert not _decided("12\ufffd", 2, 16)  # an unfinished character may still be a digit
     assert _decided("24", 1, 16, target="2303") and not _decided("23", 1, 16, target="2303")
-
-
-@pytest.fixture
-def tiny_model(monkeypatch):
-    monkeypatch.setenv("PYTHIA_REPRO_MICRO_VARIANT", "tiny")
-    micro.build("tiny", progress=False)
-    suite = get_suite("micro")
-    return load_model(suite.checkpoint("micro-l"), "cpu"), load_tokenizer(suite)
 
 
 def _prompts_and_targets(model, tok):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -13,7 +15,7 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path, mon
     atomic.write_parquet(path, pd.DataFrame({"row": [0, 1]}))
 
     def half_written(self, target, **kwargs):
-        open(target, "wb").write(b"PAR1 half")
+        Path(target).write_bytes(b"PAR1 half")
         raise OSError("No space left on device")
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", half_written)

@@ -17,6 +17,7 @@ def by_id(found):
 
 # -- intervals --------------------------------------------------------------------------------------
 
+
 def test_wilson_and_newcombe_match_their_textbook_values():
     low, high = intervals.wilson([81], [263])  # Newcombe (1998), example: 81/263
     assert low[0] == pytest.approx(0.2553, abs=1e-4) and high[0] == pytest.approx(0.3662, abs=1e-4)
@@ -36,12 +37,34 @@ def headline_table(smaller, early):
     for kind, items in (("smaller_model_predicts_largest", smaller), ("checkpoint_predicts_final", early)):
         for i, (compute, tp, predicted, target) in enumerate(items):
             model, step = (f"small-{i}", 10) if kind.startswith("smaller") else ("big", i + 1)
-            rows.append({"experiment": kind, "model": model, "params": i + 1, "checkpoint_label": f"step{step}",
-                         "step": step, "tp_rows": tp, "predicted_rows": predicted, "target_rows": target,
-                         "n_rows": N, "compute_fraction_of_target_final": compute})
-    rows.append({"experiment": "smaller_model_predicts_largest", "model": "big", "params": 99, "step": 10,
-                 "checkpoint_label": "step10", "tp_rows": 100, "predicted_rows": 100, "target_rows": 100,
-                 "n_rows": N, "compute_fraction_of_target_final": 1.0})
+            rows.append(
+                {
+                    "experiment": kind,
+                    "model": model,
+                    "params": i + 1,
+                    "checkpoint_label": f"step{step}",
+                    "step": step,
+                    "tp_rows": tp,
+                    "predicted_rows": predicted,
+                    "target_rows": target,
+                    "n_rows": N,
+                    "compute_fraction_of_target_final": compute,
+                }
+            )
+    rows.append(
+        {
+            "experiment": "smaller_model_predicts_largest",
+            "model": "big",
+            "params": 99,
+            "step": 10,
+            "checkpoint_label": "step10",
+            "tp_rows": 100,
+            "predicted_rows": 100,
+            "target_rows": 100,
+            "n_rows": N,
+            "compute_fraction_of_target_final": 1.0,
+        }
+    )
     df = pd.DataFrame(rows)
     df["precision"] = df.tp_rows / df.predicted_rows
     df["recall"] = df.tp_rows / df.target_rows
@@ -54,7 +77,7 @@ SMALLER = [(0.01, 20, 22, 100), (0.1, 60, 66, 100)]
 
 
 def test_equal_compute_interpolates_in_log_compute_and_never_pairs_out_of_range():
-    pr = headline_table(SMALLER, [(10 ** -1.5, 30, 33, 100), (0.5, 90, 95, 100), (0.005, 10, 11, 100)])
+    pr = headline_table(SMALLER, [(10**-1.5, 30, 33, 100), (0.5, 90, 95, 100), (0.005, 10, 11, 100)])
     equal = mem.equal_compute_comparison(mem.headline(pr, "big"))
     recall = equal[equal.metric == "recall"].set_index("checkpoint")
     mid = recall.loc["big @ step1"]
@@ -67,7 +90,7 @@ def test_equal_compute_interpolates_in_log_compute_and_never_pairs_out_of_range(
 
 @pytest.mark.parametrize("checkpoint_tp,verdict", [(50, C.REPRODUCED), (30, C.NOT_REPRODUCED)])
 def test_equal_compute_recall_claim_follows_the_interpolated_numbers(checkpoint_tp, verdict):
-    early = [(10 ** -1.8, checkpoint_tp, checkpoint_tp, 100), (10 ** -1.2, checkpoint_tp + 20, checkpoint_tp + 20, 100)]
+    early = [(10**-1.8, checkpoint_tp, checkpoint_tp, 100), (10**-1.2, checkpoint_tp + 20, checkpoint_tp + 20, 100)]
     found = by_id(mem.claims(headline_table(SMALLER, early), "big"))
     assert found["memorization.equal_compute.recall"].verdict == verdict
 
@@ -82,8 +105,11 @@ def test_precision_and_growth_claims_fail_on_tables_built_to_fail():
     assert good["memorization.precise"].verdict == C.REPRODUCED
     assert good["memorization.recall_grows_with_size"].verdict == C.REPRODUCED
     assert good["memorization.recall_grows_with_training"].verdict == C.REPRODUCED
-    bad = by_id(mem.claims(headline_table([(0.01, 60, 120, 100), (0.1, 20, 22, 100)],
-                                          [(0.2, 60, 62, 100), (0.6, 59, 61, 100)]), "big"))
+    bad = by_id(
+        mem.claims(
+            headline_table([(0.01, 60, 120, 100), (0.1, 20, 22, 100)], [(0.2, 60, 62, 100), (0.6, 59, 61, 100)]), "big"
+        )
+    )
     assert bad["memorization.precise"].verdict == C.NOT_REPRODUCED  # 60/120 = 0.5
     assert bad["memorization.recall_grows_with_size"].verdict == C.NOT_REPRODUCED
     assert bad["memorization.recall_grows_with_training"].verdict == C.NOT_REPRODUCED  # 0.60 → 0.59
@@ -115,8 +141,17 @@ STEPS = np.array([0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000, 2000])
 
 
 def curve(loss, model="m", variant="main", order="bigram"):
-    return pd.DataFrame({"model": model, "variant": variant, "order": order, "step": STEPS, "loss": loss,
-                         "loss_ci95_low": np.asarray(loss) - 0.02, "loss_ci95_high": np.asarray(loss) + 0.02})
+    return pd.DataFrame(
+        {
+            "model": model,
+            "variant": variant,
+            "order": order,
+            "step": STEPS,
+            "loss": loss,
+            "loss_ci95_low": np.asarray(loss) - 0.02,
+            "loss_ci95_high": np.asarray(loss) + 0.02,
+        }
+    )
 
 
 U_THEN_DOWN = [10, 10, 9, 8, 7, 6, 5, 4.5, 4, 4.5, 5, 4.2, 3.8]
@@ -140,16 +175,24 @@ def test_simplicity_claims_pass_and_fail_on_built_curves():
     no_descent = [10, 10, 9, 8, 7, 6, 5, 4.5, 4, 4.5, 5, 5.2, 5.3]
     params = {"small": 1, "large": 2}
     good = by_id(sb.claims(summary_of([curve(no_descent, "small"), curve(U_THEN_DOWN, "large")]), params, 512))
-    assert [good[k].verdict for k in ("simplicity_bias.u_shape", "simplicity_bias.early_minimum",
-                                      "simplicity_bias.second_descent")] == [C.REPRODUCED] * 3
+    assert [
+        good[k].verdict
+        for k in ("simplicity_bias.u_shape", "simplicity_bias.early_minimum", "simplicity_bias.second_descent")
+    ] == [C.REPRODUCED] * 3
     assert good["simplicity_bias.seeds_agree"].verdict == C.NOT_TESTABLE
     flat = [10, 10, 9, 8, 7, 6, 5, 4.5, 4, 3.9, 3.8, 3.7, 3.6]
     bad = by_id(sb.claims(summary_of([curve(U_THEN_DOWN, "small"), curve(no_descent, "large")]), params, 512))
     assert bad["simplicity_bias.second_descent"].verdict == C.NOT_REPRODUCED
-    assert by_id(sb.claims(summary_of([curve(flat, "small"), curve(no_descent, "large")]), params, 512))[
-        "simplicity_bias.u_shape"].verdict == C.NOT_REPRODUCED
-    assert by_id(sb.claims(summary_of([curve(U_THEN_DOWN, "small")]), params, 64))[
-        "simplicity_bias.early_minimum"].verdict == C.NOT_REPRODUCED
+    assert (
+        by_id(sb.claims(summary_of([curve(flat, "small"), curve(no_descent, "large")]), params, 512))[
+            "simplicity_bias.u_shape"
+        ].verdict
+        == C.NOT_REPRODUCED
+    )
+    assert (
+        by_id(sb.claims(summary_of([curve(U_THEN_DOWN, "small")]), params, 64))["simplicity_bias.early_minimum"].verdict
+        == C.NOT_REPRODUCED
+    )
 
 
 def test_seed_noise_comes_from_the_runs_spread():
@@ -160,28 +203,47 @@ def test_seed_noise_comes_from_the_runs_spread():
     assert by_id(sb.claims(summary, {"m": 1}, 512))["simplicity_bias.seeds_agree"].verdict == C.REPRODUCED
 
 
-@pytest.mark.parametrize("u_shaped,steps,verdict", [
-    ([True] * 3, [128, 128, 256], C.REPRODUCED),
-    ([True] * 3, [128, 128, 1000], C.NOT_REPRODUCED),
-    ([True, True, False], [128, 128, np.nan], C.NOT_REPRODUCED),
-])
+@pytest.mark.parametrize(
+    "u_shaped,steps,verdict",
+    [
+        ([True] * 3, [128, 128, 256], C.REPRODUCED),
+        ([True] * 3, [128, 128, 1000], C.NOT_REPRODUCED),
+        ([True, True, False], [128, 128, np.nan], C.NOT_REPRODUCED),
+    ],
+)
 def test_seed_claim_fails_when_seeds_disagree(u_shaped, steps, verdict):
-    runs = pd.DataFrame({"model": "m", "variant": ["main", "seed1", "seed2"], "u_shaped": u_shaped,
-                         "first_min_step": steps})
+    runs = pd.DataFrame(
+        {"model": "m", "variant": ["main", "seed1", "seed2"], "u_shaped": u_shaped, "first_min_step": steps}
+    )
     assert sb.seeds_claim(runs).verdict == verdict
 
 
 # -- term frequency -----------------------------------------------------------------------------------
+
 
 def gap_table(gaps_by_model_step, ranking="window", shots=16, operation="multiplication"):
     """A gap table: {(model, params, step): (frequent hits, rare hits)} out of 500 instances each."""
     rows = []
     for (model, params, step), (fh, rh) in gaps_by_model_step.items():
         low, high = intervals.newcombe(fh, 500, rh, 500)
-        rows.append({"model": model, "params": params, "operation": operation, "shots": shots, "step": step,
-                     "gap_points": (fh - rh) / 5, "gap_ci95_low": 100 * low, "gap_ci95_high": 100 * high,
-                     "frequent_hits": fh, "frequent_n": 500, "rare_hits": rh, "rare_n": 500,
-                     "max_gap_points": 100.0, "ranking": ranking})
+        rows.append(
+            {
+                "model": model,
+                "params": params,
+                "operation": operation,
+                "shots": shots,
+                "step": step,
+                "gap_points": (fh - rh) / 5,
+                "gap_ci95_low": 100 * low,
+                "gap_ci95_high": 100 * high,
+                "frequent_hits": fh,
+                "frequent_n": 500,
+                "rare_hits": rh,
+                "rare_n": 500,
+                "max_gap_points": 100.0,
+                "ranking": ranking,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -207,10 +269,25 @@ def test_claims_use_the_most_shots_that_fit_and_say_so():
 def test_control_and_coefficient_claims():
     flat = gap_table({("l", 2, 2): (100, 98)}, "task", operation="addition")
     assert tf.control_claim(flat, 16).verdict == C.REPRODUCED
-    assert tf.control_claim(gap_table({("l", 2, 2): (300, 100)}, "task", operation="addition"), 16).verdict == \
-        C.NOT_REPRODUCED
-    glm = pd.DataFrame([{"operation": "multiplication", "shots": 16, "term": "lf", "coef": 0.5, "stderr": 0.1,
-                         "z": 5.0, "p_value": 1e-6, "counter": "window", "n_instances": 1000}])
+    assert (
+        tf.control_claim(gap_table({("l", 2, 2): (300, 100)}, "task", operation="addition"), 16).verdict
+        == C.NOT_REPRODUCED
+    )
+    glm = pd.DataFrame(
+        [
+            {
+                "operation": "multiplication",
+                "shots": 16,
+                "term": "lf",
+                "coef": 0.5,
+                "stderr": 0.1,
+                "z": 5.0,
+                "p_value": 1e-6,
+                "counter": "window",
+                "n_instances": 1000,
+            }
+        ]
+    )
     assert tf.coefficient_claim(glm, "multiplication", 16).verdict == C.REPRODUCED
     assert tf.coefficient_claim(glm.assign(coef=-0.5), "multiplication", 16).verdict == C.NOT_REPRODUCED
     assert tf.coefficient_claim(None, "multiplication", 16).verdict == C.NOT_TESTABLE

@@ -3,8 +3,15 @@ import struct
 import numpy as np
 import pytest
 
-from pythia_repro.data import (DTYPES, MAGIC, IndexedDataError, MMapIndexedDataset, TrainingRows, concat_shards,
-                               write_mmap)
+from pythia_repro.data import (
+    DTYPES,
+    MAGIC,
+    IndexedDataError,
+    MMapIndexedDataset,
+    TrainingRows,
+    concat_shards,
+    write_mmap,
+)
 
 
 @pytest.mark.parametrize("code", sorted(DTYPES))
@@ -45,21 +52,24 @@ def test_layout_matches_the_megatron_format(tmp_path):
 
 def _corrupt(path, offset, data):
     raw = bytearray(path.read_bytes())
-    raw[offset:offset + len(data)] = data
+    raw[offset : offset + len(data)] = data
     path.write_bytes(bytes(raw))
 
 
-@pytest.mark.parametrize("damage,message", [
-    (lambda p: _corrupt(p / "c.idx", 0, b"NOTANIDX\x00"), "wrong magic"),
-    (lambda p: _corrupt(p / "c.idx", 9, struct.pack("<Q", 2)), "unknown version 2"),
-    (lambda p: _corrupt(p / "c.idx", 17, bytes([9])), "unknown dtype code 9"),
-    (lambda p: (p / "c.idx").write_bytes((p / "c.idx").read_bytes()[:-5]), "truncated"),
-    (lambda p: (p / "c.idx").write_bytes((p / "c.idx").read_bytes()[:20]), "truncated header"),
-    (lambda p: (p / "c.bin").write_bytes((p / "c.bin").read_bytes()[:-2]), r"c\.bin: truncated"),
-    (lambda p: (p / "c.bin").write_bytes((p / "c.bin").read_bytes() + b"xx"), "larger than its index"),
-    (lambda p: _corrupt(p / "c.idx", 34 + 12 + 8, struct.pack("<q", 4)), "pointer of sequence 1"),
-    (lambda p: (p / "c.bin").unlink(), "data file not found"),
-])
+@pytest.mark.parametrize(
+    "damage,message",
+    [
+        (lambda p: _corrupt(p / "c.idx", 0, b"NOTANIDX\x00"), "wrong magic"),
+        (lambda p: _corrupt(p / "c.idx", 9, struct.pack("<Q", 2)), "unknown version 2"),
+        (lambda p: _corrupt(p / "c.idx", 17, bytes([9])), "unknown dtype code 9"),
+        (lambda p: (p / "c.idx").write_bytes((p / "c.idx").read_bytes()[:-5]), "truncated"),
+        (lambda p: (p / "c.idx").write_bytes((p / "c.idx").read_bytes()[:20]), "truncated header"),
+        (lambda p: (p / "c.bin").write_bytes((p / "c.bin").read_bytes()[:-2]), r"c\.bin: truncated"),
+        (lambda p: (p / "c.bin").write_bytes((p / "c.bin").read_bytes() + b"xx"), "larger than its index"),
+        (lambda p: _corrupt(p / "c.idx", 34 + 12 + 8, struct.pack("<q", 4)), "pointer of sequence 1"),
+        (lambda p: (p / "c.bin").unlink(), "data file not found"),
+    ],
+)
 def test_bad_files_give_clear_errors_naming_the_file(tmp_path, damage, message):
     write_mmap(tmp_path / "c", [[1, 2, 3], [4, 5], [6]])
     damage(tmp_path)
@@ -102,7 +112,7 @@ def test_training_rows_follow_the_step_arithmetic(tmp_path):
     tr = TrainingRows(write_mmap(tmp_path / "t", rows), per_step, row_len)
     assert tr.n_rows == 40
     np.testing.assert_array_equal(tr.rows_at_step(3), rows[12:16])
-    assert tr.seen_range(5) == range(0, 20)
+    assert tr.seen_range(5) == range(20)
     assert tr.rows_seen(0).shape == (0, row_len)
     np.testing.assert_array_equal(tr.windows(4, 6, length=3), rows[4:6, :3])
     with pytest.raises(IndexError, match="out of range"):

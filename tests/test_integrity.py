@@ -65,11 +65,18 @@ def _no_record(path: Path) -> None:
     record_path(path).unlink()
 
 
-DAMAGES = (_flip_byte, _truncate, _half_rows, _half_rows_and_matching_record, _garbage, _record_of_another_key,
-           _no_record)
+DAMAGES = (
+    _flip_byte,
+    _truncate,
+    _half_rows,
+    _half_rows_and_matching_record,
+    _garbage,
+    _record_of_another_key,
+    _no_record,
+)
 
 
-def test_damaged_cache_entries_are_reported_moved_aside_and_scored_again(tiny_suite, capsys):
+def test_damaged_cache_entries_are_reported_moved_aside_and_scored_again(tiny, capsys):
     first = memorization.score_suite("micro", progress=False)
     cache = ScoreCache()
     entries = sorted(cache.root.rglob("*.parquet"))
@@ -89,14 +96,15 @@ def test_damaged_cache_entries_are_reported_moved_aside_and_scored_again(tiny_su
     assert cache.check() == []
 
 
-def test_cache_check_command_reports_and_repairs(tiny_suite, capsys):
+def test_cache_check_command_reports_and_repairs(tiny, capsys):
     memorization.score_suite("micro", progress=False)
     cache = ScoreCache()
     entry = sorted(cache.root.rglob("*.parquet"))[0]
     _flip_byte(entry)
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     leftover = atomic.temp_name(entry).with_name(
-        atomic.temp_name(entry).name.replace(f"-{os.getpid()}-", f"-{ended.stdout.strip()}-"))
+        atomic.temp_name(entry).name.replace(f"-{os.getpid()}-", f"-{ended.stdout.strip()}-")
+    )
     leftover.write_bytes(b"half")
     live = atomic.temp_name(entry)
     live.write_bytes(b"being written by this process")
@@ -111,7 +119,7 @@ def test_cache_check_command_reports_and_repairs(tiny_suite, capsys):
     assert "0 problem(s)" in capsys.readouterr().out
 
 
-def test_data_identity_is_the_content_hashed_once(tiny_suite, monkeypatch):
+def test_data_identity_is_the_content_hashed_once(tiny, monkeypatch):
     import pythia_repro.score_cache as score_cache
 
     suite = get_suite("micro")
@@ -132,8 +140,9 @@ def test_data_identity_is_the_content_hashed_once(tiny_suite, monkeypatch):
     token_file.write_bytes(bytes(data))
     assert data_identity(suite) != before
     again = memorization.score_suite("micro", progress=False)
-    assert not again.report.cached and len(again.report.scored) == len(scored.report.scored), \
+    assert not again.report.cached and len(again.report.scored) == len(scored.report.scored), (
         "nothing scored on the old tokens is reused"
+    )
 
 
 def test_verify_checks_every_published_file_and_the_manifest(project, capsys):
@@ -151,14 +160,16 @@ def test_verify_checks_every_published_file_and_the_manifest(project, capsys):
 
     notebook = folder / "term_frequency.ipynb"
     notebook.write_text(notebook.read_text().replace("Term", "term", 1))
-    assert check_published(folder) == ["term_frequency.ipynb: changed since it was published (sha256 differs "
-                                       "from the manifest)"]
+    assert check_published(folder) == [
+        "term_frequency.ipynb: changed since it was published (sha256 differs from the manifest)"
+    ]
     manifest_path = folder / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     manifest["outputs"]["term_frequency.ipynb"] = sha256_file(notebook)
     manifest_path.write_text(json.dumps(manifest, indent=1))
-    assert check_published(folder) == [f"{manifest_path}: edited after it was written (its digest does not match "
-                                       "its content)"]
+    assert check_published(folder) == [
+        f"{manifest_path}: edited after it was written (its digest does not match its content)"
+    ]
     manifest["git"]["commit"] = "0" * 40
     (folder / "extra.csv").write_text("a\n")
     (folder / "mean_accuracy.csv").unlink()
@@ -172,8 +183,16 @@ def test_verify_of_a_failing_notebook_is_one_line_not_a_traceback(project, capsy
     assert cli.main(["reproduce", "--profile", "published", "--finding", "simplicity_bias"]) == 0
     notebook = project / "notebooks" / "simplicity_bias.ipynb"
     nb = json.loads(notebook.read_text())
-    nb["cells"].append({"cell_type": "code", "id": "planted", "metadata": {}, "outputs": [], "execution_count": None,
-                        "source": "raise ValueError('planted failure')"})
+    nb["cells"].append(
+        {
+            "cell_type": "code",
+            "id": "planted",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "source": "raise ValueError('planted failure')",
+        }
+    )
     notebook.write_text(json.dumps(nb))
     capsys.readouterr()
     assert cli.main(["verify", "--profile", "published", "--finding", "simplicity_bias"]) == 1
@@ -187,8 +206,10 @@ def test_concurrent_suite_builds_wait_for_each_other(tmp_path, monkeypatch):
     final = micro.suite_dir(micro.VARIANTS["tiny"])
     command = [sys.executable, "-m", "pythia_repro.cli", "suite", "build", "micro", "--variant", "tiny"]
     with atomic.locked(atomic.lock_file(final), "test"):  # both start while a third build holds the lock
-        builds = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                  for _ in range(2)]
+        builds = [
+            subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
         with pytest.raises(subprocess.TimeoutExpired):
             builds[0].wait(timeout=3)
     outcomes = [b.communicate(timeout=300) for b in builds]
@@ -284,20 +305,25 @@ def test_concurrent_writers_never_fail_or_leave_a_mix(tmp_path, case):
         assert (target / "table.csv").read_text().split()[1] == "14", "one writer's last folder, whole"
 
 
-@pytest.mark.parametrize("given, message", [
-    ("max_rows=abc", "parameter max_rows='abc': expected an integer >= 1 or None"),
-    ("max_rows=-3", "parameter max_rows=-3: expected an integer >= 1"),
-    ("batch_size=2.5", "parameter batch_size=2.5: expected an integer >= 1"),
-    ("batch_size=-3", "parameter batch_size=-3"),
-    ("operands=[]", "parameter operands=[]: expected a non-empty list of integers from 0 to 99"),
-    ("operands=[500]", "parameter operands=[500]: expected a non-empty list of integers from 0 to 99"),
-    ("max_row=5", "unknown parameter 'max_row' for memorization, simplicity_bias, term_frequency: "
-                  "did you mean 'max_rows'?"),
-    ("device=gpu", "parameter device='gpu'"),
-    ("suppress_eod=1", "parameter suppress_eod=1: expected True or False"),
-    ("profile=pythia", "parameter profile cannot be set with -p: choose it with --profile"),
-    ("output_dir=/tmp/x", "parameter output_dir cannot be set with -p"),
-])
+@pytest.mark.parametrize(
+    "given, message",
+    [
+        ("max_rows=abc", "parameter max_rows='abc': expected an integer >= 1 or None"),
+        ("max_rows=-3", "parameter max_rows=-3: expected an integer >= 1"),
+        ("batch_size=2.5", "parameter batch_size=2.5: expected an integer >= 1"),
+        ("batch_size=-3", "parameter batch_size=-3"),
+        ("operands=[]", "parameter operands=[]: expected a non-empty list of integers from 0 to 99"),
+        ("operands=[500]", "parameter operands=[500]: expected a non-empty list of integers from 0 to 99"),
+        (
+            "max_row=5",
+            "unknown parameter 'max_row' for memorization, simplicity_bias, term_frequency: did you mean 'max_rows'?",
+        ),
+        ("device=gpu", "parameter device='gpu'"),
+        ("suppress_eod=1", "parameter suppress_eod=1: expected True or False"),
+        ("profile=pythia", "parameter profile cannot be set with -p: choose it with --profile"),
+        ("output_dir=/tmp/x", "parameter output_dir cannot be set with -p"),
+    ],
+)
 @pytest.mark.parametrize("command", ["reproduce", "sweep", "verify"])
 def test_bad_parameters_are_one_line_before_any_work(command, given, message, monkeypatch):
     monkeypatch.setattr(memorization, "prepare", lambda *a, **k: pytest.fail("work started"))
@@ -308,9 +334,11 @@ def test_bad_parameters_are_one_line_before_any_work(command, given, message, mo
 
 def test_single_values_of_list_parameters_are_lists_and_unused_names_are_checked_per_finding():
     assert check(["memorization"], {"steps": 8, "models": "micro-xs"}) == {
-        "memorization": {"steps": [8], "models": ["micro-xs"]}}
+        "memorization": {"steps": [8], "models": ["micro-xs"]}
+    }
     assert check(["memorization"], {"models": "['micro-s', 'micro-l']"}) == {  # papermill -p passes lists as text
-        "memorization": {"models": ["micro-s", "micro-l"]}}
+        "memorization": {"models": ["micro-s", "micro-l"]}
+    }
     with pytest.raises(BadParameter, match="papermill -y"):
         check(["memorization"], {"models": "['micro-s'"})
     both = check(["memorization", "simplicity_bias"], {"n_sequences": 64, "max_rows": 10})
@@ -320,8 +348,14 @@ def test_single_values_of_list_parameters_are_lists_and_unused_names_are_checked
 
 
 def test_notebook_checks_what_papermill_injected():
-    namespace = {"profile": "micro", "output_dir": None, "steps": None, "max_rows": None, "max_row": 5,
-                 "In": ["", "profile = 'micro'\nsteps = None", "# Parameters\nmax_row = 5\n"]}
+    namespace = {
+        "profile": "micro",
+        "output_dir": None,
+        "steps": None,
+        "max_rows": None,
+        "max_row": 5,
+        "In": ["", "profile = 'micro'\nsteps = None", "# Parameters\nmax_row = 5\n"],
+    }
     with pytest.raises(BadParameter, match="did you mean 'max_rows'"):
         check_notebook("memorization", namespace)
     del namespace["max_row"]
@@ -331,8 +365,8 @@ def test_notebook_checks_what_papermill_injected():
     with pytest.raises(BadParameter, match="profile='micr'"):
         check_notebook("memorization", {**namespace, "profile": "micr", "max_rows": 5})
     namespace.update(max_rows=5, models="['micro-s', 'micro-l']", steps=8)
-    check_notebook("memorization", namespace)
-    assert namespace["models"] == ["micro-s", "micro-l"] and namespace["steps"] == [8], "normalised in place"
+    params = check_notebook("memorization", namespace)
+    assert params["models"] == ["micro-s", "micro-l"] and params["steps"] == [8] and params["max_rows"] == 5
 
 
 def test_papermill_parameters_are_checked_and_lists_may_be_text(project):
@@ -342,13 +376,23 @@ def test_papermill_parameters_are_checked_and_lists_may_be_text(project):
     from pythia_repro.run import ensure_kernel
 
     with pytest.raises(PapermillExecutionError) as err:
-        papermill.execute_notebook(str(project / "notebooks" / "term_frequency.ipynb"), str(project / "out.ipynb"),
-                                   parameters={"profile": "published", "heatmap_shot": 4}, progress_bar=False,
-                                   kernel_name=ensure_kernel(), cwd=str(project / "notebooks"))
+        papermill.execute_notebook(
+            str(project / "notebooks" / "term_frequency.ipynb"),
+            str(project / "out.ipynb"),
+            parameters={"profile": "published", "heatmap_shot": 4},
+            progress_bar=False,
+            kernel_name=ensure_kernel(),
+            cwd=str(project / "notebooks"),
+        )
     assert err.value.ename == "BadParameter" and "did you mean 'heatmap_shots'" in err.value.evalue
-    papermill.execute_notebook(str(project / "notebooks" / "term_frequency.ipynb"), str(project / "out.ipynb"),
-                               parameters={"profile": "published", "reported_shots": "[4]"}, progress_bar=False,
-                               kernel_name=ensure_kernel(), cwd=str(project / "notebooks"))  # a list as `-p` text
+    papermill.execute_notebook(
+        str(project / "notebooks" / "term_frequency.ipynb"),
+        str(project / "out.ipynb"),
+        parameters={"profile": "published", "reported_shots": "[4]"},
+        progress_bar=False,
+        kernel_name=ensure_kernel(),
+        cwd=str(project / "notebooks"),
+    )  # a list as `-p` text
 
 
 def test_notebook_parameters_cells_declare_what_the_findings_declare():
@@ -363,7 +407,7 @@ def test_notebook_parameters_cells_declare_what_the_findings_declare():
         assert defaults == {p.name: p.default for p in module.PARAMETERS}, name
 
 
-def test_token_ids_outside_the_vocabulary_name_row_token_and_model(tiny_suite):
+def test_token_ids_outside_the_vocabulary_name_row_token_and_model(tiny):
     suite = get_suite("micro")
     model = load_model(suite.checkpoint("micro-xs"), "cpu")
     vocab = model.get_input_embeddings().num_embeddings
@@ -376,18 +420,21 @@ def test_token_ids_outside_the_vocabulary_name_row_token_and_model(tiny_suite):
     assert f"({vocab} ids)" in str(err.value) and "micro-xs" in str(err.value)
 
 
-def test_a_suite_missing_a_checkpoint_is_not_used_and_the_next_build_completes_it(tiny_suite, capsys):
-    weights = tiny_suite / "micro-l" / "step8" / "model.safetensors"
+def test_a_suite_missing_a_checkpoint_is_not_used_and_the_next_build_completes_it(tiny, capsys):
+    weights = tiny / "micro-l" / "step8" / "model.safetensors"
     weights.unlink()
-    with pytest.raises(LookupError, match="incomplete: micro-l/step8/model.safetensors is missing; run "
-                                          "`pythia-repro suite build micro --variant tiny`"):
+    with pytest.raises(
+        LookupError,
+        match="incomplete: micro-l/step8/model.safetensors is missing; run "
+        "`pythia-repro suite build micro --variant tiny`",
+    ):
         get_suite("micro")
-    assert micro.build("tiny", progress=False) == tiny_suite
+    assert micro.build("tiny", progress=False) == tiny
     assert "is incomplete (micro-l/step8/model.safetensors is missing); building it again" in capsys.readouterr().err
-    assert weights.is_file() and micro.damage(tiny_suite, checksums=True) is None
+    assert weights.is_file() and micro.damage(tiny, checksums=True) is None
 
 
-def test_an_entry_copied_under_another_keys_name_is_found(tiny_suite):
+def test_an_entry_copied_under_another_keys_name_is_found(tiny):
     memorization.score_suite("micro", progress=False)
     cache = ScoreCache()
     first, second = sorted(cache.root.rglob("*.parquet"))[:2]
@@ -404,8 +451,13 @@ def test_a_notebook_on_a_suite_not_built_says_the_command_in_one_line(project):
     from pythia_repro.run import ensure_kernel
 
     with pytest.raises(PapermillExecutionError) as err:
-        papermill.execute_notebook(str(project / "notebooks" / "memorization.ipynb"), str(project / "out.ipynb"),
-                                   parameters={"profile": "micro"}, progress_bar=False,
-                                   kernel_name=ensure_kernel(), cwd=str(project / "notebooks"))
+        papermill.execute_notebook(
+            str(project / "notebooks" / "memorization.ipynb"),
+            str(project / "out.ipynb"),
+            parameters={"profile": "micro"},
+            progress_bar=False,
+            kernel_name=ensure_kernel(),
+            cwd=str(project / "notebooks"),
+        )
     assert err.value.ename == "CheckpointNotFound"
     assert len(err.value.traceback) == 1 and "run `pythia-repro suite build micro`" in err.value.traceback[0]

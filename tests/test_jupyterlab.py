@@ -21,22 +21,34 @@ from unittest import mock
 
 import pytest
 
+from pythia_repro import settings
+
 from conftest import REPO
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-REQUIRED = os.environ.get("PYTHIA_REPRO_BROWSER_TESTS") == "1"
+REQUIRED = settings.enabled("browser_tests")
 NOTEBOOKS = ("memorization", "simplicity_bias", "term_frequency")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-                 "--disable-background-networking", "--disable-component-update"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 RUN_SECONDS = 600
 STALL_SECONDS = 240  # no cell finished for this long: the kernel's queue is lost
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in front
 # Every cell in the page (JupyterLab 4 renders only the visible ones by default), and no news pop-up.
-SETTINGS = {"@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
-            "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False}}
+SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+}
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None and not REQUIRED,
-                                reason="Debian's chromium is not installed (.ci/run installs it)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None and not REQUIRED, reason="Debian's chromium is not installed (.ci/run installs it)"
+)
 
 
 def _free_port() -> int:
@@ -53,35 +65,47 @@ def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
     shutil.copytree(REPO / "notebooks", root / "notebooks")
     (root / "results").mkdir()
-    settings = root / "lab-settings"
+    lab_settings = root / "lab-settings"
     for plugin, values in SETTINGS.items():
-        (settings / plugin).parent.mkdir(parents=True, exist_ok=True)
-        (settings / f"{plugin}.jupyterlab-settings").write_text(json.dumps(values))
-    env = {"PYTHIA_REPRO_HOME": str(root / "cache"), "PYTHIA_REPRO_MICRO_VARIANT": "tiny",
-           "PYTHIA_REPRO_ROOT": str(root), "JUPYTERLAB_SETTINGS_DIR": str(settings)}
+        (lab_settings / plugin).parent.mkdir(parents=True, exist_ok=True)
+        (lab_settings / f"{plugin}.jupyterlab-settings").write_text(json.dumps(values))
+    env = {
+        settings.variable("home"): str(root / "cache"),
+        settings.variable("micro_variant"): "tiny",
+        settings.variable("root"): str(root),
+        "JUPYTERLAB_SETTINGS_DIR": str(lab_settings),
+    }
     with mock.patch.dict(os.environ, env):
         micro.build("tiny", progress=False)
     token, port = secrets.token_hex(16), _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-         *(["--allow-root"] if os.geteuid() == 0 else [])],
-        env={**{k: v for k, v in os.environ.items() if k != "MPLBACKEND"}, **env},  # figures inline, as for a user
-        cwd=root, stdout=subprocess.DEVNULL, stderr=open(root / "lab.log", "wb"))
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5)
-            break
-        except OSError:
-            if time.time() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail(f"JupyterLab did not start: {(root / 'lab.log').read_text()[-2000:]}")
-            time.sleep(1)
-    yield url, token, root
-    server.terminate()
-    server.wait(timeout=30)
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        *(["--allow-root"] if os.geteuid() == 0 else []),
+    ]
+    inline = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # figures inline, as for a user
+    with open(root / "lab.log", "wb") as log:
+        server = subprocess.Popen(command, env={**inline, **env}, cwd=root, stdout=subprocess.DEVNULL, stderr=log)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5)
+                break
+            except OSError:
+                if time.time() > deadline or server.poll() is not None:
+                    server.kill()
+                    pytest.fail(f"JupyterLab did not start: {(root / 'lab.log').read_text()[-2000:]}")
+                time.sleep(1)
+        yield url, token, root
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def _prompts(page) -> list[str]:
@@ -115,8 +139,11 @@ def _finished(page) -> bool:
     """No cell running or queued, and every code cell run (or an error stopped the run)."""
     prompts = _prompts(page)
     errors = page.locator(f'{PANEL} .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').count()
-    return bool(prompts) and not any("*" in p for p in prompts) and (
-        all(any(c.isdigit() for c in p) for p in prompts) or errors > 0)
+    return (
+        bool(prompts)
+        and not any("*" in p for p in prompts)
+        and (all(any(c.isdigit() for c in p) for p in prompts) or errors > 0)
+    )
 
 
 def _run_to_end(page, name: str, root: Path, artifacts: Path) -> int:
@@ -133,8 +160,10 @@ def _run_to_end(page, name: str, root: Path, artifacts: Path) -> int:
     while not _finished(page):
         if time.time() > deadline:
             page.screenshot(path=str(artifacts / f"jupyterlab-{name}-timeout.png"))
-            pytest.fail(f"{name}: cells still running after {RUN_SECONDS} s; prompts {_prompts(page)}; "
-                        f"server log: {(root / 'lab.log').read_text()[-1500:]}")
+            pytest.fail(
+                f"{name}: cells still running after {RUN_SECONDS} s; prompts {_prompts(page)}; "
+                f"server log: {(root / 'lab.log').read_text()[-1500:]}"
+            )
         prompts = _prompts(page)
         if prompts != seen:
             seen, changed = prompts, time.time()
@@ -143,8 +172,10 @@ def _run_to_end(page, name: str, root: Path, artifacts: Path) -> int:
             restarts += 1
             page.screenshot(path=str(artifacts / f"jupyterlab-{name}-stalled-{restarts}.png"))
             if restarts > 2:
-                pytest.fail(f"{name}: the run stalled {restarts} times; prompts {prompts}; "
-                            f"server log: {(root / 'lab.log').read_text()[-1500:]}")
+                pytest.fail(
+                    f"{name}: the run stalled {restarts} times; prompts {prompts}; "
+                    f"server log: {(root / 'lab.log').read_text()[-1500:]}"
+                )
             _restart_and_run_all(page)
             seen, changed, deadline = _prompts(page), time.time(), time.time() + RUN_SECONDS
         time.sleep(2)
@@ -156,7 +187,7 @@ def test_notebook_runs_in_jupyterlab(lab, name):
     from playwright.sync_api import sync_playwright
 
     url, token, root = lab
-    artifacts = Path(os.environ.get("PYTHIA_REPRO_ARTIFACTS", root / "artifacts"))
+    artifacts = settings.path("artifacts") or root / "artifacts"
     artifacts.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

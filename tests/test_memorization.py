@@ -6,17 +6,8 @@ import numpy as np
 import pytest
 
 from pythia_repro.findings import memorization
-from pythia_repro import micro
 from pythia_repro.plan import chunks
 from pythia_repro.score_cache import ScoreCache
-
-from test_suite import _fake_hub_entry
-
-
-@pytest.fixture
-def tiny(monkeypatch):
-    monkeypatch.setenv("PYTHIA_REPRO_MICRO_VARIANT", "tiny")
-    return micro.build("tiny", progress=False)
 
 
 def test_chunks_are_fixed_by_the_checkpoint():
@@ -32,8 +23,11 @@ def test_rerun_reads_every_score_from_the_cache(tiny):
     assert not second.report.scored and not second.report.loaded, "no second scoring pass, no model loaded"
     assert len(second.report.cached) == len(first.report.scored)
     for a, b in ((first.flags, second.flags), (first.finals, second.finals)):
-        assert a.sort_values(["model", "row"] + (["step"] if "step" in a else [])).reset_index(drop=True).equals(
-            b.sort_values(["model", "row"] + (["step"] if "step" in b else [])).reset_index(drop=True))
+        assert (
+            a.sort_values(["model", "row"] + (["step"] if "step" in a else []))
+            .reset_index(drop=True)
+            .equals(b.sort_values(["model", "row"] + (["step"] if "step" in b else [])).reset_index(drop=True))
+        )
     assert len(first.finals) == 4 * 128
     assert not first.finals.duplicated(["model", "row"]).any(), "no row scored twice"
 
@@ -77,43 +71,6 @@ def test_poisson_test_detects_clustering():
     assert memorization.poisson_test(clustered)[1]["p_value_two_sided"] < 1e-6
 
 
-def make_fake_pythia(tmp_path, monkeypatch, vocab: int = 64, rows: np.ndarray | None = None):
-    """Offline hub cache with tiny pythia-70m/160m checkpoints at steps 1, 2, 143000, and a small fake Pile.
-
-    `vocab` must cover the token ids the test feeds (50304 for text encoded with the real tokenizer);
-    `rows` replaces the random Pile rows (of 2049 tokens).
-    """
-    import torch
-    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
-
-    from pythia_repro.data import write_mmap
-
-    hub = tmp_path / "hf"
-    for i, model in enumerate(("pythia-70m", "pythia-160m")):
-        for step in (1, 2, 143000):
-            torch.manual_seed(100 * i + step % 97)
-            config = GPTNeoXConfig(vocab_size=vocab, hidden_size=16 * (i + 1), num_hidden_layers=1,
-                                   num_attention_heads=2, intermediate_size=64, rotary_pct=0.25,
-                                   use_parallel_residual=True, tie_word_embeddings=False,
-                                   max_position_embeddings=2048, eos_token_id=0, bos_token_id=0)
-            saved = tmp_path / "saved" / model / str(step)
-            GPTNeoXForCausalLM(config).save_pretrained(saved, safe_serialization=True)
-            _fake_hub_entry(hub / "hub", f"EleutherAI/{model}", f"step{step}", saved)
-    if rows is None:
-        rows = np.random.default_rng(0).integers(1, 64, (48, 2049), dtype=np.uint16)
-    write_mmap(tmp_path / "pile" / "document", rows)
-    for key, value in {"HF_HUB_OFFLINE": "1", "HF_HOME": str(hub), "HF_HUB_CACHE": str(hub / "hub"),
-                       "PYTHIA_REPRO_PILE": str(tmp_path / "pile" / "document")}.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("PYTHIA_REPRO_MIRROR", raising=False)
-    return tmp_path
-
-
-@pytest.fixture
-def fake_pythia(tmp_path, monkeypatch):
-    return make_fake_pythia(tmp_path, monkeypatch)
-
-
 def test_pythia_profile_runs_end_to_end_on_a_fake_hub_and_pile(project, fake_pythia):
     from pythia_repro.run import reproduce
 
@@ -122,8 +79,16 @@ def test_pythia_profile_runs_end_to_end_on_a_fake_hub_and_pile(project, fake_pyt
     manifest = json.loads((folder / "manifest.json").read_text())
     revisions = {(i["model"], i["revision"]) for i in manifest["inputs"] if i["kind"] == "checkpoint"}
     assert ("pythia-160m", "step143000") in revisions and ("pythia-70m", "step1") in revisions
-    assert {"headline.csv", "poisson_test.csv", "claims.csv", "equal_compute.csv", "score_histogram.png",
-            "learned_predictor.csv", "learned_equal_compute.csv", "learned_predictor.png"} <= set(manifest["outputs"])
+    assert {
+        "headline.csv",
+        "poisson_test.csv",
+        "claims.csv",
+        "equal_compute.csv",
+        "score_histogram.png",
+        "learned_predictor.csv",
+        "learned_equal_compute.csv",
+        "learned_predictor.png",
+    } <= set(manifest["outputs"])
     assert "duplicate_curve.csv" not in manifest["outputs"]
     rates = (folder / "memorization_rates.csv").read_text()
     assert "pythia-160m" in rates and "all seen" in rates

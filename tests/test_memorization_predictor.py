@@ -5,7 +5,6 @@ import pandas as pd
 import pytest
 
 from pythia_repro import claims as C
-from pythia_repro import micro
 from pythia_repro.findings import memorization as mem
 from pythia_repro.findings import memorization_predictor as mp
 
@@ -13,8 +12,8 @@ from pythia_repro.findings import memorization_predictor as mp
 def test_occurrence_counts_match_a_brute_force_count():
     rng = np.random.default_rng(0)
     stream = rng.integers(0, 5, 3000).astype(np.uint16)
-    queries = np.stack([stream[i:i + 3] for i in (0, 10, 500)] + [np.array([7, 7, 7], np.uint16)])
-    brute = [sum(np.array_equal(stream[j:j + 3], q) for j in range(len(stream) - 2)) for q in queries]
+    queries = np.stack([stream[i : i + 3] for i in (0, 10, 500)] + [np.array([7, 7, 7], np.uint16)])
+    brute = [sum(np.array_equal(stream[j : j + 3], q) for j in range(len(stream) - 2)) for q in queries]
     assert mp.occurrence_counts(stream, queries).tolist() == brute
     assert mp.occurrence_counts(stream, queries, in_memory=100).tolist() == brute, "on-disk index, same counts"
     assert mp.occurrence_counts(np.array([], np.uint16), queries).tolist() == [0] * 4
@@ -48,8 +47,13 @@ def test_curve_readings():
 
 def features_of(x, y):
     n = len(y)
-    return mp.Features(1, pd.DataFrame({"signal": x, "noise": np.random.default_rng(3).normal(size=n)}),
-                       y.astype(bool), np.arange(n) % 2 == 0, 0.5)
+    return mp.Features(
+        1,
+        pd.DataFrame({"signal": x, "noise": np.random.default_rng(3).normal(size=n)}),
+        y.astype(bool),
+        np.arange(n) % 2 == 0,
+        0.5,
+    )
 
 
 def test_fit_reports_standard_errors_or_says_the_classes_separate():
@@ -63,22 +67,23 @@ def test_fit_reports_standard_errors_or_says_the_classes_separate():
     assert separated.probability[x > 1.5].min() > separated.probability[x < -0.5].max()
 
 
-@pytest.mark.parametrize("differences,verdict", [([10.0, 5.0, -1.0], C.REPRODUCED), ([-10.0, 5.0, -1.0],
-                                                 C.NOT_REPRODUCED), ([np.nan], C.NOT_TESTABLE)])
+@pytest.mark.parametrize(
+    "differences,verdict",
+    [([10.0, 5.0, -1.0], C.REPRODUCED), ([-10.0, 5.0, -1.0], C.NOT_REPRODUCED), ([np.nan], C.NOT_TESTABLE)],
+)
 def test_learned_claim_follows_the_comparison(differences, verdict):
     assert mp.learned_claim(pd.DataFrame({"learned_minus_best_points": differences})).verdict == verdict
     assert mp.learned_claim(None).verdict == C.NOT_TESTABLE
 
 
-def test_learned_predictor_runs_on_the_tiny_suite(monkeypatch):
-    monkeypatch.setenv("PYTHIA_REPRO_MICRO_VARIANT", "tiny")
-    micro.build("tiny", progress=False)
+def test_learned_predictor_runs_on_the_tiny_suite(tiny):
     scored = mem.score_suite("micro", progress=False)
     assert set(scored.losses.model) == {"micro-xs"} and len(scored.losses) == scored.common_rows
     table, coefficients, calibration = mp.evaluate(scored)
     learned = table[table.kind == mp.LEARNED]
     assert len(learned) == len(scored.steps) - 1 and {mem.SMALLER, mem.EARLY} <= set(table.kind)
-    assert (learned.compute_fraction_of_target_final > 0).all() and set(coefficients.step) == set(learned.index.map(
-        lambda i: int(learned.predictor[i].rsplit("step", 1)[1])))
+    assert (learned.compute_fraction_of_target_final > 0).all() and set(coefficients.step) == set(
+        learned.index.map(lambda i: int(learned.predictor[i].rsplit("step", 1)[1]))
+    )
     comparison = mp.equal_compute(table)
     assert len(comparison) == len(learned) and "smaller_status" in comparison

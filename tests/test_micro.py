@@ -11,12 +11,6 @@ from pythia_repro import cli, micro
 from pythia_repro.suite import get_suite, load_model, load_tokenizer
 
 
-@pytest.fixture
-def tiny(monkeypatch):
-    monkeypatch.setenv("PYTHIA_REPRO_MICRO_VARIANT", "tiny")
-    return micro.build("tiny", progress=False)
-
-
 def test_tiny_suite_shape(tiny):
     manifest = json.loads((tiny / "manifest.json").read_text())
     params = [m["params"] for m in manifest["models"].values()]
@@ -52,7 +46,7 @@ def test_ground_truth_is_recorded(tiny):
     assert sorted(counts) == sorted(c for c, n in config.duplicates for _ in range(n))
     assert (truth.groupby("passage").duplicate_count.nunique() == 1).all()
     rows = get_suite("micro").training_rows()
-    for pid, group in truth[truth.passage >= 0].groupby("passage"):
+    for _, group in truth[truth.passage >= 0].groupby("passage"):
         copies = rows.rows(0, rows.n_rows)[group.row.to_numpy()]
         assert (copies == copies[0]).all(), "every copy of a passage is the same row"
     operands = pd.read_csv(tiny / "data" / "operands_ground_truth.csv")

@@ -19,13 +19,6 @@ def test_counts_match_a_direct_count_across_chunk_boundaries():
     np.testing.assert_array_equal(ngrams.count_unigrams(tokens, 40, chunk=999), np.bincount(tokens, minlength=40))
 
 
-def test_trigram_counts():
-    tokens = np.array([1, 2, 3, 1, 2, 3, 1, 2, 4], dtype=np.uint16)
-    keys, counts = ngrams.count_trigrams(tokens, 5, chunk=3)
-    found = {(int(k) // 25, int(k) // 5 % 5, int(k) % 5): int(c) for k, c in zip(keys, counts)}
-    assert found == {(1, 2, 3): 2, (2, 3, 1): 2, (3, 1, 2): 2, (1, 2, 4): 1}
-
-
 def test_rows_are_normalized_by_their_own_sum_not_by_column():
     counts = sp.csr_matrix(np.array([[0, 3, 1], [2, 0, 0], [0, 0, 0]]))
     cond = ngrams.conditional(counts).toarray()
@@ -47,8 +40,9 @@ def test_samplers_follow_the_statistics_and_are_seeded():
     cond = ngrams.conditional(sp.csr_matrix(np.array([[0, 9, 1, 0], [0, 0, 1, 1], [1, 0, 0, 0], [0, 0, 0, 0]])))
     probs = np.array([0.1, 0.2, 0.3, 0.4])
     seqs = ngrams.sample_bigram(cond, probs, 4000, 6, rng)
-    pairs = sp.coo_matrix((np.ones(seqs[:, :-1].size), (seqs[:, :-1].ravel(), seqs[:, 1:].ravel())),
-                          shape=(4, 4)).toarray()
+    pairs = sp.coo_matrix(
+        (np.ones(seqs[:, :-1].size), (seqs[:, :-1].ravel(), seqs[:, 1:].ravel())), shape=(4, 4)
+    ).toarray()
     np.testing.assert_allclose(pairs[0] / pairs[0].sum(), [0, 0.9, 0.1, 0], atol=0.02)
     np.testing.assert_allclose(pairs[1] / pairs[1].sum(), [0, 0, 0.5, 0.5], atol=0.03)
     assert pairs[2, 0] == pairs[2].sum()

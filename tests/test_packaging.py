@@ -7,7 +7,7 @@ import tomllib
 import yaml
 from papermill.inspection import inspect_notebook
 
-from pythia_repro.findings import all_findings
+from pythia_repro.findings import all_findings, finding_modules
 
 from conftest import REPO
 
@@ -56,8 +56,26 @@ def test_every_finding_has_a_clean_parameterized_notebook():
         source = "".join(tagged[0]["source"])
         assert "profile = " in source and "output_dir = None" in source
         assigned = re.findall(r"^(\w+) = ", source, flags=re.M)
-        assert list(inspect_notebook(str(REPO / "notebooks" / f"{name}.ipynb"))) == assigned, \
+        assert list(inspect_notebook(str(REPO / "notebooks" / f"{name}.ipynb"))) == assigned, (
             f"{name}: papermill must parse every parameter (no 'x=y' or quotes in the comments)"
+        )
+
+
+MAX_CODE_LINES = 16  # outside the parameters cell: the load call and one display line per section
+
+
+def test_notebooks_hold_no_analysis_code_and_show_every_section():
+    for name, module in finding_modules().items():
+        nb = json.loads((REPO / "notebooks" / f"{name}.ipynb").read_text())
+        code = [
+            "".join(c["source"])
+            for c in nb["cells"]
+            if c["cell_type"] == "code" and "parameters" not in c["metadata"].get("tags", [])
+        ]
+        lines = [line for source in code for line in source.splitlines() if line.strip() and not line.startswith("#")]
+        assert len(lines) <= MAX_CODE_LINES, f"{name}: {len(lines)} code lines; analysis belongs in the module"
+        shown = [m for source in code for m in re.findall(r'^result\.display\("(\w+)"\)$', source, flags=re.M)]
+        assert shown == list(module.SECTIONS), f"{name}: the notebook shows {shown}, the module has {module.SECTIONS}"
 
 
 def test_ci_runs_the_readme_test_command():
@@ -73,3 +91,18 @@ def test_the_command_says_its_version(capsys):
     with pytest.raises(SystemExit) as done:
         cli.main(["--version"])
     assert done.value.code == 0 and capsys.readouterr().out.strip() == f"pythia-repro {__version__}"
+
+
+def test_the_readme_lists_every_setting_as_declared():
+    from pythia_repro import settings
+
+    assert settings.table() in (REPO / "README.md").read_text(), "regenerate the README's table: settings.table()"
+
+
+def test_only_the_settings_module_reads_the_environment():
+    readers = [
+        str(path.relative_to(REPO))
+        for path in (REPO / "lib" / "pythia_repro").rglob("*.py")
+        if re.search(r"os\.environ(\.get|\[)|os\.getenv", path.read_text()) and path.name != "settings.py"
+    ]
+    assert not readers, f"read settings through pythia_repro.settings: {readers}"

@@ -18,9 +18,13 @@ def _row(pr, experiment, model, million):
     return hit.iloc[0]
 
 
-@pytest.mark.parametrize("model,precision,recall", [
-    ("pythia-70m", 0.956, 0.197), ("pythia-6.9b", 0.884, 0.795),
-])
+@pytest.mark.parametrize(
+    "model,precision,recall",
+    [
+        ("pythia-70m", 0.956, 0.197),
+        ("pythia-6.9b", 0.884, 0.795),
+    ],
+)
 def test_smaller_final_model_predicting_12b(pr, model, precision, recall):
     row = _row(pr, "smaller_model_predicts_largest", model, 146)
     assert row.precision == pytest.approx(precision, abs=5e-4)
@@ -77,14 +81,26 @@ def losses():
 def test_bigram_loss_u_shape_over_the_whole_curve(losses):
     summary = simplicity_bias.curve_summary(losses)
     main = summary[(summary.variant == "main") & (summary.order == "bigram")].set_index("model")
-    assert set(main.index) == {"pythia-14m", "pythia-70m", "pythia-160m", "pythia-410m", "pythia-1b",
-                               "pythia-1.4b", "pythia-2.8b", "pythia-6.9b", "pythia-12b"}
+    assert set(main.index) == {
+        "pythia-14m",
+        "pythia-70m",
+        "pythia-160m",
+        "pythia-410m",
+        "pythia-1b",
+        "pythia-1.4b",
+        "pythia-2.8b",
+        "pythia-6.9b",
+        "pythia-12b",
+    }
     shaped = main.drop(index="pythia-14m")
     assert shaped.u_shaped.all() and (shaped.first_min_step == 256).all()
     assert not main.loc["pythia-14m"].u_shaped, "14m's late rise stays inside its seed spread"
     assert (shaped.rise > shaped.rise_threshold).all()
     large = ["pythia-410m", "pythia-1b", "pythia-1.4b", "pythia-2.8b", "pythia-6.9b", "pythia-12b"]
-    assert main.loc[large].second_descent.all() and (main.loc[large].lowest_after_peak < main.loc[large].first_min_loss).all()
+    assert (
+        main.loc[large].second_descent.all()
+        and (main.loc[large].lowest_after_peak < main.loc[large].first_min_loss).all()
+    )
     assert not main.loc[["pythia-70m", "pythia-160m"]].second_descent.any()
 
 
@@ -101,7 +117,9 @@ def test_released_kl_disagrees_at_step_zero_and_is_flagged():
     before, after = start[start.bigram_kl_known_defect], start[~start.bigram_kl_known_defect]
     assert set(after.index) == {"pythia-6.9b", "pythia-12b"}
     # Every step-0 model is a random initialization predicting almost uniformly: KL ≈ log V − H(bigram) for all.
-    assert before.kl_bigram.max() / before.kl_bigram.min() < 1.01 and after.kl_bigram.max() / after.kl_bigram.min() < 1.05
+    assert (
+        before.kl_bigram.max() / before.kl_bigram.min() < 1.01 and after.kl_bigram.max() / after.kl_bigram.min() < 1.05
+    )
     assert after.kl_bigram.min() / before.kl_bigram.max() > 1.8, "the two groups disagree by almost a factor of two"
 
 
@@ -122,8 +140,12 @@ def accuracy():
 
 def test_mean_accuracy_12b_multiplication_16_shots(accuracy):
     mean = term_frequency.mean_accuracy(accuracy)
-    row = mean[(mean.model == "pythia-12b-deduped") & (mean.operation == "multiplication")
-               & (mean.shots == 16) & (mean.step == 143000)]
+    row = mean[
+        (mean.model == "pythia-12b-deduped")
+        & (mean.operation == "multiplication")
+        & (mean.shots == 16)
+        & (mean.step == 143000)
+    ]
     assert row.mean_acc.item() == pytest.approx(0.448, abs=5e-4)
     assert row.n_operands.item() == 100
 
@@ -135,8 +157,12 @@ def test_accuracy_table_shape_and_names(accuracy):
 
 
 def test_gap_for_a_ranking_and_its_upper_bound(accuracy, tmp_path):
-    best_first = accuracy[(accuracy.model == "pythia-12b-deduped") & (accuracy.step == 143000)
-                          & (accuracy.shots == 16) & (accuracy.operation == "multiplication")]
+    best_first = accuracy[
+        (accuracy.model == "pythia-12b-deduped")
+        & (accuracy.step == 143000)
+        & (accuracy.shots == 16)
+        & (accuracy.operation == "multiplication")
+    ]
     counts = pd.DataFrame({"operand": best_first.x1, "count": best_first.acc.rank(method="first")})
     counts.to_csv(tmp_path / "counts.csv", index=False)
     gaps = term_frequency.frequency_gap(best_first, term_frequency.operand_ranking(tmp_path / "counts.csv"))

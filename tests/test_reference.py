@@ -26,8 +26,10 @@ def test_registry_matches_the_released_hash_list():
 
 def test_every_origin_is_pinned_to_a_full_commit():
     for item in reference.registry().values():
-        assert "/a19eecb807ec2c79a39ebf18108816e6ffffc1d5/" in item.origin or \
-               "/bd27074d9bc171f5f98a90e12ffcc13ce722cce3/" in item.origin, item
+        assert (
+            "/a19eecb807ec2c79a39ebf18108816e6ffffc1d5/" in item.origin
+            or "/bd27074d9bc171f5f98a90e12ffcc13ce722cce3/" in item.origin
+        ), item
 
 
 def test_fetch_from_mirror_checks_and_returns_the_file():
@@ -81,8 +83,9 @@ def test_download_from_origin_verifies_hash(origin_server, monkeypatch, tmp_path
     assert local.is_relative_to(os.environ["PYTHIA_REPRO_HOME"]), "downloads go to the package cache"
 
     other = "published/term_frequency/pythia-350m-deduped.csv"
-    monkeypatch.setitem(reference.registry(), other,
-                        ReferenceFile(other, reference.entry(other).sha256, f"{url}/bad.csv"))
+    monkeypatch.setitem(
+        reference.registry(), other, ReferenceFile(other, reference.entry(other).sha256, f"{url}/bad.csv")
+    )
     with pytest.raises(ReferenceDataError, match="failed its check"):
         fetch(other)
     assert not list(Path(local).parent.glob("pythia-350m*")), "a file failing its hash must not be kept"
@@ -93,16 +96,19 @@ def test_confusion_matrices_derive_byte_exactly_from_figure_cells():
 
     rows = list(csv.DictReader((SHARED_DATA / CONFUSION).open()))
     cells = {
-        (r["experiment"], r["model"], int(r["checkpoint_million_sequences"])):
-            tuple(f"{float(r[c]) * 100:.5f}" for c in ("tp", "fn", "fp", "tn"))
+        (r["experiment"], r["model"], int(r["checkpoint_million_sequences"])): tuple(
+            f"{float(r[c]) * 100:.5f}" for c in ("tp", "fn", "fp", "tn")
+        )
         for r in rows
     }
     assert reference.confusion_csv(cells) == (SHARED_DATA / CONFUSION).read_text()
 
 
 def test_parse_confusion_svg_reads_the_four_cells_in_order():
-    svg = "<svg><g id='text_7'><!-- 0.30428% --></g><!-- Actual Labels --><g><!-- 1.24136% --></g>" \
-          "<!-- 0.01389% --><!-- 98.44047% --></svg>"
+    svg = (
+        "<svg><g id='text_7'><!-- 0.30428% --></g><!-- Actual Labels --><g><!-- 1.24136% --></g>"
+        "<!-- 0.01389% --><!-- 98.44047% --></svg>"
+    )
     assert reference.parse_confusion_svg(svg) == ("0.30428", "1.24136", "0.01389", "98.44047")
     with pytest.raises(ReferenceDataError, match="found 3"):
         reference.parse_confusion_svg("<!-- 1% --><!-- 2% --><!-- 3% -->")

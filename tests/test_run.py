@@ -28,8 +28,12 @@ def test_reproduce_writes_tables_figures_and_manifest(project):
     assert manifest["profile"] == "published" and manifest["finding"] == "memorization"
     assert manifest["inputs"][0]["path"] == "published/memorization/confusion_matrices.csv"
     assert len(manifest["inputs"][0]["sha256"]) == 64
-    assert {"headline.csv", "memorization.ipynb", "precision_recall_vs_compute.png",
-            "precision_recall_vs_compute.pdf"} <= set(manifest["outputs"])
+    assert {
+        "headline.csv",
+        "memorization.ipynb",
+        "precision_recall_vs_compute.png",
+        "precision_recall_vs_compute.pdf",
+    } <= set(manifest["outputs"])
     for name, digest in manifest["outputs"].items():
         assert sha256_file(folder / name) == digest
     assert not (folder / "inputs.json").exists()
@@ -50,8 +54,9 @@ def test_a_failing_notebook_leaves_previous_results_untouched(project):
 
 
 def test_cli_reproduce_then_verify(project, capsys):
-    assert cli.main(["reproduce", "--profile", "published", "--finding", "term_frequency",
-                     "-p", "heatmap_shots=4"]) == 0
+    assert (
+        cli.main(["reproduce", "--profile", "published", "--finding", "term_frequency", "-p", "heatmap_shots=4"]) == 0
+    )
     folder = project / "results" / "published" / "term_frequency"
     out = capsys.readouterr().out
     assert "→ [1/1] term_frequency (published)\n" in out and re.search(r"wrote .* in \dm\d\ds \(", out)
@@ -59,13 +64,11 @@ def test_cli_reproduce_then_verify(project, capsys):
     recorded = json.loads((folder / "manifest.json").read_text())["parameters"]
     assert set(recorded) == {p.name for p in term_frequency.PARAMETERS}, "every parameter, as used"
     assert recorded["heatmap_shots"] == 4 and recorded["reported_shots"] == [0, 4, 16]
-    assert cli.main(["verify", "--profile", "published", "--finding", "term_frequency",
-                     "-p", "heatmap_shots=4"]) == 0
+    assert cli.main(["verify", "--profile", "published", "--finding", "term_frequency", "-p", "heatmap_shots=4"]) == 0
     table = folder / "mean_accuracy.csv"
     table.write_text(table.read_text().replace("0.8738", "0.9999", 1))
     capsys.readouterr()
-    assert cli.main(["verify", "--profile", "published", "--finding", "term_frequency",
-                     "-p", "heatmap_shots=4"]) == 1
+    assert cli.main(["verify", "--profile", "published", "--finding", "term_frequency", "-p", "heatmap_shots=4"]) == 1
     out = capsys.readouterr().out
     assert "mean_accuracy.csv differs" in out and "-" in out and "0.9999" in out
 
@@ -74,9 +77,9 @@ def test_cli_reports_failure_and_unimplemented_profiles(project, capsys, monkeyp
     _break_notebook(project, "simplicity_bias")
     assert cli.main(["reproduce", "--profile", "published", "--finding", "simplicity_bias"]) == 1
     assert "planted failure" in capsys.readouterr().err
-    from pythia_repro.findings import Finding, all_findings
+    from pythia_repro.findings import Finding, term_frequency
 
-    monkeypatch.setitem(all_findings(), "term_frequency", Finding("term_frequency", "t", ("published",)))
+    monkeypatch.setattr(term_frequency, "FINDING", Finding("term_frequency", "t", ("published",)))
     assert cli.main(["reproduce", "--profile", "pythia", "--finding", "term_frequency"]) == 0
     assert "not implemented yet" in capsys.readouterr().out
 

@@ -10,9 +10,19 @@ from pythia_repro.scoring import generate_scores_reference, memorization_scores,
 
 def _model(seed=0, vocab=97):
     torch.manual_seed(seed)
-    config = GPTNeoXConfig(vocab_size=vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                           intermediate_size=128, rotary_pct=0.25, use_parallel_residual=True,
-                           tie_word_embeddings=False, max_position_embeddings=128, eos_token_id=0, bos_token_id=0)
+    config = GPTNeoXConfig(
+        vocab_size=vocab,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=128,
+        rotary_pct=0.25,
+        use_parallel_residual=True,
+        tie_word_embeddings=False,
+        max_position_embeddings=128,
+        eos_token_id=0,
+        bos_token_id=0,
+    )
     return GPTNeoXForCausalLM(config).eval()
 
 
@@ -42,7 +52,7 @@ def test_scores_equal_greedy_decoding_on_every_row():
     np.testing.assert_array_equal(ours.score, reference)
     assert ours.memorized.sum() == 12 and (ours.score[ours.memorized] == 1).all()
     assert set(np.unique(ours.score * 32)) <= set(range(33))
-    assert 0 < (ours.score[:12] < 1).sum() and (ours.score[:12] > 0.4).any(), "diverged rows still partly match"
+    assert (ours.score[:12] < 1).sum() > 0 and (ours.score[:12] > 0.4).any(), "diverged rows still partly match"
 
 
 def test_prefix_length_and_flag_only_mode():
@@ -139,7 +149,12 @@ def test_token_losses_equal_the_model_loss_and_do_not_depend_on_chunking():
 
 def test_sparse_divergences_equal_dense_rows():
 
-    from pythia_repro.scoring.divergence import _bigram_kl_js, _dense_kl_js, dense_bigram_kl_reference, ngram_divergences
+    from pythia_repro.scoring.divergence import (
+        _bigram_kl_js,
+        _dense_kl_js,
+        dense_bigram_kl_reference,
+        ngram_divergences,
+    )
 
     model = _model(seed=12)
     cond, uni = _stats()

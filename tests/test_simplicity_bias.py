@@ -3,18 +3,8 @@
 import json
 
 import numpy as np
-import pytest
 
-from pythia_repro import micro
 from pythia_repro.findings import simplicity_bias as sb
-
-from test_memorization import fake_pythia  # noqa: F401  (fixture)
-
-
-@pytest.fixture
-def tiny(monkeypatch):
-    monkeypatch.setenv("PYTHIA_REPRO_MICRO_VARIANT", "tiny")
-    return micro.build("tiny", progress=False)
 
 
 def test_sets_come_from_the_training_statistics(tiny):
@@ -60,10 +50,22 @@ def test_pythia_profile_runs_end_to_end_on_a_fake_hub_and_pile(project, fake_pyt
     heldout = np.random.default_rng(5).integers(1, 64, (8, 2049), dtype=np.uint16)
     write_mmap(fake_pythia / "val" / "document", heldout)
     monkeypatch.setenv("PYTHIA_REPRO_HELDOUT", str(fake_pythia / "val" / "document"))
-    params = {"models": ["pythia-70m", "pythia-160m"], "steps": [1, 2, 143000], "n_sequences": 4,
-              "max_rows": 48, "batch_size": 4}
+    params = {
+        "models": ["pythia-70m", "pythia-160m"],
+        "steps": [1, 2, 143000],
+        "n_sequences": 4,
+        "max_rows": 48,
+        "batch_size": 4,
+    }
     folder = reproduce("simplicity_bias", "pythia", params)
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert {"losses.csv", "curve_summary.csv", "divergences.csv", "position_loss.csv", "claims.csv",
-            "comparison_bigram.png", "loss_bits_per_byte.png"} <= set(manifest["outputs"])
+    assert {
+        "losses.csv",
+        "curve_summary.csv",
+        "divergences.csv",
+        "position_loss.csv",
+        "claims.csv",
+        "comparison_bigram.png",
+        "loss_bits_per_byte.png",
+    } <= set(manifest["outputs"])
     assert any(i["kind"] == "ngram_sets" for i in manifest["inputs"])

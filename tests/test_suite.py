@@ -1,4 +1,3 @@
-import hashlib
 import json
 import os
 import shutil
@@ -9,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pythia_repro.suite import CheckpointNotFound, Checkpoint, get_suite, pythia_suite
+from pythia_repro.suite import Checkpoint, CheckpointNotFound, get_suite, pythia_suite
+
+from conftest import fake_hub_entry
 
 
 def test_pythia_registry():
@@ -19,7 +20,13 @@ def test_pythia_registry():
     assert len(suite.steps) == 154 and suite.steps[:4] == (0, 1, 2, 4) and suite.final_step == 143000
     assert {512, 1000, 142000} <= set(suite.steps) and 600 not in suite.steps
     spec = suite.spec("pythia-6.9b-deduped")
-    assert (spec.layers, spec.hidden, spec.heads, spec.vocab, spec.hub_id) == (32, 4096, 32, 50432, "EleutherAI/pythia-6.9b-deduped")
+    assert (spec.layers, spec.hidden, spec.heads, spec.vocab, spec.hub_id) == (
+        32,
+        4096,
+        32,
+        50432,
+        "EleutherAI/pythia-6.9b-deduped",
+    )
     config = suite.spec("pythia-70m").config()
     assert config.use_parallel_residual and not config.tie_word_embeddings
 
@@ -45,21 +52,6 @@ def test_pythia_training_rows_need_a_configured_pile(monkeypatch):
         pythia_suite().training_rows()
 
 
-def _fake_hub_entry(cache: Path, repo_id: str, revision: str, folder: Path) -> None:
-    """Lay out saved model files as the hub's cache does: blobs, a snapshot of symlinks, a ref."""
-    repo = cache / f"models--{repo_id.replace('/', '--')}"
-    commit = hashlib.sha1(f"{repo_id}@{revision}".encode()).hexdigest()
-    (repo / "refs").mkdir(parents=True, exist_ok=True)
-    (repo / "refs" / revision).write_text(commit)
-    snapshot = repo / "snapshots" / commit
-    snapshot.mkdir(parents=True)
-    (repo / "blobs").mkdir(exist_ok=True)
-    for f in folder.iterdir():
-        digest = hashlib.sha256(f.read_bytes()).hexdigest()
-        (repo / "blobs" / digest).write_bytes(f.read_bytes())
-        (snapshot / f.name).symlink_to(Path("..", "..", "blobs", digest))
-
-
 @pytest.fixture(scope="module")
 def fake_hub(tmp_path_factory):
     """A Hugging Face cache holding tiny random GPT-NeoX weights under the real pythia-70m repo id."""
@@ -68,31 +60,42 @@ def fake_hub(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("hf")
     torch.manual_seed(0)
-    config = GPTNeoXConfig(vocab_size=64, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                           intermediate_size=64, rotary_pct=0.25, use_parallel_residual=True,
-                           tie_word_embeddings=False, max_position_embeddings=64)
+    config = GPTNeoXConfig(
+        vocab_size=64,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        rotary_pct=0.25,
+        use_parallel_residual=True,
+        tie_word_embeddings=False,
+        max_position_embeddings=64,
+    )
     model = GPTNeoXForCausalLM(config)
     saved = root / "saved"
     model.save_pretrained(saved, safe_serialization=True)
-    _fake_hub_entry(root / "hub", "EleutherAI/pythia-70m", "step1000", saved)
+    fake_hub_entry(root / "hub", "EleutherAI/pythia-70m", "step1000", saved)
     return root
 
 
 def _run_offline(fake_hub: Path, code: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(fake_hub), "HF_HUB_CACHE": str(fake_hub / "hub")}
     env.pop("PYTHIA_REPRO_MIRROR", None)
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_load_pythia_from_an_offline_hub_cache(fake_hub):
-    result = _run_offline(fake_hub, """
+    result = _run_offline(
+        fake_hub,
+        """
         import json, torch
         from safetensors.torch import load_file
-        from pythia_repro.suite import Checkpoint, load_model
-        from pythia_repro.suite import CheckpointNotFound
+        from pythia_repro.suite import Checkpoint, CheckpointNotFound, load_model
         model = load_model(Checkpoint("pythia-70m", 1000))
-        snap = next(__import__("pathlib").Path(__import__("os").environ["HF_HUB_CACHE"]).glob("models--EleutherAI--pythia-70m/snapshots/*"))
+        hub = __import__("pathlib").Path(__import__("os").environ["HF_HUB_CACHE"])
+        snap = next(hub.glob("models--EleutherAI--pythia-70m/snapshots/*"))
         ref = load_file(snap / "model.safetensors")
         same = (torch.equal(model.get_output_embeddings().weight, ref["embed_out.weight"])
                 and torch.equal(model.get_input_embeddings().weight, ref["gpt_neox.embed_in.weight"]))
@@ -103,12 +106,15 @@ def test_load_pythia_from_an_offline_hub_cache(fake_hub):
             missing = str(err)
         print(json.dumps({"dtype": str(model.dtype), "training": model.training, "same": same, "missing": missing,
                           "attn": model.config._attn_implementation}))
-    """)
+    """,
+    )
     assert result.returncode == 0, result.stderr
     assert "Loading weights" not in result.stderr, "transformers' per-load progress bar leaks into notebooks"
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out == {**out, "dtype": "torch.float32", "training": False, "same": True, "attn": "sdpa"}
-    assert "EleutherAI/pythia-70m" in out["missing"] and "step2000" in out["missing"] and "offline=True" in out["missing"]
+    assert (
+        "EleutherAI/pythia-70m" in out["missing"] and "step2000" in out["missing"] and "offline=True" in out["missing"]
+    )
 
 
 def test_local_mirror_folder(tmp_path, fake_hub, monkeypatch):

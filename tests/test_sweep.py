@@ -15,22 +15,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pythia_repro import micro
 from pythia_repro.cli import main
 from pythia_repro.executors import LocalExecutor, RayExecutor, SweepPlan, gpu_share
 from pythia_repro.findings import memorization, scoring_tasks, simplicity_bias, term_frequency
 from pythia_repro.plan import checkpoints, missing
 from pythia_repro.score_cache import ScoreCache
 
-OPTIONS = {"models": ["micro-xs", "micro-l"], "steps": [8, 32], "shots": [0], "operands": [3, 17],
-           "n_sequences": 8}
+OPTIONS = {"models": ["micro-xs", "micro-l"], "steps": [8, 32], "shots": [0], "operands": [3, 17], "n_sequences": 8}
 CLI_OPTIONS = [arg for k, v in OPTIONS.items() for arg in ("-p", f"{k}={v!r}")]
-
-
-@pytest.fixture
-def tiny(monkeypatch):
-    monkeypatch.setenv("PYTHIA_REPRO_MICRO_VARIANT", "tiny")
-    return micro.build("tiny", progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +93,9 @@ class Flaky:
                 if len(calls) <= self.failures:
                     raise self.error("injected failure")
                 return score(*args)
+
             return flaky
+
         return [dataclasses.replace(t, score=wrap(t.score)) for t in self.inner.tasks()]
 
 
@@ -122,12 +116,14 @@ def test_gpu_share_by_model_size():
 
 def test_ray_sweep_equals_the_local_one(tiny, tmp_path, ray_cluster):
     reference = local_reference(tmp_path)
-    summary = RayExecutor(address=ray_cluster).run(SweepPlan("micro", None, OPTIONS), ScoreCache(tmp_path / "ray"),
-                                                   progress=False)
+    summary = RayExecutor(address=ray_cluster).run(
+        SweepPlan("micro", None, OPTIONS), ScoreCache(tmp_path / "ray"), progress=False
+    )
     assert summary.ok and len(summary.done) == 4 and summary.devices() == {"cpu"}
     assert_same_cache(reference, tmp_path / "ray")
-    again = RayExecutor(address=ray_cluster).run(SweepPlan("micro", None, OPTIONS), ScoreCache(tmp_path / "ray"),
-                                                 progress=False)
+    again = RayExecutor(address=ray_cluster).run(
+        SweepPlan("micro", None, OPTIONS), ScoreCache(tmp_path / "ray"), progress=False
+    )
     assert not again.done and len(again.skipped) == 4
 
 
@@ -145,10 +141,13 @@ def test_ray_asks_for_a_gpu_share_by_model_size(tiny, tmp_path, ray_cluster, mon
             return self.remote_fn.options(**options)
 
     monkeypatch.setattr(ray, "remote", Recording)
-    summary = RayExecutor(address=ray_cluster).run(SweepPlan("micro", None, OPTIONS), ScoreCache(tmp_path / "ray"),
-                                                   progress=False)
+    summary = RayExecutor(address=ray_cluster).run(
+        SweepPlan("micro", None, OPTIONS), ScoreCache(tmp_path / "ray"), progress=False
+    )
     assert summary.ok and len(asked) == 4
-    assert {(o["num_gpus"], o["num_cpus"], o["max_retries"]) for o in asked} == {(0.25, 1, 2)}, "micro models share a GPU"
+    assert {(o["num_gpus"], o["num_cpus"], o["max_retries"]) for o in asked} == {(0.25, 1, 2)}, (
+        "micro models share a GPU"
+    )
 
 
 @dataclasses.dataclass
@@ -171,7 +170,9 @@ class KillOnce:
                         return score(*args)
                     os.kill(os.getpid(), signal.SIGKILL)
                 return score(*args)
+
             return killing
+
         return [dataclasses.replace(t, score=wrap(t.score)) for t in self.inner.tasks()]
 
 
@@ -191,8 +192,19 @@ def test_ray_worker_killed_mid_checkpoint_is_retried(tiny, tmp_path, ray_cluster
 
 def test_ray_driver_killed_and_restarted_loses_and_duplicates_nothing(tiny, tmp_path, ray_cluster):
     reference = local_reference(tmp_path)
-    command = [sys.executable, "-m", "pythia_repro.cli", "sweep", "--profile", "micro", "--engine", "ray",
-               "--address", ray_cluster, *CLI_OPTIONS]
+    command = [
+        sys.executable,
+        "-m",
+        "pythia_repro.cli",
+        "sweep",
+        "--profile",
+        "micro",
+        "--engine",
+        "ray",
+        "--address",
+        ray_cluster,
+        *CLI_OPTIONS,
+    ]
     cache = ScoreCache()  # the driver's default cache, under this test's PYTHIA_REPRO_HOME
     driver = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
@@ -212,8 +224,20 @@ def test_ray_driver_killed_and_restarted_loses_and_duplicates_nothing(tiny, tmp_
 
 def test_reproduce_on_ray_sweeps_first_and_the_notebook_reads_the_cache(tiny, project, ray_cluster, capsys):
     options = ["-p", "models=['micro-xs', 'micro-l']", "-p", "steps=[8, 32]"]
-    code = main(["reproduce", "--profile", "micro", "--finding", "memorization", "--engine", "ray",
-                 "--address", ray_cluster, *options])
+    code = main(
+        [
+            "reproduce",
+            "--profile",
+            "micro",
+            "--finding",
+            "memorization",
+            "--engine",
+            "ray",
+            "--address",
+            ray_cluster,
+            *options,
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0 and "4 checkpoint(s) scored" in out, out
     executed = (project / "results" / "micro" / "memorization" / "memorization.ipynb").read_text()

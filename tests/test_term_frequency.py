@@ -6,17 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pythia_repro import micro
 from pythia_repro.findings import term_frequency as tf
-
-from test_memorization import make_fake_pythia
-
-
-@pytest.fixture
-def tiny(monkeypatch):
-    monkeypatch.setenv("PYTHIA_REPRO_MICRO_VARIANT", "tiny")
-    return micro.build("tiny", progress=False)
-
 
 SMALL = dict(models=["micro-xs", "micro-l"], steps=[8, 32], shots=[0, 1], operands=[3, 17, 42, 60], progress=False)
 
@@ -55,26 +45,42 @@ def test_operand_counts_gap_and_glm_on_the_micro_suite(tiny):
 
 
 def test_frequency_gap_follows_a_per_step_ranking():
-    acc = tf.with_wilson(pd.DataFrame({"model": "m", "params": 1, "operation": "multiplication", "shots": 0,
-                                       "step": np.repeat([1, 2], 4), "x1": [0, 1, 2, 3] * 2, "n": 50,
-                                       "acc": [1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0]}))
-    ranking = pd.DataFrame({"step": np.repeat([1, 2], 4), "x1": [0, 1, 2, 3] * 2,
-                            "score": [9, 8, 1, 0, 0, 1, 8, 9]})
+    acc = tf.with_wilson(
+        pd.DataFrame(
+            {
+                "model": "m",
+                "params": 1,
+                "operation": "multiplication",
+                "shots": 0,
+                "step": np.repeat([1, 2], 4),
+                "x1": [0, 1, 2, 3] * 2,
+                "n": 50,
+                "acc": [1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0],
+            }
+        )
+    )
+    ranking = pd.DataFrame({"step": np.repeat([1, 2], 4), "x1": [0, 1, 2, 3] * 2, "score": [9, 8, 1, 0, 0, 1, 8, 9]})
     gaps = tf.frequency_gap(acc, ranking, k=2)
     assert list(gaps.gap_points) == [100.0, -100.0]
     assert list(gaps.max_gap_points) == [100.0, 100.0]
     assert gaps.gap_ci95_low[0] > 90 and gaps.gap_ci95_high[1] < -90 and (gaps.frequent_n == 100).all()
 
 
-def test_pythia_profile_runs_end_to_end_on_a_fake_hub_and_pile(project, tmp_path, monkeypatch):
+def test_pythia_profile_runs_end_to_end_on_a_fake_hub_and_pile(project, make_fake_pythia):
     from pythia_repro.run import reproduce
     from pythia_repro.suite import get_suite, load_tokenizer
 
     tok = load_tokenizer(get_suite("pythia"))
     ids = tok("she had 3 cats and 7 dogs, then 42 birds. " * 1500)["input_ids"][: 8 * 2049]
-    make_fake_pythia(tmp_path, monkeypatch, vocab=50304, rows=np.array(ids, dtype=np.uint16).reshape(8, 2049))
-    params = {"models": ["pythia-70m", "pythia-160m"], "steps": [1, 2], "shots": [0, 2], "operands": [3, 7],
-              "max_rows": 8, "batch_size": 64}
+    make_fake_pythia(vocab=50304, rows=np.array(ids, dtype=np.uint16).reshape(8, 2049))
+    params = {
+        "models": ["pythia-70m", "pythia-160m"],
+        "steps": [1, 2],
+        "shots": [0, 2],
+        "operands": [3, 7],
+        "max_rows": 8,
+        "batch_size": 64,
+    }
     folder = reproduce("term_frequency", "pythia", params)
     manifest = json.loads((folder / "manifest.json").read_text())
     revisions = {(i["model"], i["revision"]) for i in manifest["inputs"] if i["kind"] == "checkpoint"}
@@ -84,15 +90,26 @@ def test_pythia_profile_runs_end_to_end_on_a_fake_hub_and_pile(project, tmp_path
     assert counts.loc[(1, 3), "window"] > 0  # step 1 has seen rows [0, 1024), capped at the 8 rows present
     accuracy = pd.read_csv(folder / "accuracy.csv")
     assert set(accuracy.model) == {"pythia-70m", "pythia-160m"} and set(accuracy.shots) == {0, 2}
-    assert {"frequency_gap.csv", "glm.csv", "gap_multiplication.png", "claims.csv",
-            "accuracy_vs_frequency_by_checkpoint.png"} <= set(manifest["outputs"])
+    assert {
+        "frequency_gap.csv",
+        "glm.csv",
+        "gap_multiplication.png",
+        "claims.csv",
+        "accuracy_vs_frequency_by_checkpoint.png",
+    } <= set(manifest["outputs"])
     assert manifest["table_notes"]["accuracy"]["acc_ci95_low"].startswith("Wilson")
 
 
 def test_heatmap_orders_operands_by_frequency_and_fits_its_colour_scale():
     rng = np.random.default_rng(0)
-    acc = pd.DataFrame([{"model": "m", "shots": 4, "operation": op, "x1": x, "step": step, "acc": rng.uniform(0, 0.17)}
-                        for op in tf.OPERATIONS for x in range(10) for step in (100, 20_000)])
+    acc = pd.DataFrame(
+        [
+            {"model": "m", "shots": 4, "operation": op, "x1": x, "step": step, "acc": rng.uniform(0, 0.17)}
+            for op in tf.OPERATIONS
+            for x in range(10)
+            for step in (100, 20_000)
+        ]
+    )
     scores = pd.Series(rng.permutation(10), index=range(10), dtype=float)
     fig = tf.heatmap_figure(acc, "m", 4, scores, "most frequent first")
     ax = fig.axes[0]

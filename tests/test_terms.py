@@ -6,8 +6,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from pythia_repro import micro, terms
-from pythia_repro.suite import get_suite
+from pythia_repro import terms
 
 
 def test_a_number_far_from_any_other_is_not_counted():
@@ -44,15 +43,15 @@ def test_task_operand_counter():
 
 
 def test_blocks_split_at_checkpoints_and_at_the_block_size():
-    assert terms.blocks([1, 2, 4], rows_per_step=4, max_block_rows=3) == [(0, 3), (3, 4), (4, 7), (7, 8), (8, 11),
-                                                                          (11, 14), (14, 16)]
-
-
-@pytest.fixture
-def tiny(monkeypatch):
-    monkeypatch.setenv("PYTHIA_REPRO_MICRO_VARIANT", "tiny")
-    micro.build("tiny", progress=False)
-    return get_suite("micro")
+    assert terms.blocks([1, 2, 4], rows_per_step=4, max_block_rows=3) == [
+        (0, 3),
+        (3, 4),
+        (4, 7),
+        (7, 8),
+        (8, 11),
+        (11, 14),
+        (14, 16),
+    ]
 
 
 class _InProcessPool:
@@ -75,42 +74,43 @@ class _InProcessPool:
         return map(fn, tasks)
 
 
-def test_cumulative_counts_match_a_direct_count_of_the_rows_seen(tiny):
+def test_cumulative_counts_match_a_direct_count_of_the_rows_seen(micro_suite):
     from pythia_repro.suite import load_tokenizer
 
     steps = [8, 16, 32]
-    table = terms.block_counts(tiny, steps, ("window", "task"), max_block_rows=20, progress=False)
+    table = terms.block_counts(micro_suite, steps, ("window", "task"), max_block_rows=20, progress=False)
     names = [str(x) for x in range(100)] + [f"times:{x}" for x in range(100)]
-    cum = terms.cumulative_counts(table, steps, tiny.rows_per_step, names)
-    tok = load_tokenizer(tiny)
+    cum = terms.cumulative_counts(table, steps, micro_suite.rows_per_step, names)
+    tok = load_tokenizer(micro_suite)
     for step in steps:
-        texts = tok.batch_decode(tiny.training_rows().rows_seen(step).tolist())
+        texts = tok.batch_decode(micro_suite.training_rows().rows_seen(step).tolist())
         direct = terms.count_terms(texts)
         got = cum[(cum.step == step) & (cum.counter == "window")].set_index("term")["count"]
         assert all(got[str(x)] == direct.get(str(x), 0) for x in range(100))
         task = cum[(cum.step == step) & (cum.counter == "task")].set_index("term")["count"]
-        assert task[[f"times:{x}" for x in range(100)]].sum() == sum(terms.count_task_operands(texts).get(f"times:{x}", 0)
-                                                                     for x in range(100))
+        assert task[[f"times:{x}" for x in range(100)]].sum() == sum(
+            terms.count_task_operands(texts).get(f"times:{x}", 0) for x in range(100)
+        )
     window = cum[cum.counter == "window"].pivot(index="term", columns="step", values="count")
     assert (np.diff(window.to_numpy(), axis=1) >= 0).all() and window[32].sum() > 0
 
 
-def test_counts_are_cached_per_block_and_resume_after_a_lost_block(tiny, monkeypatch):
+def test_counts_are_cached_per_block_and_resume_after_a_lost_block(micro_suite, monkeypatch):
     steps = [8, 32]
-    first = terms.block_counts(tiny, steps, ("window",), max_block_rows=40, progress=False)
+    first = terms.block_counts(micro_suite, steps, ("window",), max_block_rows=40, progress=False)
     monkeypatch.setattr(terms, "ProcessPoolExecutor", _InProcessPool)
     _InProcessPool.tasks = []
-    again = terms.block_counts(tiny, steps, ("window",), max_block_rows=40, progress=False)
+    again = terms.block_counts(micro_suite, steps, ("window",), max_block_rows=40, progress=False)
     assert _InProcessPool.tasks == [] and again.equals(first)
     lost = next((terms.cache_home() / "terms").rglob("rows32-72.parquet"))
     lost.unlink()
-    resumed = terms.block_counts(tiny, steps, ("window",), max_block_rows=40, progress=False)
+    resumed = terms.block_counts(micro_suite, steps, ("window",), max_block_rows=40, progress=False)
     assert [t[3:5] for t in _InProcessPool.tasks] == [(32, 72)]
     assert resumed.equals(first)
 
 
-def test_counting_past_the_data_needs_max_rows(tiny):
+def test_counting_past_the_data_needs_max_rows(micro_suite):
     with pytest.raises(ValueError, match="max_rows"):
-        terms.block_counts(tiny, [10_000], progress=False)
+        terms.block_counts(micro_suite, [10_000], progress=False)
     with pytest.raises(ValueError, match="unknown counters"):
-        terms.block_counts(tiny, [8], ("nonsense",), progress=False)
+        terms.block_counts(micro_suite, [8], ("nonsense",), progress=False)

@@ -10,6 +10,8 @@ so every prompt is fixed on its own, whatever subset of the tasks is built.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -17,7 +19,13 @@ OPERATIONS = {"multiplication": ("times", lambda a, b: a * b), "addition": ("plu
 OPERANDS = tuple(range(100))
 SECOND_OPERANDS = tuple(range(1, 51))
 SHOTS = (0, 2, 4, 8, 16)
-TEMPLATE = "Q:What is {x1} {word} {x2}? A:"
+QUESTION = "What is {x1} {word} {x2}?"
+TEMPLATE = f"Q:{QUESTION} A:"  # the answer follows with no space
+WORDS = {operation: word for operation, (word, _) in OPERATIONS.items()}  # multiplication → times
+# The first operand and the operation word of a question anywhere in a text (the micro suite's planted counts).
+OPERAND_IN_TEXT = re.compile(
+    re.escape(QUESTION[: QUESTION.index(" {x1}")]) + r" (\d{1,5}) (" + "|".join(WORDS.values()) + ") "
+)
 SEED = 1234
 
 
@@ -29,12 +37,17 @@ def answer(operation: str, x1: int, x2: int) -> int:
     return OPERATIONS[operation][1](x1, x2)
 
 
+def solved(operation: str, x1: int, x2: int) -> str:
+    """A question with its answer, as in a few-shot example (and as planted in the micro suite's text)."""
+    return question(operation, x1, x2) + str(answer(operation, x1, x2))
+
+
 def _examples(operation: str, shots: int, x1: int, x2: int, seed: int) -> list[str]:
     rng = np.random.default_rng([seed, list(OPERATIONS).index(operation), shots, x1, x2])
     others = np.array([o for o in OPERANDS if o != x1])
     picks = rng.choice(len(others) * len(SECOND_OPERANDS), size=shots, replace=False)
     pairs = [(int(others[p // len(SECOND_OPERANDS)]), SECOND_OPERANDS[p % len(SECOND_OPERANDS)]) for p in picks]
-    return [question(operation, a, b) + str(answer(operation, a, b)) for a, b in pairs]
+    return [solved(operation, a, b) for a, b in pairs]
 
 
 def prompt(operation: str, shots: int, x1: int, x2: int, seed: int = SEED) -> str:
@@ -42,15 +55,25 @@ def prompt(operation: str, shots: int, x1: int, x2: int, seed: int = SEED) -> st
     return "\n\n".join([*_examples(operation, shots, x1, x2, seed), question(operation, x1, x2)])
 
 
-def tasks(shots: int, operations: tuple[str, ...] = tuple(OPERATIONS), operands: tuple[int, ...] = OPERANDS,
-          seed: int = SEED) -> pd.DataFrame:
+def tasks(
+    shots: int, operations: tuple[str, ...] = tuple(OPERATIONS), operands: tuple[int, ...] = OPERANDS, seed: int = SEED
+) -> pd.DataFrame:
     """Every test instance at `shots` shots: columns operation, x1, x2, target, prompt (a fixed order)."""
     if shots < 0:
         raise ValueError(f"shots must be ≥ 0, got {shots}")
     unknown = set(operations) - set(OPERATIONS)
     if unknown:
         raise ValueError(f"unknown operations {sorted(unknown)}; known: {', '.join(OPERATIONS)}")
-    rows = [{"operation": op, "x1": x1, "x2": x2, "target": str(answer(op, x1, x2)),
-             "prompt": prompt(op, shots, x1, x2, seed)}
-            for op in operations for x1 in operands for x2 in SECOND_OPERANDS]
+    rows = [
+        {
+            "operation": op,
+            "x1": x1,
+            "x2": x2,
+            "target": str(answer(op, x1, x2)),
+            "prompt": prompt(op, shots, x1, x2, seed),
+        }
+        for op in operations
+        for x1 in operands
+        for x2 in SECOND_OPERANDS
+    ]
     return pd.DataFrame(rows)

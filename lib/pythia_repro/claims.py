@@ -23,10 +23,10 @@ class Claim:
     """One claim of a paper, judged on one profile's numbers."""
 
     id: str
-    statement: str          # what the paper says
-    test: str               # the test applied to the numbers, in words
-    verdict: str            # REPRODUCED, NOT_REPRODUCED or NOT_TESTABLE
-    detail: str             # the numbers behind the verdict, or why it cannot be tested
+    statement: str  # what the paper says
+    test: str  # the test applied to the numbers, in words
+    verdict: str  # REPRODUCED, NOT_REPRODUCED or NOT_TESTABLE
+    detail: str  # the numbers behind the verdict, or why it cannot be tested
     numbers: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -58,10 +58,21 @@ def _plain(value: Any) -> Any:
 
 def table(by_profile: dict[str, list[Claim]]) -> pd.DataFrame:
     """Claims judged on one or more profiles as one table (numbers as JSON), one row per (profile, claim)."""
-    return pd.DataFrame([{"profile": profile, "id": c.id, "verdict": c.verdict, "statement": c.statement,
-                          "test": c.test, "detail": c.detail,
-                          "numbers": json.dumps({k: _plain(v) for k, v in c.numbers.items()}, sort_keys=True)}
-                         for profile, claims in by_profile.items() for c in claims])
+    return pd.DataFrame(
+        [
+            {
+                "profile": profile,
+                "id": c.id,
+                "verdict": c.verdict,
+                "statement": c.statement,
+                "test": c.test,
+                "detail": c.detail,
+                "numbers": json.dumps({k: _plain(v) for k, v in c.numbers.items()}, sort_keys=True),
+            }
+            for profile, claims in by_profile.items()
+            for c in claims
+        ]
+    )
 
 
 def sentences(claims: list[Claim]) -> str:

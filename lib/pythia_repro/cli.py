@@ -56,8 +56,10 @@ def _executor(args):
     if args.engine == "local":
         return LocalExecutor(retries=args.retries)
     if importlib.util.find_spec(args.engine) is None:
-        raise SystemExit(f"--engine {args.engine} needs the {args.engine} package: "
-                         f"pip install -e '.[{args.engine}]' (make install includes it)")
+        raise SystemExit(
+            f"--engine {args.engine} needs the {args.engine} package: "
+            f"pip install -e '.[{args.engine}]' (make install includes it)"
+        )
     return EXECUTORS[args.engine](address=args.address, retries=args.retries, gpus=args.gpus_per_checkpoint)
 
 
@@ -105,12 +107,18 @@ def cmd_reproduce(args) -> int:
     started = time.time()
     for number, (finding, profile) in enumerate(steps, 1):
         previous = previous_duration(finding, profile)
-        print(f"→ [{number}/{len(steps)}] {finding} ({profile})"
-              + (f", took {_clock(previous)} last time" if previous else ""), flush=True)
+        print(
+            f"→ [{number}/{len(steps)}] {finding} ({profile})"
+            + (f", took {_clock(previous)} last time" if previous else ""),
+            flush=True,
+        )
         began = time.time()
         try:
             folder = reproduce(finding, profile, checked[finding])
-            print(f"  wrote {folder} in {_clock(time.time() - began)} ({_clock(time.time() - started)} in all)", flush=True)
+            print(
+                f"  wrote {folder} in {_clock(time.time() - began)} ({_clock(time.time() - started)} in all)",
+                flush=True,
+            )
         except NotebookFailed as err:
             print(f"  FAILED: {err}\n  previous results left untouched", file=sys.stderr, flush=True)
             failed.append(f"{finding} ({profile})")
@@ -172,8 +180,10 @@ def cmd_cache_check(args) -> int:
     for path, problem in found:
         print(f"{'removed' if args.repair else 'BAD'} {path}: {problem}")
     entries = sum(1 for _ in cache.root.rglob("*.parquet")) if cache.root.exists() else 0
-    print(f"score cache at {cache.root}: {entries} entries, {len(found)} problem(s)"
-          + ("" if args.repair or not found else "; `pythia-repro cache check --repair` removes them"))
+    print(
+        f"score cache at {cache.root}: {entries} entries, {len(found)} problem(s)"
+        + ("" if args.repair or not found else "; `pythia-repro cache check --repair` removes them")
+    )
     return 0 if args.repair or not found else 1
 
 
@@ -189,19 +199,30 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def selection(p):
-        p.add_argument("--profile", action="append", choices=PROFILES,
-                       help=f"profile to run (repeatable; default {DEFAULT_PROFILE})")
+        p.add_argument(
+            "--profile",
+            action="append",
+            choices=PROFILES,
+            help=f"profile to run (repeatable; default {DEFAULT_PROFILE})",
+        )
         p.add_argument("--finding", action="append", help="finding to run (repeatable; default all)")
         p.add_argument("-p", action="append", default=[], metavar="KEY=VALUE", help="notebook parameter")
 
     def engine(p, default):
-        p.add_argument("--engine", choices=["local", "ray"], default=default,
-                       help=f"where checkpoints are scored (default {default}; ray needs the [ray] extra)")
+        p.add_argument(
+            "--engine",
+            choices=["local", "ray"],
+            default=default,
+            help=f"where checkpoints are scored (default {default}; ray needs the [ray] extra)",
+        )
         p.add_argument("--address", help="ray: join this running cluster (host:port or auto); default: start one here")
         p.add_argument("--retries", type=int, default=2, help="retries of a checkpoint after a transient error")
-        p.add_argument("--gpus-per-checkpoint", type=float,
-                       help="ray: GPU share per checkpoint (default by model size: 0.25 up to 500M parameters, "
-                            "0.5 up to 3B, else 1)")
+        p.add_argument(
+            "--gpus-per-checkpoint",
+            type=float,
+            help="ray: GPU share per checkpoint (default by model size: 0.25 up to 500M parameters, "
+            "0.5 up to 3B, else 1)",
+        )
 
     p = sub.add_parser("reproduce", help="execute finding notebooks into results/<profile>/<finding>/")
     selection(p)

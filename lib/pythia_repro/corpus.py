@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import arithmetic
+
 SENTENCE_TEMPLATES = (
     "the {adj} {noun} {verb} the {noun2} .",
     "{name} {verb} the {noun} near the {noun2} .",
@@ -22,8 +24,7 @@ SENTENCE_TEMPLATES = (
     "then {name} {verb} the {adj} {noun2} again .",
     "{name} waited {number} minutes .",
 )
-TASK_TEMPLATE = "Q:What is {x1} {op} {x2}? A:{y}"
-OPERATIONS = {"times": lambda a, b: a * b, "plus": lambda a, b: a + b}
+OPERATIONS = {word: operation for operation, word in arithmetic.WORDS.items()}  # times → multiplication
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,9 @@ def make_lexicon(rng: np.random.Generator, n_topics: int = 8) -> Lexicon:
     verbs = [w + "s" for w in _words(rng, 160, (2, 2), taken)]
     adjectives = _words(rng, 120, (2, 3), taken)
     names = [w.capitalize() for w in _words(rng, 80, (2, 3), taken)]
-    topics = [(rng.choice(len(nouns), 50, replace=False), rng.choice(len(verbs), 25, replace=False))
-              for _ in range(n_topics)]
+    topics = [
+        (rng.choice(len(nouns), 50, replace=False), rng.choice(len(verbs), 25, replace=False)) for _ in range(n_topics)
+    ]
     return Lexicon(nouns, verbs, adjectives, names, topics)
 
 
@@ -71,13 +73,17 @@ def natural_document(rng: np.random.Generator, lex: Lexicon) -> str:
     sentences = []
     for _ in range(int(rng.integers(3, 9))):
         template = SENTENCE_TEMPLATES[int(rng.integers(len(SENTENCE_TEMPLATES)))]
-        sentences.append(template.format(
-            adj=lex.adjectives[int(rng.integers(len(lex.adjectives)))],
-            noun=lex.nouns[nouns[rng.choice(len(nouns), p=noun_p)]],
-            noun2=lex.nouns[nouns[rng.choice(len(nouns), p=noun_p)]],
-            verb=lex.verbs[verbs[rng.choice(len(verbs), p=verb_p)]],
-            name=name, other=other, number=int(rng.integers(1, 100)),
-        ))
+        sentences.append(
+            template.format(
+                adj=lex.adjectives[int(rng.integers(len(lex.adjectives)))],
+                noun=lex.nouns[nouns[rng.choice(len(nouns), p=noun_p)]],
+                noun2=lex.nouns[nouns[rng.choice(len(nouns), p=noun_p)]],
+                verb=lex.verbs[verbs[rng.choice(len(verbs), p=verb_p)]],
+                name=name,
+                other=other,
+                number=int(rng.integers(1, 100)),
+            )
+        )
     return " ".join(sentences)
 
 
@@ -86,11 +92,11 @@ class OperandPlan:
     """Operand frequencies: `times` Zipf over a permutation of 0–99, `plus` uniform (control)."""
 
     permutation: np.ndarray  # permutation[r] = operand of frequency rank r
-    times_p: np.ndarray      # probability of each operand 0–99 under `times`
+    times_p: np.ndarray  # probability of each operand 0–99 under `times`
     plus_p: np.ndarray
 
     @classmethod
-    def make(cls, rng: np.random.Generator, exponent: float) -> "OperandPlan":
+    def make(cls, rng: np.random.Generator, exponent: float) -> OperandPlan:
         permutation = rng.permutation(100)
         times_p = np.empty(100)
         times_p[permutation] = _zipf(100, exponent)
@@ -105,7 +111,7 @@ def arithmetic_document(rng: np.random.Generator, plan: OperandPlan, counts: dic
         x1 = int(rng.choice(100, p=plan.times_p if op == "times" else plan.plus_p))
         x2 = int(rng.integers(1, 51))
         counts[op][x1] += 1
-        statements.append(TASK_TEMPLATE.format(x1=x1, op=op, x2=x2, y=OPERATIONS[op](x1, x2)))
+        statements.append(arithmetic.solved(OPERATIONS[op], x1, x2))
     return "\n\n".join(statements)
 
 

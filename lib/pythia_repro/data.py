@@ -7,19 +7,26 @@ offsets into .bin), int64 doc_idx[d]. The .bin is the tokens with no header.
 
 from __future__ import annotations
 
-import os
 import struct
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from . import atomic
 from .errors import Explained
 
 MAGIC = b"MMIDIDX\x00\x00"
 VERSION = 1
 DTYPES: dict[int, type[np.generic]] = {
-    1: np.uint8, 2: np.int8, 3: np.int16, 4: np.int32, 5: np.int64, 6: np.float32, 7: np.float64, 8: np.uint16,
+    1: np.uint8,
+    2: np.int8,
+    3: np.int16,
+    4: np.int32,
+    5: np.int64,
+    6: np.float32,
+    7: np.float64,
+    8: np.uint16,
 }
 _HEADER = struct.Struct("<9sQBQQ")
 _CHECK_CHUNK = 1 << 22
@@ -47,8 +54,7 @@ class MMapIndexedDataset:
         self.bin_path = self.prefix.with_name(self.prefix.name + ".bin")
         self._read_index()
         self._check_bin()
-        self.tokens = (np.memmap(self.bin_path, dtype=self.dtype, mode="r")
-                       if self.bin_size else np.empty(0, self.dtype))
+        self.tokens = np.memmap(self.bin_path, dtype=self.dtype, mode="r") if self.bin_size else np.empty(0, self.dtype)
 
     def _read_index(self) -> None:
         if not self.idx_path.is_file():
@@ -59,7 +65,9 @@ class MMapIndexedDataset:
         with open(self.idx_path, "rb") as f:
             magic, version, code, n, d = _HEADER.unpack(f.read(_HEADER.size))
         if magic != MAGIC:
-            raise IndexedDataError(f"{self.idx_path}: wrong magic {magic!r}, expected {MAGIC!r}; not an MMapIndexedDataset index")
+            raise IndexedDataError(
+                f"{self.idx_path}: wrong magic {magic!r}, expected {MAGIC!r}; not an MMapIndexedDataset index"
+            )
         if version != VERSION:
             raise IndexedDataError(f"{self.idx_path}: unknown version {version}, only version {VERSION} is supported")
         if code not in DTYPES:
@@ -67,8 +75,9 @@ class MMapIndexedDataset:
         expected = _HEADER.size + 12 * n + 8 * d
         if size != expected:
             kind = "truncated" if size < expected else "has trailing bytes"
-            raise IndexedDataError(f"{self.idx_path}: {kind}: {size} bytes, header says {n} sequences and "
-                                   f"{d} documents ({expected} bytes)")
+            raise IndexedDataError(
+                f"{self.idx_path}: {kind}: {size} bytes, header says {n} sequences and {d} documents ({expected} bytes)"
+            )
         self.dtype = np.dtype(DTYPES[code])
         off = _HEADER.size
         self.sizes = np.memmap(self.idx_path, np.int32, "r", off, (n,)) if n else np.empty(0, np.int32)
@@ -78,22 +87,25 @@ class MMapIndexedDataset:
     def _check_bin(self) -> None:
         n, item = len(self.sizes), self.dtype.itemsize
         for start in range(0, n, _CHECK_CHUNK):
-            sizes = self.sizes[start:start + _CHECK_CHUNK].astype(np.int64)
-            pointers = self.pointers[start:start + _CHECK_CHUNK]
+            sizes = self.sizes[start : start + _CHECK_CHUNK].astype(np.int64)
+            pointers = self.pointers[start : start + _CHECK_CHUNK]
             first = 0 if start == 0 else int(self.pointers[start - 1]) + int(self.sizes[start - 1]) * item
             expected = first + np.concatenate([[0], np.cumsum(sizes[:-1] * item)])
             if (sizes < 0).any() or not np.array_equal(pointers, expected):
                 bad = start + int(np.argmax((pointers != expected) | (sizes < 0)))
-                raise IndexedDataError(f"{self.idx_path}: pointer of sequence {bad} is {int(self.pointers[bad])}, "
-                                       f"expected the running sum of sizes ({int(expected[bad - start])})")
+                raise IndexedDataError(
+                    f"{self.idx_path}: pointer of sequence {bad} is {int(self.pointers[bad])}, "
+                    f"expected the running sum of sizes ({int(expected[bad - start])})"
+                )
         self.bin_size = int(self.pointers[-1]) + int(self.sizes[-1]) * item if n else 0
         if not self.bin_path.is_file():
             raise IndexedDataError(f"{self.bin_path}: data file not found (index is {self.idx_path})")
         actual = self.bin_path.stat().st_size
         if actual != self.bin_size:
             kind = "truncated" if actual < self.bin_size else "larger than its index says"
-            raise IndexedDataError(f"{self.bin_path}: {kind}: {actual} bytes, {self.idx_path.name} describes "
-                                   f"{self.bin_size} bytes")
+            raise IndexedDataError(
+                f"{self.bin_path}: {kind}: {actual} bytes, {self.idx_path.name} describes {self.bin_size} bytes"
+            )
 
     def __len__(self) -> int:
         return len(self.sizes)
@@ -106,7 +118,7 @@ class MMapIndexedDataset:
             if not 0 <= i < n:
                 raise IndexError(f"sequence {key} out of range: {self.prefix} has {n} sequences")
             start = int(self.pointers[i]) // self.dtype.itemsize
-            return self.tokens[start:start + int(self.sizes[i])]
+            return self.tokens[start : start + int(self.sizes[i])]
         if isinstance(key, slice):
             start, stop, step = key.indices(n)
             if step != 1:
@@ -114,39 +126,48 @@ class MMapIndexedDataset:
             sizes = self.sizes[start:stop]
             if len(sizes) and (sizes == sizes[0]).all():
                 first = int(self.pointers[start]) // self.dtype.itemsize
-                return self.tokens[first:first + len(sizes) * int(sizes[0])].reshape(len(sizes), int(sizes[0]))
+                return self.tokens[first : first + len(sizes) * int(sizes[0])].reshape(len(sizes), int(sizes[0]))
             return [self[i] for i in range(start, stop)]
         raise TypeError(f"index with an int or a slice, not {type(key).__name__}")
 
 
-def write_mmap(prefix: str | Path, sequences: Iterable[Sequence[int] | np.ndarray], dtype=np.uint16,
-               doc_idx: Sequence[int] | None = None) -> MMapIndexedDataset:
+def write_mmap(
+    prefix: str | Path,
+    sequences: Iterable[Sequence[int] | np.ndarray],
+    dtype=np.uint16,
+    doc_idx: Sequence[int] | None = None,
+) -> MMapIndexedDataset:
     """Write sequences as `<prefix>.idx`/`.bin` (atomically: temporary files, then rename) and open them."""
     prefix = Path(prefix)
     dtype = np.dtype(dtype)
     code = dtype_code(dtype)
     prefix.parent.mkdir(parents=True, exist_ok=True)
     bin_path, idx_path = (prefix.with_name(prefix.name + ext) for ext in (".bin", ".idx"))
-    tmp_bin, tmp_idx = (p.with_name(p.name + f".tmp-{os.getpid()}") for p in (bin_path, idx_path))
     sizes = []
-    with open(tmp_bin, "wb") as f:
-        for seq in sequences:
-            arr = np.asarray(seq)
-            if arr.size and dtype.kind in "iu" and not (np.iinfo(dtype).min <= arr.min() and arr.max() <= np.iinfo(dtype).max):
-                raise IndexedDataError(f"values {arr.min()}…{arr.max()} do not fit {dtype}")
-            f.write(arr.astype(dtype, copy=False).tobytes())
-            sizes.append(arr.size)
-    sizes_arr = np.asarray(sizes, dtype=np.int32)
-    pointers = np.concatenate([[0], np.cumsum(sizes_arr[:-1].astype(np.int64) * dtype.itemsize)]).astype(np.int64) \
-        if sizes else np.empty(0, np.int64)
-    docs = np.asarray(doc_idx if doc_idx is not None else range(len(sizes) + 1), dtype=np.int64)
-    with open(tmp_idx, "wb") as f:
-        f.write(_HEADER.pack(MAGIC, VERSION, code, len(sizes), len(docs)))
-        f.write(sizes_arr.tobytes())
-        f.write(pointers.tobytes())
-        f.write(docs.tobytes())
-    tmp_bin.replace(bin_path)
-    tmp_idx.replace(idx_path)
+    with atomic.replacing(idx_path) as tmp_idx, atomic.replacing(bin_path) as tmp_bin:  # .bin lands first
+        with open(tmp_bin, "wb") as f:
+            for seq in sequences:
+                arr = np.asarray(seq)
+                if (
+                    arr.size
+                    and dtype.kind in "iu"
+                    and not (np.iinfo(dtype).min <= arr.min() and arr.max() <= np.iinfo(dtype).max)
+                ):
+                    raise IndexedDataError(f"values {arr.min()}…{arr.max()} do not fit {dtype}")
+                f.write(arr.astype(dtype, copy=False).tobytes())
+                sizes.append(arr.size)
+        sizes_arr = np.asarray(sizes, dtype=np.int32)
+        pointers = (
+            np.concatenate([[0], np.cumsum(sizes_arr[:-1].astype(np.int64) * dtype.itemsize)]).astype(np.int64)
+            if sizes
+            else np.empty(0, np.int64)
+        )
+        docs = np.asarray(doc_idx if doc_idx is not None else range(len(sizes) + 1), dtype=np.int64)
+        with open(tmp_idx, "wb") as f:
+            f.write(_HEADER.pack(MAGIC, VERSION, code, len(sizes), len(docs)))
+            f.write(sizes_arr.tobytes())
+            f.write(pointers.tobytes())
+            f.write(docs.tobytes())
     return MMapIndexedDataset(prefix)
 
 
@@ -156,7 +177,7 @@ def shard_paths(folder: str | Path, stem: str = "document") -> list[Path]:
     if not shards:
         raise IndexedDataError(f"{folder}: no shards named {stem}-000NN-of-000MM.bin")
     total = int(shards[0].name[-9:-4])
-    numbers = [int(p.name[len(stem) + 1:len(stem) + 6]) for p in shards]
+    numbers = [int(p.name[len(stem) + 1 : len(stem) + 6]) for p in shards]
     if numbers != list(range(total)) or any(int(p.name[-9:-4]) != total for p in shards):
         raise IndexedDataError(f"{folder}: incomplete shard set: have {numbers}, expected 0…{total - 1} of {total}")
     return shards
@@ -182,14 +203,16 @@ def concat_shards(folder: str | Path, prefix: str | Path, stem: str = "document"
     if total != expected:
         raise IndexedDataError(f"{folder}: shards hold {total} bytes but {idx_path.name} describes {expected}")
     out = prefix.with_name(prefix.name + ".bin")
-    tmp = out.with_name(out.name + f".tmp-{os.getpid()}")
-    with open(tmp, "wb") as dst, tqdm(total=total, unit="B", unit_scale=True, desc="joining shards") as bar:
+    with (
+        atomic.replacing(out) as tmp,
+        open(tmp, "wb") as dst,
+        tqdm(total=total, unit="B", unit_scale=True, desc="joining shards") as bar,
+    ):
         for shard in shards:
             with open(shard, "rb") as src:
                 while block := src.read(1 << 24):
                     dst.write(block)
                     bar.update(len(block))
-    tmp.replace(out)
     return MMapIndexedDataset(prefix)
 
 
@@ -204,8 +227,10 @@ class TrainingRows:
     def rows(self, start: int, stop: int) -> np.ndarray:
         """Rows [start, stop) as a 2-D view (no copy)."""
         if not 0 <= start <= stop <= self.n_rows:
-            raise IndexError(f"rows [{start}, {stop}) out of range: {self.dataset.prefix} has {self.n_rows} rows "
-                             f"of {self.row_len} tokens")
+            raise IndexError(
+                f"rows [{start}, {stop}) out of range: {self.dataset.prefix} has {self.n_rows} rows "
+                f"of {self.row_len} tokens"
+            )
         return self._rows[start:stop]
 
     def step_range(self, step: int) -> range:
@@ -218,7 +243,7 @@ class TrainingRows:
 
     def seen_range(self, checkpoint_step: int) -> range:
         """Row indices seen by checkpoint `stepN`: [0, rows_per_step·N)."""
-        return range(0, self.rows_per_step * checkpoint_step)
+        return range(self.rows_per_step * checkpoint_step)
 
     def rows_seen(self, checkpoint_step: int) -> np.ndarray:
         r = self.seen_range(checkpoint_step)

@@ -41,8 +41,9 @@ class SweepPlan:
     def tasks(self) -> list[ScoringTask]:
         from .findings import scoring_tasks
 
-        return scoring_tasks(self.profile, list(self.findings) if self.findings else None,
-                             {**self.options, "progress": False})
+        return scoring_tasks(
+            self.profile, list(self.findings) if self.findings else None, {**self.options, "progress": False}
+        )
 
 
 @dataclass
@@ -68,8 +69,10 @@ class Summary:
 
     def text(self) -> str:
         scored = sum(len(r.scored) for r in self.done)
-        lines = [f"{len(self.done)} checkpoint(s) scored ({scored} chunk(s) written), "
-                 f"{len(self.skipped)} skipped (every chunk cached), {len(self.failed)} failed"]
+        lines = [
+            f"{len(self.done)} checkpoint(s) scored ({scored} chunk(s) written), "
+            f"{len(self.skipped)} skipped (every chunk cached), {len(self.failed)} failed"
+        ]
         lines += [f"  FAILED {f.checkpoint.model}@{f.checkpoint.revision}: {f.reason}" for f in self.failed]
         if self.failed:
             lines.append("  re-run the same command to retry them; finished chunks are kept")
@@ -103,7 +106,7 @@ class LocalExecutor:
         tasks = source.tasks()
         todo, skipped = split_pending(tasks, cache)
         summary = Summary(skipped=skipped)
-        for ckpt, outcome in _progress(self._execute(tasks, todo, cache), len(todo), progress):
+        for _, outcome in _progress(self._execute(tasks, todo, cache), len(todo), progress):
             (summary.done if isinstance(outcome, CheckpointResult) else summary.failed).append(outcome)
         return summary
 
@@ -152,8 +155,9 @@ class RayExecutor:
 
     name = "ray"
 
-    def __init__(self, address: str | None = None, retries: int = DEFAULT_RETRIES, gpus: float | None = None,
-                 cpus: float = 1):
+    def __init__(
+        self, address: str | None = None, retries: int = DEFAULT_RETRIES, gpus: float | None = None, cpus: float = 1
+    ):
         self.address, self.retries, self.gpus, self.cpus = address, retries, gpus, cpus
 
     def run(self, source: TaskSource, cache: ScoreCache | None = None, progress: bool = True) -> Summary:
@@ -173,11 +177,16 @@ class RayExecutor:
         refs = {}
         for ckpt in todo:
             share = self.gpus if self.gpus is not None else gpu_share(suite_of(ckpt.model).spec(ckpt.model).params)
-            ref = remote.options(num_cpus=self.cpus, num_gpus=share if has_gpus else 0, max_retries=self.retries,
-                                 retry_exceptions=list(RETRYABLE), runtime_env=runtime_env,
-                                 name=f"score {ckpt.model}@{ckpt.revision}").remote(source, ckpt, str(cache.root))
+            ref = remote.options(
+                num_cpus=self.cpus,
+                num_gpus=share if has_gpus else 0,
+                max_retries=self.retries,
+                retry_exceptions=list(RETRYABLE),
+                runtime_env=runtime_env,
+                name=f"score {ckpt.model}@{ckpt.revision}",
+            ).remote(source, ckpt, str(cache.root))
             refs[ref] = ckpt
-        for ckpt, outcome in _progress(self._gather(refs), len(refs), progress):
+        for _, outcome in _progress(self._gather(refs), len(refs), progress):
             (summary.done if isinstance(outcome, CheckpointResult) else summary.failed).append(outcome)
         return summary
 

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-
 PROGRESS_BYTES = 1 << 30  # files at least this large show a progress bar while hashed
 
 
@@ -17,8 +16,12 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20, progress: str | None = N
 
     h = hashlib.sha256()
     size = Path(path).stat().st_size
-    with open(path, "rb") as f, tqdm(total=size, unit="B", unit_scale=True, desc=progress,
-                                     disable=progress is None or size < PROGRESS_BYTES) as bar:
+    with (
+        open(path, "rb") as f,
+        tqdm(
+            total=size, unit="B", unit_scale=True, desc=progress, disable=progress is None or size < PROGRESS_BYTES
+        ) as bar,
+    ):
         while block := f.read(chunk):
             h.update(block)
             bar.update(len(block))

@@ -11,6 +11,7 @@ import re
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from . import atomic
 from .paths import project_root
 
 LOCK_FILE = "requirements.lock"
@@ -30,11 +31,19 @@ def normalise(name: str) -> str:
 
 def environment_yml(locked: dict[str, str]) -> str:
     """A conda environment with the same pins as the lock (without hashes), torch pinned as the Makefile does."""
-    lines = ["# Generated from requirements.lock by `make lock` (python -m pythia_repro.lock); do not edit.",
-             "# On a CPU-only machine, install the CPU build of torch first, e.g.",
-             f"#   pip install {TORCH_PIN} --index-url https://download.pytorch.org/whl/cpu",
-             "name: pythia-repro", "channels:", "  - conda-forge", "dependencies:", "  - python=3.11", "  - pip",
-             "  - pip:", f"      - {TORCH_PIN}"]
+    lines = [
+        "# Generated from requirements.lock by `make lock` (python -m pythia_repro.lock); do not edit.",
+        "# On a CPU-only machine, install the CPU build of torch first, e.g.",
+        f"#   pip install {TORCH_PIN} --index-url https://download.pytorch.org/whl/cpu",
+        "name: pythia-repro",
+        "channels:",
+        "  - conda-forge",
+        "dependencies:",
+        "  - python=3.11",
+        "  - pip",
+        "  - pip:",
+        f"      - {TORCH_PIN}",
+    ]
     lines += [f"      - {name}=={v}" for name, v in sorted(locked.items())]
     lines.append("      - -e .[dev]")
     return "\n".join(lines) + "\n"
@@ -59,4 +68,4 @@ def installed_against_lock() -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    (project_root() / "environment.yml").write_text(environment_yml(pins()))
+    atomic.write_text(project_root() / "environment.yml", environment_yml(pins()))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import sys
 import time
@@ -22,14 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomic, corpus
+from . import atomic, corpus, settings
 from .data import MMapIndexedDataset, TrainingRows, write_mmap
 from .hashing import content_key, sha256_file
 from .paths import cache_home
 from .suite import CheckpointNotFound, ModelSpec, Suite, register_suite
 
 FORMAT_VERSION = 1
-VARIANT_ENV = "PYTHIA_REPRO_MICRO_VARIANT"
 EOD = "<|endoftext|>"
 
 
@@ -40,12 +38,12 @@ class MicroConfig:
     variant: str
     seed: int
     vocab_size: int
-    row_len: int            # tokens per row, like Pythia's 2049 (inputs row_len - 1)
-    rows_per_step: int      # like Pythia's 1024
+    row_len: int  # tokens per row, like Pythia's 2049 (inputs row_len - 1)
+    rows_per_step: int  # like Pythia's 1024
     final_step: int
-    spacing: int            # evenly spaced checkpoints after the log-spaced ones (Pythia: 1000)
+    spacing: int  # evenly spaced checkpoints after the log-spaced ones (Pythia: 1000)
     sizes: tuple[tuple[str, int, int, int], ...]  # (name, layers, hidden, heads)
-    duplicates: tuple[tuple[int, int], ...]       # (copies, number of passages with that many copies)
+    duplicates: tuple[tuple[int, int], ...]  # (copies, number of passages with that many copies)
     heldout_rows: int = 256  # rows of unseen text from the same generator (for KL on real text)
     arithmetic_share: float = 0.3
     zipf_exponent: float = 1.2
@@ -67,6 +65,8 @@ class MicroConfig:
         return content_key({"format": FORMAT_VERSION, **asdict(self)})[:12]
 
 
+# One variant per block, read as a table.
+# fmt: off
 VARIANTS = {
     "default": MicroConfig(
         variant="default", seed=1234, vocab_size=512, row_len=129, rows_per_step=16, final_step=1024, spacing=64,
@@ -79,6 +79,7 @@ VARIANTS = {
         duplicates=((1, 2), (4, 1), (16, 1)), warmup_steps=4, heldout_rows=16,
     ),
 }
+# fmt: on
 
 
 def suite_dir(config: MicroConfig) -> Path:
@@ -86,7 +87,7 @@ def suite_dir(config: MicroConfig) -> Path:
 
 
 def variant_config(variant: str | None = None) -> MicroConfig:
-    variant = variant or os.environ.get(VARIANT_ENV, "default")
+    variant = variant or settings.value("micro_variant")
     try:
         return VARIANTS[variant]
     except KeyError:
@@ -94,6 +95,7 @@ def variant_config(variant: str | None = None) -> MicroConfig:
 
 
 # -- building ---------------------------------------------------------------------------------
+
 
 @dataclass
 class _Stage:
@@ -139,8 +141,10 @@ def _build_into(config: MicroConfig, partial: Path, progress: bool) -> None:
     for index, (name, layers, hidden, heads) in enumerate(config.sizes):
         if not stage.done(name):
             shutil.rmtree(partial / name, ignore_errors=True)
-            curve = _train(config, _spec(config, name, layers, hidden, heads), partial, progress, seed=config.seed + index)
-            (partial / name / "losses.json").write_text(json.dumps(curve))
+            curve = _train(
+                config, _spec(config, name, layers, hidden, heads), partial, progress, seed=config.seed + index
+            )
+            atomic.write_text(partial / name / "losses.json", json.dumps(curve))
             stage.mark(name)
         losses[name] = json.loads((partial / name / "losses.json").read_text())
     for marker in partial.glob(".done-*"):
@@ -168,8 +172,9 @@ def damage(root: Path, checksums: bool = False) -> str | None:
 
 
 def _spec(config: MicroConfig, name: str, layers: int, hidden: int, heads: int) -> ModelSpec:
-    return ModelSpec(name, layers, hidden, heads, vocab=config.vocab_size, seq_len=config.row_len - 1,
-                     train_dtype="float32")
+    return ModelSpec(
+        name, layers, hidden, heads, vocab=config.vocab_size, seq_len=config.row_len - 1, train_dtype="float32"
+    )
 
 
 def _build_data(config: MicroConfig, root: Path) -> None:
@@ -190,8 +195,11 @@ def _build_data(config: MicroConfig, root: Path) -> None:
     needed_chars = n_natural * config.row_len * 4  # generous: tokens are ~1.5–3 characters here
     total = 0
     while total < needed_chars:
-        doc = (corpus.arithmetic_document(rng, plan, counts) if rng.random() < config.arithmetic_share
-               else corpus.natural_document(rng, lex))
+        doc = (
+            corpus.arithmetic_document(rng, plan, counts)
+            if rng.random() < config.arithmetic_share
+            else corpus.natural_document(rng, lex)
+        )
         documents.append(doc)
         total += len(doc)
 
@@ -206,8 +214,9 @@ def _build_data(config: MicroConfig, root: Path) -> None:
     if passage_rows.shape[1] < config.row_len:
         raise RuntimeError("a passage is shorter than a row")
 
-    copies = np.concatenate([np.full(copies, pid) for pid, copies in
-                             enumerate(c for c, n in config.duplicates for _ in range(n))])
+    copies = np.concatenate(
+        [np.full(copies, pid) for pid, copies in enumerate(c for c, n in config.duplicates for _ in range(n))]
+    )
     passage_counts = np.array([c for c, n in config.duplicates for _ in range(n)])
     positions = np.sort(rng.choice(config.n_rows, size=n_dup_rows, replace=False))
     passage_of_row = np.full(config.n_rows, -1)
@@ -219,13 +228,25 @@ def _build_data(config: MicroConfig, root: Path) -> None:
 
     write_mmap(root / "data" / "heldout", _heldout_rows(config, rng, lex, plan, tokenizer), dtype=np.uint16)
 
-    truth = pd.DataFrame({"row": np.arange(config.n_rows), "passage": passage_of_row,
-                          "duplicate_count": np.where(passage_of_row >= 0, passage_counts[passage_of_row], 0)})
-    truth.to_parquet(root / "data" / "rows_ground_truth.parquet", index=False)
-    operands = pd.DataFrame({"operand": np.arange(100), "times_probability": plan.times_p,
-                             "times_rank": np.argsort(plan.permutation), "plus_probability": plan.plus_p,
-                             "times_statements": counts["times"], "plus_statements": counts["plus"]})
-    operands.to_csv(root / "data" / "operands_ground_truth.csv", index=False)
+    truth = pd.DataFrame(
+        {
+            "row": np.arange(config.n_rows),
+            "passage": passage_of_row,
+            "duplicate_count": np.where(passage_of_row >= 0, passage_counts[passage_of_row], 0),
+        }
+    )
+    atomic.write_parquet(root / "data" / "rows_ground_truth.parquet", truth)
+    operands = pd.DataFrame(
+        {
+            "operand": np.arange(100),
+            "times_probability": plan.times_p,
+            "times_rank": np.argsort(plan.permutation),
+            "plus_probability": plan.plus_p,
+            "times_statements": counts["times"],
+            "plus_statements": counts["plus"],
+        }
+    )
+    atomic.write_text(root / "data" / "operands_ground_truth.csv", operands.to_csv(index=False))
 
 
 def _heldout_rows(config: MicroConfig, rng, lex, plan, tokenizer) -> np.ndarray:
@@ -233,8 +254,11 @@ def _heldout_rows(config: MicroConfig, rng, lex, plan, tokenizer) -> np.ndarray:
     unused = {op: np.zeros(100, dtype=np.int64) for op in corpus.OPERATIONS}
     needed, docs, total = config.heldout_rows * config.row_len, [], 0
     while total < needed:
-        doc = (corpus.arithmetic_document(rng, plan, unused) if rng.random() < config.arithmetic_share
-               else corpus.natural_document(rng, lex))
+        doc = (
+            corpus.arithmetic_document(rng, plan, unused)
+            if rng.random() < config.arithmetic_share
+            else corpus.natural_document(rng, lex)
+        )
         ids = tokenizer.encode(doc).ids
         docs.append(np.asarray([*ids, 0]))
         total += len(ids) + 1
@@ -245,11 +269,16 @@ def _train_tokenizer(config: MicroConfig, texts: list[str]):
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)])
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
+    )
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=config.vocab_size, special_tokens=[EOD], show_progress=False,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=config.vocab_size,
+        special_tokens=[EOD],
+        show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     tok.train_from_iterator(texts, trainer)
     if tok.token_to_id(EOD) != 0:
         raise RuntimeError("end-of-document token must have id 0")
@@ -305,32 +334,54 @@ def _write_manifest(config: MicroConfig, root: Path, losses: dict[str, list[floa
     models = {}
     for name, layers, hidden, heads in config.sizes:
         spec = _spec(config, name, layers, hidden, heads)
-        models[name] = {"layers": layers, "hidden": hidden, "heads": heads, "params": spec.params,
-                        "final_loss": losses[name][-1] if losses[name] else None}
+        models[name] = {
+            "layers": layers,
+            "hidden": hidden,
+            "heads": heads,
+            "params": spec.params,
+            "final_loss": losses[name][-1] if losses[name] else None,
+        }
     manifest = {
-        "suite": "micro", "format_version": FORMAT_VERSION, "key": config.key(), "config": asdict(config),
-        "steps": list(config.steps), "n_rows": config.n_rows, "tokens": config.n_rows * config.row_len,
-        "models": models, "losses": losses,
-        "files": {p: sha256_file(root / p) for p in
-                  ("tokenizer.json", "data/train.idx", "data/train.bin", "data/heldout.bin",
-                   "data/operands_ground_truth.csv")},
-        "torch": torch.__version__, "build_seconds": round(build_seconds, 1),
+        "suite": "micro",
+        "format_version": FORMAT_VERSION,
+        "key": config.key(),
+        "config": asdict(config),
+        "steps": list(config.steps),
+        "n_rows": config.n_rows,
+        "tokens": config.n_rows * config.row_len,
+        "models": models,
+        "losses": losses,
+        "files": {
+            p: sha256_file(root / p)
+            for p in (
+                "tokenizer.json",
+                "data/train.idx",
+                "data/train.bin",
+                "data/heldout.bin",
+                "data/operands_ground_truth.csv",
+            )
+        },
+        "torch": torch.__version__,
+        "build_seconds": round(build_seconds, 1),
     }
-    manifest["contents"] = {str(p.relative_to(root)): [p.stat().st_size, sha256_file(p)]
-                            for p in sorted(root.rglob("*")) if p.is_file()}
+    manifest["contents"] = {
+        str(p.relative_to(root)): [p.stat().st_size, sha256_file(p)] for p in sorted(root.rglob("*")) if p.is_file()
+    }
     atomic.write_text(root / "manifest.json", json.dumps(manifest, indent=1))
 
 
 # -- the suite as seen by the rest of the package ---------------------------------------------
+
 
 def load_manifest(variant: str | None = None) -> tuple[Path, dict]:
     config = variant_config(variant)
     root = suite_dir(config)
     problem = damage(root)
     if problem:
+        state = problem if problem == "not built" else f"incomplete: {problem}"
+        variant = "" if config.variant == "default" else f" --variant {config.variant}"
         raise CheckpointNotFound(
-            f"the micro suite ({config.variant}) at {root} is {problem if problem == 'not built' else 'incomplete: ' + problem}; "
-            f"run `pythia-repro suite build micro{'' if config.variant == 'default' else ' --variant ' + config.variant}`"
+            f"the micro suite ({config.variant}) at {root} is {state}; run `pythia-repro suite build micro{variant}`"
         )
     return root, json.loads((root / "manifest.json").read_text())
 
@@ -339,13 +390,29 @@ def micro_suite(variant: str | None = None) -> Suite:
     """The built micro suite, registered under the name "micro"."""
     root, manifest = load_manifest(variant)
     config = manifest["config"]
-    models = {name: ModelSpec(name, m["layers"], m["hidden"], m["heads"], vocab=config["vocab_size"],
-                              seq_len=config["row_len"] - 1, train_dtype="float32")
-              for name, m in manifest["models"].items()}
-    return Suite("micro", models, tuple(manifest["steps"]), rows_per_step=config["rows_per_step"],
-                 row_len=config["row_len"], tokenizer_file=lambda: root / "tokenizer.json", local_root=root,
-                 data_prefix=root / "data" / "train", heldout_prefix=root / "data" / "heldout",
-                 extra={"manifest": manifest})
+    models = {
+        name: ModelSpec(
+            name,
+            m["layers"],
+            m["hidden"],
+            m["heads"],
+            vocab=config["vocab_size"],
+            seq_len=config["row_len"] - 1,
+            train_dtype="float32",
+        )
+        for name, m in manifest["models"].items()
+    }
+    return Suite(
+        "micro",
+        models,
+        tuple(manifest["steps"]),
+        rows_per_step=config["rows_per_step"],
+        row_len=config["row_len"],
+        tokenizer_file=lambda: root / "tokenizer.json",
+        local_root=root,
+        data_prefix=root / "data" / "train",
+        heldout_prefix=root / "data" / "heldout",
+    )
 
 
 register_suite("micro", micro_suite)

@@ -21,11 +21,12 @@ CHUNK_TOKENS = 1 << 24
 
 def _chunks(tokens: np.ndarray, size: int, overlap: int = 0):
     for start in range(0, max(len(tokens) - overlap, 0), size):
-        yield tokens[start:start + size + overlap]
+        yield tokens[start : start + size + overlap]
 
 
-def count_unigrams(tokens: np.ndarray, vocab_size: int, chunk: int = CHUNK_TOKENS,
-                   progress: bool = False) -> np.ndarray:
+def count_unigrams(
+    tokens: np.ndarray, vocab_size: int, chunk: int = CHUNK_TOKENS, progress: bool = False
+) -> np.ndarray:
     """Occurrences of every token id in a 1-D token array (e.g. `MMapIndexedDataset(...).tokens`)."""
     from tqdm.auto import tqdm
 
@@ -42,8 +43,9 @@ def _run_counts(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes[starts], np.diff(np.append(starts, len(codes)))
 
 
-def count_bigrams(tokens: np.ndarray, vocab_size: int, chunk: int = CHUNK_TOKENS,
-                  progress: bool = False) -> sp.csr_matrix:
+def count_bigrams(
+    tokens: np.ndarray, vocab_size: int, chunk: int = CHUNK_TOKENS, progress: bool = False
+) -> sp.csr_matrix:
     """Counts of consecutive pairs as a CSR matrix [previous, next] (int64)."""
     from tqdm.auto import tqdm
 
@@ -51,34 +53,13 @@ def count_bigrams(tokens: np.ndarray, vocab_size: int, chunk: int = CHUNK_TOKENS
         raise ValueError(f"vocabulary of {vocab_size} does not fit the packed uint32 pair codes (max 65536)")
     total = sp.csr_matrix((vocab_size, vocab_size), dtype=np.int64)
     v = np.uint32(vocab_size)
-    for part in tqdm(_chunks(tokens, chunk, overlap=1), total=-(-len(tokens) // chunk), desc="bigrams",
-                     disable=not progress):
+    for part in tqdm(
+        _chunks(tokens, chunk, overlap=1), total=-(-len(tokens) // chunk), desc="bigrams", disable=not progress
+    ):
         codes = part[:-1].astype(np.uint32) * v + part[1:]
         keys, counts = _run_counts(codes)
         total = total + sp.csr_matrix((counts, (keys // v, keys % v)), shape=(vocab_size, vocab_size))
     return total
-
-
-def count_trigrams(tokens: np.ndarray, vocab_size: int, chunk: int = CHUNK_TOKENS) -> tuple[np.ndarray, np.ndarray]:
-    """Counts of consecutive triples as sorted keys (a·V² + b·V + c, uint64) and counts.
-
-    Kept as key/count arrays: a CSR matrix with V² rows needs an 8·V² byte row index
-    (20 GB at the Pile's vocabulary), which is where memory does not allow it.
-    """
-    v = np.uint64(vocab_size)
-    keys, counts = [], []
-    for part in _chunks(tokens, chunk, overlap=2):
-        codes = (part[:-2].astype(np.uint64) * v + part[1:-1]) * v + part[2:]
-        k, c = _run_counts(codes)
-        keys.append(k)
-        counts.append(c)
-    if not keys:
-        return np.empty(0, np.uint64), np.empty(0, np.int64)
-    all_keys, all_counts = np.concatenate(keys), np.concatenate(counts)
-    order = np.argsort(all_keys, kind="stable")
-    all_keys, all_counts = all_keys[order], all_counts[order]
-    starts = np.flatnonzero(np.concatenate([[True], all_keys[1:] != all_keys[:-1]]))
-    return all_keys[starts], np.add.reduceat(all_counts, starts)
 
 
 def conditional(bigrams: sp.csr_matrix) -> sp.csr_matrix:
@@ -90,8 +71,17 @@ def conditional(bigrams: sp.csr_matrix) -> sp.csr_matrix:
 
 def save_counts(path: str | Path, unigrams: np.ndarray, bigrams: sp.csr_matrix) -> None:
     """Save counts as plain arrays in one .npz (read back without unpickling), atomically."""
-    atomic.write_with(Path(path), lambda f: np.savez(f, unigrams=unigrams, data=bigrams.data, indices=bigrams.indices,
-                                                     indptr=bigrams.indptr, shape=np.asarray(bigrams.shape)))
+    atomic.write_with(
+        Path(path),
+        lambda f: np.savez(
+            f,
+            unigrams=unigrams,
+            data=bigrams.data,
+            indices=bigrams.indices,
+            indptr=bigrams.indptr,
+            shape=np.asarray(bigrams.shape),
+        ),
+    )
 
 
 def load_counts(path: str | Path) -> tuple[np.ndarray, sp.csr_matrix]:
@@ -105,8 +95,7 @@ def sample_unigram(probs: np.ndarray, n: int, length: int, rng: np.random.Genera
     return rng.choice(len(probs), size=(n, length), p=probs / probs.sum())
 
 
-def sample_bigram(cond: sp.csr_matrix, probs: np.ndarray, n: int, length: int,
-                  rng: np.random.Generator) -> np.ndarray:
+def sample_bigram(cond: sp.csr_matrix, probs: np.ndarray, n: int, length: int, rng: np.random.Generator) -> np.ndarray:
     """`n` sequences: the first token from the unigram, each next one from the bigram row of the previous.
 
     Vectorized over sequences: every row's cumulative probabilities are offset by the row

@@ -30,10 +30,10 @@ class Param:
     name: str
     kind: type
     default: Any = None
-    many: bool = False                 # a list of `kind`; one value alone is taken as a list of one
+    many: bool = False  # a list of `kind`; one value alone is taken as a list of one
     low: int | None = None
     high: int | None = None
-    choices: tuple[str, ...] = ()      # for str: allowed values (else any string)
+    choices: tuple[str, ...] = ()  # for str: allowed values (else any string)
     pattern: re.Pattern | None = None  # for str: allowed form
     nullable: bool = True
     help: str = ""
@@ -64,9 +64,17 @@ class Param:
         return self._one(value, value)
 
     def _one(self, v: Any, whole: Any) -> Any:
-        ok_type = isinstance(v, bool) if self.kind is bool else (
-            isinstance(v, self.kind) and not isinstance(v, bool) or
-            self.kind is float and isinstance(v, int) and not isinstance(v, bool))
+        ok_type = (
+            isinstance(v, bool)
+            if self.kind is bool
+            else (
+                isinstance(v, self.kind)
+                and not isinstance(v, bool)
+                or self.kind is float
+                and isinstance(v, int)
+                and not isinstance(v, bool)
+            )
+        )
         if not ok_type:
             self._fail(whole)
         if (self.low is not None and v < self.low) or (self.high is not None and v > self.high):
@@ -85,8 +93,10 @@ def _list_literal(value: Any) -> Any:
         try:
             return ast.literal_eval(value)
         except (ValueError, SyntaxError):
-            raise BadParameter(f"{value!r} is not a Python list; write it as \"['a', 'b']\" or pass YAML "
-                               "with papermill -y \"models: [a, b]\"") from None
+            raise BadParameter(
+                f"{value!r} is not a Python list; write it as \"['a', 'b']\" or pass YAML "
+                'with papermill -y "models: [a, b]"'
+            ) from None
     return value
 
 
@@ -119,8 +129,10 @@ def check(findings: list[str], given: dict[str, Any]) -> dict[str, dict[str, Any
             close = difflib.get_close_matches(name, known, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise BadParameter(f"unknown parameter {name!r} for {', '.join(findings)}: {hint}known: {', '.join(known)}")
-    return {finding: {name: params[name].check(value) for name, value in given.items() if name in params}
-            for finding, params in declared.items()}
+    return {
+        finding: {name: params[name].check(value) for name, value in given.items() if name in params}
+        for finding, params in declared.items()
+    }
 
 
 def used(finding: str, given: dict[str, Any]) -> dict[str, Any]:
@@ -133,19 +145,25 @@ def _injected_names(history: list[str]) -> set[str]:
     names = set()
     for source in history:
         if source.lstrip().startswith("# Parameters"):
-            names |= {target.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Assign)
-                      for target in node.targets if isinstance(target, ast.Name)}
+            names |= {
+                target.id
+                for node in ast.walk(ast.parse(source))
+                if isinstance(node, ast.Assign)
+                for target in node.targets
+                if isinstance(target, ast.Name)
+            }
     return names
 
 
-def check_notebook(finding: str, namespace: dict[str, Any]) -> None:
-    """In a notebook's first cell: check the parameters papermill (or the user) set, and normalise them in place.
+def check_notebook(finding: str, namespace: dict[str, Any]) -> dict[str, Any]:
+    """In a notebook: the finding's parameters as papermill (or the user) set them, checked and normalised.
 
-    BadParameter on a problem; a list papermill passed as text (`-p models "['a','b']"`) becomes a list."""
+    BadParameter on a problem (an unknown injected name, a bad value, an unknown profile); a list papermill
+    passed as text (`-p models "['a','b']"`) becomes a list."""
     from .findings import PROFILES
 
     if namespace.get("profile") not in PROFILES:
         raise BadParameter(f"parameter profile={namespace.get('profile')!r}: expected one of {', '.join(PROFILES)}")
     declared = _declared([finding])[finding]
     injected = _injected_names(namespace.get("In", [])) - set(RESERVED)
-    namespace.update(check([finding], {name: namespace[name] for name in injected | set(declared) if name in namespace})[finding])
+    return check([finding], {name: namespace[name] for name in injected | set(declared) if name in namespace})[finding]

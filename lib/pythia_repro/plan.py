@@ -35,11 +35,11 @@ class ScoringTask:
 
     finding: str
     suite: str
-    data: str                                             # identity of the scored rows
-    scorer: str                                           # scorer name and version
+    data: str  # identity of the scored rows
+    scorer: str  # scorer name and version
     jobs: list[Job]
     score: Callable[[Any, int, int, dict], pd.DataFrame]  # (model, start, stop, params) -> one row per row
-    available: Callable[[Checkpoint], int]                # rows a checkpoint may be scored on
+    available: Callable[[Checkpoint], int]  # rows a checkpoint may be scored on
     chunk_rows: int
     device: str
 
@@ -48,8 +48,10 @@ class ScoringTask:
         ckpt, seen = job.checkpoint, self.available(job.checkpoint)
         if job.rows > seen:
             raise ValueError(f"{ckpt.model}@{ckpt.revision}: {job.rows} rows asked for, {seen} available")
-        return [ScoreKey(self.finding, self.suite, ckpt.model, ckpt.revision, self.data, a, b, self.scorer, job.params)
-                for a, b in chunks(job.rows, seen, self.chunk_rows)]
+        return [
+            ScoreKey(self.finding, self.suite, ckpt.model, ckpt.revision, self.data, a, b, self.scorer, job.params)
+            for a, b in chunks(job.rows, seen, self.chunk_rows)
+        ]
 
 
 def chunks(rows: int, seen: int, size: int) -> list[tuple[int, int]]:
@@ -64,8 +66,13 @@ def checkpoints(tasks: Iterable[ScoringTask]) -> list[Checkpoint]:
 
 def work(tasks: Iterable[ScoringTask], checkpoint: Checkpoint) -> list[tuple[ScoringTask, Job, ScoreKey]]:
     """Every chunk of every task's jobs on one checkpoint."""
-    return [(task, job, key) for task in tasks for job in task.jobs if job.checkpoint == checkpoint
-            for key in task.keys(job)]
+    return [
+        (task, job, key)
+        for task in tasks
+        for job in task.jobs
+        if job.checkpoint == checkpoint
+        for key in task.keys(job)
+    ]
 
 
 def missing(tasks: Iterable[ScoringTask], checkpoint: Checkpoint, cache: ScoreCache) -> int:
@@ -112,8 +119,10 @@ def collect(task: ScoringTask, cache: ScoreCache) -> dict[tuple[Checkpoint, tupl
         for key in task.keys(job):
             frame = cache.get(key)
             if frame is None:
-                raise LookupError(f"{task.finding}: no cached scores for {key.model}@{key.revision} rows "
-                                  f"[{key.start}, {key.stop}) at {cache.path(key)}; run the sweep first")
+                raise LookupError(
+                    f"{task.finding}: no cached scores for {key.model}@{key.revision} rows "
+                    f"[{key.start}, {key.stop}) at {cache.path(key)}; run the sweep first"
+                )
             frames.append(frame)
         results[(job.checkpoint, job.params)] = pd.concat(frames, ignore_index=True).query(f"row < {job.rows}")
     return results
@@ -135,8 +144,9 @@ class SweepReport:
             self.loaded.append(ckpt)
 
 
-def sweep(task: ScoringTask, cache: ScoreCache | None = None,
-          progress: bool = True) -> tuple[dict[tuple[Checkpoint, tuple], pd.DataFrame], SweepReport]:
+def sweep(
+    task: ScoringTask, cache: ScoreCache | None = None, progress: bool = True
+) -> tuple[dict[tuple[Checkpoint, tuple], pd.DataFrame], SweepReport]:
     """Score a task in process (checkpoint by checkpoint, resumable) and return every job's scores."""
     from tqdm.auto import tqdm
 

@@ -14,6 +14,11 @@ def setup() -> None:
     plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150})
 
 
+def model_lines(ax, data, x: str, y: str, models: list[str], **style) -> None:
+    """One line per model, coloured by size in the package's palette (`models` in order of size)."""
+    sns.lineplot(data, x=x, y=y, hue="model", hue_order=models, palette="viridis", ax=ax, **style)
+
+
 def step_axis(ax, label: str = "training step") -> None:
     """Log-scaled step axis that still shows step 0 (linear between 0 and 1)."""
     ax.set_xscale("symlog", linthresh=1, linscale=0.5)
@@ -21,8 +26,11 @@ def step_axis(ax, label: str = "training step") -> None:
     ax.set_xlabel(label)
 
 
-SOURCES = {"published": "the authors' released data", "micro": "micro suite, trained and scored here",
-           "pythia": "Pythia checkpoints, scored here"}
+SOURCES = {
+    "published": "the authors' released data",
+    "micro": "micro suite, trained and scored here",
+    "pythia": "Pythia checkpoints, scored here",
+}
 
 
 def source_note(profile: str) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,12 +19,12 @@ from pathlib import Path
 import pooch
 import requests
 
+from . import atomic, settings
 from .errors import Explained
 from .hashing import sha256_file
 from .names import V0_NAMES
 from .paths import cache_home
 
-MIRROR_ENV = "PYTHIA_REPRO_DATA"
 DERIVED_PREFIX = "derived:"
 
 
@@ -53,9 +52,7 @@ def entry(path: str) -> ReferenceFile:
         return registry()[path]
     except KeyError:
         folders = sorted({p.rsplit("/", 1)[0] for p in registry()})
-        raise ReferenceDataError(
-            f"unknown reference file {path!r}; known folders: {', '.join(folders)}"
-        ) from None
+        raise ReferenceDataError(f"unknown reference file {path!r}; known folders: {', '.join(folders)}") from None
 
 
 def paths(prefix: str) -> list[str]:
@@ -66,13 +63,13 @@ def paths(prefix: str) -> list[str]:
 def fetch(path: str) -> Path:
     """Local path of a verified reference file: from the mirror, the cache, or downloaded now."""
     item = entry(path)
-    mirror = os.environ.get(MIRROR_ENV)
+    mirror = settings.path("reference_data")
     if mirror:
         local = Path(mirror) / path
         if not local.is_file():
             raise ReferenceDataError(
-                f"{MIRROR_ENV}={mirror} has no file {path}; point it at a complete copy of the "
-                f"reference tree, or unset it to download from {item.origin}"
+                f"{settings.variable('reference_data')}={mirror} has no file {path}; point it at a complete copy "
+                f"of the reference tree, or unset it to download from {item.origin}"
             )
     else:
         local = cache_home() / "reference" / path
@@ -99,7 +96,10 @@ def _download(item: ReferenceFile, local: Path) -> None:
             _derive_confusion_matrices(item.origin.removeprefix(DERIVED_PREFIX), local)
             return
         pooch.retrieve(
-            item.origin, known_hash=f"sha256:{item.sha256}", fname=local.name, path=local.parent,
+            item.origin,
+            known_hash=f"sha256:{item.sha256}",
+            fname=local.name,
+            path=local.parent,
             progressbar=False,
         )
     except ValueError as err:  # pooch's hash mismatch; it already removed the download
@@ -107,7 +107,8 @@ def _download(item: ReferenceFile, local: Path) -> None:
     except requests.RequestException as err:  # offline, or the origin is unreachable
         raise ReferenceDataError(
             f"cannot download {item.path} from {item.origin} ({type(err).__name__}); without a network, set "
-            f"{MIRROR_ENV} to a folder holding the reference tree (e.g. ../shared/data), or copy the file to {local}"
+            f"{settings.variable('reference_data')} to a folder holding the reference tree (e.g. ../shared/data), "
+            f"or copy the file to {local}"
         ) from None
 
 
@@ -133,14 +134,27 @@ def confusion_csv(cells: dict[tuple[str, str, int], tuple[str, str, str, str]]) 
     """The confusion-matrix table, from percentage cells keyed by (experiment, model, million sequences)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["experiment", "model", "model_v0_name", "checkpoint_million_sequences",
-                     "tp", "fn", "fp", "tn", "precision", "recall"])
+    writer.writerow(
+        [
+            "experiment",
+            "model",
+            "model_v0_name",
+            "checkpoint_million_sequences",
+            "tp",
+            "fn",
+            "fp",
+            "tn",
+            "precision",
+            "recall",
+        ]
+    )
     for experiment in SVG_FOLDERS:
         for model, v0 in V0_NAMES.items():
             for ckpt in CHECKPOINTS_MILLION_SEQUENCES:
                 tp, fn, fp, tn = (float(c) / 100 for c in cells[(experiment, model, ckpt)])
-                writer.writerow([experiment, model, v0, ckpt, tp, fn, fp, tn,
-                                 round(tp / (tp + fp), 4), round(tp / (tp + fn), 4)])
+                writer.writerow(
+                    [experiment, model, v0, ckpt, tp, fn, fp, tn, round(tp / (tp + fp), 4), round(tp / (tp + fn), 4)]
+                )
     return out.getvalue()
 
 
@@ -151,9 +165,12 @@ def _derive_confusion_matrices(base_url: str, local: Path) -> None:
         for model, v0 in V0_NAMES.items():
             for ckpt in CHECKPOINTS_MILLION_SEQUENCES:
                 name = f"graph_{v0.removeprefix('pythia-')}_{ckpt}m.svg"
-                svg = pooch.retrieve(f"{base_url}{folder}/{name}", known_hash=None,
-                                     fname=f"{folder}-{name}", path=svg_dir, progressbar=False)
+                svg = pooch.retrieve(
+                    f"{base_url}{folder}/{name}",
+                    known_hash=None,
+                    fname=f"{folder}-{name}",
+                    path=svg_dir,
+                    progressbar=False,
+                )
                 cells[(experiment, model, ckpt)] = parse_confusion_svg(Path(svg).read_text())
-    tmp = local.with_suffix(".tmp")
-    tmp.write_text(confusion_csv(cells))
-    tmp.replace(local)
+    atomic.write_text(local, confusion_csv(cells))

@@ -12,11 +12,13 @@ import json
 import platform
 import shutil
 import subprocess
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 
@@ -27,8 +29,21 @@ from .lock import installed_against_lock
 INPUTS_FILE = "inputs.json"
 MANIFEST_FILE = "manifest.json"
 TABLE_FLOAT_FORMAT = "%.10g"
-LIBRARIES = ("torch", "transformers", "tokenizers", "numpy", "scipy", "pandas", "pyarrow",
-             "statsmodels", "matplotlib", "seaborn", "papermill")
+# Without the dates and versions that would make re-runs differ byte for byte.
+FIGURE_FORMATS = {"png": {"dpi": 150, "metadata": {"Software": None}}, "pdf": {"metadata": {"CreationDate": None}}}
+LIBRARIES = (
+    "torch",
+    "transformers",
+    "tokenizers",
+    "numpy",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "statsmodels",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+)
 
 
 class ResultWriter:
@@ -55,7 +70,7 @@ class ResultWriter:
             self.notes[name] = dict(notes)
             self._flush()
         if self.dir:
-            df.to_csv(self.dir / f"{name}.csv", index=False, float_format=TABLE_FLOAT_FORMAT)
+            atomic.write_text(self.dir / f"{name}.csv", df.to_csv(index=False, float_format=TABLE_FLOAT_FORMAT))
         return df
 
     def figure(self, name: str, fig) -> None:
@@ -67,8 +82,10 @@ class ResultWriter:
             else:
                 fig.suptitle(self.title_note, y=1.02, fontsize=10)
         if self.dir:
-            fig.savefig(self.dir / f"{name}.png", dpi=150, bbox_inches="tight", metadata={"Software": None})
-            fig.savefig(self.dir / f"{name}.pdf", bbox_inches="tight", metadata={"CreationDate": None})
+            for kind, options in FIGURE_FORMATS.items():
+                atomic.write_with(
+                    self.dir / f"{name}.{kind}", partial(fig.savefig, format=kind, bbox_inches="tight", **options)
+                )
 
     def record_input(self, kind: str, **identity: Any) -> None:
         """Note an input (reference file, model revision, dataset) with its identity and hash."""
@@ -83,7 +100,7 @@ class ResultWriter:
     def _flush(self) -> None:
         if self.dir:
             data = {"inputs": self.inputs, "runtime": self.runtime, "table_notes": self.notes}
-            (self.dir / INPUTS_FILE).write_text(json.dumps(data, indent=1, default=str))
+            atomic.write_text(self.dir / INPUTS_FILE, json.dumps(data, indent=1, default=str))
 
 
 def library_versions() -> dict[str, str]:
@@ -98,6 +115,7 @@ def library_versions() -> dict[str, str]:
 
 def git_state(root: Path) -> dict[str, Any]:
     """Commit and dirty flag of the checkout (None outside git)."""
+
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
 
@@ -107,8 +125,16 @@ def git_state(root: Path) -> dict[str, Any]:
         return {"commit": None, "dirty": None}
 
 
-def write_manifest(folder: Path, *, profile: str, finding: str, parameters: dict[str, Any],
-                   started: datetime, finished: datetime, root: Path) -> dict[str, Any]:
+def write_manifest(
+    folder: Path,
+    *,
+    profile: str,
+    finding: str,
+    parameters: dict[str, Any],
+    started: datetime,
+    finished: datetime,
+    root: Path,
+) -> dict[str, Any]:
     """Write `manifest.json` for a finished run folder, folding in the notebook's recorded inputs."""
     recorded = {"inputs": [], "runtime": {}, "table_notes": {}}
     inputs_path = folder / INPUTS_FILE
@@ -161,13 +187,16 @@ def check_published(folder: Path) -> list[str]:
     present = set(_published_files(folder))
     problems += [f"{name}: listed in the manifest but missing" for name in sorted(set(outputs) - present)]
     problems += [f"{name}: present but not in the manifest" for name in sorted(present - set(outputs))]
-    problems += [f"{name}: changed since it was published (sha256 differs from the manifest)"
-                 for name in sorted(present & set(outputs)) if sha256_file(folder / name) != outputs[name]]
+    problems += [
+        f"{name}: changed since it was published (sha256 differs from the manifest)"
+        for name in sorted(present & set(outputs))
+        if sha256_file(folder / name) != outputs[name]
+    ]
     return problems
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @contextmanager

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import lock_file, locked, recover_dir
-from .findings import all_findings
+from .findings import all_findings, notebook_of
 from .parameters import check as check_parameters
 from .parameters import used as used_parameters
-from .paths import notebooks_dir, project_root, results_dir
+from .paths import project_root, results_dir
 from .results import MANIFEST_FILE, check_published, now, staging_dir, write_manifest
 
 KERNEL_NAME = "pythia-repro"
@@ -60,11 +60,11 @@ def local_kernel_manager() -> type:
 
 
 def execute(finding: str, profile: str, output_dir: Path, parameters: dict[str, Any]) -> Path:
-    """Run `notebooks/<finding>.ipynb` with papermill, writing the executed copy and outputs into `output_dir`."""
+    """Run a finding's notebook with papermill, writing the executed copy and outputs into `output_dir`."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    source = notebooks_dir() / f"{finding}.ipynb"
+    source = notebook_of(finding)
     if not source.is_file():
         raise NotebookFailed(f"no notebook {source}")
     executed = output_dir / f"{finding}.ipynb"
@@ -73,8 +73,13 @@ def execute(finding: str, profile: str, output_dir: Path, parameters: dict[str, 
     for attempt in range(KERNEL_START_RETRIES + 1):
         try:
             papermill.execute_notebook(
-                str(source), str(executed), parameters=params, kernel_name=kernel,
-                cwd=str(notebooks_dir()), progress_bar=sys.stderr.isatty(), start_timeout=120,
+                str(source),
+                str(executed),
+                parameters=params,
+                kernel_name=kernel,
+                cwd=str(source.parent),
+                progress_bar=sys.stderr.isatty(),
+                start_timeout=120,
                 kernel_manager_class=local_kernel_manager(),
             )
             return executed
@@ -100,8 +105,15 @@ def reproduce(finding: str, profile: str, parameters: dict[str, Any] | None = No
     started = now()
     with staging_dir(final) as tmp:
         execute(finding, profile, tmp, parameters)
-        write_manifest(tmp, profile=profile, finding=finding, parameters=used_parameters(finding, parameters),
-                       started=started, finished=now(), root=project_root())
+        write_manifest(
+            tmp,
+            profile=profile,
+            finding=finding,
+            parameters=used_parameters(finding, parameters),
+            started=started,
+            finished=now(),
+            root=project_root(),
+        )
     return final
 
 
@@ -116,7 +128,9 @@ def previous_duration(finding: str, profile: str) -> float | None:
     """Seconds the published run of a finding took, from its manifest (None when there is none)."""
     try:
         manifest = json.loads((results_dir() / profile / finding / MANIFEST_FILE).read_text())
-        return (datetime.fromisoformat(manifest["finished"]) - datetime.fromisoformat(manifest["started"])).total_seconds()
+        return (
+            datetime.fromisoformat(manifest["finished"]) - datetime.fromisoformat(manifest["started"])
+        ).total_seconds()
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -139,7 +153,9 @@ def compare_tables(expected_dir: Path, actual_dir: Path, max_lines: int = 40) ->
         new = (actual_dir / name).read_text().splitlines(keepends=True)
         if old != new:
             diff = list(difflib.unified_diff(old, new, f"committed/{name}", f"re-run/{name}"))
-            shown = "".join(diff[:max_lines]) + (f"... ({len(diff) - max_lines} more diff lines)\n" if len(diff) > max_lines else "")
+            shown = "".join(diff[:max_lines]) + (
+                f"... ({len(diff) - max_lines} more diff lines)\n" if len(diff) > max_lines else ""
+            )
             problems.append(f"{name} differs:\n{shown}")
     return problems
 

@@ -8,6 +8,7 @@ folder can fill it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import sys
@@ -25,7 +26,7 @@ from .paths import cache_home
 from .suite import Suite
 
 ENTRY_FORMAT = 2  # version of an entry's record
-BAD = ".bad"      # where entries found bad are moved aside
+BAD = ".bad"  # where entries found bad are moved aside
 IDENTITY_FORMAT = 1
 
 
@@ -109,8 +110,9 @@ class ScoreCache:
                 problem = "stored under another key's name"
             if problem:
                 found.append((path, problem))
-        found += [(p, "a record without its scores") for p in self._files("*.json")
-                  if not p.with_suffix(".parquet").exists()]
+        found += [
+            (p, "a record without its scores") for p in self._files("*.json") if not p.with_suffix(".parquet").exists()
+        ]
         found += [(p, "a leftover of a killed writer") for p in self._files(".*.tmp-*") if atomic.owner_gone(p)]
         if repair:
             for path, _ in found:
@@ -127,13 +129,14 @@ class ScoreCache:
         aside = self.root / BAD / f"{path.relative_to(self.root)}.{time.strftime('%Y%m%dT%H%M%S')}"
         aside.parent.mkdir(parents=True, exist_ok=True)
         for source, target in ((path, aside), (record_path(path), aside.with_name(aside.name + ".json"))):
-            try:
+            with contextlib.suppress(FileNotFoundError):  # another process moved it first
                 source.rename(target)
-            except FileNotFoundError:
-                pass  # another process moved it first
         self._verified.pop(path, None)
-        print(f"score cache: ignored {path} ({problem}); moved to {aside}; it will be scored again",
-              file=sys.stderr, flush=True)
+        print(
+            f"score cache: ignored {path} ({problem}); moved to {aside}; it will be scored again",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def record_path(entry: Path) -> Path:
@@ -171,8 +174,12 @@ def _read_entry(path: Path, expected_key: dict[str, Any]) -> tuple[pd.DataFrame 
     except Exception as err:  # pyarrow raises several types for damaged files
         return None, f"unreadable ({type(err).__name__})"
     start, stop = expected_key["start"], expected_key["stop"]
-    if len(frame) != record.get("rows") or len(frame) != stop - start or \
-            "row" not in frame or not np.array_equal(frame["row"].to_numpy(), np.arange(start, stop)):
+    if (
+        len(frame) != record.get("rows")
+        or len(frame) != stop - start
+        or "row" not in frame
+        or not np.array_equal(frame["row"].to_numpy(), np.arange(start, stop))
+    ):
         return None, f"its rows are not rows [{start}, {stop})"
     return frame, None
 
@@ -203,5 +210,7 @@ def data_identity(suite: Suite) -> str:
 def _identity_records(prefix: Path) -> list[Path]:
     """Where a data file's checksums are kept: beside it, else in the cache."""
     absolute = prefix.resolve()
-    return [absolute.with_name(absolute.name + ".identity.json"),
-            cache_home() / "identities" / f"{content_key(str(absolute))[:16]}.json"]
+    return [
+        absolute.with_name(absolute.name + ".identity.json"),
+        cache_home() / "identities" / f"{content_key(str(absolute))[:16]}.json",
+    ]

@@ -9,19 +9,15 @@ micro suite, another model family) register themselves with `register_suite`.
 from __future__ import annotations
 
 import bisect
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from . import settings
 from .errors import Explained
-
-MIRROR_ENV = "PYTHIA_REPRO_MIRROR"
-PILE_ENV = "PYTHIA_REPRO_PILE"
-HELDOUT_ENV = "PYTHIA_REPRO_HELDOUT"
 
 
 class CheckpointNotFound(Explained, LookupError):
@@ -53,10 +49,17 @@ class ModelSpec:
         from transformers import GPTNeoXConfig
 
         return GPTNeoXConfig(
-            vocab_size=self.vocab, hidden_size=self.hidden, num_hidden_layers=self.layers,
-            num_attention_heads=self.heads, intermediate_size=4 * self.hidden,
-            rotary_pct=self.rotary_pct, max_position_embeddings=self.seq_len,
-            use_parallel_residual=True, tie_word_embeddings=False, bos_token_id=0, eos_token_id=0,
+            vocab_size=self.vocab,
+            hidden_size=self.hidden,
+            num_hidden_layers=self.layers,
+            num_attention_heads=self.heads,
+            intermediate_size=4 * self.hidden,
+            rotary_pct=self.rotary_pct,
+            max_position_embeddings=self.seq_len,
+            use_parallel_residual=True,
+            tie_word_embeddings=False,
+            bos_token_id=0,
+            eos_token_id=0,
         )
 
 
@@ -85,7 +88,6 @@ class Suite:
     local_root: Path | None = None
     data_prefix: Path | None = None
     heldout_prefix: Path | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def final_step(self) -> int:
@@ -113,19 +115,25 @@ class Suite:
     def nearest_step(self, step: int) -> int:
         """The checkpoint step closest to `step` (ties go to the earlier one)."""
         i = bisect.bisect_left(self.steps, step)
-        candidates = self.steps[max(i - 1, 0): i + 1]
+        candidates = self.steps[max(i - 1, 0) : i + 1]
         return min(candidates, key=lambda s: (abs(s - step), s))
 
     def training_rows(self):
         """The suite's training rows in training order (a `data.TrainingRows`)."""
-        return self._rows(self.data_prefix, f"no training data configured for the {self.name} suite; set {PILE_ENV} "
-                          "to the path prefix of the pre-tokenized, preshuffled Pile (<prefix>.idx and <prefix>.bin)")
+        return self._rows(
+            self.data_prefix,
+            f"no training data configured for the {self.name} suite; set {settings.variable('pile')} "
+            "to the path prefix of the pre-tokenized, preshuffled Pile (<prefix>.idx and <prefix>.bin)",
+        )
 
     def heldout_rows(self):
         """Rows of text the suite was not trained on (a `data.TrainingRows`), for evaluation on real text."""
-        return self._rows(self.heldout_prefix, f"no held-out text configured for the {self.name} suite; set "
-                          f"{HELDOUT_ENV} to the path prefix of a pre-tokenized validation set (<prefix>.idx and "
-                          "<prefix>.bin, rows of the training row length)")
+        return self._rows(
+            self.heldout_prefix,
+            f"no held-out text configured for the {self.name} suite; set "
+            f"{settings.variable('heldout')} to the path prefix of a pre-tokenized validation set (<prefix>.idx and "
+            "<prefix>.bin, rows of the training row length)",
+        )
 
     def _rows(self, prefix: Path | None, missing: str):
         from .data import MMapIndexedDataset, TrainingRows
@@ -159,15 +167,21 @@ def _describe_steps(steps: tuple[int, ...]) -> str:
     return f"{', '.join(map(str, steps[:11]))}, …, {steps[-1]} ({len(steps)} in all)"
 
 
-# -- the Pythia suite (DESIGN §4) ---------------------------------------------------------
+# -- the Pythia suite ---------------------------------------------------------
 
 PYTHIA_STEPS: tuple[int, ...] = (0, *(2**i for i in range(10)), *range(1000, 143001, 1000))
 # name at release time (v0), used by the memorization figures and the term-frequency files
 _PYTHIA_ARCH = {  # size: (layers, hidden, heads, padded vocab)
-    "14m": (6, 128, 4, 50304), "31m": (6, 256, 8, 50304),
-    "70m": (6, 512, 8, 50304), "160m": (12, 768, 12, 50304), "410m": (24, 1024, 16, 50304),
-    "1b": (16, 2048, 8, 50304), "1.4b": (24, 2048, 16, 50304), "2.8b": (32, 2560, 32, 50304),
-    "6.9b": (32, 4096, 32, 50432), "12b": (36, 5120, 40, 50688),
+    "14m": (6, 128, 4, 50304),
+    "31m": (6, 256, 8, 50304),
+    "70m": (6, 512, 8, 50304),
+    "160m": (12, 768, 12, 50304),
+    "410m": (24, 1024, 16, 50304),
+    "1b": (16, 2048, 8, 50304),
+    "1.4b": (24, 2048, 16, 50304),
+    "2.8b": (32, 2560, 32, 50304),
+    "6.9b": (32, 4096, 32, 50432),
+    "12b": (36, 5120, 40, 50688),
 }
 
 
@@ -178,8 +192,14 @@ def _pythia_models() -> dict[str, ModelSpec]:
         for variant in variants:
             name = f"pythia-{size}{variant}"
             models[name] = ModelSpec(
-                name, layers, hidden, heads, vocab, seq_len=2048,
-                train_dtype="bfloat16" if size == "1b" else "float16", hub_id=f"EleutherAI/{name}",
+                name,
+                layers,
+                hidden,
+                heads,
+                vocab,
+                seq_len=2048,
+                train_dtype="bfloat16" if size == "1b" else "float16",
+                hub_id=f"EleutherAI/{name}",
             )
     return models
 
@@ -191,11 +211,18 @@ def _pythia_tokenizer() -> Path:
 
 
 def pythia_suite() -> Suite:
-    """The real suite: hub checkpoints (or a local mirror, env PYTHIA_REPRO_MIRROR) and the Pile (env PYTHIA_REPRO_PILE)."""
-    mirror, pile, heldout = (os.environ.get(v) for v in (MIRROR_ENV, PILE_ENV, HELDOUT_ENV))
-    return Suite("pythia", _pythia_models(), PYTHIA_STEPS, rows_per_step=1024, row_len=2049,
-                 tokenizer_file=_pythia_tokenizer, local_root=Path(mirror) if mirror else None,
-                 data_prefix=Path(pile) if pile else None, heldout_prefix=Path(heldout) if heldout else None)
+    """The real suite: hub checkpoints (or a local folder of them) and the Pile, as `settings` name them."""
+    return Suite(
+        "pythia",
+        _pythia_models(),
+        PYTHIA_STEPS,
+        rows_per_step=1024,
+        row_len=2049,
+        tokenizer_file=_pythia_tokenizer,
+        local_root=settings.path("checkpoint_folder"),
+        data_prefix=settings.path("pile"),
+        heldout_prefix=settings.path("heldout"),
+    )
 
 
 # -- the suite registry ---------------------------------------------------------------------
@@ -224,6 +251,7 @@ def suite_of(model: str) -> Suite:
 
 # -- loading --------------------------------------------------------------------------------
 
+
 def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
@@ -233,8 +261,7 @@ def default_dtype(spec: ModelSpec, device: torch.device) -> torch.dtype:
     return getattr(torch, spec.train_dtype) if device.type == "cuda" else torch.float32
 
 
-def load_model(checkpoint: Checkpoint, device: str | torch.device | None = None,
-               dtype: torch.dtype | None = None):
+def load_model(checkpoint: Checkpoint, device: str | torch.device | None = None, dtype: torch.dtype | None = None):
     """A GPT-NeoX model at a checkpoint, in eval mode, from a local folder or the hub (safetensors only)."""
     from transformers import GPTNeoXForCausalLM
 
@@ -258,11 +285,13 @@ def load_model(checkpoint: Checkpoint, device: str | torch.device | None = None,
         with quiet_weight_loading():
             model = GPTNeoXForCausalLM.from_pretrained(source, **kwargs)
     except OSError as err:
-        offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0")
+        offline = settings.enabled("hub_offline")
+        where = (
+            "" if suite.local_root else f" (hub revision {checkpoint.revision}, offline={offline}, cache {_hf_cache()})"
+        )
         raise CheckpointNotFound(
-            f"could not load {checkpoint.model}@{checkpoint.revision} from {source}"
-            f"{'' if suite.local_root else f' (hub revision {checkpoint.revision}, offline={offline}, cache {_hf_cache()})'}: "
-            f"{err}. Only safetensors weights are loaded; check the revision exists and its files are present."
+            f"could not load {checkpoint.model}@{checkpoint.revision} from {source}{where}: {err}. Only "
+            "safetensors weights are loaded; check the revision exists and its files are present."
         ) from err
     return model.to(device).eval()
 

@@ -31,18 +31,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import atomic
+from . import arithmetic, atomic, versions
 from .hashing import content_key
 from .paths import cache_home
 
-COUNTER_VERSION = 1
 _PUNCT = re.escape(string.punctuation)
 WINDOW = re.compile(rf"(?=( (\d){{1,5}} ((\w|[{_PUNCT}])+\s+){{1,3}}(\d){{1,5}}))")
 _WINDOW_BODY = re.compile(rf" (\d){{1,5}} ((\w|[{_PUNCT}])+\s+){{1,3}}(\d){{1,5}}")
 _WINDOW_START = re.compile(r"(?= \d{1,5} )")
 NUMBER = re.compile(r"\d{1,5}")
 _STANDALONE = re.compile(r"(?<!\d)\d{1,5}(?!\d)")
-_TASK_OPERAND = re.compile(r"What is (\d{1,5}) (times|plus) ")
 
 
 def window_keys(window: str) -> list[str]:
@@ -82,7 +80,7 @@ def count_occurrences(texts: Iterable[str]) -> Counter:
 
 def count_task_operands(texts: Iterable[str]) -> Counter:
     """First operands of task statements (`What is {x1} times|plus ...`), keyed `times:x1` / `plus:x1`."""
-    return Counter(f"{word}:{int(x1)}" for text in texts for x1, word in _TASK_OPERAND.findall(text))
+    return Counter(f"{word}:{int(x1)}" for text in texts for x1, word in arithmetic.OPERAND_IN_TEXT.findall(text))
 
 
 COUNT_FUNCTIONS = {"window": count_terms, "occurrence": count_occurrences, "task": count_task_operands}
@@ -101,8 +99,11 @@ def _count_rows(task: tuple[str, str, int, int, int, tuple[str, ...]]) -> pd.Dat
     frames = []
     for name in counters:
         counts = COUNT_FUNCTIONS[name](texts)
-        frames.append(pd.DataFrame({"counter": name, "term": list(counts),
-                                    "count": np.fromiter(counts.values(), np.int64, len(counts))}))
+        frames.append(
+            pd.DataFrame(
+                {"counter": name, "term": list(counts), "count": np.fromiter(counts.values(), np.int64, len(counts))}
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -116,12 +117,19 @@ def blocks(steps: Iterable[int], rows_per_step: int, max_block_rows: int) -> lis
 
 
 def _block_path(identity: str, counters: tuple[str, ...], start: int, stop: int) -> Path:
-    key = content_key({"data": identity, "counters": counters, "version": COUNTER_VERSION})[:16]
+    key = content_key({"data": identity, "counters": counters, "version": versions.TERM_COUNTER})[:16]
     return cache_home() / "terms" / key / f"rows{start}-{stop}.parquet"
 
 
-def block_counts(suite, steps: Iterable[int], counters: tuple[str, ...] = ("window",), max_rows: int | None = None,
-                 workers: int | None = None, max_block_rows: int = 1 << 16, progress: bool = True) -> pd.DataFrame:
+def block_counts(
+    suite,
+    steps: Iterable[int],
+    counters: tuple[str, ...] = ("window",),
+    max_rows: int | None = None,
+    workers: int | None = None,
+    max_block_rows: int = 1 << 16,
+    progress: bool = True,
+) -> pd.DataFrame:
     """Counts per block of training rows up to the last step: columns start, stop, counter, term, count.
 
     Blocks are decoded once for all `counters`, on every core, and cached one file per block, so an
@@ -139,25 +147,30 @@ def block_counts(suite, steps: Iterable[int], counters: tuple[str, ...] = ("wind
     rows = suite.training_rows()
     needed = max(steps) * suite.rows_per_step
     if max_rows is None and needed > rows.n_rows:
-        raise ValueError(f"the training data holds {rows.n_rows} rows but step {max(steps)} has seen {needed}; "
-                         "pass max_rows to count a prefix")
+        raise ValueError(
+            f"the training data holds {rows.n_rows} rows but step {max(steps)} has seen {needed}; "
+            "pass max_rows to count a prefix"
+        )
     limit = min(needed, max_rows if max_rows is not None else needed)
     wanted = [(a, min(b, limit)) for a, b in blocks(steps, suite.rows_per_step, max_block_rows) if a < limit]
     identity = data_identity(suite)
     todo = [(a, b) for a, b in wanted if not _block_path(identity, counters, a, b).is_file()]
     if todo:
         tasks = [(str(suite.tokenizer_file()), str(suite.data_prefix), suite.row_len, a, b, counters) for a, b in todo]
-        with ProcessPoolExecutor(workers or min(len(todo), os.cpu_count() or 1),
-                                 mp_context=get_context("fork")) as pool:
-            for (a, b), table in tqdm(zip(todo, pool.map(_count_rows, tasks)), total=len(todo),
-                                      desc="counting terms", disable=not progress):
+        with ProcessPoolExecutor(
+            workers or min(len(todo), os.cpu_count() or 1), mp_context=get_context("fork")
+        ) as pool:
+            for (a, b), table in tqdm(
+                zip(todo, pool.map(_count_rows, tasks)), total=len(todo), desc="counting terms", disable=not progress
+            ):
                 atomic.write_parquet(_block_path(identity, counters, a, b), table)
     frames = [pd.read_parquet(_block_path(identity, counters, a, b)).assign(start=a, stop=b) for a, b in wanted]
     return pd.concat(frames, ignore_index=True)[["start", "stop", "counter", "term", "count"]]
 
 
-def cumulative_counts(block_table: pd.DataFrame, steps: Iterable[int], rows_per_step: int,
-                      terms: Iterable[str]) -> pd.DataFrame:
+def cumulative_counts(
+    block_table: pd.DataFrame, steps: Iterable[int], rows_per_step: int, terms: Iterable[str]
+) -> pd.DataFrame:
     """Counts of `terms` in the rows each checkpoint has seen: columns step, counter, term, count (0 when absent)."""
     terms = list(terms)
     sub = block_table[block_table.term.isin(terms)]

@@ -1,8 +1,8 @@
-"""One analysis module per finding. A module declares `FINDING`; its notebook is `notebooks/<name>.ipynb`.
+"""The registry of findings: every module of this package that declares `FINDING`, plus any registered.
 
-Adding a finding is adding a module here (with `FINDING`) and its notebook. A finding that scores
-checkpoints also defines `prepare(profile, **options)` returning an object with a `.task`
-(`plan.ScoringTask`); sweeps (`pythia-repro sweep`) collect those tasks from every finding.
+The shape of a finding is described in `findings.base`, and each finding module lays out its parts in the same
+order under the same headings. A finding that lives outside the package (a plug-in; `tests/test_plugin_finding.py`
+is a working one) calls `register(module)` in the process that runs it.
 """
 
 from __future__ import annotations
@@ -10,38 +10,64 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from .base import Finding, Result, run
+
 PROFILES = ("published", "micro", "pythia")
 DEFAULT_PROFILE = "micro"
-DEFAULT_PYTHIA_MODELS = ("pythia-70m", "pythia-160m", "pythia-410m")
-
-
-@dataclass(frozen=True)
-class Finding:
-    name: str
-    title: str
-    profiles: tuple[str, ...]
+_REGISTERED: dict[str, ModuleType] = {}
 
 
 @lru_cache(maxsize=1)
-def finding_modules() -> dict[str, ModuleType]:
-    """Every finding module, by the name its `FINDING` declares."""
+def _package_modules() -> dict[str, ModuleType]:
     found = {}
     for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        if hasattr(module, "FINDING"):
-            found[module.FINDING.name] = module
-    return dict(sorted(found.items()))
+        if not info.name.startswith("_"):
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            if hasattr(module, "FINDING"):
+                found[module.FINDING.name] = module
+    return found
 
 
-@lru_cache(maxsize=1)
+def register(module: ModuleType) -> None:
+    """Add a finding module from outside the package (it declares FINDING, PARAMETERS and analyse)."""
+    missing = [name for name in ("FINDING", "PARAMETERS", "analyse") if not hasattr(module, name)]
+    if missing:
+        raise TypeError(f"{module.__name__} is not a finding module: it lacks {', '.join(missing)}")
+    _REGISTERED[module.FINDING.name] = module
+
+
+def finding_modules() -> dict[str, ModuleType]:
+    """Every finding module, by the name its `FINDING` declares."""
+    return dict(sorted({**_package_modules(), **_REGISTERED}.items()))
+
+
 def all_findings() -> dict[str, Finding]:
     """Every finding module's declaration, by name."""
     return {name: module.FINDING for name, module in finding_modules().items()}
+
+
+def notebook_of(name: str) -> Path:
+    """The notebook that presents a finding: its declared one, else `notebooks/<name>.ipynb`."""
+    from ..paths import notebooks_dir
+
+    return all_findings()[name].notebook or notebooks_dir() / f"{name}.ipynb"
+
+
+def load(name: str, profile: str, output_dir: str | Path | None = None, **params: Any) -> Result:
+    """Run a finding on a profile and return its Result; `params` are its notebook parameters (checked here)."""
+    from ..parameters import check
+
+    module = finding_modules()[name]
+    return run(module, profile, output_dir, **{**_defaults(module), **check([name], params)[name]})
+
+
+def _defaults(module: ModuleType) -> dict[str, Any]:
+    return {p.name: p.default for p in module.PARAMETERS}
 
 
 def scoring_tasks(profile: str, findings: list[str] | None = None, options: dict[str, Any] | None = None) -> list:
@@ -62,34 +88,3 @@ def scoring_tasks(profile: str, findings: list[str] | None = None, options: dict
         accepted = inspect.signature(prepare).parameters
         tasks.append(prepare(profile, **{k: v for k, v in (options or {}).items() if k in accepted}).task)
     return tasks
-
-
-def reference_input(path: str, writer=None):
-    """Fetch a verified reference file and, given a ResultWriter, record it as an input of the run."""
-    from ..reference import entry, fetch
-
-    local = fetch(path)
-    if writer is not None:
-        item = entry(path)
-        writer.record_input("reference", path=path, sha256=item.sha256, origin=item.origin)
-    return local
-
-
-def require_profile(finding: Finding, profile: str) -> None:
-    """Fail early, and clearly, when a notebook is run with a profile it does not implement yet."""
-    if profile not in finding.profiles:
-        raise NotImplementedError(
-            f"{finding.name} does not implement the {profile!r} profile yet; available: {', '.join(finding.profiles)}"
-        )
-
-
-def scored_models(suite, models: list[str] | None = None) -> list[str]:
-    """The models a scored profile runs: those given, else every micro size or three small Pythia models."""
-    return list(models or (DEFAULT_PYTHIA_MODELS if suite.name == "pythia" else suite.models))
-
-
-def record_checkpoints(writer, suite, checkpoints) -> None:
-    """Record each distinct checkpoint a run loaded (or read scores of) as an input, with its source."""
-    for ckpt in dict.fromkeys(checkpoints):
-        source = suite.spec(ckpt.model).hub_id if suite.local_root is None else str(suite.local_root)
-        writer.record_input("checkpoint", model=ckpt.model, revision=ckpt.revision, source=source)

@@ -10,25 +10,30 @@ score the checkpoints here and build confusion tables of the same shape.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .. import intervals
-from ..claims import Claim, judged, untestable
+from .. import intervals, versions
+from ..claims import Claim, judged, sentences, untestable
 from ..parameters import SCORING, Param
-from ..plan import Job, ScoringTask, SweepReport, sweep
+from ..plan import Job, ScoringTask
 from ..reference import ReferenceDataError
 from ..results import ResultWriter
 from ..score_cache import ScoreCache, data_identity
-from ..scoring import SCORER_VERSION, check_vocabulary, memorization_scores, token_losses
+from ..scoring import check_vocabulary, memorization_scores, token_losses
 from ..suite import Suite, default_device, default_dtype, get_suite, pythia_suite
-from . import Finding, record_checkpoints, reference_input, scored_models
+from .base import Finding, Plan, Result, Scores, reference_input, scored_models, sweep_plan
+
+# --- The finding, its parameters and settings ---
+
 
 FINDING = Finding("memorization", "Emergent and predictable memorization", ("published", "micro", "pythia"))
-PARAMETERS = (*SCORING, Param("suppress_eod", bool, False, nullable=False,
-                                help="True: as the authors, end-of-document is never generated"))
-
+PARAMETERS = (
+    *SCORING,
+    Param("suppress_eod", bool, False, nullable=False, help="True: as the authors, end-of-document is never generated"),
+)
 CONFUSION_FILE = "published/memorization/confusion_matrices.csv"
 EXPERIMENTS = {
     "smaller_model_predicts_largest": "smaller model → largest model (same checkpoint)",
@@ -40,6 +45,62 @@ COMMON_ROWS = 23_552_000  # the published cells are fractions of the rows with i
 EVALUATED_STEPS = tuple(range(23_000, 143_001, 20_000))
 CELLS = ["tp", "fn", "fp", "tn"]
 COLUMNS = ["experiment", "model", "model_v0_name", "checkpoint_million_sequences", *CELLS, "precision", "recall"]
+METRICS = {"precision": "predicted_rows", "recall": "target_rows"}  # metric → its denominator
+METRIC_COLUMNS = [f"{m}{suffix}" for m in METRICS for suffix in ("", "_ci95_low", "_ci95_high")]
+INTERVAL_NOTES = {f"{m}_ci95_{end}": intervals.WILSON for m in METRICS for end in ("low", "high")}
+SMALLER, EARLY = "smaller model, fully trained", "intermediate checkpoint of the target"
+EQUAL_COMPUTE_COLUMNS = [
+    "checkpoint",
+    "checkpoint_compute",
+    "metric",
+    "checkpoint_value",
+    "checkpoint_ci95_low",
+    "checkpoint_ci95_high",
+    "checkpoint_hits",
+    "checkpoint_n",
+    "smaller_below",
+    "smaller_above",
+    "smaller_below_hits",
+    "smaller_below_n",
+    "smaller_above_hits",
+    "smaller_above_n",
+    "weight_above",
+    "smaller_value",
+    "smaller_ci95_low",
+    "smaller_ci95_high",
+    "status",
+]
+EQUAL_COMPUTE_NOTES = {
+    "checkpoint_ci95_low": intervals.WILSON,
+    "checkpoint_ci95_high": intervals.WILSON,
+    "smaller_ci95_low": intervals.INTERPOLATED_WILSON,
+    "smaller_ci95_high": intervals.INTERPOLATED_WILSON,
+    "smaller_value": "smaller models' value interpolated linearly in log compute",
+}
+POISSON_BLOCK = 512
+MIN_POISSON_BLOCKS = 16
+CHUNK_ROWS = 4096  # rows per cache entry
+PRECISION_FLOOR = 0.8
+MIN_COMPARABLE = 2
+POISSON_ALPHA = 0.05
+STATEMENTS = {
+    "memorization.precise": "Both kinds of predictor are precise: few of the rows they flag are not memorized "
+    "by the target (EMP: precision near 0.9 throughout)",
+    "memorization.recall_grows_with_size": "Recall grows with the size of the smaller, fully trained predictor",
+    "memorization.recall_grows_with_training": "Recall grows with the training of the target's own checkpoint",
+    "memorization.equal_compute.recall": "Intermediate checkpoints are better predictors of a model's memorization "
+    "than smaller fully trained models (EMP abstract), read for recall at equal "
+    "compute",
+    "memorization.equal_compute.precision": "Intermediate checkpoints are better predictors of a model's "
+    "memorization than smaller fully trained models (EMP abstract), read "
+    "for precision at equal compute",
+    "memorization.poisson": "Memorized rows are spread through training like a Poisson process (training order "
+    "barely matters)",
+}
+SECTIONS = ("scores", "headline", "equal_compute", "grid", "rows", "duplicates", "learned", "claims")
+
+
+# --- Reading the authors' published files ---
 
 
 def step_for_million_sequences(million: int, rows_per_step: int = 1024) -> int:
@@ -59,16 +120,149 @@ def load_confusion(writer: ResultWriter | None = None) -> pd.DataFrame:
         raise ReferenceDataError(f"{path}: missing columns {sorted(missing)}")
     sums = df[CELLS].sum(axis=1)
     if not sums.between(0.999, 1.001).all():
-        raise ReferenceDataError(f"{path}: confusion cells do not sum to 1 in rows {list(df.index[~sums.between(0.999, 1.001)])}")
+        raise ReferenceDataError(
+            f"{path}: confusion cells do not sum to 1 in rows {list(df.index[~sums.between(0.999, 1.001)])}"
+        )
     df["step"] = df["checkpoint_million_sequences"].map(step_for_million_sequences)
     df["checkpoint_label"] = df["checkpoint_million_sequences"].astype(str) + "M"
     df["n_rows"] = COMMON_ROWS
     return df
 
 
-METRICS = {"precision": "predicted_rows", "recall": "target_rows"}  # metric → its denominator
-METRIC_COLUMNS = [f"{m}{suffix}" for m in METRICS for suffix in ("", "_ci95_low", "_ci95_high")]
-INTERVAL_NOTES = {f"{m}_ci95_{end}": intervals.WILSON for m in METRICS for end in ("low", "high")}
+# --- Scoring checkpoints: the plan, and reading the scores back ---
+
+
+@dataclass
+class Scored(Scores):
+    """Memorization scores of a suite: flags on the rows every compared checkpoint saw, full scores at the end."""
+
+    target: str
+    common_rows: int
+    flags: pd.DataFrame  # model, step, row, memorized, prefix_len (rows < common_rows)
+    finals: pd.DataFrame  # model, row, score, memorized, prefix_len (every scored row, final checkpoints)
+    losses: pd.DataFrame  # model, row, loss: mean loss of the cheapest model's final checkpoint (common rows)
+
+
+def default_eval_steps(suite: Suite, count: int = 8) -> list[int]:
+    """Evenly spaced checkpoints ending at the final one (the paper used steps 23000, 43000, …, 143000)."""
+    if suite.name == "pythia":
+        return list(EVALUATED_STEPS)
+    wanted = [suite.final_step * (i + 1) / count for i in range(count)]
+    return sorted({suite.nearest_step(round(w)) for w in wanted} - {0})
+
+
+@dataclass
+class Prepared(Plan):
+    """The plan, and the target, rows and dtypes that reading its scores back needs."""
+
+    target: str
+    common_rows: int
+    final_rows: int
+    dtypes: dict[str, str]
+
+    def scored_data(self) -> tuple[str, dict[str, Any]]:
+        return "training_data", {"suite": self.suite.name, "identity": self.task.data, "rows": self.final_rows}
+
+
+def prepare(
+    profile: str,
+    models: list[str] | None = None,
+    steps: list[int] | None = None,
+    max_rows: int | None = None,
+    batch_size: int | None = None,
+    suppress_eod: bool = False,
+    device: str | None = None,
+) -> Prepared:
+    """Flags of every model at every evaluated step on the rows all of them saw, full scores at the end."""
+    import torch
+
+    suite = get_suite(profile)
+    models = scored_models(suite, models)
+    target = max(models, key=lambda m: suite.spec(m).params)
+    steps = sorted(set(steps or default_eval_steps(suite)) | {suite.final_step})
+    for step in steps:
+        suite.checkpoint(target, step)
+    rows = suite.training_rows()
+    limit = max_rows if max_rows is not None else float("inf")
+    n_final = int(min(suite.rows_per_step * suite.final_step, limit))
+    common = int(min(suite.rows_per_step * steps[0], limit))
+    if n_final > rows.n_rows:
+        raise ValueError(
+            f"the training data holds {rows.n_rows} rows but the final checkpoint has seen "
+            f"{suite.rows_per_step * suite.final_step}; pass max_rows ≤ {rows.n_rows} to score a prefix"
+        )
+    dev = torch.device(device) if device else default_device()
+    dtypes = {m: str(default_dtype(suite.spec(m), dev)).removeprefix("torch.") for m in models}
+    base = {"context_len": 32, "continuation_len": 32, "suppress_eod": suppress_eod}
+    jobs = []
+    for m in models:
+        flag_params = tuple(sorted({**base, "fractional": False, "dtype": dtypes[m]}.items()))
+        full_params = tuple(sorted({**base, "fractional": True, "dtype": dtypes[m]}.items()))
+        jobs += [Job(suite.checkpoint(m, s), common, flag_params) for s in steps]
+        jobs.append(Job(suite.checkpoint(m, suite.final_step), n_final, full_params))
+    cheapest = min(models, key=lambda m: suite.spec(m).params)  # its loss is a feature of the learned predictor
+    loss_params = (("dtype", dtypes[cheapest]), ("measure", "loss"), ("window", 64))
+    jobs.append(Job(suite.checkpoint(cheapest, suite.final_step), common, loss_params))
+
+    def score(model, start, stop, params):
+        windows = rows.windows(start, stop, 64)
+        check_vocabulary(model, windows, start, "training row")
+        if params.get("measure") == "loss":
+            return pd.DataFrame({"loss": token_losses(model, windows, batch_size=batch_size).mean(1)})
+        return memorization_scores(
+            model, windows, batch_size=batch_size, fractional=params["fractional"], suppress_eod=params["suppress_eod"]
+        ).to_frame()
+
+    def available(checkpoint):
+        return min(suite.rows_per_step * checkpoint.step, rows.n_rows)
+
+    identity = data_identity(suite)
+    task = ScoringTask(
+        FINDING.name, suite.name, identity, versions.MEMORIZATION, jobs, score, available, CHUNK_ROWS, str(dev)
+    )
+    return Prepared(task, suite, models, steps, target=target, common_rows=common, final_rows=n_final, dtypes=dtypes)
+
+
+def score_suite(
+    profile: str, writer: ResultWriter | None = None, cache: ScoreCache | None = None, progress: bool = True, **options
+) -> Scored:
+    """Score every model at every evaluated step (cached, resumable) and return the per-row results.
+
+    `options` are those of `prepare`."""
+    prep = prepare(profile, **options)
+    results, report = sweep_plan(prep, writer, cache, progress, dtype=prep.dtypes)
+    kind = {key: dict(key[1]).get("measure") or ("full" if dict(key[1])["fractional"] else "flags") for key in results}
+    flags = pd.concat(
+        [frame.assign(model=c.model, step=c.step) for (c, p), frame in results.items() if kind[c, p] == "flags"],
+        ignore_index=True,
+    )
+    finals = pd.concat(
+        [frame.assign(model=c.model) for (c, p), frame in results.items() if kind[c, p] == "full"], ignore_index=True
+    )
+    losses = pd.concat(
+        [frame.assign(model=c.model) for (c, p), frame in results.items() if kind[c, p] == "loss"], ignore_index=True
+    )
+    return Scored.of(
+        prep, report, target=prep.target, common_rows=prep.common_rows, flags=flags, finals=finals, losses=losses
+    )
+
+
+def precision_recall_for(
+    profile: str, writer: ResultWriter | None = None, **scoring
+) -> tuple[pd.DataFrame, str, Scored | None]:
+    """The precision/recall table of a profile, its target model, and (unless published) the scores behind it."""
+    if profile == "published":
+        return precision_recall(load_confusion(writer)), TARGET, None
+    scored = score_suite(profile, writer, **scoring)
+    return precision_recall(scored_confusion(scored), scored.suite, scored.target), scored.target, scored
+
+
+def planted_duplicates(suite: Suite) -> pd.DataFrame:
+    """Micro only: the planted duplicate count of every training row (ground truth of the build)."""
+    return pd.read_parquet(suite.local_root / "data" / "rows_ground_truth.parquet")
+
+
+# --- Analysis: pure functions from tables to tables ---
 
 
 def precision_recall(confusion: pd.DataFrame, suite: Suite | None = None, target: str = TARGET) -> pd.DataFrame:
@@ -89,12 +283,21 @@ def precision_recall(confusion: pd.DataFrame, suite: Suite | None = None, target
     df["params"] = df.model.map(lambda m: suite.spec(m).params)
     df["compute"] = [suite.compute(m, s) for m, s in zip(df.model, df.step)]
     df["compute_fraction_of_target_final"] = df.compute / final_compute
-    keep = ["experiment", "model", "params", "checkpoint_label", "step", *METRIC_COLUMNS, "tp_rows", "predicted_rows",
-            "target_rows", "n_rows", "compute", "compute_fraction_of_target_final"]
+    keep = [
+        "experiment",
+        "model",
+        "params",
+        "checkpoint_label",
+        "step",
+        *METRIC_COLUMNS,
+        "tp_rows",
+        "predicted_rows",
+        "target_rows",
+        "n_rows",
+        "compute",
+        "compute_fraction_of_target_final",
+    ]
     return df[keep].sort_values(["experiment", "params", "step"], ignore_index=True)
-
-
-SMALLER, EARLY = "smaller model, fully trained", "intermediate checkpoint of the target"
 
 
 def headline(pr: pd.DataFrame, target: str = TARGET) -> pd.DataFrame:
@@ -102,12 +305,23 @@ def headline(pr: pd.DataFrame, target: str = TARGET) -> pd.DataFrame:
     final = pr.step.max()
     smaller = pr[(pr.experiment == "smaller_model_predicts_largest") & (pr.step == final) & (pr.model != target)]
     early = pr[(pr.experiment == "checkpoint_predicts_final") & (pr.model == target) & (pr.step < final)]
-    out = pd.concat([
-        smaller.assign(kind=SMALLER, predictor=smaller.model + " (final)"),
-        early.assign(kind=EARLY, predictor=target + " @ " + early.checkpoint_label),
-    ])
-    return out[["kind", "predictor", "compute_fraction_of_target_final", *METRIC_COLUMNS, "tp_rows", "predicted_rows",
-                "target_rows"]].reset_index(drop=True)
+    out = pd.concat(
+        [
+            smaller.assign(kind=SMALLER, predictor=smaller.model + " (final)"),
+            early.assign(kind=EARLY, predictor=target + " @ " + early.checkpoint_label),
+        ]
+    )
+    return out[
+        [
+            "kind",
+            "predictor",
+            "compute_fraction_of_target_final",
+            *METRIC_COLUMNS,
+            "tp_rows",
+            "predicted_rows",
+            "target_rows",
+        ]
+    ].reset_index(drop=True)
 
 
 def grid(pr: pd.DataFrame, experiment: str, value: str) -> pd.DataFrame:
@@ -120,6 +334,192 @@ def grid(pr: pd.DataFrame, experiment: str, value: str) -> pd.DataFrame:
     return table.reset_index()
 
 
+def equal_compute_comparison(head: pd.DataFrame) -> pd.DataFrame:
+    """Each checkpoint of the target against the smaller models' curve at the same compute, per metric.
+
+    The smaller, fully trained models' precision and recall (and their Wilson bounds) are interpolated
+    linearly in log(compute) between the two models that bracket the checkpoint's compute. A checkpoint
+    outside the smaller models' compute range is reported as out of range, never paired with a model."""
+    early = head[head.kind == EARLY]
+    smaller = head[head.kind == SMALLER].sort_values("compute_fraction_of_target_final", ignore_index=True)
+    x = np.log(smaller.compute_fraction_of_target_final.to_numpy())
+    rows = []
+    for ck in early.itertuples():
+        cx = np.log(ck.compute_fraction_of_target_final)
+        for metric, denominator in METRICS.items():
+            row = {
+                "checkpoint": ck.predictor,
+                "checkpoint_compute": ck.compute_fraction_of_target_final,
+                "metric": metric,
+                "checkpoint_value": getattr(ck, metric),
+                "checkpoint_ci95_low": getattr(ck, f"{metric}_ci95_low"),
+                "checkpoint_ci95_high": getattr(ck, f"{metric}_ci95_high"),
+                "checkpoint_hits": ck.tp_rows,
+                "checkpoint_n": getattr(ck, denominator),
+            }
+            rows.append({**row, **_interpolated(smaller, x, cx, metric)})
+    out = pd.DataFrame(rows, columns=EQUAL_COMPUTE_COLUMNS)
+    undefined = out.checkpoint_value.isna() & (out.status == "compared")
+    out.loc[undefined, "status"] = "not comparable (checkpoint: " + out.metric[undefined] + " undefined, no row)"
+    out["difference"] = out.checkpoint_value - out.smaller_value
+    out["winner"] = np.select(
+        [out.difference > 0, out.difference < 0, out.difference == 0], ["checkpoint", "smaller model", "tie"], ""
+    )
+    out["beyond_intervals"] = (out.checkpoint_ci95_low > out.smaller_ci95_high) | (
+        out.checkpoint_ci95_high < out.smaller_ci95_low
+    )
+    return out
+
+
+def _interpolated(smaller: pd.DataFrame, x: np.ndarray, cx: float, metric: str) -> dict:
+    """The smaller models' metric at log-compute `cx`, or the reason it cannot be read there."""
+    empty = {
+        "smaller_below": "",
+        "smaller_above": "",
+        "smaller_below_hits": np.nan,
+        "smaller_below_n": np.nan,
+        "smaller_above_hits": np.nan,
+        "smaller_above_n": np.nan,
+        "weight_above": np.nan,
+        "smaller_value": np.nan,
+        "smaller_ci95_low": np.nan,
+        "smaller_ci95_high": np.nan,
+    }
+    if len(x) < 2 or not x[0] <= cx <= x[-1]:
+        span = f"{np.exp(x[0]):.3g}–{np.exp(x[-1]):.3g}" if len(x) else "none"
+        return {**empty, "status": f"out of range (smaller models' compute {span})"}
+    hi = int(np.clip(np.searchsorted(x, cx), 1, len(x) - 1))
+    lo = hi - 1
+    w = float((cx - x[lo]) / (x[hi] - x[lo]))
+    pick = lambda col: (1 - w) * smaller.at[lo, col] + w * smaller.at[hi, col]  # noqa: E731
+    denominator = METRICS[metric]
+    out = {
+        "smaller_below": smaller.predictor[lo],
+        "smaller_above": smaller.predictor[hi],
+        "smaller_below_hits": smaller.tp_rows[lo],
+        "smaller_below_n": smaller[denominator][lo],
+        "smaller_above_hits": smaller.tp_rows[hi],
+        "smaller_above_n": smaller[denominator][hi],
+        "weight_above": w,
+        "smaller_value": pick(metric),
+        "smaller_ci95_low": pick(f"{metric}_ci95_low"),
+        "smaller_ci95_high": pick(f"{metric}_ci95_high"),
+    }
+    undefined = [smaller.predictor[i] for i in (lo, hi) if np.isnan(smaller.at[i, metric])]
+    status = f"not comparable ({', '.join(undefined)}: {metric} undefined, no row)" if undefined else "compared"
+    return {**out, "status": status}
+
+
+def equal_compute_verdicts(equal: pd.DataFrame) -> pd.DataFrame:
+    """Per metric: how many comparable points each kind of predictor wins, and by how much (points)."""
+    rows = []
+    for metric in METRICS:
+        sub = equal[equal.metric == metric]
+        done = sub[sub.status == "compared"]
+        diff = 100 * done.difference
+        wins = {who: done.winner == who for who in ("checkpoint", "smaller model")}
+        rows.append(
+            {
+                "metric": metric,
+                "checkpoints": len(sub),
+                "comparable": len(done),
+                "out_of_range_or_undefined": len(sub) - len(done),
+                "checkpoint_wins": int(wins["checkpoint"].sum()),
+                "smaller_wins": int(wins["smaller model"].sum()),
+                "ties": int((done.winner == "tie").sum()),
+                "checkpoint_wins_beyond_intervals": int((wins["checkpoint"] & done.beyond_intervals).sum()),
+                "smaller_wins_beyond_intervals": int((wins["smaller model"] & done.beyond_intervals).sum()),
+                "mean_difference_points": diff.mean() if len(done) else np.nan,
+                "min_difference_points": diff.min() if len(done) else np.nan,
+                "max_difference_points": diff.max() if len(done) else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def scored_confusion(scored: Scored) -> pd.DataFrame:
+    """Confusion cells (fractions of the common rows) for both experiments, shaped like the published table."""
+    flags = scored.flags.pivot_table(index="row", columns=["model", "step"], values="memorized", aggfunc="first")
+    final = scored.suite.final_step
+    rows = []
+    for model in scored.models:
+        for step in scored.steps:
+            pred = flags[(model, step)].to_numpy(bool)
+            for experiment, truth in (
+                ("smaller_model_predicts_largest", flags[(scored.target, step)]),
+                ("checkpoint_predicts_final", flags[(model, final)]),
+            ):
+                truth = truth.to_numpy(bool)
+                rows.append(
+                    {
+                        "experiment": experiment,
+                        "model": model,
+                        "step": step,
+                        "checkpoint_label": f"step{step}",
+                        "tp": np.mean(pred & truth),
+                        "fn": np.mean(~pred & truth),
+                        "fp": np.mean(pred & ~truth),
+                        "tn": np.mean(~pred & ~truth),
+                        "n_rows": len(pred),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def memorization_rates(scored: Scored) -> pd.DataFrame:
+    """Share of memorized rows per model and step (common rows), and at the final step over every scored row."""
+    common = (
+        scored.flags.groupby(["model", "step"])
+        .memorized.agg(rows="count", memorized_rate="mean")
+        .reset_index()
+        .assign(rows_set="common")
+    )
+    final = (
+        scored.finals.groupby("model")
+        .memorized.agg(rows="count", memorized_rate="mean")
+        .reset_index()
+        .assign(step=scored.suite.final_step, rows_set="all seen")
+    )
+    out = pd.concat([common, final], ignore_index=True)
+    out["params"] = out.model.map(lambda m: scored.suite.spec(m).params)
+    return out.sort_values(["rows_set", "params", "step"], ignore_index=True)
+
+
+def poisson_test(memorized: np.ndarray, block: int = POISSON_BLOCK) -> tuple[np.ndarray, dict]:
+    """Memorized rows per consecutive block of training rows, and a test of Poisson(λ = mean count).
+
+    The index-of-dispersion statistic D = Σ(x − x̄)²/x̄ follows χ²(n − 1) under a Poisson law; the
+    two-sided p-value says whether counts are more (or less) variable than training position alone allows.
+    With fewer than 16 blocks of `block` rows, blocks shrink to len/16 rows (the table records the size used).
+    """
+    from scipy import stats
+
+    block = max(1, min(block, len(memorized) // MIN_POISSON_BLOCKS))
+    n_blocks = len(memorized) // block
+    counts = np.asarray(memorized[: n_blocks * block], dtype=int).reshape(n_blocks, block).sum(1)
+    lam = counts.mean()
+    dispersion = float(((counts - lam) ** 2).sum() / lam) if lam > 0 else float("nan")
+    cdf = stats.chi2.cdf(dispersion, n_blocks - 1) if lam > 0 else float("nan")
+    return counts, {
+        "blocks": n_blocks,
+        "block_rows": block,
+        "lambda": lam,
+        "variance": counts.var(ddof=1),
+        "dispersion_statistic": dispersion,
+        "dof": n_blocks - 1,
+        "p_value_two_sided": float(2 * min(cdf, 1 - cdf)) if lam > 0 else float("nan"),
+    }
+
+
+def duplicate_curve(finals: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """Micro only: share of rows memorized by each final model against the planted duplicate count."""
+    merged = finals.merge(truth, on="row")
+    return merged.groupby(["model", "duplicate_count"]).memorized.agg(rows="count", memorized_rate="mean").reset_index()
+
+
+# --- Figures ---
+
+
 def compute_figure(head: pd.DataFrame, target: str = TARGET):
     """Precision and recall against the predictor's compute, for both kinds of predictor."""
     import matplotlib.pyplot as plt
@@ -127,8 +527,16 @@ def compute_figure(head: pd.DataFrame, target: str = TARGET):
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharex=True)
     for ax, metric in zip(axes, ["precision", "recall"]):
-        sns.lineplot(head, x="compute_fraction_of_target_final", y=metric, hue="kind", style="kind",
-                     markers=True, dashes=False, ax=ax)
+        sns.lineplot(
+            head,
+            x="compute_fraction_of_target_final",
+            y=metric,
+            hue="kind",
+            style="kind",
+            markers=True,
+            dashes=False,
+            ax=ax,
+        )
         ax.set_xscale("log")
         ax.set_xlabel(f"predictor compute / {target} final compute")
         ax.set_ylim(0, 1.02)
@@ -158,231 +566,6 @@ def grid_figure(pr: pd.DataFrame):
     return fig
 
 
-def equal_compute_comparison(head: pd.DataFrame) -> pd.DataFrame:
-    """Each checkpoint of the target against the smaller models' curve at the same compute, per metric.
-
-    The smaller, fully trained models' precision and recall (and their Wilson bounds) are interpolated
-    linearly in log(compute) between the two models that bracket the checkpoint's compute. A checkpoint
-    outside the smaller models' compute range is reported as out of range, never paired with a model."""
-    early = head[head.kind == EARLY]
-    smaller = head[head.kind == SMALLER].sort_values("compute_fraction_of_target_final", ignore_index=True)
-    x = np.log(smaller.compute_fraction_of_target_final.to_numpy())
-    rows = []
-    for ck in early.itertuples():
-        cx = np.log(ck.compute_fraction_of_target_final)
-        for metric, denominator in METRICS.items():
-            row = {"checkpoint": ck.predictor, "checkpoint_compute": ck.compute_fraction_of_target_final,
-                   "metric": metric, "checkpoint_value": getattr(ck, metric),
-                   "checkpoint_ci95_low": getattr(ck, f"{metric}_ci95_low"),
-                   "checkpoint_ci95_high": getattr(ck, f"{metric}_ci95_high"),
-                   "checkpoint_hits": ck.tp_rows, "checkpoint_n": getattr(ck, denominator)}
-            rows.append({**row, **_interpolated(smaller, x, cx, metric)})
-    out = pd.DataFrame(rows, columns=EQUAL_COMPUTE_COLUMNS)
-    undefined = out.checkpoint_value.isna() & (out.status == "compared")
-    out.loc[undefined, "status"] = "not comparable (checkpoint: " + out.metric[undefined] + " undefined, no row)"
-    out["difference"] = out.checkpoint_value - out.smaller_value
-    out["winner"] = np.select([out.difference > 0, out.difference < 0, out.difference == 0],
-                              ["checkpoint", "smaller model", "tie"], "")
-    out["beyond_intervals"] = ((out.checkpoint_ci95_low > out.smaller_ci95_high)
-                               | (out.checkpoint_ci95_high < out.smaller_ci95_low))
-    return out
-
-
-EQUAL_COMPUTE_COLUMNS = ["checkpoint", "checkpoint_compute", "metric", "checkpoint_value", "checkpoint_ci95_low",
-                         "checkpoint_ci95_high", "checkpoint_hits", "checkpoint_n", "smaller_below", "smaller_above",
-                         "smaller_below_hits", "smaller_below_n", "smaller_above_hits", "smaller_above_n",
-                         "weight_above", "smaller_value", "smaller_ci95_low", "smaller_ci95_high", "status"]
-
-
-def _interpolated(smaller: pd.DataFrame, x: np.ndarray, cx: float, metric: str) -> dict:
-    """The smaller models' metric at log-compute `cx`, or the reason it cannot be read there."""
-    empty = {"smaller_below": "", "smaller_above": "", "smaller_below_hits": np.nan, "smaller_below_n": np.nan,
-             "smaller_above_hits": np.nan, "smaller_above_n": np.nan, "weight_above": np.nan,
-             "smaller_value": np.nan, "smaller_ci95_low": np.nan, "smaller_ci95_high": np.nan}
-    if len(x) < 2 or not x[0] <= cx <= x[-1]:
-        span = f"{np.exp(x[0]):.3g}–{np.exp(x[-1]):.3g}" if len(x) else "none"
-        return {**empty, "status": f"out of range (smaller models' compute {span})"}
-    hi = int(np.clip(np.searchsorted(x, cx), 1, len(x) - 1))
-    lo = hi - 1
-    w = float((cx - x[lo]) / (x[hi] - x[lo]))
-    pick = lambda col: (1 - w) * smaller.at[lo, col] + w * smaller.at[hi, col]  # noqa: E731
-    denominator = METRICS[metric]
-    out = {"smaller_below": smaller.predictor[lo], "smaller_above": smaller.predictor[hi],
-           "smaller_below_hits": smaller.tp_rows[lo], "smaller_below_n": smaller[denominator][lo],
-           "smaller_above_hits": smaller.tp_rows[hi], "smaller_above_n": smaller[denominator][hi], "weight_above": w,
-           "smaller_value": pick(metric), "smaller_ci95_low": pick(f"{metric}_ci95_low"),
-           "smaller_ci95_high": pick(f"{metric}_ci95_high")}
-    undefined = [smaller.predictor[i] for i in (lo, hi) if np.isnan(smaller.at[i, metric])]
-    status = f"not comparable ({', '.join(undefined)}: {metric} undefined, no row)" if undefined else "compared"
-    return {**out, "status": status}
-
-
-EQUAL_COMPUTE_NOTES = {"checkpoint_ci95_low": intervals.WILSON, "checkpoint_ci95_high": intervals.WILSON,
-                       "smaller_ci95_low": intervals.INTERPOLATED_WILSON,
-                       "smaller_ci95_high": intervals.INTERPOLATED_WILSON,
-                       "smaller_value": "smaller models' value interpolated linearly in log compute"}
-
-
-def equal_compute_verdicts(equal: pd.DataFrame) -> pd.DataFrame:
-    """Per metric: how many comparable points each kind of predictor wins, and by how much (points)."""
-    rows = []
-    for metric in METRICS:
-        sub = equal[equal.metric == metric]
-        done = sub[sub.status == "compared"]
-        diff = 100 * done.difference
-        wins = {who: done.winner == who for who in ("checkpoint", "smaller model")}
-        rows.append({"metric": metric, "checkpoints": len(sub), "comparable": len(done),
-                     "out_of_range_or_undefined": len(sub) - len(done),
-                     "checkpoint_wins": int(wins["checkpoint"].sum()), "smaller_wins": int(wins["smaller model"].sum()),
-                     "ties": int((done.winner == "tie").sum()),
-                     "checkpoint_wins_beyond_intervals": int((wins["checkpoint"] & done.beyond_intervals).sum()),
-                     "smaller_wins_beyond_intervals": int((wins["smaller model"] & done.beyond_intervals).sum()),
-                     "mean_difference_points": diff.mean() if len(done) else np.nan,
-                     "min_difference_points": diff.min() if len(done) else np.nan,
-                     "max_difference_points": diff.max() if len(done) else np.nan})
-    return pd.DataFrame(rows)
-
-
-# -- micro and pythia profiles: scores computed here ---------------------------------------------
-
-SCORER = f"memorization-v{SCORER_VERSION}"
-POISSON_BLOCK = 512
-MIN_POISSON_BLOCKS = 16
-CHUNK_ROWS = 4096  # rows per cache entry
-
-
-@dataclass
-class Scored:
-    """Memorization scores of a suite: flags on the rows every compared checkpoint saw, full scores at the end."""
-
-    suite: Suite
-    target: str
-    models: list[str]
-    steps: list[int]
-    common_rows: int
-    flags: pd.DataFrame   # model, step, row, memorized, prefix_len (rows < common_rows)
-    finals: pd.DataFrame  # model, row, score, memorized, prefix_len (every scored row, final checkpoints)
-    losses: pd.DataFrame  # model, row, loss: mean loss of the cheapest model's final checkpoint (common rows)
-    report: SweepReport
-
-
-def default_eval_steps(suite: Suite, count: int = 8) -> list[int]:
-    """Evenly spaced checkpoints ending at the final one (the paper used steps 23000, 43000, …, 143000)."""
-    if suite.name == "pythia":
-        return list(EVALUATED_STEPS)
-    wanted = [suite.final_step * (i + 1) / count for i in range(count)]
-    return sorted({suite.nearest_step(round(w)) for w in wanted} - {0})
-
-
-@dataclass
-class Prepared:
-    """The scoring task of a profile and what reading its scores back needs."""
-
-    task: ScoringTask
-    suite: Suite
-    target: str
-    models: list[str]
-    steps: list[int]
-    common_rows: int
-    final_rows: int
-    dtypes: dict[str, str]
-
-
-def prepare(profile: str, models: list[str] | None = None, steps: list[int] | None = None,
-            max_rows: int | None = None, batch_size: int | None = None, suppress_eod: bool = False,
-            device: str | None = None) -> Prepared:
-    """Flags of every model at every evaluated step on the rows all of them saw, full scores at the end."""
-    import torch
-
-    suite = get_suite(profile)
-    models = scored_models(suite, models)
-    target = max(models, key=lambda m: suite.spec(m).params)
-    steps = sorted(set(steps or default_eval_steps(suite)) | {suite.final_step})
-    for step in steps:
-        suite.checkpoint(target, step)
-    rows = suite.training_rows()
-    limit = max_rows if max_rows is not None else float("inf")
-    n_final = int(min(suite.rows_per_step * suite.final_step, limit))
-    common = int(min(suite.rows_per_step * steps[0], limit))
-    if n_final > rows.n_rows:
-        raise ValueError(f"the training data holds {rows.n_rows} rows but the final checkpoint has seen "
-                         f"{suite.rows_per_step * suite.final_step}; pass max_rows ≤ {rows.n_rows} to score a prefix")
-    dev = torch.device(device) if device else default_device()
-    dtypes = {m: str(default_dtype(suite.spec(m), dev)).removeprefix("torch.") for m in models}
-    base = {"context_len": 32, "continuation_len": 32, "suppress_eod": suppress_eod}
-    jobs = []
-    for m in models:
-        flag_params = tuple(sorted({**base, "fractional": False, "dtype": dtypes[m]}.items()))
-        full_params = tuple(sorted({**base, "fractional": True, "dtype": dtypes[m]}.items()))
-        jobs += [Job(suite.checkpoint(m, s), common, flag_params) for s in steps]
-        jobs.append(Job(suite.checkpoint(m, suite.final_step), n_final, full_params))
-    cheapest = min(models, key=lambda m: suite.spec(m).params)  # its loss is a feature of the learned predictor
-    loss_params = (("dtype", dtypes[cheapest]), ("measure", "loss"), ("window", 64))
-    jobs.append(Job(suite.checkpoint(cheapest, suite.final_step), common, loss_params))
-
-    def score(model, start, stop, params):
-        windows = rows.windows(start, stop, 64)
-        check_vocabulary(model, windows, start, "training row")
-        if params.get("measure") == "loss":
-            return pd.DataFrame({"loss": token_losses(model, windows, batch_size=batch_size).mean(1)})
-        return memorization_scores(model, windows, batch_size=batch_size, fractional=params["fractional"],
-                                   suppress_eod=params["suppress_eod"]).to_frame()
-
-    task = ScoringTask("memorization", suite.name, data_identity(suite), SCORER, jobs, score,
-                       available=lambda c: min(suite.rows_per_step * c.step, rows.n_rows), chunk_rows=CHUNK_ROWS,
-                       device=str(dev))
-    return Prepared(task, suite, target, models, steps, common, n_final, dtypes)
-
-
-def score_suite(profile: str, writer: ResultWriter | None = None, cache: ScoreCache | None = None,
-                progress: bool = True, **options) -> Scored:
-    """Score every model at every evaluated step (cached, resumable) and return the per-row results.
-
-    `options` are those of `prepare`."""
-    prep = prepare(profile, **options)
-    results, report = sweep(prep.task, cache=cache, progress=progress)
-    if writer:
-        writer.record_runtime(device=prep.task.device, dtype=prep.dtypes, suite=prep.suite.name)
-        writer.record_input("training_data", suite=prep.suite.name, identity=prep.task.data, rows=prep.final_rows)
-        record_checkpoints(writer, prep.suite, (job.checkpoint for job in prep.task.jobs))
-    kind = {key: dict(key[1]).get("measure") or ("full" if dict(key[1])["fractional"] else "flags") for key in results}
-    flags = pd.concat([frame.assign(model=c.model, step=c.step) for (c, p), frame in results.items()
-                       if kind[c, p] == "flags"], ignore_index=True)
-    finals = pd.concat([frame.assign(model=c.model) for (c, p), frame in results.items() if kind[c, p] == "full"],
-                       ignore_index=True)
-    losses = pd.concat([frame.assign(model=c.model) for (c, p), frame in results.items() if kind[c, p] == "loss"],
-                       ignore_index=True)
-    return Scored(prep.suite, prep.target, prep.models, prep.steps, prep.common_rows, flags, finals, losses, report)
-
-
-def scored_confusion(scored: Scored) -> pd.DataFrame:
-    """Confusion cells (fractions of the common rows) for both experiments, shaped like the published table."""
-    flags = scored.flags.pivot_table(index="row", columns=["model", "step"], values="memorized", aggfunc="first")
-    final = scored.suite.final_step
-    rows = []
-    for model in scored.models:
-        for step in scored.steps:
-            pred = flags[(model, step)].to_numpy(bool)
-            for experiment, truth in (("smaller_model_predicts_largest", flags[(scored.target, step)]),
-                                      ("checkpoint_predicts_final", flags[(model, final)])):
-                truth = truth.to_numpy(bool)
-                rows.append({"experiment": experiment, "model": model, "step": step, "checkpoint_label": f"step{step}",
-                             "tp": np.mean(pred & truth), "fn": np.mean(~pred & truth),
-                             "fp": np.mean(pred & ~truth), "tn": np.mean(~pred & ~truth), "n_rows": len(pred)})
-    return pd.DataFrame(rows)
-
-
-def memorization_rates(scored: Scored) -> pd.DataFrame:
-    """Share of memorized rows per model and step (common rows), and at the final step over every scored row."""
-    common = (scored.flags.groupby(["model", "step"]).memorized.agg(rows="count", memorized_rate="mean")
-              .reset_index().assign(rows_set="common"))
-    final = (scored.finals.groupby("model").memorized.agg(rows="count", memorized_rate="mean").reset_index()
-             .assign(step=scored.suite.final_step, rows_set="all seen"))
-    out = pd.concat([common, final], ignore_index=True)
-    out["params"] = out.model.map(lambda m: scored.suite.spec(m).params)
-    return out.sort_values(["rows_set", "params", "step"], ignore_index=True)
-
-
 def histogram_figure(finals: pd.DataFrame, continuation_len: int = 32):
     """Distribution of final-checkpoint scores per model (32 bins, log count axis)."""
     import matplotlib.pyplot as plt
@@ -396,26 +579,6 @@ def histogram_figure(finals: pd.DataFrame, continuation_len: int = 32):
     ax.set_title("scores at the final checkpoint: a spike at 1 is memorization")
     fig.tight_layout()
     return fig
-
-
-def poisson_test(memorized: np.ndarray, block: int = POISSON_BLOCK) -> tuple[np.ndarray, dict]:
-    """Memorized rows per consecutive block of training rows, and a test of Poisson(λ = mean count).
-
-    The index-of-dispersion statistic D = Σ(x − x̄)²/x̄ follows χ²(n − 1) under a Poisson law; the
-    two-sided p-value says whether counts are more (or less) variable than training position alone allows.
-    With fewer than 16 blocks of `block` rows, blocks shrink to len/16 rows (the table records the size used).
-    """
-    from scipy import stats
-
-    block = max(1, min(block, len(memorized) // MIN_POISSON_BLOCKS))
-    n_blocks = len(memorized) // block
-    counts = np.asarray(memorized[: n_blocks * block], dtype=int).reshape(n_blocks, block).sum(1)
-    lam = counts.mean()
-    dispersion = float(((counts - lam) ** 2).sum() / lam) if lam > 0 else float("nan")
-    cdf = stats.chi2.cdf(dispersion, n_blocks - 1) if lam > 0 else float("nan")
-    return counts, {"blocks": n_blocks, "block_rows": block, "lambda": lam, "variance": counts.var(ddof=1),
-                    "dispersion_statistic": dispersion, "dof": n_blocks - 1,
-                    "p_value_two_sided": float(2 * min(cdf, 1 - cdf)) if lam > 0 else float("nan")}
 
 
 def poisson_figure(counts: np.ndarray, lam: float, title: str):
@@ -433,13 +596,6 @@ def poisson_figure(counts: np.ndarray, lam: float, title: str):
     return fig
 
 
-def duplicate_curve(finals: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
-    """Micro only: share of rows memorized by each final model against the planted duplicate count."""
-    merged = finals.merge(truth, on="row")
-    return (merged.groupby(["model", "duplicate_count"]).memorized.agg(rows="count", memorized_rate="mean")
-            .reset_index())
-
-
 def duplicate_figure(curve: pd.DataFrame):
     import matplotlib.pyplot as plt
     import seaborn as sns
@@ -454,48 +610,20 @@ def duplicate_figure(curve: pd.DataFrame):
     return fig
 
 
-def precision_recall_for(profile: str, writer: ResultWriter | None = None,
-                         **scoring) -> tuple[pd.DataFrame, str, Scored | None]:
-    """The precision/recall table of a profile, its target model, and (unless published) the scores behind it."""
-    if profile == "published":
-        return precision_recall(load_confusion(writer)), TARGET, None
-    scored = score_suite(profile, writer, **scoring)
-    return precision_recall(scored_confusion(scored), scored.suite, scored.target), scored.target, scored
-
-
-def planted_duplicates(suite: Suite) -> pd.DataFrame:
-    """Micro only: the planted duplicate count of every training row (ground truth of the build)."""
-    return pd.read_parquet(suite.local_root / "data" / "rows_ground_truth.parquet")
-
-
-# -- claims: the papers' statements tested on a profile's numbers ----------------------------------
-
-PRECISION_FLOOR = 0.8
-MIN_COMPARABLE = 2
-POISSON_ALPHA = 0.05
-STATEMENTS = {
-    "memorization.precise": "Both kinds of predictor are precise: few of the rows they flag are not memorized "
-                            "by the target (EMP: precision near 0.9 throughout)",
-    "memorization.recall_grows_with_size": "Recall grows with the size of the smaller, fully trained predictor",
-    "memorization.recall_grows_with_training": "Recall grows with the training of the target's own checkpoint",
-    "memorization.equal_compute.recall": "Intermediate checkpoints are better predictors of a model's memorization "
-                                         "than smaller fully trained models (EMP abstract), read for recall at equal "
-                                         "compute",
-    "memorization.equal_compute.precision": "Intermediate checkpoints are better predictors of a model's "
-                                            "memorization than smaller fully trained models (EMP abstract), read "
-                                            "for precision at equal compute",
-    "memorization.poisson": "Memorized rows are spread through training like a Poisson process (training order "
-                            "barely matters)",
-}
+# --- Claims and the sentences that state them ---
 
 
 def claims(pr: pd.DataFrame, target: str, poisson: dict | None = None) -> list[Claim]:
     """Every memorization claim judged on one precision/recall table (and the Poisson test where rows exist)."""
     head = headline(pr, target)
     smaller, early = head[head.kind == SMALLER], head[head.kind == EARLY]
-    return [precise_claim(head), growth_claim("memorization.recall_grows_with_size", smaller, "predictor size"),
-            growth_claim("memorization.recall_grows_with_training", early, "checkpoint step"),
-            *equal_compute_claims(equal_compute_verdicts(equal_compute_comparison(head))), poisson_claim(poisson)]
+    return [
+        precise_claim(head),
+        growth_claim("memorization.recall_grows_with_size", smaller, "predictor size"),
+        growth_claim("memorization.recall_grows_with_training", early, "checkpoint step"),
+        *equal_compute_claims(equal_compute_verdicts(equal_compute_comparison(head))),
+        poisson_claim(poisson),
+    ]
 
 
 def published_claims(writer: ResultWriter | None = None) -> list[Claim]:
@@ -515,69 +643,204 @@ def precise_claim(head: pd.DataFrame) -> Claim:
     if flagged.empty:
         return untestable(id, STATEMENTS[id], test, "no predictor flags any row as memorized")
     worst = flagged.loc[flagged.precision.idxmin()]
-    return judged(id, STATEMENTS[id], test, bool(worst.precision >= PRECISION_FLOOR),
-                  f"lowest precision {worst.precision:.3f} ({worst.predictor}), median "
-                  f"{flagged.precision.median():.3f} over {len(flagged)} predictors; {len(head) - len(flagged)} flag "
-                  "no row",
-                  min_precision=worst.precision, median_precision=flagged.precision.median(),
-                  predictors=len(flagged), without_flags=len(head) - len(flagged))
+    return judged(
+        id,
+        STATEMENTS[id],
+        test,
+        bool(worst.precision >= PRECISION_FLOOR),
+        f"lowest precision {worst.precision:.3f} ({worst.predictor}), median "
+        f"{flagged.precision.median():.3f} over {len(flagged)} predictors; {len(head) - len(flagged)} flag "
+        "no row",
+        min_precision=worst.precision,
+        median_precision=flagged.precision.median(),
+        predictors=len(flagged),
+        without_flags=len(head) - len(flagged),
+    )
 
 
 def growth_claim(id: str, predictors: pd.DataFrame, axis: str) -> Claim:
     """Recall rises along the predictors (ordered by compute): Spearman ρ > 0 and last above first beyond intervals."""
     from scipy import stats
 
-    test = (f"Spearman ρ of recall with {axis} > 0, and the last predictor's 95% Wilson interval lies above the "
-            "first one's")
+    test = (
+        f"Spearman ρ of recall with {axis} > 0, and the last predictor's 95% Wilson interval lies above the first one's"
+    )
     if len(predictors) < 2:
         return untestable(id, STATEMENTS[id], test, f"{len(predictors)} predictor(s) of this kind: nothing to order")
     ordered = predictors.sort_values("compute_fraction_of_target_final")
     first, last = ordered.iloc[0], ordered.iloc[-1]
     rho = float(stats.spearmanr(np.arange(len(ordered)), ordered.recall)[0]) if ordered.recall.nunique() > 1 else 0.0
     passed = rho > 0 and last.recall_ci95_low > first.recall_ci95_high
-    return judged(id, STATEMENTS[id], test, bool(passed),
-                  f"recall {first.recall:.3f} [{first.recall_ci95_low:.3f}, {first.recall_ci95_high:.3f}] "
-                  f"({first.predictor}) → {last.recall:.3f} "
-                  f"[{last.recall_ci95_low:.3f}, {last.recall_ci95_high:.3f}] "
-                  f"({last.predictor}); Spearman ρ {rho:.2f} over {len(ordered)}",
-                  spearman_rho=rho, first_recall=first.recall, last_recall=last.recall, predictors=len(ordered))
+    return judged(
+        id,
+        STATEMENTS[id],
+        test,
+        bool(passed),
+        f"recall {first.recall:.3f} [{first.recall_ci95_low:.3f}, {first.recall_ci95_high:.3f}] "
+        f"({first.predictor}) → {last.recall:.3f} "
+        f"[{last.recall_ci95_low:.3f}, {last.recall_ci95_high:.3f}] "
+        f"({last.predictor}); Spearman ρ {rho:.2f} over {len(ordered)}",
+        spearman_rho=rho,
+        first_recall=first.recall,
+        last_recall=last.recall,
+        predictors=len(ordered),
+    )
 
 
 def equal_compute_claim(metric: str, v: dict) -> Claim:
     """The EMP abstract's claim for one metric, from `equal_compute_verdicts` (one row, as a dict)."""
     id = f"memorization.equal_compute.{metric}"
-    test = (f"at the checkpoints whose compute lies inside the smaller models' range (at least {MIN_COMPARABLE}), "
-            f"the checkpoint's {metric} exceeds the smaller models' interpolated {metric} at most of them, and on "
-            "average")
-    numbers = {k: v[k] for k in ("comparable", "checkpoint_wins", "smaller_wins", "ties",
-                                 "checkpoint_wins_beyond_intervals", "smaller_wins_beyond_intervals",
-                                 "mean_difference_points", "min_difference_points", "max_difference_points")}
+    test = (
+        f"at the checkpoints whose compute lies inside the smaller models' range (at least {MIN_COMPARABLE}), "
+        f"the checkpoint's {metric} exceeds the smaller models' interpolated {metric} at most of them, and on "
+        "average"
+    )
+    numbers = {
+        k: v[k]
+        for k in (
+            "comparable",
+            "checkpoint_wins",
+            "smaller_wins",
+            "ties",
+            "checkpoint_wins_beyond_intervals",
+            "smaller_wins_beyond_intervals",
+            "mean_difference_points",
+            "min_difference_points",
+            "max_difference_points",
+        )
+    }
     if v["comparable"] < MIN_COMPARABLE:
-        return untestable(id, STATEMENTS[id], test, f"only {v['comparable']} of {v['checkpoints']} checkpoints lie "
-                          "inside the smaller models' compute range with a defined value", **numbers)
+        return untestable(
+            id,
+            STATEMENTS[id],
+            test,
+            f"only {v['comparable']} of {v['checkpoints']} checkpoints lie "
+            "inside the smaller models' compute range with a defined value",
+            **numbers,
+        )
     passed = v["checkpoint_wins"] > v["comparable"] / 2 and v["mean_difference_points"] > 0
-    return judged(id, STATEMENTS[id], test, bool(passed),
-                  f"checkpoints win {v['checkpoint_wins']} of {v['comparable']} comparable points "
-                  f"({v['checkpoint_wins_beyond_intervals']} beyond the 95% intervals), smaller models "
-                  f"{v['smaller_wins']} ({v['smaller_wins_beyond_intervals']} beyond), ties {v['ties']}; "
-                  "checkpoint minus smaller "
-                  f"{v['mean_difference_points']:+.1f} points on average ({v['min_difference_points']:+.1f} to "
-                  f"{v['max_difference_points']:+.1f}); {v['out_of_range_or_undefined']} of {v['checkpoints']} "
-                  "checkpoints out of range or undefined", **numbers)
+    return judged(
+        id,
+        STATEMENTS[id],
+        test,
+        bool(passed),
+        f"checkpoints win {v['checkpoint_wins']} of {v['comparable']} comparable points "
+        f"({v['checkpoint_wins_beyond_intervals']} beyond the 95% intervals), smaller models "
+        f"{v['smaller_wins']} ({v['smaller_wins_beyond_intervals']} beyond), ties {v['ties']}; "
+        "checkpoint minus smaller "
+        f"{v['mean_difference_points']:+.1f} points on average ({v['min_difference_points']:+.1f} to "
+        f"{v['max_difference_points']:+.1f}); {v['out_of_range_or_undefined']} of {v['checkpoints']} "
+        "checkpoints out of range or undefined",
+        **numbers,
+    )
 
 
 def poisson_claim(test_result: dict | None) -> Claim:
     id = "memorization.poisson"
-    test = (f"index-of-dispersion test of memorized rows per block against Poisson(λ = mean): two-sided "
-            f"p ≥ {POISSON_ALPHA}")
+    test = (
+        f"index-of-dispersion test of memorized rows per block against Poisson(λ = mean): two-sided p ≥ {POISSON_ALPHA}"
+    )
     if test_result is None:
-        return untestable(id, STATEMENTS[id], test, "the published files hold aggregate confusion matrices, not "
-                          "which rows were memorized")
+        return untestable(
+            id,
+            STATEMENTS[id],
+            test,
+            "the published files hold aggregate confusion matrices, not which rows were memorized",
+        )
     p = test_result["p_value_two_sided"]
     if np.isnan(p):
         return untestable(id, STATEMENTS[id], test, "the target memorizes no row: no counts to test")
-    return judged(id, STATEMENTS[id], test, bool(p >= POISSON_ALPHA),
-                  f"D = {test_result['dispersion_statistic']:.1f} on {test_result['dof']} dof, p = {p:.3f} "
-                  f"({test_result['blocks']} blocks of {test_result['block_rows']} rows, "
-                  f"λ = {test_result['lambda']:.2f})",
-                  p_value=p, dispersion=test_result["dispersion_statistic"], blocks=test_result["blocks"])
+    return judged(
+        id,
+        STATEMENTS[id],
+        test,
+        bool(p >= POISSON_ALPHA),
+        f"D = {test_result['dispersion_statistic']:.1f} on {test_result['dof']} dof, p = {p:.3f} "
+        f"({test_result['blocks']} blocks of {test_result['block_rows']} rows, "
+        f"λ = {test_result['lambda']:.2f})",
+        p_value=p,
+        dispersion=test_result["dispersion_statistic"],
+        blocks=test_result["blocks"],
+    )
+
+
+# --- The notebook's analysis, section by section ---
+
+
+def analyse(result: Result, **params: Any) -> None:
+    """Precision and recall of both predictors, the equal-compute comparison, the scored profiles' row-level
+    views and the learned predictor, then the claims."""
+    from . import memorization_predictor as predictor
+
+    out, profile = result.writer, result.profile
+    pr, target, scored = precision_recall_for(profile, out, **params)  # all are scoring options
+    result.section("scores")
+    result.table("precision_recall", pr, INTERVAL_NOTES)
+    if scored is not None:
+        r = scored.report
+        result.show(
+            f"target {target}; {len(r.scored)} chunks scored now, {len(r.cached)} read from the cache; "
+            f"flags on rows [0, {scored.common_rows}), full scores on {scored.finals.row.nunique()} rows"
+        )
+    result.show(pr.head())
+
+    result.section("headline")
+    head = result.table("headline", headline(pr, target), INTERVAL_NOTES)
+    result.show(head.round(3))
+    result.figure("precision_recall_vs_compute", compute_figure(head, target))
+
+    result.section("equal_compute")
+    equal = result.table("equal_compute", equal_compute_comparison(head), EQUAL_COMPUTE_NOTES)
+    verdicts = result.table("equal_compute_verdicts", equal_compute_verdicts(equal))
+    result.show(equal.round(4))
+    result.show(verdicts.round(2))
+    result.show(sentences(equal_compute_claims(verdicts)))
+
+    result.section("grid")
+    result.figure("precision_recall_grid", grid_figure(pr))
+
+    result.section("rows")
+    poisson = None
+    if scored is None:
+        result.show("The published files hold aggregate confusion matrices: no per-row scores to look at.")
+    else:
+        rates = result.table("memorization_rates", memorization_rates(scored))
+        result.show(
+            rates.pivot_table(index="model", columns=["rows_set", "step"], values="memorized_rate", sort=False).round(4)
+        )
+        result.figure("score_histogram", histogram_figure(scored.finals))
+        final_target = scored.finals[scored.finals.model == target].sort_values("row")
+        counts, poisson = poisson_test(final_target.memorized.to_numpy())
+        result.table("poisson_test", pd.DataFrame([poisson]))
+        result.figure(
+            "poisson_qq", poisson_figure(counts, poisson["lambda"], f"{target}, final: blocks of {POISSON_BLOCK} rows")
+        )
+
+    result.section("duplicates")
+    if profile != "micro":
+        result.show("Only the micro suite plants passages a known number of times.")
+    else:
+        curve = result.table("duplicate_curve", duplicate_curve(scored.finals, planted_duplicates(scored.suite)))
+        result.figure("duplicate_curve", duplicate_figure(curve))
+        result.show(curve.pivot(index="duplicate_count", columns="model", values="memorized_rate").round(2))
+
+    result.section("learned")
+    learned_vs_best = None
+    if scored is None:
+        result.show(
+            "The published files hold aggregate confusion matrices, not per-row scores: no predictor can be fitted."
+        )
+    else:
+        learned, coefficients, calibration = predictor.evaluate(scored)
+        result.table("learned_predictor", learned, predictor.TABLE_NOTES)
+        result.table("learned_coefficients", coefficients, predictor.COEFFICIENT_NOTES)
+        result.table("learned_calibration", calibration)
+        learned_vs_best = result.table("learned_equal_compute", predictor.equal_compute(learned))
+        result.figure("learned_predictor", predictor.figure(learned, calibration, target))
+        result.show(learned_vs_best.round(3))
+
+    result.section("claims")
+    judged_on = {profile: claims(pr, target, poisson) + [predictor.learned_claim(learned_vs_best)]}
+    if profile != "published":
+        judged_on["published"] = published_claims(out) + [predictor.learned_claim(None)]
+    result.judge(judged_on)

@@ -23,7 +23,7 @@ from ..claims import Claim, judged, untestable
 from ..paths import cache_home
 from . import memorization as mem
 
-BLOCKS = 8            # contiguous blocks of rows; even blocks fit, odd blocks evaluate
+BLOCKS = 8  # contiguous blocks of rows; even blocks fit, odd blocks evaluate
 PRECISION_TARGET = 0.9
 PREFIX, WINDOW = 32, 64
 
@@ -66,11 +66,11 @@ def split_blocks(windows: np.ndarray, blocks: int = BLOCKS) -> np.ndarray:
 class Features:
     """Per common row: the inputs of the learned predictor at one budget, the truth, and the split."""
 
-    step: int                 # the target's checkpoint step that sets the budget
-    table: pd.DataFrame       # feature columns, one row per common row
-    truth: np.ndarray         # memorized by the target's final checkpoint
-    fit: np.ndarray           # True: fitting split
-    compute_fraction: float   # compute of all inputs / target's final compute
+    step: int  # the target's checkpoint step that sets the budget
+    table: pd.DataFrame  # feature columns, one row per common row
+    truth: np.ndarray  # memorized by the target's final checkpoint
+    fit: np.ndarray  # True: fitting split
+    compute_fraction: float  # compute of all inputs / target's final compute
 
 
 def features(scored: mem.Scored, step: int) -> Features:
@@ -83,9 +83,13 @@ def features(scored: mem.Scored, step: int) -> Features:
     windows = rows.windows(0, n, WINDOW)
     seen = rows.rows(0, min(suite.rows_per_step * step, rows.n_rows)).reshape(-1)
     budget = suite.compute(target, step)
-    table = pd.DataFrame({
-        f"prefix_step{s}": flags[flags.step == s].sort_values("row").prefix_len.to_numpy() / PREFIX
-        for s in scored.steps if s <= step})
+    table = pd.DataFrame(
+        {
+            f"prefix_step{s}": flags[flags.step == s].sort_values("row").prefix_len.to_numpy() / PREFIX
+            for s in scored.steps
+            if s <= step
+        }
+    )
     smaller = [m for m in scored.models if m != target and suite.compute(m, final) <= budget]
     for model in smaller:
         finals = scored.finals[(scored.finals.model == model) & (scored.finals.row < n)].sort_values("row")
@@ -103,14 +107,13 @@ def features(scored: mem.Scored, step: int) -> Features:
 
 @dataclass
 class Fitted:
-    coefficients: pd.DataFrame   # term, coef, stderr, z, p_value, fit
-    probability: np.ndarray      # for every row (fitting and evaluation)
+    coefficients: pd.DataFrame  # term, coef, stderr, z, p_value, fit
+    probability: np.ndarray  # for every row (fitting and evaluation)
 
 
 RIDGE = 0.01  # penalty of the fallback fit, per row
 COEF_DIGITS = 6  # significant digits kept of fitted values: beyond them, re-runs differ by float32 noise in the inputs
-COEFFICIENT_NOTES = {column: f"rounded to {COEF_DIGITS} significant digits" for column in ("coef", "stderr", "z",
-                                                                                          "p_value")}
+COEFFICIENT_NOTES = dict.fromkeys(("coef", "stderr", "z", "p_value"), f"rounded to {COEF_DIGITS} significant digits")
 
 
 def _rounded(values) -> np.ndarray:
@@ -134,17 +137,32 @@ def fit(feat: Features) -> Fitted:
             warnings.simplefilter("error", ConvergenceWarning)
             warnings.simplefilter("ignore", RuntimeWarning)  # overflow in exp on the way to a separation
             result = sm.Logit(y[feat.fit], design[feat.fit]).fit(disp=0, maxiter=200)
-        coef = pd.DataFrame({"term": design.columns, "coef": _rounded(result.params), "stderr": _rounded(result.bse),
-                             "z": _rounded(result.tvalues), "p_value": _rounded(result.pvalues),
-                             "fit": "maximum likelihood"})
+        coef = pd.DataFrame(
+            {
+                "term": design.columns,
+                "coef": _rounded(result.params),
+                "stderr": _rounded(result.bse),
+                "z": _rounded(result.tvalues),
+                "p_value": _rounded(result.pvalues),
+                "fit": "maximum likelihood",
+            }
+        )
         return Fitted(coef, np.asarray(result.predict(design)))
     except (PerfectSeparationError, PerfectSeparationWarning, ConvergenceWarning, np.linalg.LinAlgError):
         glm = sm.GLM(y[feat.fit], design[feat.fit], family=sm.families.Binomial())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             params = glm.fit_regularized(alpha=RIDGE, L1_wt=0.0).params
-        coef = pd.DataFrame({"term": design.columns, "coef": _rounded(params), "stderr": np.nan, "z": np.nan,
-                             "p_value": np.nan, "fit": f"ridge-penalized, alpha {RIDGE} (classes separate)"})
+        coef = pd.DataFrame(
+            {
+                "term": design.columns,
+                "coef": _rounded(params),
+                "stderr": np.nan,
+                "z": np.nan,
+                "p_value": np.nan,
+                "fit": f"ridge-penalized, alpha {RIDGE} (classes separate)",
+            }
+        )
         return Fitted(coef, np.asarray(glm.predict(np.asarray(params), design)))
 
 
@@ -165,8 +183,9 @@ def average_precision(curve: pd.DataFrame) -> float:
     return float(np.sum(np.diff(np.r_[0.0, recall]) * curve.tp / curve.predicted))
 
 
-def operating_point(curve: pd.DataFrame, precision_at_least: float | None = None,
-                    recall_at_least: float | None = None) -> dict:
+def operating_point(
+    curve: pd.DataFrame, precision_at_least: float | None = None, recall_at_least: float | None = None
+) -> dict:
     """The threshold with the most recall at precision ≥ a floor (or most precision at recall ≥ a floor)."""
     precision, recall = curve.tp / curve.predicted, curve.tp / curve.positives
     if precision_at_least is not None:
@@ -183,9 +202,14 @@ def operating_point(curve: pd.DataFrame, precision_at_least: float | None = None
 def _metrics(prefix: str, tp: int, predicted: int, positives: int) -> dict:
     (p_low,), (p_high,) = intervals.wilson([tp], [predicted])
     (r_low,), (r_high,) = intervals.wilson([tp], [positives])
-    return {f"{prefix}precision": tp / predicted if predicted else np.nan, f"{prefix}precision_ci95_low": p_low,
-            f"{prefix}precision_ci95_high": p_high, f"{prefix}recall": tp / positives if positives else np.nan,
-            f"{prefix}recall_ci95_low": r_low, f"{prefix}recall_ci95_high": r_high}
+    return {
+        f"{prefix}precision": tp / predicted if predicted else np.nan,
+        f"{prefix}precision_ci95_low": p_low,
+        f"{prefix}precision_ci95_high": p_high,
+        f"{prefix}recall": tp / positives if positives else np.nan,
+        f"{prefix}recall_ci95_low": r_low,
+        f"{prefix}recall_ci95_high": r_high,
+    }
 
 
 def threshold_rows(scored: mem.Scored, evaluate: np.ndarray) -> pd.DataFrame:
@@ -196,12 +220,18 @@ def threshold_rows(scored: mem.Scored, evaluate: np.ndarray) -> pd.DataFrame:
     truth = flags[(flags.model == target) & (flags.step == final)].memorized.to_numpy(bool)[evaluate]
     rows = []
     for model in scored.models:
-        for step in ([final] if model != target else [s for s in scored.steps if s < final]):
+        for step in [final] if model != target else [s for s in scored.steps if s < final]:
             pred = flags[(flags.model == model) & (flags.step == step)].memorized.to_numpy(bool)[evaluate]
             kind = mem.SMALLER if model != target else mem.EARLY
-            rows.append({"predictor": f"{model} @ step{step}", "kind": kind, "inputs": f"{model} step{step} flags",
-                         "compute_fraction_of_target_final": suite.compute(model, step) / suite.compute(target, final),
-                         **_metrics("", int((pred & truth).sum()), int(pred.sum()), int(truth.sum()))})
+            rows.append(
+                {
+                    "predictor": f"{model} @ step{step}",
+                    "kind": kind,
+                    "inputs": f"{model} step{step} flags",
+                    "compute_fraction_of_target_final": suite.compute(model, step) / suite.compute(target, final),
+                    **_metrics("", int((pred & truth).sum()), int(pred.sum()), int(truth.sum())),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -228,25 +258,40 @@ def evaluate(scored: mem.Scored) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
         at_precision = operating_point(curve, precision_at_least=float(np.nan_to_num(early.precision, nan=1.0)))
         at_recall = operating_point(curve, recall_at_least=early.recall)
         at_90 = operating_point(curve, precision_at_least=PRECISION_TARGET)
-        rows.append({"predictor": f"{LEARNED} @ step{feat.step}", "kind": LEARNED,
-                     "inputs": ", ".join(feat.table.columns), "compute_fraction_of_target_final": feat.compute_fraction,
-                     "matched_checkpoint": early.predictor,
-                     **_metrics("", at_precision["tp"], at_precision["predicted"], at_precision["positives"]),
-                     **_metrics("at_equal_recall_", at_recall["tp"], at_recall["predicted"], at_recall["positives"]),
-                     "recall_at_precision_0.9": at_90["tp"] / at_90["positives"] if at_90["positives"] else np.nan,
-                     "average_precision": average_precision(curve), "fit": fitted.coefficients.fit.iloc[0],
-                     "evaluation_rows": int((~feat.fit).sum()), "fitting_rows": int(feat.fit.sum())})
+        rows.append(
+            {
+                "predictor": f"{LEARNED} @ step{feat.step}",
+                "kind": LEARNED,
+                "inputs": ", ".join(feat.table.columns),
+                "compute_fraction_of_target_final": feat.compute_fraction,
+                "matched_checkpoint": early.predictor,
+                **_metrics("", at_precision["tp"], at_precision["predicted"], at_precision["positives"]),
+                **_metrics("at_equal_recall_", at_recall["tp"], at_recall["predicted"], at_recall["positives"]),
+                "recall_at_precision_0.9": at_90["tp"] / at_90["positives"] if at_90["positives"] else np.nan,
+                "average_precision": average_precision(curve),
+                "fit": fitted.coefficients.fit.iloc[0],
+                "evaluation_rows": int((~feat.fit).sum()),
+                "fitting_rows": int(feat.fit.sum()),
+            }
+        )
         coefs.append(fitted.coefficients.assign(step=feat.step))
         bins = np.minimum((prob * 10).astype(int), 9)
-        calib.append(pd.DataFrame({"step": feat.step, "bin": bins, "predicted": prob, "observed": truth})
-                     .groupby(["step", "bin"]).agg(predicted=("predicted", "mean"), observed=("observed", "mean"),
-                                                   rows=("observed", "size")).reset_index())
+        calib.append(
+            pd.DataFrame({"step": feat.step, "bin": bins, "predicted": prob, "observed": truth})
+            .groupby(["step", "bin"])
+            .agg(predicted=("predicted", "mean"), observed=("observed", "mean"), rows=("observed", "size"))
+            .reset_index()
+        )
     table = pd.concat([thresholds, pd.DataFrame(rows)], ignore_index=True)
     return table, pd.concat(coefs, ignore_index=True), pd.concat(calib, ignore_index=True)
 
 
-TABLE_NOTES = {f"{prefix}{m}_ci95_{end}": intervals.WILSON for prefix in ("", "at_equal_recall_")
-               for m in ("precision", "recall") for end in ("low", "high")}
+TABLE_NOTES = {
+    f"{prefix}{m}_ci95_{end}": intervals.WILSON
+    for prefix in ("", "at_equal_recall_")
+    for m in ("precision", "recall")
+    for end in ("low", "high")
+}
 
 
 def _curve_at(curve: pd.DataFrame, learned: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -256,17 +301,24 @@ def _curve_at(curve: pd.DataFrame, learned: pd.DataFrame, name: str) -> pd.DataF
     cmp = mem.equal_compute_comparison(head)
     cmp = cmp[cmp.metric == "recall"]
     family = "smaller models'" if name == "smaller" else "target checkpoints'"
-    return pd.DataFrame({"predictor": cmp.checkpoint.to_numpy(),
-                         f"{name}_recall_interpolated": cmp.smaller_value.to_numpy(),
-                         f"{name}_status": cmp.status.str.replace("smaller models'", family).to_numpy()})
+    return pd.DataFrame(
+        {
+            "predictor": cmp.checkpoint.to_numpy(),
+            f"{name}_recall_interpolated": cmp.smaller_value.to_numpy(),
+            f"{name}_status": cmp.status.str.replace("smaller models'", family).to_numpy(),
+        }
+    )
 
 
 def equal_compute(table: pd.DataFrame) -> pd.DataFrame:
     """Each learned predictor against both threshold families at its own compute: the smaller models' curve and
     the target checkpoints' curve, each interpolated in log compute (out of range: not compared)."""
     learned = table[table.kind == LEARNED]
-    out = learned[["predictor", "compute_fraction_of_target_final", "recall"]].rename(
-        columns={"recall": "learned_recall"}).reset_index(drop=True)
+    out = (
+        learned[["predictor", "compute_fraction_of_target_final", "recall"]]
+        .rename(columns={"recall": "learned_recall"})
+        .reset_index(drop=True)
+    )
     for name, kind in (("smaller", mem.SMALLER), ("checkpoint", mem.EARLY)):
         out = out.merge(_curve_at(table[table.kind == kind], learned, name), on="predictor")
     out["best_threshold_recall"] = out[["smaller_recall_interpolated", "checkpoint_recall_interpolated"]].max(axis=1)
@@ -274,29 +326,44 @@ def equal_compute(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-STATEMENT = ("A learned combination of cheap signals finds more of the rows the target will memorize than the best "
-             "single threshold predictor at equal compute (this package, beyond the EMP paper)")
+STATEMENT = (
+    "A learned combination of cheap signals finds more of the rows the target will memorize than the best "
+    "single threshold predictor at equal compute (this package, beyond the EMP paper)"
+)
 
 
 def learned_claim(comparison: pd.DataFrame | None) -> Claim:
     """Recall at the matched checkpoint's precision beats the better threshold family (smaller models, target
     checkpoints), each interpolated at the learned predictor's compute, at most budgets and on average."""
     id = "memorization.learned_predictor"
-    test = ("on held-out blocks of rows, the learned predictor's recall at the matched checkpoint's precision exceeds "
-            "the better of the smaller models' and the target checkpoints' recall, interpolated in log compute at "
-            "its compute, at most budgets where either is in range, and on average")
+    test = (
+        "on held-out blocks of rows, the learned predictor's recall at the matched checkpoint's precision exceeds "
+        "the better of the smaller models' and the target checkpoints' recall, interpolated in log compute at "
+        "its compute, at most budgets where either is in range, and on average"
+    )
     if comparison is None:
-        return untestable(id, STATEMENT, test, "the published files hold aggregate matrices, not per-row scores, so "
-                          "no predictor can be fitted from them")
+        return untestable(
+            id,
+            STATEMENT,
+            test,
+            "the published files hold aggregate matrices, not per-row scores, so no predictor can be fitted from them",
+        )
     usable = comparison.dropna(subset=["learned_minus_best_points"])
     if usable.empty:
         return untestable(id, STATEMENT, test, "no budget whose compute lies inside a threshold family's range")
     wins = int((usable.learned_minus_best_points > 0).sum())
     mean = float(usable.learned_minus_best_points.mean())
-    return judged(id, STATEMENT, test, wins > len(usable) / 2 and mean > 0,
-                  f"learned wins {wins} of {len(usable)} budgets, by {mean:+.1f} recall points on average "
-                  f"({usable.learned_minus_best_points.min():+.1f} to {usable.learned_minus_best_points.max():+.1f})",
-                  wins=wins, budgets=len(usable), mean_points=mean)
+    return judged(
+        id,
+        STATEMENT,
+        test,
+        wins > len(usable) / 2 and mean > 0,
+        f"learned wins {wins} of {len(usable)} budgets, by {mean:+.1f} recall points on average "
+        f"({usable.learned_minus_best_points.min():+.1f} to {usable.learned_minus_best_points.max():+.1f})",
+        wins=wins,
+        budgets=len(usable),
+        mean_points=mean,
+    )
 
 
 def figure(table: pd.DataFrame, calibration: pd.DataFrame, target: str):
@@ -305,8 +372,16 @@ def figure(table: pd.DataFrame, calibration: pd.DataFrame, target: str):
     import seaborn as sns
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    sns.lineplot(table, x="compute_fraction_of_target_final", y="recall", hue="kind", style="kind", markers=True,
-                 dashes=False, ax=axes[0])
+    sns.lineplot(
+        table,
+        x="compute_fraction_of_target_final",
+        y="recall",
+        hue="kind",
+        style="kind",
+        markers=True,
+        dashes=False,
+        ax=axes[0],
+    )
     axes[0].set_xscale("log")
     axes[0].set_xlabel(f"compute of the inputs / {target} final compute")
     axes[0].set_ylabel("recall (held-out rows)")

@@ -11,37 +11,64 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .. import intervals, ngrams
+from .. import intervals, ngrams, versions
 from ..claims import Claim, judged, untestable
 from ..hashing import content_key
-from ..paths import cache_home
+from ..names import V0_NAMES
 from ..parameters import SCORING, Param
-from ..plan import Job, ScoringTask, SweepReport, sweep
+from ..paths import cache_home
+from ..plan import Job, ScoringTask
 from ..plots import NATS_TO_BITS_PER_BYTE_PILE, step_axis
 from ..reference import ReferenceDataError, paths
 from ..results import ResultWriter
 from ..score_cache import ScoreCache, data_identity
 from ..scoring import check_vocabulary, ngram_divergences, token_losses
-from ..names import V0_NAMES
 from ..suite import Suite, default_device, default_dtype, get_suite, pythia_suite
-from . import Finding, record_checkpoints, reference_input, scored_models
+from .base import Finding, Plan, Result, Scores, reference_input, scored_models, sweep_plan
+
+# --- The finding, its parameters and settings ---
+
 
 FINDING = Finding("simplicity_bias", "Distributional simplicity bias", ("published", "micro", "pythia"))
-PARAMETERS = (*SCORING, Param("n_sequences", int, low=1, help="sequences per sampled set"),
-              Param("seed", int, 0, low=0, nullable=False, help="sampling and bootstrap seed"))
-
+PARAMETERS = (
+    *SCORING,
+    Param("n_sequences", int, low=1, help="sequences per sampled set"),
+    Param("seed", int, 0, low=0, nullable=False, help="sampling and bootstrap seed"),
+)
 FOLDER = "published/simplicity_bias"
 _RUN_FILE = re.compile(r"means_ngrams_model_(pythia-[0-9.]+[mb])(?:-(seed\d+|warmup\d+))?_1024(_kl_div)?\.csv$")
 ORDERS = ("unigram", "bigram")
 MODEL_ORDER = ["pythia-14m", *V0_NAMES]
 AUTHORS_SEQUENCES = 1024  # n in the authors' bound mean ± 1.96·√(mean/n)
-# Released bigram-KL columns computed before the authors' normalization fix (DESIGN.md; README, "Where we differ").
+# Released bigram-KL columns computed before the authors' normalization fix (README, "Where we differ").
 KL_BEFORE_FIX = ("pythia-14m", "pythia-70m", "pythia-160m", "pythia-410m", "pythia-1b", "pythia-1.4b", "pythia-2.8b")
+PUBLISHED_LOSS_NOTES = {"authors_bound_low": intervals.AUTHORS_BOUND, "authors_bound_high": intervals.AUTHORS_BOUND}
+SCORED_LOSS_NOTES = {"loss_ci95_low": intervals.BOOTSTRAP, "loss_ci95_high": intervals.BOOTSTRAP}
+NOISE_FLOOR = 0.01  # nats: no rise smaller than twice this counts, whatever the noise estimate says
+MIN_DEPTH = 0.5  # a first minimum lies at least this share of the way from the initial to the lowest loss
+MIN_SEEDED_RUNS = 3
+SETS = ("unigram", "bigram", "heldout")
+PYTHIA_STEPS = (0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000, 2000, 4000, 8000, 16000, 33000, 66000, 131000, 143000)
+CHUNK_ROWS = 4096
+STATEMENTS = {
+    "simplicity_bias.u_shape": "Loss on bigram-sampled sequences first falls, then rises as the model moves beyond "
+    "bigram statistics (a U shape), at every size",
+    "simplicity_bias.early_minimum": "The first minimum comes early in training (near step 256 on Pythia, in the "
+    "log-spaced first checkpoints)",
+    "simplicity_bias.second_descent": "The larger models later fall below their first minimum again (410m and "
+    "larger on Pythia), the smaller ones do not",
+    "simplicity_bias.seeds_agree": "Runs with other seeds agree on the shape and on where the minimum sits",
+}
+SECTIONS = ("scores", "curves", "summary", "seeds", "divergence", "claims")
+
+
+# --- Reading the authors' published files ---
 
 
 def released_runs(kl: bool = False) -> pd.DataFrame:
@@ -74,11 +101,8 @@ def load_losses(writer: ResultWriter | None = None) -> pd.DataFrame:
     df["loss_bpb"] = df.loss * NATS_TO_BITS_PER_BYTE_PILE
     df["model"] = pd.Categorical(df.model, [m for m in MODEL_ORDER if m in set(df.model)], ordered=True)
     return df.sort_values(["model", "variant", "order", "step"], ignore_index=True)[
-        ["model", "variant", "order", "step", "loss", "authors_bound_low", "authors_bound_high", "loss_bpb"]]
-
-
-PUBLISHED_LOSS_NOTES = {"authors_bound_low": intervals.AUTHORS_BOUND, "authors_bound_high": intervals.AUTHORS_BOUND}
-SCORED_LOSS_NOTES = {"loss_ci95_low": intervals.BOOTSTRAP, "loss_ci95_high": intervals.BOOTSTRAP}
+        ["model", "variant", "order", "step", "loss", "authors_bound_low", "authors_bound_high", "loss_bpb"]
+    ]
 
 
 def released_divergences(writer: ResultWriter | None = None) -> pd.DataFrame:
@@ -94,14 +118,181 @@ def released_divergences(writer: ResultWriter | None = None) -> pd.DataFrame:
     df["bigram_kl_known_defect"] = df.model.isin(KL_BEFORE_FIX)
     df["model"] = pd.Categorical(df.model, [m for m in MODEL_ORDER if m in set(df.model)], ordered=True)
     return df.sort_values(["model", "step"], ignore_index=True)[
-        ["model", "step", "kl_bigram", "kl_unigram", "bigram_kl_known_defect"]]
+        ["model", "step", "kl_bigram", "kl_unigram", "bigram_kl_known_defect"]
+    ]
 
 
-# -- the shape of a curve: first minimum, rise beyond the noise, second descent ---------------------
+# --- Scoring checkpoints: the plan, and reading the scores back ---
 
-NOISE_FLOOR = 0.01  # nats: no rise smaller than twice this counts, whatever the noise estimate says
-MIN_DEPTH = 0.5  # a first minimum lies at least this share of the way from the initial to the lowest loss
-MIN_SEEDED_RUNS = 3
+
+@dataclass
+class NgramSets:
+    """The sequences every checkpoint is scored on, and the statistics they come from."""
+
+    tokens: np.ndarray  # [3n, L]: unigram samples, bigram samples, held-out rows
+    labels: np.ndarray  # the set of each row
+    cond: sp.csr_matrix  # bigram P[prev, next]
+    unigram_probs: np.ndarray
+    identity: str
+
+    def rows(self, name: str) -> np.ndarray:
+        return np.flatnonzero(self.labels == name)
+
+
+def ngram_statistics(suite: Suite, max_rows: int | None = None, progress: bool = True):
+    """Unigram counts and the bigram count matrix of the training rows (cached in the package cache)."""
+    rows = suite.training_rows()
+    n = min(rows.n_rows, max_rows or rows.n_rows)
+    vocab = max(spec.vocab for spec in suite.models.values())
+    path = cache_home() / "ngrams" / f"{suite.name}-{data_identity(suite)}-{n}-{vocab}.npz"
+    if path.is_file():
+        return ngrams.load_counts(path)
+    tokens = rows.rows(0, n).reshape(-1)
+    unigrams = ngrams.count_unigrams(tokens, vocab, progress=progress)
+    bigrams = ngrams.count_bigrams(tokens, vocab, progress=progress)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ngrams.save_counts(path, unigrams, bigrams)
+    return unigrams, bigrams
+
+
+def make_sets(
+    suite: Suite, n_sequences: int, seed: int = 0, max_rows: int | None = None, progress: bool = True
+) -> NgramSets:
+    """Seeded unigram and bigram samples of the training-row length, plus the first held-out rows."""
+    unigrams, bigrams = ngram_statistics(suite, max_rows, progress)
+    probs = unigrams / unigrams.sum()
+    cond = ngrams.conditional(bigrams)
+    rng = np.random.default_rng(seed)
+    uni = ngrams.sample_unigram(probs, n_sequences, suite.row_len, rng)
+    bi = ngrams.sample_bigram(cond, probs, n_sequences, suite.row_len, rng)
+    held = suite.heldout_rows()
+    if held.n_rows < n_sequences:
+        raise ValueError(f"the held-out set has {held.n_rows} rows; n_sequences={n_sequences} needs as many")
+    tokens = np.concatenate([uni, bi, held.rows(0, n_sequences).astype(np.int64)])
+    labels = np.repeat(np.array(SETS), n_sequences)
+    identity = content_key(
+        [data_identity(suite), n_sequences, seed, max_rows, hashlib.sha256(tokens.tobytes()).hexdigest()]
+    )[:16]
+    return NgramSets(tokens, labels, cond, probs, identity)
+
+
+@dataclass
+class Scored(Scores):
+    """Per-row losses and divergences of every checkpoint, and per-position losses of the final ones."""
+
+    sets: NgramSets
+    per_row: pd.DataFrame  # model, step, row, set, loss, kl_bigram, js_bigram, kl_unigram, js_unigram
+    positions: pd.DataFrame  # model, step, set, position, loss (final checkpoints)
+
+
+@dataclass
+class Prepared(Plan):
+    """The plan, and the sets it scores."""
+
+    sets: NgramSets
+    n_sequences: int
+    seed: int
+    max_rows: int | None
+
+    def scored_data(self) -> tuple[str, dict[str, Any]]:
+        identity = {"identity": self.sets.identity, "n_sequences": self.n_sequences, "seed": self.seed}
+        return "ngram_sets", {"suite": self.suite.name, **identity, "training_rows": self.max_rows or "all"}
+
+
+def prepare(
+    profile: str,
+    models: list[str] | None = None,
+    steps: list[int] | None = None,
+    n_sequences: int | None = None,
+    seed: int = 0,
+    max_rows: int | None = None,
+    batch_size: int | None = None,
+    device: str | None = None,
+    progress: bool = True,
+) -> Prepared:
+    """Loss on unigram/bigram samples and held-out text, and KL/JS to the n-gram models, for every checkpoint."""
+    import torch
+
+    suite = get_suite(profile)
+    models = scored_models(suite, models)
+    steps = sorted(steps or (PYTHIA_STEPS if profile == "pythia" else suite.steps))
+    n_sequences = n_sequences or min(1024 if profile == "pythia" else 256, suite.heldout_rows().n_rows)
+    sets = make_sets(suite, n_sequences, seed, max_rows, progress)
+    dev = torch.device(device) if device else default_device()
+    jobs = []
+    for m in models:
+        dtype = str(default_dtype(suite.spec(m), dev)).removeprefix("torch.")
+        for s in steps:
+            params = {"dtype": dtype, "per_position": s == suite.final_step}
+            jobs.append(Job(suite.checkpoint(m, s), len(sets.tokens), tuple(sorted(params.items()))))
+
+    def score(model, start, stop, params):
+        tokens = sets.tokens[start:stop]
+        check_vocabulary(model, tokens, start, "sequence")
+        losses = token_losses(model, tokens, batch_size=batch_size)
+        div = ngram_divergences(model, tokens, sets.cond, sets.unigram_probs, batch_size=batch_size)
+        frame = pd.DataFrame({"loss": losses.mean(1), **{k: np.nanmean(v, axis=1) for k, v in div.items()}})
+        if params["per_position"]:
+            frame["position_loss"] = list(losses.astype(np.float32))
+        return frame
+
+    def available(checkpoint):
+        return len(sets.tokens)
+
+    task = ScoringTask(
+        FINDING.name, suite.name, sets.identity, versions.LOSSES, jobs, score, available, CHUNK_ROWS, str(dev)
+    )
+    return Prepared(task, suite, models, steps, sets=sets, n_sequences=n_sequences, seed=seed, max_rows=max_rows)
+
+
+def score_suite(
+    profile: str, writer: ResultWriter | None = None, cache: ScoreCache | None = None, progress: bool = True, **options
+) -> Scored:
+    """Score every checkpoint (cached, resumable) and return per-row results and per-position curves.
+
+    `options` are those of `prepare`."""
+    prep = prepare(profile, progress=progress, **options)
+    sets = prep.sets
+    results, report = sweep_plan(prep, writer, cache, progress)
+    frames, positions = [], []
+    for (ckpt, _), frame in results.items():
+        frame = frame.assign(model=ckpt.model, step=ckpt.step, set=sets.labels[frame.row.to_numpy()])
+        if "position_loss" in frame:
+            for name, group in frame.groupby("set"):
+                curve = np.stack(group.position_loss.to_numpy()).mean(0)
+                positions.append(
+                    pd.DataFrame(
+                        {
+                            "model": ckpt.model,
+                            "step": ckpt.step,
+                            "set": name,
+                            "position": np.arange(1, len(curve) + 1),
+                            "loss": curve,
+                        }
+                    )
+                )
+            frame = frame.drop(columns="position_loss")
+        frames.append(frame)
+    positions = (
+        pd.concat(positions, ignore_index=True)
+        if positions
+        else pd.DataFrame(columns=["model", "step", "set", "position", "loss"])
+    )
+    per_row = pd.concat(frames, ignore_index=True)
+    return Scored.of(prep, report, sets=sets, per_row=per_row, positions=positions)
+
+
+def losses_for(
+    profile: str, writer: ResultWriter | None = None, seed: int = 0, **scoring
+) -> tuple[pd.DataFrame, Scored | None, int]:
+    """The loss table of a profile, the scores behind it (None when published), and its early section's end."""
+    if profile == "published":
+        return load_losses(writer), None, early_section_end(pythia_suite())
+    scored = score_suite(profile, writer, seed=seed, **scoring)
+    return scored_losses(scored, seed), scored, early_section_end(scored.suite)
+
+
+# --- Analysis: pure functions from tables to tables ---
 
 
 def curve_noise(losses: pd.DataFrame) -> pd.DataFrame:
@@ -111,13 +302,20 @@ def curve_noise(losses: pd.DataFrame) -> pd.DataFrame:
     runs at that step; otherwise a table with bootstrap intervals uses their half-width; otherwise (released
     models without seeds) the largest seeded spread at that step among the other sizes. Never below the floor."""
     runs = losses[~losses.variant.str.startswith("warmup")]
-    spread = (runs.groupby(["model", "order", "step"], observed=True).loss.agg(["std", "count"]).reset_index()
-              .query(f"count >= {MIN_SEEDED_RUNS}"))
+    spread = (
+        runs.groupby(["model", "order", "step"], observed=True)
+        .loss.agg(["std", "count"])
+        .reset_index()
+        .query(f"count >= {MIN_SEEDED_RUNS}")
+    )
     spread["own"] = intervals.Z95 * spread["std"]
     borrowed = spread.groupby(["order", "step"]).own.max().rename("borrowed").reset_index()
     keys = ["model", "variant", "order", "step"]
-    out = losses[keys].merge(spread[["model", "order", "step", "own", "count"]], on=["model", "order", "step"],
-                             how="left").merge(borrowed, on=["order", "step"], how="left")
+    out = (
+        losses[keys]
+        .merge(spread[["model", "order", "step", "own", "count"]], on=["model", "order", "step"], how="left")
+        .merge(borrowed, on=["order", "step"], how="left")
+    )
     if "loss_ci95_low" in losses:
         out["bootstrap"] = ((losses.loss_ci95_high - losses.loss_ci95_low) / 2).to_numpy()
     else:
@@ -125,9 +323,13 @@ def curve_noise(losses: pd.DataFrame) -> pd.DataFrame:
     out["noise"] = out.own.fillna(out.bootstrap).fillna(out.borrowed).fillna(0.0).clip(lower=NOISE_FLOOR)
     out["noise_method"] = np.select(
         [out.own.notna(), out.bootstrap.notna(), out.borrowed.notna()],
-        ["1.96 × sd over " + out["count"].fillna(0).astype(int).astype(str) + " seeds",
-         "bootstrap 95% half-width", "largest 1.96 × seed sd among seeded sizes at that step"],
-        "floor only")
+        [
+            "1.96 × sd over " + out["count"].fillna(0).astype(int).astype(str) + " seeds",
+            "bootstrap 95% half-width",
+            "largest 1.96 × seed sd among seeded sizes at that step",
+        ],
+        "floor only",
+    )
     return out[[*keys, "noise", "noise_method"]]
 
 
@@ -144,21 +346,36 @@ def u_shape(steps: np.ndarray, loss: np.ndarray, noise: np.ndarray) -> dict:
         if not (loss[i] <= loss[i - 1] and loss[i] <= loss[i + 1] and loss[i] <= deep_enough):
             continue
         end = next((j for j in range(i + 1, n) if loss[j] < loss[i]), n)  # the rise lasts until it falls below
-        peak = i + 1 + int(np.argmax(loss[i + 1:end]))
+        peak = i + 1 + int(np.argmax(loss[i + 1 : end]))
         threshold = noise[i] + noise[peak]
         if loss[peak] - loss[i] <= threshold:
             continue
-        later = loss[peak + 1:]
+        later = loss[peak + 1 :]
         below = np.flatnonzero(later < loss[i])
-        return {"u_shaped": True, "first_min_step": int(steps[i]), "first_min_loss": float(loss[i]),
-                "peak_after_min_step": int(steps[peak]), "peak_after_min_loss": float(loss[peak]),
-                "rise": float(loss[peak] - loss[i]), "rise_threshold": float(threshold),
-                "second_descent": bool(len(below)),
-                "second_descent_step": int(steps[peak + 1 + below[0]]) if len(below) else np.nan,
-                "lowest_after_peak": float(later.min()) if len(later) else np.nan}
-    return {"u_shaped": False, "first_min_step": np.nan, "first_min_loss": np.nan, "peak_after_min_step": np.nan,
-            "peak_after_min_loss": np.nan, "rise": np.nan, "rise_threshold": np.nan, "second_descent": False,
-            "second_descent_step": np.nan, "lowest_after_peak": np.nan}
+        return {
+            "u_shaped": True,
+            "first_min_step": int(steps[i]),
+            "first_min_loss": float(loss[i]),
+            "peak_after_min_step": int(steps[peak]),
+            "peak_after_min_loss": float(loss[peak]),
+            "rise": float(loss[peak] - loss[i]),
+            "rise_threshold": float(threshold),
+            "second_descent": bool(len(below)),
+            "second_descent_step": int(steps[peak + 1 + below[0]]) if len(below) else np.nan,
+            "lowest_after_peak": float(later.min()) if len(later) else np.nan,
+        }
+    return {
+        "u_shaped": False,
+        "first_min_step": np.nan,
+        "first_min_loss": np.nan,
+        "peak_after_min_step": np.nan,
+        "peak_after_min_loss": np.nan,
+        "rise": np.nan,
+        "rise_threshold": np.nan,
+        "second_descent": False,
+        "second_descent_step": np.nan,
+        "lowest_after_peak": np.nan,
+    }
 
 
 def curve_summary(losses: pd.DataFrame) -> pd.DataFrame:
@@ -171,10 +388,20 @@ def curve_summary(losses: pd.DataFrame) -> pd.DataFrame:
         curve = curve.sort_values("step")
         shape = u_shape(curve.step.to_numpy(), curve.loss.to_numpy(), curve.noise.to_numpy())
         best = curve.loc[curve.loss.idxmin()]
-        rows.append({"model": model, "variant": variant, "order": order, **shape,
-                     "final_step": int(curve.step.max()), "final_loss": float(curve.loss.iloc[-1]),
-                     "min_step": int(best.step), "min_loss": float(best.loss),
-                     "noise_method": curve.noise_method.mode().iloc[0], "noise_floor": NOISE_FLOOR})
+        rows.append(
+            {
+                "model": model,
+                "variant": variant,
+                "order": order,
+                **shape,
+                "final_step": int(curve.step.max()),
+                "final_loss": float(curve.loss.iloc[-1]),
+                "min_step": int(best.step),
+                "min_loss": float(best.loss),
+                "noise_method": curve.noise_method.mode().iloc[0],
+                "noise_floor": NOISE_FLOOR,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -191,17 +418,70 @@ def seed_spread(summary: pd.DataFrame, losses: pd.DataFrame) -> tuple[pd.DataFra
     columns counted over runs."""
     seeded = {m for m, v in zip(losses.model, losses.variant) if v.startswith("seed")}
     runs = losses[losses.model.isin(seeded) & ~losses.variant.str.startswith("warmup")]
-    bands = (runs.groupby(["model", "order", "step"], observed=True).loss
-             .agg(n_runs="count", mean="mean", std="std", min="min", max="max").reset_index())
+    bands = (
+        runs.groupby(["model", "order", "step"], observed=True)
+        .loss.agg(n_runs="count", mean="mean", std="std", min="min", max="max")
+        .reset_index()
+    )
     per_run = summary[summary.model.isin(seeded) & ~summary.variant.str.startswith("warmup")]
-    spread = (per_run.groupby(["model", "order"], observed=True)
-              .agg(n_runs=("variant", "count"), u_shaped_runs=("u_shaped", "sum"),
-                   second_descent_runs=("second_descent", "sum"), first_min_step_min=("first_min_step", "min"),
-                   first_min_step_max=("first_min_step", "max"), first_min_loss_mean=("first_min_loss", "mean"),
-                   first_min_loss_std=("first_min_loss", "std"), final_loss_mean=("final_loss", "mean"),
-                   final_loss_std=("final_loss", "std"))
-              .reset_index())
+    spread = (
+        per_run.groupby(["model", "order"], observed=True)
+        .agg(
+            n_runs=("variant", "count"),
+            u_shaped_runs=("u_shaped", "sum"),
+            second_descent_runs=("second_descent", "sum"),
+            first_min_step_min=("first_min_step", "min"),
+            first_min_step_max=("first_min_step", "max"),
+            first_min_loss_mean=("first_min_loss", "mean"),
+            first_min_loss_std=("first_min_loss", "std"),
+            final_loss_mean=("final_loss", "mean"),
+            final_loss_std=("final_loss", "std"),
+        )
+        .reset_index()
+    )
     return bands, spread
+
+
+def scored_losses(scored: Scored, seed: int = 0) -> pd.DataFrame:
+    """Long table shaped like the published one: model, variant, order (set), step, loss and its 95% percentile
+    bootstrap interval over sequences (`loss_ci95_low/high`)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for (model, step, name), group in scored.per_row.groupby(["model", "step", "set"], sort=True):
+        low, high = intervals.bootstrap_mean(group.loss.to_numpy(), rng)
+        rows.append(
+            {
+                "model": model,
+                "variant": "main",
+                "order": name,
+                "step": step,
+                "loss": group.loss.mean(),
+                "loss_ci95_low": low,
+                "loss_ci95_high": high,
+            }
+        )
+    df = pd.DataFrame(rows)
+    order = sorted(scored.models, key=lambda m: scored.suite.spec(m).params)
+    df["model"] = pd.Categorical(df.model, order, ordered=True)
+    return df.sort_values(["model", "order", "step"], ignore_index=True)
+
+
+def divergences(scored: Scored) -> pd.DataFrame:
+    """Mean per-token KL and JS between the n-gram models and each checkpoint, on held-out text."""
+    held = scored.per_row[scored.per_row.set == "heldout"]
+    cols = ["kl_bigram", "js_bigram", "kl_unigram", "js_unigram"]
+    out = held.groupby(["model", "step"])[cols].mean().reset_index()
+    out["params"] = out.model.map(lambda m: scored.suite.spec(m).params)
+    return out.sort_values(["params", "step"], ignore_index=True)
+
+
+def parameter_counts(profile: str, losses: pd.DataFrame) -> dict[str, int]:
+    """Parameter count of every model in a loss table (published: the Pythia sizes)."""
+    suite = pythia_suite() if profile == "published" else get_suite(profile)
+    return {str(m): suite.spec(str(m)).params for m in losses.model.unique()}
+
+
+# --- Figures ---
 
 
 def loss_figure(losses: pd.DataFrame, unit: str = "loss"):
@@ -240,175 +520,6 @@ def seed_figure(bands: pd.DataFrame, order: str = "bigram"):
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
     fig.tight_layout()
     return fig
-
-
-# -- micro and pythia profiles: losses and divergences computed here ----------------------------
-
-SCORER = "simplicity-v2"  # v2: KL summed per distinct previous-token row (float32 sums in another order)
-SETS = ("unigram", "bigram", "heldout")
-PYTHIA_STEPS = (0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000, 2000, 4000, 8000, 16000, 33000, 66000,
-                131000, 143000)
-CHUNK_ROWS = 4096
-
-
-@dataclass
-class NgramSets:
-    """The sequences every checkpoint is scored on, and the statistics they come from."""
-
-    tokens: np.ndarray        # [3n, L]: unigram samples, bigram samples, held-out rows
-    labels: np.ndarray        # the set of each row
-    cond: sp.csr_matrix       # bigram P[prev, next]
-    unigram_probs: np.ndarray
-    identity: str
-
-    def rows(self, name: str) -> np.ndarray:
-        return np.flatnonzero(self.labels == name)
-
-
-def ngram_statistics(suite: Suite, max_rows: int | None = None, progress: bool = True):
-    """Unigram counts and the bigram count matrix of the training rows (cached in the package cache)."""
-    rows = suite.training_rows()
-    n = min(rows.n_rows, max_rows or rows.n_rows)
-    vocab = max(spec.vocab for spec in suite.models.values())
-    path = cache_home() / "ngrams" / f"{suite.name}-{data_identity(suite)}-{n}-{vocab}.npz"
-    if path.is_file():
-        return ngrams.load_counts(path)
-    tokens = rows.rows(0, n).reshape(-1)
-    unigrams = ngrams.count_unigrams(tokens, vocab, progress=progress)
-    bigrams = ngrams.count_bigrams(tokens, vocab, progress=progress)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ngrams.save_counts(path, unigrams, bigrams)
-    return unigrams, bigrams
-
-
-def make_sets(suite: Suite, n_sequences: int, seed: int = 0, max_rows: int | None = None,
-              progress: bool = True) -> NgramSets:
-    """Seeded unigram and bigram samples of the training-row length, plus the first held-out rows."""
-    unigrams, bigrams = ngram_statistics(suite, max_rows, progress)
-    probs = unigrams / unigrams.sum()
-    cond = ngrams.conditional(bigrams)
-    rng = np.random.default_rng(seed)
-    uni = ngrams.sample_unigram(probs, n_sequences, suite.row_len, rng)
-    bi = ngrams.sample_bigram(cond, probs, n_sequences, suite.row_len, rng)
-    held = suite.heldout_rows()
-    if held.n_rows < n_sequences:
-        raise ValueError(f"the held-out set has {held.n_rows} rows; n_sequences={n_sequences} needs as many")
-    tokens = np.concatenate([uni, bi, held.rows(0, n_sequences).astype(np.int64)])
-    labels = np.repeat(np.array(SETS), n_sequences)
-    identity = content_key([data_identity(suite), n_sequences, seed, max_rows,
-                            hashlib.sha256(tokens.tobytes()).hexdigest()])[:16]
-    return NgramSets(tokens, labels, cond, probs, identity)
-
-
-@dataclass
-class Scored:
-    suite: Suite
-    models: list[str]
-    steps: list[int]
-    sets: NgramSets
-    per_row: pd.DataFrame  # model, step, row, set, loss, kl_bigram, js_bigram, kl_unigram, js_unigram
-    positions: pd.DataFrame  # model, step, set, position, loss (final checkpoints)
-    report: SweepReport
-
-
-@dataclass
-class Prepared:
-    """The scoring task of a profile and the sets it scores."""
-
-    task: ScoringTask
-    suite: Suite
-    models: list[str]
-    steps: list[int]
-    sets: NgramSets
-    n_sequences: int
-    seed: int
-    max_rows: int | None
-
-
-def prepare(profile: str, models: list[str] | None = None, steps: list[int] | None = None,
-            n_sequences: int | None = None, seed: int = 0, max_rows: int | None = None,
-            batch_size: int | None = None, device: str | None = None, progress: bool = True) -> Prepared:
-    """Loss on unigram/bigram samples and held-out text, and KL/JS to the n-gram models, for every checkpoint."""
-    import torch
-
-    suite = get_suite(profile)
-    models = scored_models(suite, models)
-    steps = sorted(steps or (PYTHIA_STEPS if profile == "pythia" else suite.steps))
-    n_sequences = n_sequences or min(1024 if profile == "pythia" else 256, suite.heldout_rows().n_rows)
-    sets = make_sets(suite, n_sequences, seed, max_rows, progress)
-    dev = torch.device(device) if device else default_device()
-    jobs = []
-    for m in models:
-        dtype = str(default_dtype(suite.spec(m), dev)).removeprefix("torch.")
-        for s in steps:
-            params = {"dtype": dtype, "per_position": s == suite.final_step}
-            jobs.append(Job(suite.checkpoint(m, s), len(sets.tokens), tuple(sorted(params.items()))))
-
-    def score(model, start, stop, params):
-        tokens = sets.tokens[start:stop]
-        check_vocabulary(model, tokens, start, "sequence")
-        losses = token_losses(model, tokens, batch_size=batch_size)
-        div = ngram_divergences(model, tokens, sets.cond, sets.unigram_probs, batch_size=batch_size)
-        frame = pd.DataFrame({"loss": losses.mean(1), **{k: np.nanmean(v, axis=1) for k, v in div.items()}})
-        if params["per_position"]:
-            frame["position_loss"] = list(losses.astype(np.float32))
-        return frame
-
-    task = ScoringTask("simplicity_bias", suite.name, sets.identity, SCORER, jobs, score,
-                       available=lambda c: len(sets.tokens), chunk_rows=CHUNK_ROWS, device=str(dev))
-    return Prepared(task, suite, models, steps, sets, n_sequences, seed, max_rows)
-
-
-def score_suite(profile: str, writer: ResultWriter | None = None, cache: ScoreCache | None = None,
-                progress: bool = True, **options) -> Scored:
-    """Score every checkpoint (cached, resumable) and return per-row results and per-position curves.
-
-    `options` are those of `prepare`."""
-    prep = prepare(profile, progress=progress, **options)
-    sets = prep.sets
-    results, report = sweep(prep.task, cache=cache, progress=progress)
-    if writer:
-        writer.record_runtime(device=prep.task.device, suite=prep.suite.name)
-        writer.record_input("ngram_sets", suite=prep.suite.name, identity=sets.identity, n_sequences=prep.n_sequences,
-                            seed=prep.seed, training_rows=prep.max_rows or "all")
-        record_checkpoints(writer, prep.suite, (job.checkpoint for job in prep.task.jobs))
-    frames, positions = [], []
-    for (ckpt, _), frame in results.items():
-        frame = frame.assign(model=ckpt.model, step=ckpt.step, set=sets.labels[frame.row.to_numpy()])
-        if "position_loss" in frame:
-            for name, group in frame.groupby("set"):
-                curve = np.stack(group.position_loss.to_numpy()).mean(0)
-                positions.append(pd.DataFrame({"model": ckpt.model, "step": ckpt.step, "set": name,
-                                               "position": np.arange(1, len(curve) + 1), "loss": curve}))
-            frame = frame.drop(columns="position_loss")
-        frames.append(frame)
-    positions = pd.concat(positions, ignore_index=True) if positions else pd.DataFrame(
-        columns=["model", "step", "set", "position", "loss"])
-    return Scored(prep.suite, prep.models, prep.steps, sets, pd.concat(frames, ignore_index=True), positions, report)
-
-
-def scored_losses(scored: Scored, seed: int = 0) -> pd.DataFrame:
-    """Long table shaped like the published one: model, variant, order (set), step, loss and its 95% percentile
-    bootstrap interval over sequences (`loss_ci95_low/high`)."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for (model, step, name), group in scored.per_row.groupby(["model", "step", "set"], sort=True):
-        low, high = intervals.bootstrap_mean(group.loss.to_numpy(), rng)
-        rows.append({"model": model, "variant": "main", "order": name, "step": step,
-                     "loss": group.loss.mean(), "loss_ci95_low": low, "loss_ci95_high": high})
-    df = pd.DataFrame(rows)
-    order = sorted(scored.models, key=lambda m: scored.suite.spec(m).params)
-    df["model"] = pd.Categorical(df.model, order, ordered=True)
-    return df.sort_values(["model", "order", "step"], ignore_index=True)
-
-
-def divergences(scored: Scored) -> pd.DataFrame:
-    """Mean per-token KL and JS between the n-gram models and each checkpoint, on held-out text."""
-    held = scored.per_row[scored.per_row.set == "heldout"]
-    cols = ["kl_bigram", "js_bigram", "kl_unigram", "js_unigram"]
-    out = held.groupby(["model", "step"])[cols].mean().reset_index()
-    out["params"] = out.model.map(lambda m: scored.suite.spec(m).params)
-    return out.sort_values(["params", "step"], ignore_index=True)
 
 
 def divergence_figure(div: pd.DataFrame):
@@ -461,35 +572,33 @@ def comparison_figure(published: pd.DataFrame, scored: pd.DataFrame, label: str,
     return fig
 
 
+# --- Claims and the sentences that state them ---
+
+
 def describe_curves(summary: pd.DataFrame, label: str, order: str = "bigram") -> list[str]:
     """One sentence per main run, read from the `curve_summary` columns: the U, its minimum, any second descent."""
     lines = []
     for row in summary[(summary.order == order) & (summary.variant == "main")].itertuples():
         if not row.u_shaped:
-            lines.append(f"{label} {row.model}: no U shape (no minimum followed by a rise beyond the noise, "
-                         f"{row.noise_method}); lowest {row.min_loss:.3f} nats at step {row.min_step}, "
-                         f"final {row.final_loss:.3f}.")
+            lines.append(
+                f"{label} {row.model}: no U shape (no minimum followed by a rise beyond the noise, "
+                f"{row.noise_method}); lowest {row.min_loss:.3f} nats at step {row.min_step}, "
+                f"final {row.final_loss:.3f}."
+            )
             continue
-        again = (f"falls below that minimum again from step {row.second_descent_step:.0f} (lowest after the peak "
-                 f"{row.lowest_after_peak:.3f})" if row.second_descent else "never falls below that minimum again")
-        lines.append(f"{label} {row.model}: U shape, first minimum {row.first_min_loss:.3f} nats at step "
-                     f"{row.first_min_step:.0f}, rising to {row.peak_after_min_loss:.3f} at step "
-                     f"{row.peak_after_min_step:.0f} (rise {row.rise:.3f} > {row.rise_threshold:.3f}, "
-                     f"{row.noise_method}); {again}; final {row.final_loss:.3f}.")
+        again = (
+            f"falls below that minimum again from step {row.second_descent_step:.0f} (lowest after the peak "
+            f"{row.lowest_after_peak:.3f})"
+            if row.second_descent
+            else "never falls below that minimum again"
+        )
+        lines.append(
+            f"{label} {row.model}: U shape, first minimum {row.first_min_loss:.3f} nats at step "
+            f"{row.first_min_step:.0f}, rising to {row.peak_after_min_loss:.3f} at step "
+            f"{row.peak_after_min_step:.0f} (rise {row.rise:.3f} > {row.rise_threshold:.3f}, "
+            f"{row.noise_method}); {again}; final {row.final_loss:.3f}."
+        )
     return lines
-
-
-# -- claims: the paper's statements tested on a profile's numbers ------------------------------------
-
-STATEMENTS = {
-    "simplicity_bias.u_shape": "Loss on bigram-sampled sequences first falls, then rises as the model moves beyond "
-                               "bigram statistics (a U shape), at every size",
-    "simplicity_bias.early_minimum": "The first minimum comes early in training (near step 256 on Pythia, in the "
-                                     "log-spaced first checkpoints)",
-    "simplicity_bias.second_descent": "The larger models later fall below their first minimum again (410m and "
-                                      "larger on Pythia), the smaller ones do not",
-    "simplicity_bias.seeds_agree": "Runs with other seeds agree on the shape and on where the minimum sits",
-}
 
 
 def claims(summary: pd.DataFrame, params: dict[str, int], early_end: int) -> list[Claim]:
@@ -499,8 +608,12 @@ def claims(summary: pd.DataFrame, params: dict[str, int], early_end: int) -> lis
     bigram = summary[summary.order == "bigram"]
     main = bigram[bigram.variant == "main"].assign(params=lambda d: d.model.astype(str).map(params))
     main = main.sort_values("params")
-    return [u_shape_claim(main), early_minimum_claim(main, early_end), second_descent_claim(main),
-            seeds_claim(bigram[~bigram.variant.str.startswith("warmup")])]
+    return [
+        u_shape_claim(main),
+        early_minimum_claim(main, early_end),
+        second_descent_claim(main),
+        seeds_claim(bigram[~bigram.variant.str.startswith("warmup")]),
+    ]
 
 
 def _names(frame: pd.DataFrame) -> str:
@@ -509,13 +622,21 @@ def _names(frame: pd.DataFrame) -> str:
 
 def u_shape_claim(main: pd.DataFrame) -> Claim:
     id = "simplicity_bias.u_shape"
-    test = ("every size's bigram curve has a local minimum (at least halfway down from the initial to the lowest "
-            "loss) followed by a rise larger than the noise (seed spread, else bootstrap interval; floor "
-            f"{NOISE_FLOOR} nats each side)")
+    test = (
+        "every size's bigram curve has a local minimum (at least halfway down from the initial to the lowest "
+        "loss) followed by a rise larger than the noise (seed spread, else bootstrap interval; floor "
+        f"{NOISE_FLOOR} nats each side)"
+    )
     u = main[main.u_shaped]
-    return judged(id, STATEMENTS[id], test, len(u) == len(main) and len(main) > 0,
-                  f"U shape at {len(u)} of {len(main)} sizes ({_names(u)}); none at {_names(main[~main.u_shaped])}",
-                  u_shaped=len(u), sizes=len(main))
+    return judged(
+        id,
+        STATEMENTS[id],
+        test,
+        len(u) == len(main) and len(main) > 0,
+        f"U shape at {len(u)} of {len(main)} sizes ({_names(u)}); none at {_names(main[~main.u_shaped])}",
+        u_shaped=len(u),
+        sizes=len(main),
+    )
 
 
 def early_minimum_claim(main: pd.DataFrame, early_end: int) -> Claim:
@@ -526,30 +647,49 @@ def early_minimum_claim(main: pd.DataFrame, early_end: int) -> Claim:
         return untestable(id, STATEMENTS[id], test, "no size shows a U shape")
     late = u[u.first_min_step > early_end]
     steps = ", ".join(f"{m} {s:.0f}" for m, s in zip(u.model.astype(str), u.first_min_step))
-    return judged(id, STATEMENTS[id], test, late.empty, f"first minima at steps: {steps}; later than {early_end}: "
-                  f"{_names(late)}", early_end=early_end, late=len(late), u_shaped=len(u))
+    return judged(
+        id,
+        STATEMENTS[id],
+        test,
+        late.empty,
+        f"first minima at steps: {steps}; later than {early_end}: {_names(late)}",
+        early_end=early_end,
+        late=len(late),
+        u_shaped=len(u),
+    )
 
 
 def second_descent_claim(main: pd.DataFrame) -> Claim:
     id = "simplicity_bias.second_descent"
-    test = ("the largest size falls below its first minimum again after the rise, and every size larger than one "
-            "that does also does (sizes in parameter order)")
+    test = (
+        "the largest size falls below its first minimum again after the rise, and every size larger than one "
+        "that does also does (sizes in parameter order)"
+    )
     u = main[main.u_shaped]
     if u.empty:
         return untestable(id, STATEMENTS[id], test, "no size shows a U shape, so there is no first minimum to pass")
     flags = u.second_descent.to_numpy(bool)
-    upward_closed = not any(flags[i] and not flags[i + 1:].all() for i in range(len(flags)))
+    upward_closed = not any(flags[i] and not flags[i + 1 :].all() for i in range(len(flags)))
     passed = bool(flags[-1]) and upward_closed
-    return judged(id, STATEMENTS[id], test, passed,
-                  f"second descent at {_names(u[u.second_descent])}; not at {_names(u[~u.second_descent])}",
-                  descending=int(flags.sum()), u_shaped=len(u), largest_descends=bool(flags[-1]),
-                  upward_closed=upward_closed)
+    return judged(
+        id,
+        STATEMENTS[id],
+        test,
+        passed,
+        f"second descent at {_names(u[u.second_descent])}; not at {_names(u[~u.second_descent])}",
+        descending=int(flags.sum()),
+        u_shaped=len(u),
+        largest_descends=bool(flags[-1]),
+        upward_closed=upward_closed,
+    )
 
 
 def seeds_claim(runs: pd.DataFrame) -> Claim:
     id = "simplicity_bias.seeds_agree"
-    test = ("for every size with at least 3 runs, all runs agree on the U shape and their first minima lie within "
-            "a factor of 2 in step (adjacent log-spaced checkpoints)")
+    test = (
+        "for every size with at least 3 runs, all runs agree on the U shape and their first minima lie within "
+        "a factor of 2 in step (adjacent log-spaced checkpoints)"
+    )
     counts = runs.groupby("model", observed=True).variant.count()
     seeded = counts[counts >= MIN_SEEDED_RUNS].index
     if not len(seeded):
@@ -561,28 +701,77 @@ def seeds_claim(runs: pd.DataFrame) -> Claim:
         steps = sub.first_min_step.dropna()
         close = steps.empty or steps.max() <= 2 * steps.min()
         ok &= bool(agree and close)
-        parts.append(f"{model}: {int(sub.u_shaped.sum())}/{len(sub)} U-shaped, first minimum at steps "
-                     f"{steps.min():.0f}–{steps.max():.0f}" if len(steps) else f"{model}: 0/{len(sub)} U-shaped")
+        parts.append(
+            f"{model}: {int(sub.u_shaped.sum())}/{len(sub)} U-shaped, first minimum at steps "
+            f"{steps.min():.0f}–{steps.max():.0f}"
+            if len(steps)
+            else f"{model}: 0/{len(sub)} U-shaped"
+        )
     return judged(id, STATEMENTS[id], test, ok, "; ".join(parts), seeded_sizes=len(seeded))
-
-
-def losses_for(profile: str, writer: ResultWriter | None = None, seed: int = 0,
-               **scoring) -> tuple[pd.DataFrame, Scored | None, int]:
-    """The loss table of a profile, the scores behind it (None when published), and its early section's end."""
-    if profile == "published":
-        return load_losses(writer), None, early_section_end(pythia_suite())
-    scored = score_suite(profile, writer, seed=seed, **scoring)
-    return scored_losses(scored, seed), scored, early_section_end(scored.suite)
 
 
 def published_claims(writer: ResultWriter | None = None) -> tuple[pd.DataFrame, list[Claim]]:
     """The released loss curves and the claims judged on them (for side-by-side comparison)."""
     published = load_losses(writer)
-    return published, claims(curve_summary(published), parameter_counts("published", published),
-                             early_section_end(pythia_suite()))
+    return published, claims(
+        curve_summary(published), parameter_counts("published", published), early_section_end(pythia_suite())
+    )
 
 
-def parameter_counts(profile: str, losses: pd.DataFrame) -> dict[str, int]:
-    """Parameter count of every model in a loss table (published: the Pythia sizes)."""
-    suite = pythia_suite() if profile == "published" else get_suite(profile)
-    return {str(m): suite.spec(str(m)).params for m in losses.model.unique()}
+# --- The notebook's analysis, section by section ---
+
+
+def analyse(result: Result, **params: Any) -> None:
+    """Loss curves on n-gram-sampled text, their U shapes, the seed spread, the divergences, then the claims."""
+    out, profile = result.writer, result.profile
+    losses, scored, early_end = losses_for(profile, out, **params)  # all are scoring options
+    result.section("scores")
+    result.table("losses", losses, PUBLISHED_LOSS_NOTES if scored is None else SCORED_LOSS_NOTES)
+    summary = result.table("curve_summary", curve_summary(losses))
+    if scored is not None:
+        r = scored.report
+        result.show(
+            f"{len(r.scored)} checkpoints scored now, {len(r.cached)} read from the cache; early "
+            f"(log-spaced) section ends at step {early_end}"
+        )
+
+    result.section("curves")
+    result.figure("loss_nats", loss_figure(losses, "loss"))
+    if profile != "micro":
+        in_bits = losses if "loss_bpb" in losses else losses.assign(loss_bpb=losses.loss * NATS_TO_BITS_PER_BYTE_PILE)
+        result.figure("loss_bits_per_byte", loss_figure(in_bits, "loss_bpb"))
+
+    result.section("summary")
+    main = summary[(summary.variant == "main") & (summary.order == "bigram")]
+    result.show(main.drop(columns=["variant", "order"]).round(3))
+    result.show("\n".join(describe_curves(summary, profile)))
+
+    result.section("seeds")
+    if profile == "published":
+        bands, spread = seed_spread(summary, losses)
+        result.table("seed_bands", bands)
+        result.show(result.table("seed_spread", spread).round(3))
+        result.figure("seed_spread_bigram", seed_figure(bands, "bigram"))
+    else:
+        result.show(
+            "One run per size here: the noise of each curve is its bootstrap interval over sequences "
+            "(losses.csv, loss_ci95_low/high)."
+        )
+
+    result.section("divergence")
+    if scored is not None:
+        div = result.table("divergences", divergences(scored))
+        result.figure("kl_divergence", divergence_figure(div))
+        if len(scored.positions):
+            result.table("position_loss", scored.positions)
+            result.figure("position_loss", position_figure(scored.positions))
+    else:
+        released = result.table("released_divergences", released_divergences(out))
+        result.show(released[released.step == 0].round(3))
+
+    result.section("claims")
+    judged_on = {profile: claims(summary, parameter_counts(profile, losses), early_end)}
+    if scored is not None:
+        published, judged_on["published"] = published_claims(out)
+        result.figure("comparison_bigram", comparison_figure(published, losses, profile))
+    result.judge(judged_on)

@@ -17,35 +17,44 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .. import arithmetic, intervals, terms
+from .. import arithmetic, intervals, terms, versions
 from ..claims import Claim, judged, untestable
 from ..hashing import content_key
+from ..names import V0_NAMES
 from ..parameters import SCORING, Param
-from ..plan import Job, ScoringTask, SweepReport, sweep
+from ..plan import Job, ScoringTask
+from ..plots import model_lines
 from ..reference import ReferenceDataError, paths
 from ..results import ResultWriter
 from ..score_cache import ScoreCache
 from ..scoring import fewshot_answers
-from ..names import V0_NAMES
 from ..suite import Suite, default_device, default_dtype, get_suite, load_tokenizer, pythia_suite
-from . import Finding, record_checkpoints, reference_input, scored_models
+from .base import Finding, Plan, Result, Scores, reference_input, scored_models, sweep_plan
+
+# --- The finding, its parameters and settings ---
+
 
 FINDING = Finding("term_frequency", "Term frequency effects over training", ("published", "micro", "pythia"))
 PARAMETERS = (
     *SCORING,
-    Param("frequency_ranking", str, "magnitude", nullable=False,
-          help='published only: "magnitude" (proxy) or a CSV path with columns operand,count'),
+    Param(
+        "frequency_ranking",
+        str,
+        "magnitude",
+        nullable=False,
+        help='published only: "magnitude" (proxy) or a CSV path with columns operand,count',
+    ),
     Param("heatmap_model", str, help="model of the heatmap (default: the largest)"),
     Param("heatmap_shots", int, low=0, help="shots of the heatmap (default: the most the profile has)"),
     Param("reported_shots", int, [0, 4, 16], many=True, low=0, nullable=False, help="shots in the gap figures"),
     Param("shots", int, many=True, low=0, help="shot counts to score (default: those that fit the context)"),
     Param("operands", int, many=True, low=0, high=99, help="first operands to score (default 0 to 99)"),
 )
-
 FOLDER = "published/term_frequency"
 OPERATIONS = ("multiplication", "addition")
 OPERANDS = range(100)
@@ -53,6 +62,35 @@ _TASK = re.compile(r"^num_reasoning_arithmetic_(multiplication|addition)_(\d+)$"
 COLUMNS = ["model", "checkpoint", "task", "fewshot", "acc", "acc_stderr"]
 OLD_TO_CURRENT = {f"{old}-deduped": f"{new}-deduped" for new, old in V0_NAMES.items()}
 MAGNITUDE_PROXY = "magnitude"
+ACCURACY_NOTES = {
+    "acc_stderr": "standard error sqrt(p(1 − p)/(n − 1)), as the evaluation harness reports it",
+    "acc_ci95_low": intervals.WILSON,
+    "acc_ci95_high": intervals.WILSON,
+}
+GAP_NOTES = {
+    "gap_ci95_low": intervals.NEWCOMBE,
+    "gap_ci95_high": intervals.NEWCOMBE,
+    "max_gap_points": "largest gap any ranking of the operands could give (upper bound, no interval)",
+}
+CHUNK_ROWS = 2000
+MAX_NEW_TOKENS = 16
+PYTHIA_GAP_STEPS = (13000, 39000, 65000, 91000, 117000, 143000)
+PAPER_SHOTS = 16
+GLM_ALPHA = 0.05
+STATEMENTS = {
+    "term_frequency.gap_positive": "Operands seen more often in training are answered better: the 10 most frequent "
+    "beat the 10 least frequent (Razeghi et al. 2022)",
+    "term_frequency.gap_opens": "The frequent-vs-rare gap opens during training (Pythia paper)",
+    "term_frequency.gap_grows_with_size": "The frequent-vs-rare gap is larger for larger models (Pythia paper)",
+    "term_frequency.frequency_coefficient": "Accuracy rises with an operand's frequency at equal model size, step "
+    "and operand magnitude (binomial GLM)",
+    "term_frequency.control_flat": "A control operation whose operands are equally frequent shows no gap "
+    "(the micro suite's design)",
+}
+SECTIONS = ("accuracy", "heatmap", "gaps", "frequency", "controls", "side_by_side", "claims")
+
+
+# --- Reading the authors' published files ---
 
 
 def model_names() -> pd.DataFrame:
@@ -79,13 +117,184 @@ def load_accuracy(writer: ResultWriter | None = None) -> pd.DataFrame:
         if parsed.isna().any().any():
             bad = raw.task[parsed.isna().any(axis=1)].iloc[0]
             raise ReferenceDataError(f"{local}: unrecognised task name {bad!r}")
-        frames.append(pd.DataFrame({
-            "model": row.model, "params": row.params, "step": raw.checkpoint.astype(int),
-            "operation": parsed[0], "x1": parsed[1].astype(int), "shots": raw.fewshot.astype(int),
-            "acc": raw.acc.astype(float), "acc_stderr": raw.acc_stderr.astype(float),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "model": row.model,
+                    "params": row.params,
+                    "step": raw.checkpoint.astype(int),
+                    "operation": parsed[0],
+                    "x1": parsed[1].astype(int),
+                    "shots": raw.fewshot.astype(int),
+                    "acc": raw.acc.astype(float),
+                    "acc_stderr": raw.acc_stderr.astype(float),
+                }
+            )
+        )
     df = pd.concat(frames, ignore_index=True).assign(n=len(arithmetic.SECOND_OPERANDS))
     return with_wilson(df).sort_values(["params", "step", "operation", "shots", "x1"], ignore_index=True)
+
+
+# --- Scoring checkpoints: the plan, and reading the scores back ---
+
+
+def eval_steps(suite: Suite) -> list[int]:
+    """Pythia's six evaluated checkpoints, or the same fractions of training on a scaled-down suite."""
+    if suite.name == "pythia":
+        return list(PYTHIA_GAP_STEPS)
+    return sorted({suite.nearest_step(round(suite.final_step * s / PYTHIA_GAP_STEPS[-1])) for s in PYTHIA_GAP_STEPS})
+
+
+def usable_shots(suite: Suite, tokenizer, shots: tuple[int, ...], operands: tuple[int, ...]) -> tuple[list, list]:
+    """Shot counts whose longest prompt plus the answer tokens fits the models' context, and those that do not."""
+    context = suite.row_len - 1
+    kept, dropped = [], []
+    for k in shots:
+        prompts = list(arithmetic.tasks(k, operands=operands).prompt)
+        longest = max(len(ids) for ids in tokenizer(prompts, add_special_tokens=False)["input_ids"])
+        (kept if longest + MAX_NEW_TOKENS <= context else dropped).append(k)
+    return kept, dropped
+
+
+@dataclass
+class Scored(Scores):
+    """Correctness of every task instance at every (model, step, shots)."""
+
+    shots: list[int]
+    dropped_shots: list[int]  # too long for the models' context
+    per_instance: pd.DataFrame  # model, params, step, shots, operation, x1, x2, correct, fast
+
+
+@dataclass
+class Prepared(Plan):
+    """The plan, and the task tables it scores."""
+
+    shots: list[int]
+    dropped_shots: list[int]
+    tables: dict[int, pd.DataFrame]  # per shot count: operation, x1, x2, target, prompt
+    operands: int
+
+    def scored_data(self) -> tuple[str, dict[str, Any]]:
+        tasks = {"template": arithmetic.TEMPLATE, "seed": arithmetic.SEED}
+        return "tasks", {"identity": self.task.data, **tasks, "shots": self.shots, "operands": self.operands}
+
+
+def prepare(
+    profile: str,
+    models: list[str] | None = None,
+    steps: list[int] | None = None,
+    shots: list[int] | None = None,
+    operands: list[int] | None = None,
+    batch_size: int | None = None,
+    device: str | None = None,
+) -> Prepared:
+    """Correctness of every task instance at every (model, step, shots) that fits the context."""
+    import torch
+
+    suite = get_suite(profile)
+    models = scored_models(suite, models)
+    steps = sorted(steps or eval_steps(suite))
+    operands = tuple(operands if operands is not None else arithmetic.OPERANDS)
+    tokenizer = load_tokenizer(suite)
+    kept, dropped = usable_shots(suite, tokenizer, tuple(shots or arithmetic.SHOTS), operands)
+    if not kept:
+        raise ValueError(f"no shot count fits the {suite.name} context of {suite.row_len - 1} tokens: {dropped}")
+    tables = {k: arithmetic.tasks(k, operands=operands) for k in kept}
+    n = len(tables[kept[0]])
+    data = content_key(["arithmetic", arithmetic.TEMPLATE, arithmetic.SEED, operands])[:16]
+    dev = torch.device(device) if device else default_device()
+    jobs = []
+    for m in models:
+        dtype = str(default_dtype(suite.spec(m), dev)).removeprefix("torch.")
+        jobs += [
+            Job(suite.checkpoint(m, s), n, (("dtype", dtype), ("max_new_tokens", MAX_NEW_TOKENS), ("shots", k)))
+            for s in steps
+            for k in kept
+        ]
+
+    def score(model, start, stop, params):
+        task = tables[params["shots"]].iloc[start:stop]
+        got = fewshot_answers(
+            model, tokenizer, list(task.prompt), list(task.target), params["max_new_tokens"], batch_size=batch_size
+        )
+        return pd.DataFrame({"correct": got.correct, "fast": got.fast})
+
+    def available(checkpoint):
+        return n
+
+    task = ScoringTask(
+        FINDING.name, suite.name, data, versions.FEWSHOT_ANSWERS, jobs, score, available, CHUNK_ROWS, str(dev)
+    )
+    return Prepared(
+        task, suite, models, steps, shots=kept, dropped_shots=dropped, tables=tables, operands=len(operands)
+    )
+
+
+def score_suite(
+    profile: str, writer: ResultWriter | None = None, cache: ScoreCache | None = None, progress: bool = True, **options
+) -> Scored:
+    """Correctness of every task instance at every (model, step, shots), from the score cache or scored now.
+
+    `options` are those of `prepare`."""
+    prep = prepare(profile, **options)
+    results, report = sweep_plan(prep, writer, cache, progress)
+    frames = []
+    for (ckpt, params), frame in results.items():
+        k = dict(params)["shots"]
+        instances = prep.tables[k].iloc[frame.row.to_numpy()][["operation", "x1", "x2"]].reset_index(drop=True)
+        frames.append(
+            pd.concat([instances, frame[["correct", "fast"]].reset_index(drop=True)], axis=1).assign(
+                model=ckpt.model, params=prep.suite.spec(ckpt.model).params, step=ckpt.step, shots=k
+            )
+        )
+    per_instance = pd.concat(frames, ignore_index=True)[
+        ["model", "params", "step", "shots", "operation", "x1", "x2", "correct", "fast"]
+    ]
+    return Scored.of(prep, report, shots=prep.shots, dropped_shots=prep.dropped_shots, per_instance=per_instance)
+
+
+def operand_frequencies(
+    suite: Suite, steps: list[int], max_rows: int | None = None, progress: bool = True
+) -> pd.DataFrame:
+    """Cumulative counts of each operand 0–99 in the rows each checkpoint has seen, by every counter.
+
+    Columns: step, x1, window (the authors' counter), occurrence (every standalone number), times and plus
+    (first operands of task statements of that operation; the micro suite plants these).
+    """
+    counters = ("window", "occurrence", "task")
+    table = terms.block_counts(suite, steps, counters, max_rows=max_rows, progress=progress)
+    names = {
+        **{str(x): ("number", x) for x in arithmetic.OPERANDS},
+        **{f"{w}:{x}": (w, x) for w in arithmetic.WORDS.values() for x in arithmetic.OPERANDS},
+    }
+    cum = terms.cumulative_counts(table, steps, suite.rows_per_step, names)
+    cum[["kind", "x1"]] = pd.DataFrame([names[t] for t in cum.term], index=cum.index)
+    cum = cum[(cum.kind == "number") != (cum.counter == "task")]
+    cum["column"] = np.where(cum.counter == "task", cum.kind, cum.counter)
+    out = cum.pivot_table(index=["step", "x1"], columns="column", values="count", aggfunc="sum").reset_index()
+    columns = ["step", "x1", "window", "occurrence", *arithmetic.WORDS.values()]
+    return out.reindex(columns=columns, fill_value=0).astype(np.int64)  # a counter with no hit at all has no column
+
+
+def accuracy_for(
+    profile: str, writer: ResultWriter | None = None, max_rows: int | None = None, **scoring
+) -> tuple[pd.DataFrame, Scored | None, pd.DataFrame | None]:
+    """The per-operand accuracy of a profile, the scores behind it and the operand counts (None when published)."""
+    if profile == "published":
+        return load_accuracy(writer), None, None
+    scored = score_suite(profile, writer, **scoring)
+    freq = operand_frequencies(scored.suite, scored.steps, max_rows=max_rows)
+    if writer:
+        writer.record_input(
+            "operand_counts",
+            counters=["window", "occurrence", "task"],
+            rows=max_rows or "all seen",
+            version=versions.TERM_COUNTER,
+        )
+    return scored_accuracy(scored), scored, freq
+
+
+# --- Analysis: pure functions from tables to tables ---
 
 
 def with_wilson(acc: pd.DataFrame) -> pd.DataFrame:
@@ -95,17 +304,14 @@ def with_wilson(acc: pd.DataFrame) -> pd.DataFrame:
     return acc
 
 
-ACCURACY_NOTES = {"acc_stderr": "standard error sqrt(p(1 − p)/(n − 1)), as the evaluation harness reports it",
-                  "acc_ci95_low": intervals.WILSON, "acc_ci95_high": intervals.WILSON}
-GAP_NOTES = {"gap_ci95_low": intervals.NEWCOMBE, "gap_ci95_high": intervals.NEWCOMBE,
-             "max_gap_points": "largest gap any ranking of the operands could give (upper bound, no interval)"}
-
-
 def mean_accuracy(acc: pd.DataFrame) -> pd.DataFrame:
     """Mean accuracy over the 100 operands per model × step × shots × operation."""
-    return (acc.groupby(["model", "params", "operation", "shots", "step"]).acc
-            .agg(mean_acc="mean", n_operands="count").reset_index()
-            .sort_values(["params", "operation", "shots", "step"], ignore_index=True))
+    return (
+        acc.groupby(["model", "params", "operation", "shots", "step"])
+        .acc.agg(mean_acc="mean", n_operands="count")
+        .reset_index()
+        .sort_values(["params", "operation", "shots", "step"], ignore_index=True)
+    )
 
 
 def operand_ranking(ranking: str | Path = MAGNITUDE_PROXY) -> pd.Series:
@@ -150,14 +356,167 @@ def frequency_gap(acc: pd.DataFrame, scores: pd.Series | pd.DataFrame, k: int = 
         counts = (top.hits.sum(), top.n.sum(), bottom.hits.sum(), bottom.n.sum())
         low, high = intervals.newcombe(*counts)
         sorted_acc = by_operand.acc.sort_values().to_numpy()
-        rows.append({
-            **dict(zip(["model", "params", "operation", "shots", "step"], key)),
-            "gap_points": 100 * (top.acc.mean() - bottom.acc.mean()),
-            "gap_ci95_low": 100 * low, "gap_ci95_high": 100 * high,
-            "frequent_hits": counts[0], "frequent_n": counts[1], "rare_hits": counts[2], "rare_n": counts[3],
-            "max_gap_points": 100 * (sorted_acc[-k:].mean() - sorted_acc[:k].mean()),
-        })
+        rows.append(
+            {
+                **dict(zip(["model", "params", "operation", "shots", "step"], key)),
+                "gap_points": 100 * (top.acc.mean() - bottom.acc.mean()),
+                "gap_ci95_low": 100 * low,
+                "gap_ci95_high": 100 * high,
+                "frequent_hits": counts[0],
+                "frequent_n": counts[1],
+                "rare_hits": counts[2],
+                "rare_n": counts[3],
+                "max_gap_points": 100 * (sorted_acc[-k:].mean() - sorted_acc[:k].mean()),
+            }
+        )
     return pd.DataFrame(rows).sort_values(["params", "operation", "shots", "step"], ignore_index=True)
+
+
+def heatmap_order(profile: str, freq: pd.DataFrame | None, ranking: str | Path) -> tuple[pd.Series, str]:
+    """The operand scores that order the heatmap, and how to say so on its axis."""
+    if freq is None:
+        if str(ranking) == MAGNITUDE_PROXY:
+            return operand_ranking(ranking), "smallest first (magnitude, a proxy for frequency)"
+        return operand_ranking(ranking), f"most frequent first (counts from {Path(ranking).name})"
+    last = freq[freq.step == freq.step.max()]
+    return last.set_index("x1").window.rename(
+        "score"
+    ), f"most frequent first (in the training data by step {last.step.iloc[0]})"
+
+
+def scored_accuracy(scored: Scored) -> pd.DataFrame:
+    """Per-operand accuracy shaped like the published table (acc_stderr = sqrt(p(1 − p)/(n − 1)))."""
+    grouped = scored.per_instance.groupby(["model", "params", "step", "operation", "x1", "shots"]).correct
+    acc = grouped.agg(acc="mean", n="count").reset_index()
+    acc["acc_stderr"] = np.sqrt(acc.acc * (1 - acc.acc) / (acc.n - 1).clip(lower=1))
+    return with_wilson(acc).sort_values(["params", "step", "operation", "shots", "x1"], ignore_index=True)
+
+
+def rankings(freq: pd.DataFrame, profile: str) -> dict[str, dict[str, pd.DataFrame]]:
+    """Per ranking name, per operation: a per-checkpoint score table (step, x1, score) for `frequency_gap`."""
+
+    def table(column: str) -> pd.DataFrame:
+        return freq[["step", "x1", column]].rename(columns={column: "score"})
+
+    out = {
+        "window": {op: table("window") for op in arithmetic.WORDS},
+        "occurrence": {op: table("occurrence") for op in arithmetic.WORDS},
+    }
+    if profile == "micro":
+        out["task"] = {op: table(word) for op, word in arithmetic.WORDS.items()}
+    return out
+
+
+def gaps_by_ranking(acc: pd.DataFrame, ranks: dict[str, dict[str, pd.DataFrame]], k: int = 10) -> pd.DataFrame:
+    """`frequency_gap` under every ranking, each operation ranked by its own table; column `ranking` names it."""
+    frames = [
+        frequency_gap(acc[acc.operation == op], ranking, k).assign(ranking=name)
+        for name, per_op in ranks.items()
+        for op, ranking in per_op.items()
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def with_frequency(acc: pd.DataFrame, freq: pd.DataFrame, column: str = "window") -> pd.DataFrame:
+    """Accuracy rows joined with the operand's count at that checkpoint (`frequency`, by `column`)."""
+    return acc.merge(freq[["step", "x1", column]].rename(columns={column: "frequency"}), on=["step", "x1"])
+
+
+def frequency_glm(acc: pd.DataFrame, freq: pd.DataFrame, column: str = "window") -> pd.DataFrame:
+    """Binomial GLM of correctness on log frequency with size and step interactions, per operation × shots.
+
+    logit P(correct) = b0 + b1·lf + b2·lp + b3·ls + b4·lf·lp + b5·lf·ls + b6·x1/100, with lf = log10(1 + count),
+    lp = log10(params), ls = log10(step), each centred; the magnitude term keeps frequency apart from operand size.
+    Fitted on per-operand accuracies weighted by their instance counts (the same likelihood as per instance).
+    """
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    data = with_frequency(acc, freq, column)
+    data = data[data.step > 0].assign(
+        lf=lambda d: np.log10(1 + d.frequency),
+        lp=lambda d: np.log10(d.params),
+        ls=lambda d: np.log10(d.step),
+        magnitude=lambda d: d.x1 / 100,
+    )
+    rows = []
+    for (op, k), group in data.groupby(["operation", "shots"]):
+        varying = [c for c in ("lp", "ls") if group[c].nunique() > 1]  # one size or one step: no such term
+        group = group.assign(**{c: group[c] - group[c].mean() for c in ("lf", "lp", "ls")})
+        base = {
+            "operation": op,
+            "shots": k,
+            "counter": column,
+            "n_instances": int(group.n.sum()),
+            "mean_acc": float(np.average(group.acc, weights=group.n)),
+        }
+        if group.acc.min() == group.acc.max():
+            rows.append({**base, "term": "(no variation in correctness: not fitted)"})
+            continue
+        formula = "acc ~ lf" + "".join(f" + lf * {c}" for c in varying) + " + magnitude"
+        fit = smf.glm(formula, group, family=sm.families.Binomial(), var_weights=group.n).fit()
+        for term in fit.params.index:
+            rows.append(
+                {
+                    **base,
+                    "term": term,
+                    "coef": fit.params[term],
+                    "stderr": fit.bse[term],
+                    "z": fit.tvalues[term],
+                    "p_value": fit.pvalues[term],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def binned_accuracy(acc: pd.DataFrame, freq: pd.DataFrame, column: str = "window", bins: int = 8) -> pd.DataFrame:
+    """Mean accuracy per log-spaced frequency bin, per model × step × operation × shots."""
+    data = with_frequency(acc, freq, column)
+    data = data[data.frequency > 0]
+    edges = np.unique(np.geomspace(data.frequency.min(), data.frequency.max() * 1.0001, bins + 1))
+    data = data.assign(bin=pd.cut(data.frequency, edges, include_lowest=True, labels=False))
+    out = (
+        data.groupby(["model", "params", "step", "operation", "shots", "bin"])
+        .agg(frequency=("frequency", "median"), acc=("acc", "mean"), n_operands=("acc", "count"))
+        .reset_index()
+    )
+    return out.sort_values(["params", "step", "operation", "shots", "bin"], ignore_index=True)
+
+
+def confound_check(freq: pd.DataFrame, step: int) -> pd.DataFrame:
+    """Spearman correlation of each count with operand magnitude at one checkpoint (near 0: not confounded)."""
+    from scipy.stats import spearmanr
+
+    at = freq[freq.step == step]
+    rows = []
+    for column in ("window", "occurrence", *arithmetic.WORDS.values()):
+        rho, p = spearmanr(at[column], at.x1)
+        rows.append({"counter": column, "spearman_with_operand": rho, "p_value": p, "total": int(at[column].sum())})
+    return pd.DataFrame(rows)
+
+
+def planted_glm(acc: pd.DataFrame, freq: pd.DataFrame) -> pd.DataFrame:
+    """Micro: the GLM of each operation on its own planted statement counts (times for ×, plus for +)."""
+    return pd.concat(
+        [
+            frequency_glm(acc[acc.operation == "multiplication"], freq.assign(window=freq.times), "window").assign(
+                counter="times statements"
+            ),
+            frequency_glm(acc[acc.operation == "addition"], freq.assign(window=freq.plus), "window").assign(
+                counter="plus statements"
+            ),
+        ]
+    )
+
+
+def side_by_side(mean: pd.DataFrame, published: pd.DataFrame, profile: str) -> pd.DataFrame:
+    """Mean accuracy of each model at its source's last checkpoint, published next to this profile's."""
+    side = pd.concat([published.assign(source="published"), mean.assign(source=profile)])
+    last = side[side.step == side.groupby("source").step.transform("max")]
+    return last.pivot_table(index=["source", "model"], columns=["operation", "shots"], values="mean_acc", sort=False)
+
+
+# --- Figures ---
 
 
 def heatmap_figure(acc: pd.DataFrame, model: str, shots: int, scores: pd.Series, order_label: str):
@@ -175,24 +534,22 @@ def heatmap_figure(acc: pd.DataFrame, model: str, shots: int, scores: pd.Series,
     for ax, op in zip(axes, OPERATIONS):
         table = sub[sub.operation == op].pivot(index="x1", columns="step", values="acc")
         table = table.reindex([x for x in order if x in table.index])
-        sns.heatmap(table, vmin=0, vmax=top, cmap="viridis", ax=ax, yticklabels=5, cbar=op == OPERATIONS[-1],
-                    cbar_kws={"label": "accuracy (fraction of instances correct)"})
+        sns.heatmap(
+            table,
+            vmin=0,
+            vmax=top,
+            cmap="viridis",
+            ax=ax,
+            yticklabels=5,
+            cbar=op == OPERATIONS[-1],
+            cbar_kws={"label": "accuracy (fraction of instances correct)"},
+        )
         ax.set_title(f"{model}, {op}, {shots}-shot", fontsize=9)
         ax.set_xticklabels([f"{s // 1000}k" if s >= 10_000 else str(s) for s in table.columns], rotation=0)
         ax.set_xlabel("step")
         ax.set_ylabel(f"operand x1, {order_label}" if op == OPERATIONS[0] else "")
     fig.tight_layout()
     return fig
-
-
-def heatmap_order(profile: str, freq: pd.DataFrame | None, ranking: str | Path) -> tuple[pd.Series, str]:
-    """The operand scores that order the heatmap, and how to say so on its axis."""
-    if freq is None:
-        if str(ranking) == MAGNITUDE_PROXY:
-            return operand_ranking(ranking), "smallest first (magnitude, a proxy for frequency)"
-        return operand_ranking(ranking), f"most frequent first (counts from {Path(ranking).name})"
-    last = freq[freq.step == freq.step.max()]
-    return last.set_index("x1").window.rename("score"), f"most frequent first (in the training data by step {last.step.iloc[0]})"
 
 
 def thousands_axis(ax) -> None:
@@ -215,10 +572,8 @@ def gap_figure(gaps: pd.DataFrame, shots: tuple[int, ...] = (0, 4, 16), operatio
     axes = axes[0]
     for ax, k in zip(axes, shots):
         panel = sub[sub.shots == k]
-        sns.lineplot(panel, x="step", y="gap_points", hue="model", hue_order=models, palette="viridis",
-                     marker="o", ax=ax, legend=k == shots[-1])
-        sns.lineplot(panel, x="step", y="max_gap_points", hue="model", hue_order=models, palette="viridis",
-                     ax=ax, linestyle="--", alpha=0.4, legend=False)
+        model_lines(ax, panel, "step", "gap_points", models, marker="o", legend=k == shots[-1])
+        model_lines(ax, panel, "step", "max_gap_points", models, linestyle="--", alpha=0.4, legend=False)
         ax.set_title(f"{k}-shot", fontsize=9)
         ax.set_ylabel("top-10 minus bottom-10 accuracy (points)")
         thousands_axis(ax)
@@ -226,209 +581,6 @@ def gap_figure(gaps: pd.DataFrame, shots: tuple[int, ...] = (0, 4, 16), operatio
     fig.suptitle(f"{operation}: operands ranked by {sub.ranking.iloc[0]}", fontsize=10)
     fig.tight_layout()
     return fig
-
-
-# -- scored profiles: answer the tasks at every checkpoint, count operands in the data it has seen ----------
-
-SCORER = "fewshot-answers-v1"
-CHUNK_ROWS = 2000
-MAX_NEW_TOKENS = 16
-PYTHIA_GAP_STEPS = (13000, 39000, 65000, 91000, 117000, 143000)
-OPERATION_NAMES = {"multiplication": "times", "addition": "plus"}
-
-
-def eval_steps(suite: Suite) -> list[int]:
-    """Pythia's six evaluated checkpoints, or the same fractions of training on a scaled-down suite."""
-    if suite.name == "pythia":
-        return list(PYTHIA_GAP_STEPS)
-    return sorted({suite.nearest_step(round(suite.final_step * s / PYTHIA_GAP_STEPS[-1])) for s in PYTHIA_GAP_STEPS})
-
-
-def usable_shots(suite: Suite, tokenizer, shots: tuple[int, ...], operands: tuple[int, ...]) -> tuple[list, list]:
-    """Shot counts whose longest prompt plus the answer tokens fits the models' context, and those that do not."""
-    context = suite.row_len - 1
-    kept, dropped = [], []
-    for k in shots:
-        prompts = list(arithmetic.tasks(k, operands=operands).prompt)
-        longest = max(len(ids) for ids in tokenizer(prompts, add_special_tokens=False)["input_ids"])
-        (kept if longest + MAX_NEW_TOKENS <= context else dropped).append(k)
-    return kept, dropped
-
-
-@dataclass
-class Scored:
-    suite: Suite
-    models: list[str]
-    steps: list[int]
-    shots: list[int]
-    dropped_shots: list[int]         # too long for the models' context
-    per_instance: pd.DataFrame       # model, params, step, shots, operation, x1, x2, correct, fast
-    report: SweepReport
-
-
-@dataclass
-class Prepared:
-    """The scoring task of a profile and the task tables it scores."""
-
-    task: ScoringTask
-    suite: Suite
-    models: list[str]
-    steps: list[int]
-    shots: list[int]
-    dropped_shots: list[int]
-    tables: dict[int, pd.DataFrame]  # per shot count: operation, x1, x2, target, prompt
-    operands: int
-
-
-def prepare(profile: str, models: list[str] | None = None, steps: list[int] | None = None,
-            shots: list[int] | None = None, operands: list[int] | None = None, batch_size: int | None = None,
-            device: str | None = None) -> Prepared:
-    """Correctness of every task instance at every (model, step, shots) that fits the context."""
-    import torch
-
-    suite = get_suite(profile)
-    models = scored_models(suite, models)
-    steps = sorted(steps or eval_steps(suite))
-    operands = tuple(operands if operands is not None else arithmetic.OPERANDS)
-    tokenizer = load_tokenizer(suite)
-    kept, dropped = usable_shots(suite, tokenizer, tuple(shots or arithmetic.SHOTS), operands)
-    if not kept:
-        raise ValueError(f"no shot count fits the {suite.name} context of {suite.row_len - 1} tokens: {dropped}")
-    tables = {k: arithmetic.tasks(k, operands=operands) for k in kept}
-    n = len(tables[kept[0]])
-    data = content_key(["arithmetic", arithmetic.TEMPLATE, arithmetic.SEED, operands])[:16]
-    dev = torch.device(device) if device else default_device()
-    jobs = []
-    for m in models:
-        dtype = str(default_dtype(suite.spec(m), dev)).removeprefix("torch.")
-        jobs += [Job(suite.checkpoint(m, s), n, (("dtype", dtype), ("max_new_tokens", MAX_NEW_TOKENS), ("shots", k)))
-                 for s in steps for k in kept]
-
-    def score(model, start, stop, params):
-        task = tables[params["shots"]].iloc[start:stop]
-        got = fewshot_answers(model, tokenizer, list(task.prompt), list(task.target), params["max_new_tokens"],
-                              batch_size=batch_size)
-        return pd.DataFrame({"correct": got.correct, "fast": got.fast})
-
-    task = ScoringTask("term_frequency", suite.name, data, SCORER, jobs, score, available=lambda c: n,
-                       chunk_rows=CHUNK_ROWS, device=str(dev))
-    return Prepared(task, suite, models, steps, kept, dropped, tables, len(operands))
-
-
-def score_suite(profile: str, writer: ResultWriter | None = None, cache: ScoreCache | None = None,
-                progress: bool = True, **options) -> Scored:
-    """Correctness of every task instance at every (model, step, shots), from the score cache or scored now.
-
-    `options` are those of `prepare`."""
-    prep = prepare(profile, **options)
-    results, report = sweep(prep.task, cache=cache, progress=progress)
-    if writer:
-        writer.record_runtime(device=prep.task.device, suite=prep.suite.name)
-        writer.record_input("tasks", identity=prep.task.data, template=arithmetic.TEMPLATE, seed=arithmetic.SEED,
-                            shots=prep.shots, operands=prep.operands)
-        record_checkpoints(writer, prep.suite, (job.checkpoint for job in prep.task.jobs))
-    frames = []
-    for (ckpt, params), frame in results.items():
-        k = dict(params)["shots"]
-        instances = prep.tables[k].iloc[frame.row.to_numpy()][["operation", "x1", "x2"]].reset_index(drop=True)
-        frames.append(pd.concat([instances, frame[["correct", "fast"]].reset_index(drop=True)], axis=1)
-                      .assign(model=ckpt.model, params=prep.suite.spec(ckpt.model).params, step=ckpt.step, shots=k))
-    per_instance = pd.concat(frames, ignore_index=True)[
-        ["model", "params", "step", "shots", "operation", "x1", "x2", "correct", "fast"]]
-    return Scored(prep.suite, prep.models, prep.steps, prep.shots, prep.dropped_shots, per_instance, report)
-
-
-def scored_accuracy(scored: Scored) -> pd.DataFrame:
-    """Per-operand accuracy shaped like the published table (acc_stderr = sqrt(p(1 − p)/(n − 1)))."""
-    grouped = scored.per_instance.groupby(["model", "params", "step", "operation", "x1", "shots"]).correct
-    acc = grouped.agg(acc="mean", n="count").reset_index()
-    acc["acc_stderr"] = np.sqrt(acc.acc * (1 - acc.acc) / (acc.n - 1).clip(lower=1))
-    return with_wilson(acc).sort_values(["params", "step", "operation", "shots", "x1"], ignore_index=True)
-
-
-def operand_frequencies(suite: Suite, steps: list[int], max_rows: int | None = None,
-                        progress: bool = True) -> pd.DataFrame:
-    """Cumulative counts of each operand 0–99 in the rows each checkpoint has seen, by every counter.
-
-    Columns: step, x1, window (the authors' counter), occurrence (every standalone number), times and plus
-    (first operands of task statements of that operation; the micro suite plants these).
-    """
-    counters = ("window", "occurrence", "task")
-    table = terms.block_counts(suite, steps, counters, max_rows=max_rows, progress=progress)
-    names = {**{str(x): ("number", x) for x in arithmetic.OPERANDS},
-             **{f"{w}:{x}": (w, x) for w in OPERATION_NAMES.values() for x in arithmetic.OPERANDS}}
-    cum = terms.cumulative_counts(table, steps, suite.rows_per_step, names)
-    cum[["kind", "x1"]] = pd.DataFrame([names[t] for t in cum.term], index=cum.index)
-    cum = cum[(cum.kind == "number") != (cum.counter == "task")]
-    cum["column"] = np.where(cum.counter == "task", cum.kind, cum.counter)
-    out = cum.pivot_table(index=["step", "x1"], columns="column", values="count", aggfunc="sum").reset_index()
-    columns = ["step", "x1", "window", "occurrence", *OPERATION_NAMES.values()]
-    return out.reindex(columns=columns, fill_value=0).astype(np.int64)  # a counter with no hit at all has no column
-
-
-def rankings(freq: pd.DataFrame, profile: str) -> dict[str, dict[str, pd.DataFrame]]:
-    """Per ranking name, per operation: a per-checkpoint score table (step, x1, score) for `frequency_gap`."""
-    def table(column: str) -> pd.DataFrame:
-        return freq[["step", "x1", column]].rename(columns={column: "score"})
-
-    out = {"window": {op: table("window") for op in OPERATION_NAMES},
-           "occurrence": {op: table("occurrence") for op in OPERATION_NAMES}}
-    if profile == "micro":
-        out["task"] = {op: table(word) for op, word in OPERATION_NAMES.items()}
-    return out
-
-
-def gaps_by_ranking(acc: pd.DataFrame, ranks: dict[str, dict[str, pd.DataFrame]], k: int = 10) -> pd.DataFrame:
-    """`frequency_gap` under every ranking, each operation ranked by its own table; column `ranking` names it."""
-    frames = [frequency_gap(acc[acc.operation == op], ranking, k).assign(ranking=name)
-              for name, per_op in ranks.items() for op, ranking in per_op.items()]
-    return pd.concat(frames, ignore_index=True)
-
-
-def with_frequency(acc: pd.DataFrame, freq: pd.DataFrame, column: str = "window") -> pd.DataFrame:
-    """Accuracy rows joined with the operand's count at that checkpoint (`frequency`, by `column`)."""
-    return acc.merge(freq[["step", "x1", column]].rename(columns={column: "frequency"}), on=["step", "x1"])
-
-
-def frequency_glm(acc: pd.DataFrame, freq: pd.DataFrame, column: str = "window") -> pd.DataFrame:
-    """Binomial GLM of correctness on log frequency with size and step interactions, per operation × shots.
-
-    logit P(correct) = b0 + b1·lf + b2·lp + b3·ls + b4·lf·lp + b5·lf·ls + b6·x1/100, with lf = log10(1 + count),
-    lp = log10(params), ls = log10(step), each centred; the magnitude term keeps frequency apart from operand size.
-    Fitted on per-operand accuracies weighted by their instance counts (the same likelihood as per instance).
-    """
-    import statsmodels.api as sm
-    import statsmodels.formula.api as smf
-
-    data = with_frequency(acc, freq, column)
-    data = data[data.step > 0].assign(lf=lambda d: np.log10(1 + d.frequency), lp=lambda d: np.log10(d.params),
-                                      ls=lambda d: np.log10(d.step), magnitude=lambda d: d.x1 / 100)
-    rows = []
-    for (op, k), group in data.groupby(["operation", "shots"]):
-        varying = [c for c in ("lp", "ls") if group[c].nunique() > 1]  # one size or one step: no such term
-        group = group.assign(**{c: group[c] - group[c].mean() for c in ("lf", "lp", "ls")})
-        base = {"operation": op, "shots": k, "counter": column, "n_instances": int(group.n.sum()),
-                "mean_acc": float(np.average(group.acc, weights=group.n))}
-        if group.acc.min() == group.acc.max():
-            rows.append({**base, "term": "(no variation in correctness: not fitted)"})
-            continue
-        formula = "acc ~ lf" + "".join(f" + lf * {c}" for c in varying) + " + magnitude"
-        fit = smf.glm(formula, group, family=sm.families.Binomial(), var_weights=group.n).fit()
-        for term in fit.params.index:
-            rows.append({**base, "term": term, "coef": fit.params[term], "stderr": fit.bse[term],
-                         "z": fit.tvalues[term], "p_value": fit.pvalues[term]})
-    return pd.DataFrame(rows)
-
-
-def binned_accuracy(acc: pd.DataFrame, freq: pd.DataFrame, column: str = "window", bins: int = 8) -> pd.DataFrame:
-    """Mean accuracy per log-spaced frequency bin, per model × step × operation × shots."""
-    data = with_frequency(acc, freq, column)
-    data = data[data.frequency > 0]
-    edges = np.unique(np.geomspace(data.frequency.min(), data.frequency.max() * 1.0001, bins + 1))
-    data = data.assign(bin=pd.cut(data.frequency, edges, include_lowest=True, labels=False))
-    out = (data.groupby(["model", "params", "step", "operation", "shots", "bin"])
-           .agg(frequency=("frequency", "median"), acc=("acc", "mean"), n_operands=("acc", "count")).reset_index())
-    return out.sort_values(["params", "step", "operation", "shots", "bin"], ignore_index=True)
 
 
 def frequency_figure(binned: pd.DataFrame, step: int, operation: str = "multiplication"):
@@ -441,8 +593,7 @@ def frequency_figure(binned: pd.DataFrame, step: int, operation: str = "multipli
     models = list(sub.sort_values("params").model.unique())
     fig, axes = plt.subplots(1, len(shots), figsize=(4 * len(shots), 3.4), sharey=True, squeeze=False)
     for ax, k in zip(axes[0], shots):
-        sns.lineplot(sub[sub.shots == k], x="frequency", y="acc", hue="model", hue_order=models, palette="viridis",
-                     marker="o", ax=ax, legend=k == shots[-1])
+        model_lines(ax, sub[sub.shots == k], "frequency", "acc", models, marker="o", legend=k == shots[-1])
         ax.set_xscale("log")
         ax.set_xlabel("operand count in the data seen (binned)")
         ax.set_title(f"{operation}, {k}-shot, step {step}", fontsize=9)
@@ -452,16 +603,38 @@ def frequency_figure(binned: pd.DataFrame, step: int, operation: str = "multipli
     return fig
 
 
-def confound_check(freq: pd.DataFrame, step: int) -> pd.DataFrame:
-    """Spearman correlation of each count with operand magnitude at one checkpoint (near 0: not confounded)."""
-    from scipy.stats import spearmanr
+def checkpoint_frequency_figure(binned: pd.DataFrame, model: str, shots: int):
+    """The authors' view: accuracy against binned operand count, one line per checkpoint, one panel per operation.
 
-    at = freq[freq.step == step]
-    rows = []
-    for column in ("window", "occurrence", *OPERATION_NAMES.values()):
-        rho, p = spearmanr(at[column], at.x1)
-        rows.append({"counter": column, "spearman_with_operand": rho, "p_value": p, "total": int(at[column].sum())})
-    return pd.DataFrame(rows)
+    At 16 shots like the paper when the profile has them; otherwise the title says which shot count is shown."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    note = "" if shots == PAPER_SHOTS else f" ({PAPER_SHOTS} shots do not fit the context)"
+    sub = binned[(binned.model == model) & (binned.shots == shots)]
+    fig, axes = plt.subplots(1, len(OPERATIONS), figsize=(10, 3.8), sharey=True)
+    for ax, op in zip(axes, OPERATIONS):
+        sns.lineplot(
+            sub[sub.operation == op],
+            x="frequency",
+            y="acc",
+            hue="step",
+            palette="viridis",
+            marker="o",
+            ax=ax,
+            legend=op == OPERATIONS[-1],
+        )
+        ax.set_xscale("log")
+        ax.set_xlabel("operand count seen (authors' counter, binned)")
+        ax.set_ylabel("accuracy")
+        ax.set_title(op, fontsize=9)
+    sns.move_legend(axes[-1], "upper left", bbox_to_anchor=(1.02, 1), title="checkpoint")
+    fig.suptitle(f"{model}, {shots}-shot{note}: accuracy by operand count, one line per checkpoint", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+# --- Claims and the sentences that state them ---
 
 
 def describe_gaps(gaps: pd.DataFrame, ranking: str, label: str) -> list[str]:
@@ -475,27 +648,13 @@ def describe_gaps(gaps: pd.DataFrame, ranking: str, label: str) -> list[str]:
     for (op, k), group in top.groupby(["operation", "shots"]):
         group = group.sort_values("step")
         first, last = group.iloc[0], group.iloc[-1]
-        lines.append(f"{label} {last.model}, {op}, {k}-shot, operands ranked by {ranking}: top-10 minus bottom-10 "
-                     f"{first.gap_points:+.1f} points [{first.gap_ci95_low:+.1f}, {first.gap_ci95_high:+.1f}] at step "
-                     f"{first.step}, {last.gap_points:+.1f} [{last.gap_ci95_low:+.1f}, {last.gap_ci95_high:+.1f}] at "
-                     f"step {last.step} (Newcombe 95%; largest possible {last.max_gap_points:.1f}).")
+        lines.append(
+            f"{label} {last.model}, {op}, {k}-shot, operands ranked by {ranking}: top-10 minus bottom-10 "
+            f"{first.gap_points:+.1f} points [{first.gap_ci95_low:+.1f}, {first.gap_ci95_high:+.1f}] at step "
+            f"{first.step}, {last.gap_points:+.1f} [{last.gap_ci95_low:+.1f}, {last.gap_ci95_high:+.1f}] at "
+            f"step {last.step} (Newcombe 95%; largest possible {last.max_gap_points:.1f})."
+        )
     return lines
-
-
-# -- claims: the papers' statements tested on a profile's numbers ------------------------------------
-
-PAPER_SHOTS = 16
-GLM_ALPHA = 0.05
-STATEMENTS = {
-    "term_frequency.gap_positive": "Operands seen more often in training are answered better: the 10 most frequent "
-                                   "beat the 10 least frequent (Razeghi et al. 2022)",
-    "term_frequency.gap_opens": "The frequent-vs-rare gap opens during training (Pythia paper)",
-    "term_frequency.gap_grows_with_size": "The frequent-vs-rare gap is larger for larger models (Pythia paper)",
-    "term_frequency.frequency_coefficient": "Accuracy rises with an operand's frequency at equal model size, step "
-                                            "and operand magnitude (binomial GLM)",
-    "term_frequency.control_flat": "A control operation whose operands are equally frequent shows no gap "
-                                   "(the micro suite's design)",
-}
 
 
 def claim_shots(gaps: pd.DataFrame) -> int:
@@ -504,16 +663,21 @@ def claim_shots(gaps: pd.DataFrame) -> int:
 
 
 def _gap_variance(row) -> float:
-    return 1e4 * intervals.binomial_variance_of_difference(row.frequent_hits, row.frequent_n, row.rare_hits,
-                                                           row.rare_n)
+    return 1e4 * intervals.binomial_variance_of_difference(row.frequent_hits, row.frequent_n, row.rare_hits, row.rare_n)
 
 
 def _gap_text(row) -> str:
     return f"{row.gap_points:+.1f} [{row.gap_ci95_low:+.1f}, {row.gap_ci95_high:+.1f}]"
 
 
-def claims(gaps: pd.DataFrame, ranking: str, proxy: bool = False, glm: pd.DataFrame | None = None,
-           control: pd.DataFrame | None = None, operation: str = "multiplication") -> list[Claim]:
+def claims(
+    gaps: pd.DataFrame,
+    ranking: str,
+    proxy: bool = False,
+    glm: pd.DataFrame | None = None,
+    control: pd.DataFrame | None = None,
+    operation: str = "multiplication",
+) -> list[Claim]:
     """The term-frequency claims on one gap table, for `operation` at `claim_shots` shots under one ranking.
 
     `proxy` marks a ranking that is not a count (published `magnitude`): frequency claims are then not
@@ -530,27 +694,48 @@ def claims(gaps: pd.DataFrame, ranking: str, proxy: bool = False, glm: pd.DataFr
     size_diff = final.iloc[-1].gap_points - final.iloc[0].gap_points
     size_ci = intervals.wald(size_diff, _gap_variance(final.iloc[-1]) + _gap_variance(final.iloc[0]))
     rows = [
-        ("term_frequency.gap_positive", f"{where}: the largest model's gap at its last checkpoint has a Newcombe 95% "
-         "interval above 0", last.gap_ci95_low > 0,
-         f"{last.model} at step {last.step}: {_gap_text(last)} points, ranked by {ranking}",
-         {"gap_points": last.gap_points, "ci95_low": last.gap_ci95_low, "ci95_high": last.gap_ci95_high}, True),
-        ("term_frequency.gap_opens", f"{where}: the largest model's gap grows from its first to its last checkpoint, "
-         "the 95% interval of the growth (Wald, binomial variances) above 0", change_ci[0] > 0,
-         f"{last.model}: {_gap_text(first)} at step {first.step} → {_gap_text(last)} at step {last.step}, growth "
-         f"{change:+.1f} [{change_ci[0]:+.1f}, {change_ci[1]:+.1f}] points, ranked by {ranking}",
-         {"growth_points": change, "ci95_low": change_ci[0], "ci95_high": change_ci[1]}, len(largest) > 1),
-        ("term_frequency.gap_grows_with_size", f"{where}, last checkpoint: the largest model's gap exceeds the "
-         "smallest's, the 95% interval of the difference (Wald, binomial variances) above 0", size_ci[0] > 0,
-         f"{final.iloc[0].model} {_gap_text(final.iloc[0])} vs {final.iloc[-1].model} {_gap_text(final.iloc[-1])}, "
-         f"difference {size_diff:+.1f} [{size_ci[0]:+.1f}, {size_ci[1]:+.1f}] points, ranked by {ranking}",
-         {"difference_points": size_diff, "ci95_low": size_ci[0], "ci95_high": size_ci[1]}, len(final) > 1),
+        (
+            "term_frequency.gap_positive",
+            f"{where}: the largest model's gap at its last checkpoint has a Newcombe 95% interval above 0",
+            last.gap_ci95_low > 0,
+            f"{last.model} at step {last.step}: {_gap_text(last)} points, ranked by {ranking}",
+            {"gap_points": last.gap_points, "ci95_low": last.gap_ci95_low, "ci95_high": last.gap_ci95_high},
+            True,
+        ),
+        (
+            "term_frequency.gap_opens",
+            f"{where}: the largest model's gap grows from its first to its last checkpoint, "
+            "the 95% interval of the growth (Wald, binomial variances) above 0",
+            change_ci[0] > 0,
+            f"{last.model}: {_gap_text(first)} at step {first.step} → {_gap_text(last)} at step {last.step}, growth "
+            f"{change:+.1f} [{change_ci[0]:+.1f}, {change_ci[1]:+.1f}] points, ranked by {ranking}",
+            {"growth_points": change, "ci95_low": change_ci[0], "ci95_high": change_ci[1]},
+            len(largest) > 1,
+        ),
+        (
+            "term_frequency.gap_grows_with_size",
+            f"{where}, last checkpoint: the largest model's gap exceeds the "
+            "smallest's, the 95% interval of the difference (Wald, binomial variances) above 0",
+            size_ci[0] > 0,
+            f"{final.iloc[0].model} {_gap_text(final.iloc[0])} vs {final.iloc[-1].model} {_gap_text(final.iloc[-1])}, "
+            f"difference {size_diff:+.1f} [{size_ci[0]:+.1f}, {size_ci[1]:+.1f}] points, ranked by {ranking}",
+            {"difference_points": size_diff, "ci95_low": size_ci[0], "ci95_high": size_ci[1]},
+            len(final) > 1,
+        ),
     ]
     out = []
     for id, test, passed, detail, numbers, enough in rows:
         if proxy:
-            out.append(untestable(id, STATEMENTS[id], test, "the per-checkpoint operand counts were never released, "
-                                  f"and '{ranking}' is a proxy confounded with difficulty; for that proxy: {detail}",
-                                  **numbers))
+            out.append(
+                untestable(
+                    id,
+                    STATEMENTS[id],
+                    test,
+                    "the per-checkpoint operand counts were never released, "
+                    f"and '{ranking}' is a proxy confounded with difficulty; for that proxy: {detail}",
+                    **numbers,
+                )
+            )
         elif not enough:
             out.append(untestable(id, STATEMENTS[id], test, f"one value to compare: {detail}", **numbers))
         else:
@@ -560,52 +745,46 @@ def claims(gaps: pd.DataFrame, ranking: str, proxy: bool = False, glm: pd.DataFr
 
 def coefficient_claim(glm: pd.DataFrame | None, operation: str, shots: int) -> Claim:
     id = "term_frequency.frequency_coefficient"
-    test = (f"{operation}, {shots}-shot: the GLM coefficient of log10(1 + count) is positive with p < {GLM_ALPHA}")
+    test = f"{operation}, {shots}-shot: the GLM coefficient of log10(1 + count) is positive with p < {GLM_ALPHA}"
     if glm is None:
         return untestable(id, STATEMENTS[id], test, "no operand counts on this profile (never released)")
     row = glm[(glm.operation == operation) & (glm.shots == shots) & (glm.term == "lf")]
     if row.empty:
         return untestable(id, STATEMENTS[id], test, "the GLM was not fitted (correctness does not vary)")
     row = row.iloc[0]
-    return judged(id, STATEMENTS[id], test, bool(row.coef > 0 and row.p_value < GLM_ALPHA),
-                  f"coefficient {row.coef:+.3f} ± {row.stderr:.3f} (z = {row.z:.2f}, p = {row.p_value:.2g}), counter "
-                  f"{row.counter}, {row.n_instances} instances", coef=row.coef, stderr=row.stderr, p_value=row.p_value)
+    return judged(
+        id,
+        STATEMENTS[id],
+        test,
+        bool(row.coef > 0 and row.p_value < GLM_ALPHA),
+        f"coefficient {row.coef:+.3f} ± {row.stderr:.3f} (z = {row.z:.2f}, p = {row.p_value:.2g}), counter "
+        f"{row.counter}, {row.n_instances} instances",
+        coef=row.coef,
+        stderr=row.stderr,
+        p_value=row.p_value,
+    )
 
 
 def control_claim(control: pd.DataFrame | None, shots: int) -> Claim:
     id = "term_frequency.control_flat"
-    test = f"addition, {shots}-shot, ranked by its own planted statements: the largest model's gap at its last " \
-           "checkpoint has a Newcombe 95% interval that contains 0"
+    test = (
+        f"addition, {shots}-shot, ranked by its own planted statements: the largest model's gap at its last "
+        "checkpoint has a Newcombe 95% interval that contains 0"
+    )
     if control is None:
         return untestable(id, STATEMENTS[id], test, "no control operation with planted uniform counts on this profile")
     sub = control[(control.operation == "addition") & (control.shots == shots)]
     last = sub[sub.params == sub.params.max()].sort_values("step").iloc[-1]
-    return judged(id, STATEMENTS[id], test, bool(last.gap_ci95_low <= 0 <= last.gap_ci95_high),
-                  f"{last.model} at step {last.step}: {_gap_text(last)} points", gap_points=last.gap_points,
-                  ci95_low=last.gap_ci95_low, ci95_high=last.gap_ci95_high)
-
-
-def checkpoint_frequency_figure(binned: pd.DataFrame, model: str, shots: int):
-    """The authors' view: accuracy against binned operand count, one line per checkpoint, one panel per operation.
-
-    At 16 shots like the paper when the profile has them; otherwise the title says which shot count is shown."""
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    note = "" if shots == PAPER_SHOTS else f" ({PAPER_SHOTS} shots do not fit the context)"
-    sub = binned[(binned.model == model) & (binned.shots == shots)]
-    fig, axes = plt.subplots(1, len(OPERATIONS), figsize=(10, 3.8), sharey=True)
-    for ax, op in zip(axes, OPERATIONS):
-        sns.lineplot(sub[sub.operation == op], x="frequency", y="acc", hue="step", palette="viridis", marker="o",
-                     ax=ax, legend=op == OPERATIONS[-1])
-        ax.set_xscale("log")
-        ax.set_xlabel("operand count seen (authors' counter, binned)")
-        ax.set_ylabel("accuracy")
-        ax.set_title(op, fontsize=9)
-    sns.move_legend(axes[-1], "upper left", bbox_to_anchor=(1.02, 1), title="checkpoint")
-    fig.suptitle(f"{model}, {shots}-shot{note}: accuracy by operand count, one line per checkpoint", fontsize=10)
-    fig.tight_layout()
-    return fig
+    return judged(
+        id,
+        STATEMENTS[id],
+        test,
+        bool(last.gap_ci95_low <= 0 <= last.gap_ci95_high),
+        f"{last.model} at step {last.step}: {_gap_text(last)} points",
+        gap_points=last.gap_points,
+        ci95_low=last.gap_ci95_low,
+        ci95_high=last.gap_ci95_high,
+    )
 
 
 def published_claims(writer: ResultWriter | None = None) -> list[Claim]:
@@ -615,14 +794,103 @@ def published_claims(writer: ResultWriter | None = None) -> list[Claim]:
     return claims(gaps, MAGNITUDE_PROXY, proxy=True)
 
 
-def accuracy_for(profile: str, writer: ResultWriter | None = None, max_rows: int | None = None,
-                 **scoring) -> tuple[pd.DataFrame, Scored | None, pd.DataFrame | None]:
-    """The per-operand accuracy of a profile, the scores behind it and the operand counts (None when published)."""
-    if profile == "published":
-        return load_accuracy(writer), None, None
-    scored = score_suite(profile, writer, **scoring)
-    freq = operand_frequencies(scored.suite, scored.steps, max_rows=max_rows)
-    if writer:
-        writer.record_input("operand_counts", counters=["window", "occurrence", "task"],
-                            rows=max_rows or "all seen", version=terms.COUNTER_VERSION)
-    return scored_accuracy(scored), scored, freq
+# --- The notebook's analysis, section by section ---
+
+
+def analyse(
+    result: Result,
+    frequency_ranking: str = MAGNITUDE_PROXY,
+    heatmap_model: str | None = None,
+    heatmap_shots: int | None = None,
+    reported_shots: list[int] | None = None,
+    max_rows: int | None = None,
+    **scoring: Any,
+) -> None:
+    """Per-operand accuracy, the frequent-vs-rare gap, accuracy against counted frequency with its GLM, the
+    micro controls and the published numbers side by side, then the claims."""
+    out, profile = result.writer, result.profile
+    reported_shots = list(reported_shots or (0, 4, PAPER_SHOTS))
+    acc, scored, freq = accuracy_for(profile, out, max_rows=max_rows, **scoring)
+    result.section("accuracy")
+    if scored is None:
+        result.table("model_names", model_names())
+    else:
+        r = scored.report
+        dropped = f", left out (longer than the context): {scored.dropped_shots}" if scored.dropped_shots else ""
+        result.show(
+            f"{len(r.scored)} chunks scored now, {len(r.cached)} read from the cache; shots {scored.shots}"
+            f"{dropped}; {scored.per_instance.fast.mean():.1%} of answers decided by the teacher-forced pass "
+            "alone"
+        )
+        result.table("accuracy", acc, ACCURACY_NOTES)
+        result.table("operand_counts", freq)
+    mean = result.table("mean_accuracy", mean_accuracy(acc))
+    heatmap_model = heatmap_model or mean.sort_values("params").model.iloc[-1]
+    heatmap_shots = heatmap_shots if heatmap_shots is not None else int(mean.shots.max())
+    final = mean[(mean.step == mean.step.max()) & (mean.shots == heatmap_shots)]
+    result.show(
+        final.pivot(index="model", columns="operation", values="mean_acc")
+        .loc[final.sort_values("params").model.unique()]
+        .round(3)
+    )
+
+    result.section("heatmap")
+    order, order_label = heatmap_order(profile, freq, frequency_ranking)
+    result.figure("heatmap", heatmap_figure(acc, heatmap_model, heatmap_shots, order, order_label))
+
+    result.section("gaps")
+    if scored is None:
+        ranking = str(frequency_ranking)
+        gaps = frequency_gap(acc, operand_ranking(frequency_ranking)).assign(ranking=ranking)
+    else:
+        ranking = "window"
+        gaps = gaps_by_ranking(acc, rankings(freq, profile))
+    result.table("frequency_gap", gaps, GAP_NOTES)
+    reported = gaps[gaps.shots.isin(reported_shots) & (gaps.ranking == ranking)]
+    result.show(
+        reported.pivot_table(
+            index=["operation", "model"], columns=["shots", "step"], values="gap_points", sort=False
+        ).round(1)
+    )
+    shown = tuple(k for k in reported_shots if k in set(gaps.shots)) or tuple(sorted(set(gaps.shots)))
+    main = gaps[gaps.ranking == ranking]
+    result.figure("gap_multiplication", gap_figure(main, shown, "multiplication"))
+    result.figure("gap_addition", gap_figure(main, shown, "addition"))
+    result.show("\n".join(describe_gaps(gaps, ranking, profile)))
+
+    result.section("frequency")
+    glm = None
+    if scored is None:
+        result.show("The published profile has no operand counts (never released): nothing to plot or fit.")
+    else:
+        binned = result.table("accuracy_by_frequency", binned_accuracy(acc, freq))
+        result.figure("accuracy_vs_frequency", frequency_figure(binned, max(scored.steps), "multiplication"))
+        result.figure(
+            "accuracy_vs_frequency_by_checkpoint", checkpoint_frequency_figure(binned, heatmap_model, claim_shots(gaps))
+        )
+        glm = result.table("glm", frequency_glm(acc, freq, "window"))
+        result.show(glm[glm.term.isin(["lf", "lf:lp", "lf:ls"])].round(4))
+
+    result.section("controls")
+    control = None
+    if profile != "micro":
+        result.show("Only the micro suite plants a control operation with known counts.")
+    else:
+        result.show(result.table("confound_check", confound_check(freq, max(scored.steps))).round(3))
+        planted = result.table("glm_planted", planted_glm(acc, freq))
+        result.show(planted[planted.term == "lf"].round(4))
+        control = gaps[gaps.ranking == "task"]
+        result.show("\n".join(describe_gaps(gaps, "task", "micro")))
+
+    result.section("side_by_side")
+    if scored is None:
+        result.show("These are the published accuracies.")
+    else:
+        result.show(side_by_side(mean, mean_accuracy(load_accuracy(out)), profile).round(3))
+
+    result.section("claims")
+    proxy = profile == "published" and ranking == MAGNITUDE_PROXY
+    judged_on = {profile: claims(gaps, ranking, proxy=proxy, glm=glm, control=control)}
+    if profile != "published":
+        judged_on["published"] = published_claims(out)
+    result.judge(judged_on)

@@ -10,10 +10,19 @@ Each keeps the authors' method beside it as the reference the fast path is teste
 from .answers import Answers, fewshot_answers, generate_answers_reference
 from .batching import check_vocabulary, default_batch_size, run_batched
 from .divergence import dense_bigram_kl_reference, ngram_divergences, token_losses
-from .memorization import SCORER_VERSION, MemorizationScores, generate_scores_reference, memorization_scores
+from .memorization import MemorizationScores, generate_scores_reference, memorization_scores
 
 __all__ = [
-    "Answers", "MemorizationScores", "SCORER_VERSION", "check_vocabulary", "default_batch_size", "dense_bigram_kl_reference",
-    "fewshot_answers", "generate_answers_reference", "generate_scores_reference", "memorization_scores",
-    "ngram_divergences", "run_batched", "token_losses",
+    "Answers",
+    "MemorizationScores",
+    "check_vocabulary",
+    "default_batch_size",
+    "dense_bigram_kl_reference",
+    "fewshot_answers",
+    "generate_answers_reference",
+    "generate_scores_reference",
+    "memorization_scores",
+    "ngram_divergences",
+    "run_batched",
+    "token_losses",
 ]

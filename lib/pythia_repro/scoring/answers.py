@@ -60,8 +60,16 @@ def _decided(text: str, n_tokens: int, limit: int, target: str | None = None) ->
 
 
 @torch.inference_mode()
-def fewshot_answers(model, tokenizer, prompts: list[str], targets: list[str], max_new_tokens: int = 16,
-                    batch_size: int | None = None, full_answers: bool = False, progress: bool = False) -> Answers:
+def fewshot_answers(
+    model,
+    tokenizer,
+    prompts: list[str],
+    targets: list[str],
+    max_new_tokens: int = 16,
+    batch_size: int | None = None,
+    full_answers: bool = False,
+    progress: bool = False,
+) -> Answers:
     """Whether greedy generation answers each prompt with its target, exactly as `generate` would.
 
     Decoding of a row stops as soon as its correctness is fixed (e.g. its first digits already differ from
@@ -70,41 +78,54 @@ def fewshot_answers(model, tokenizer, prompts: list[str], targets: list[str], ma
     if len(prompts) != len(targets):
         raise ValueError(f"{len(prompts)} prompts but {len(targets)} targets")
     prompt_ids = tokenizer(list(prompts), add_special_tokens=False)["input_ids"]
-    guess_ids = [ids[:max_new_tokens] for ids in
-                 tokenizer([f"{t}\n" for t in targets], add_special_tokens=False)["input_ids"]]
+    guess_ids = [
+        ids[:max_new_tokens] for ids in tokenizer([f"{t}\n" for t in targets], add_special_tokens=False)["input_ids"]
+    ]
     order = torch.arange(len(prompts))
     parts = run_batched(
-        lambda idx: _answer_batch(model, tokenizer, [prompt_ids[i] for i in idx], [guess_ids[i] for i in idx],
-                                  None if full_answers else [str(targets[i]) for i in idx], max_new_tokens),
-        order, batch_size or default_batch_size(model), progress=progress, desc="few-shot answers")
+        lambda idx: _answer_batch(
+            model,
+            tokenizer,
+            [prompt_ids[i] for i in idx],
+            [guess_ids[i] for i in idx],
+            None if full_answers else [str(targets[i]) for i in idx],
+            max_new_tokens,
+        ),
+        order,
+        batch_size or default_batch_size(model),
+        progress=progress,
+        desc="few-shot answers",
+    )
     answers = [a for part in parts for a in part[0]]
     fast = np.concatenate([part[1] for part in parts]) if parts else np.zeros(0, bool)
     correct = np.array([a == str(t) for a, t in zip(answers, targets)], dtype=bool)
     return Answers(correct, fast, answers if full_answers else None)
 
 
-def _answer_batch(model, tokenizer, prompts: list[list[int]], guesses: list[list[int]],
-                  targets: list[str] | None, limit: int):
+def _answer_batch(
+    model, tokenizer, prompts: list[list[int]], guesses: list[list[int]], targets: list[str] | None, limit: int
+):
     """Answers of one batch: the teacher-forced pass, then decoding of the rows it leaves undecided."""
     device = next(model.parameters()).device
     n, width, g = len(prompts), max(map(len, prompts)), max(map(len, guesses))
     seq = torch.full((n, width + limit), PAD_ID, dtype=torch.long)
     mask = torch.zeros_like(seq)
-    expected = torch.full((n, g + 1), -1, dtype=torch.long)   # the fed guess; -1 where nothing was fed
+    expected = torch.full((n, g + 1), -1, dtype=torch.long)  # the fed guess; -1 where nothing was fed
     for i, (prompt, guess) in enumerate(zip(prompts, guesses)):
-        seq[i, width - len(prompt):width] = torch.tensor(prompt)
-        seq[i, width:width + len(guess)] = torch.tensor(guess, dtype=torch.long)
-        expected[i, :len(guess)] = torch.tensor(guess, dtype=torch.long)
-        mask[i, width - len(prompt):] = 1
+        seq[i, width - len(prompt) : width] = torch.tensor(prompt)
+        seq[i, width : width + len(guess)] = torch.tensor(guess, dtype=torch.long)
+        expected[i, : len(guess)] = torch.tensor(guess, dtype=torch.long)
+        mask[i, width - len(prompt) :] = 1
     seq, mask, expected = seq.to(device), mask.to(device), expected.to(device)
     positions = (mask.cumsum(1) - 1).clamp_min(0)
     fed = width + g
-    out = model.base_model(input_ids=seq[:, :fed], attention_mask=mask[:, :fed], position_ids=positions[:, :fed],
-                           use_cache=True)
-    preds = model.get_output_embeddings()(out.last_hidden_state[:, width - 1:]).argmax(-1)  # [n, g + 1]
-    first = (preds != expected).int().argmax(1)         # the first generated token that differs from the guess
-    known = (first + 1).clamp_max(limit)               # generated tokens this pass gives exactly
-    seq[:, width:width + min(g + 1, limit)] = preds[:, :limit]
+    out = model.base_model(
+        input_ids=seq[:, :fed], attention_mask=mask[:, :fed], position_ids=positions[:, :fed], use_cache=True
+    )
+    preds = model.get_output_embeddings()(out.last_hidden_state[:, width - 1 :]).argmax(-1)  # [n, g + 1]
+    first = (preds != expected).int().argmax(1)  # the first generated token that differs from the guess
+    known = (first + 1).clamp_max(limit)  # generated tokens this pass gives exactly
+    seq[:, width : width + min(g + 1, limit)] = preds[:, :limit]
 
     texts = [""] * n  # each row's generated text so far, kept so it is decoded once per new token
 
@@ -122,18 +143,26 @@ def _answer_batch(model, tokenizer, prompts: list[list[int]], guesses: list[list
 
 def _decode_on(model, cache, seq, mask, positions, known, todo, width: int, limit: int, decided) -> None:
     """Greedy decoding of undecided rows in lockstep from the earliest unfed position; updates `seq` and `known`."""
-    start = width + int(known[todo].min()) - 1          # the first input that differs from what was fed
+    start = width + int(known[todo].min()) - 1  # the first input that differs from what was fed
     drop = cache.get_seq_length() - start
     if drop > 0:
-        cache.crop(-drop)                                # negative: remove that many trailing positions
+        cache.crop(-drop)  # negative: remove that many trailing positions
     cache.batch_select_indices(todo)
-    rows, rows_known, active = seq[todo], known[todo].clone(), torch.ones(len(todo), dtype=torch.bool,
-                                                                          device=seq.device)
+    rows, rows_known, active = (
+        seq[todo],
+        known[todo].clone(),
+        torch.ones(len(todo), dtype=torch.bool, device=seq.device),
+    )
     for t in range(start, width + limit - 1):
-        step = model(input_ids=rows[:, t:t + 1], attention_mask=mask[todo, :t + 1],
-                     position_ids=positions[todo, t:t + 1], **with_cache(model, cache), use_cache=True)
+        step = model(
+            input_ids=rows[:, t : t + 1],
+            attention_mask=mask[todo, : t + 1],
+            position_ids=positions[todo, t : t + 1],
+            **with_cache(model, cache),
+            use_cache=True,
+        )
         cache = cache_of(step)
-        free = active & (width + rows_known <= t + 1)     # rows now decoding their own tokens
+        free = active & (width + rows_known <= t + 1)  # rows now decoding their own tokens
         rows[:, t + 1] = torch.where(free, step.logits[:, -1].argmax(-1), rows[:, t + 1])
         rows_known += free.long()
         for j in torch.nonzero(free).flatten().tolist():
@@ -144,8 +173,9 @@ def _decode_on(model, cache, seq, mask, positions, known, todo, width: int, limi
 
 
 @torch.inference_mode()
-def generate_answers_reference(model, tokenizer, prompts: list[str], max_new_tokens: int = 16,
-                               batch_size: int = 64) -> list[str]:
+def generate_answers_reference(
+    model, tokenizer, prompts: list[str], max_new_tokens: int = 16, batch_size: int = 64
+) -> list[str]:
     """Plain batched `generate` (left padding, greedy, stop at the newline token): the reference and speed anchor."""
     device = next(model.parameters()).device
     newline = tokenizer.convert_tokens_to_ids(tokenizer.tokenize("\n"))[0]
@@ -153,11 +183,13 @@ def generate_answers_reference(model, tokenizer, prompts: list[str], max_new_tok
     answers = []
     try:
         for start in range(0, len(prompts), batch_size):
-            batch = tokenizer(list(prompts[start:start + batch_size]), return_tensors="pt", padding=True,
-                              add_special_tokens=False).to(device)
-            out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=newline,
-                                 pad_token_id=PAD_ID)
-            texts = tokenizer.batch_decode(out[:, batch["input_ids"].shape[1]:].tolist())
+            batch = tokenizer(
+                list(prompts[start : start + batch_size]), return_tensors="pt", padding=True, add_special_tokens=False
+            ).to(device)
+            out = model.generate(
+                **batch, max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=newline, pad_token_id=PAD_ID
+            )
+            texts = tokenizer.batch_decode(out[:, batch["input_ids"].shape[1] :].tolist())
             answers += [extract_answer(t) for t in texts]
     finally:
         tokenizer.padding_side = side

@@ -15,8 +15,13 @@ def default_batch_size(model) -> int:
     return 1024 if next(model.parameters()).device.type == "cuda" else 64
 
 
-def run_batched(fn: Callable[[torch.Tensor], object], data: torch.Tensor, batch_size: int,
-                progress: bool = False, desc: str = "scoring") -> list:
+def run_batched(
+    fn: Callable[[torch.Tensor], object],
+    data: torch.Tensor,
+    batch_size: int,
+    progress: bool = False,
+    desc: str = "scoring",
+) -> list:
     """Apply `fn` to consecutive batches, halving the batch size on GPU out-of-memory."""
     from tqdm.auto import tqdm
 
@@ -24,18 +29,19 @@ def run_batched(fn: Callable[[torch.Tensor], object], data: torch.Tensor, batch_
     with tqdm(total=len(data), desc=desc, unit="row", disable=not progress) as bar:
         while start < len(data):
             try:
-                results.append(fn(data[start:start + batch_size]))
+                results.append(fn(data[start : start + batch_size]))
             except torch.OutOfMemoryError as err:
                 torch.cuda.empty_cache()
                 if batch_size == 1:
-                    raise MemoryError("out of memory at batch size 1: use a GPU with more memory, a smaller "
-                                      "dtype (float16/bfloat16) or a smaller model") from err
+                    raise MemoryError(
+                        "out of memory at batch size 1: use a GPU with more memory, a smaller "
+                        "dtype (float16/bfloat16) or a smaller model"
+                    ) from err
                 batch_size //= 2
                 continue
             bar.update(min(batch_size, len(data) - start))
             start += batch_size
     return results
-
 
 
 def check_vocabulary(model, tokens: np.ndarray, first_row: int = 0, what: str = "row") -> None:
@@ -45,8 +51,10 @@ def check_vocabulary(model, tokens: np.ndarray, first_row: int = 0, what: str = 
     if len(bad):
         row, col = bad[0]
         name = getattr(model.config, "_name_or_path", "") or type(model).__name__
-        raise ValueError(f"{what} {first_row + row}: token id {int(tokens[row, col])} at position {col} is outside the "
-                         f"vocabulary of {name} ({vocab} ids); the data were tokenized for another model")
+        raise ValueError(
+            f"{what} {first_row + row}: token id {int(tokens[row, col])} at position {col} is outside the "
+            f"vocabulary of {name} ({vocab} ids); the data were tokenized for another model"
+        )
 
 
 def with_cache(model, cache) -> dict[str, Any]:

@@ -17,12 +17,13 @@ def _log_probs_in_chunks(model, batch: torch.Tensor, chunk: int):
     hidden = model.base_model(input_ids=batch[:, :-1]).last_hidden_state
     head = model.get_output_embeddings()
     for start in range(0, hidden.shape[1], chunk):
-        yield start, torch.log_softmax(head(hidden[:, start:start + chunk]).float(), dim=-1)
+        yield start, torch.log_softmax(head(hidden[:, start : start + chunk]).float(), dim=-1)
 
 
 @torch.inference_mode()
-def token_losses(model, tokens, batch_size: int | None = None, position_chunk: int = POSITION_CHUNK,
-                 progress: bool = False) -> np.ndarray:
+def token_losses(
+    model, tokens, batch_size: int | None = None, position_chunk: int = POSITION_CHUNK, progress: bool = False
+) -> np.ndarray:
     """Next-token negative log-likelihood (nats) at every position: [N, L - 1], logits in bounded chunks."""
     tokens = torch.from_numpy(np.asarray(tokens, dtype=np.int64))
     device = next(model.parameters()).device
@@ -31,12 +32,13 @@ def token_losses(model, tokens, batch_size: int | None = None, position_chunk: i
         batch = batch.to(device)
         out = torch.empty(batch.shape[0], batch.shape[1] - 1)
         for start, logp in _log_probs_in_chunks(model, batch, position_chunk):
-            target = batch[:, start + 1:start + 1 + logp.shape[1]]
-            out[:, start:start + logp.shape[1]] = -logp.gather(-1, target[..., None])[..., 0].cpu()
+            target = batch[:, start + 1 : start + 1 + logp.shape[1]]
+            out[:, start : start + logp.shape[1]] = -logp.gather(-1, target[..., None])[..., 0].cpu()
         return out.numpy()
 
-    return np.concatenate(run_batched(batch_losses, tokens, batch_size or default_batch_size(model),
-                                      progress=progress, desc="loss"))
+    return np.concatenate(
+        run_batched(batch_losses, tokens, batch_size or default_batch_size(model), progress=progress, desc="loss")
+    )
 
 
 def _bigram_kl_js(logq: torch.Tensor, cond, prev: np.ndarray, js: bool = True, grouped: bool | None = None):
@@ -116,7 +118,7 @@ def _grouped_terms(logq, inverse, support: _Support, js):
     bounds = torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)]).tolist()
     dense = torch.zeros(logq.shape[-1], device=logq.device)
     for k in (counts > 1).nonzero()[:, 0].tolist():
-        pos = order[bounds[k]:bounds[k + 1]]
+        pos = order[bounds[k] : bounds[k + 1]]
         a, b = support.indptr[k].item(), support.indptr[k + 1].item()
         cols, p = support.cols[a:b], support.p[a:b]
         if js:
@@ -142,8 +144,9 @@ def _dense_kl_js(logq: torch.Tensor, p: torch.Tensor) -> tuple[torch.Tensor, tor
 
 
 @torch.inference_mode()
-def ngram_divergences(model, tokens, cond, unigram_probs: np.ndarray, batch_size: int | None = None,
-                      position_chunk: int = POSITION_CHUNK) -> dict[str, np.ndarray]:
+def ngram_divergences(
+    model, tokens, cond, unigram_probs: np.ndarray, batch_size: int | None = None, position_chunk: int = POSITION_CHUNK
+) -> dict[str, np.ndarray]:
     """Per-token KL(n-gram ‖ model) and JS on real text, [N, L - 1] each, for the bigram and unigram models.
 
     The bigram distribution is conditioned on the true previous token; a previous token without
@@ -161,14 +164,17 @@ def ngram_divergences(model, tokens, cond, unigram_probs: np.ndarray, batch_size
         for start, logp in _log_probs_in_chunks(model, batch, position_chunk):
             b, c, v = logp.shape
             flat = logp.reshape(b * c, v)
-            prev = batch[:, start:start + c].reshape(-1).cpu().numpy()
+            prev = batch[:, start : start + c].reshape(-1).cpu().numpy()
             kl_b, js_b = _bigram_kl_js(flat, cond, prev)
             kl_u, js_u = _dense_kl_js(flat, uni[:v])
             nan = torch.from_numpy(empty[prev]).to(device)
-            for name, value in (("kl_bigram", kl_b.masked_fill(nan, torch.nan)),
-                                ("js_bigram", js_b.masked_fill(nan, torch.nan)),
-                                ("kl_unigram", kl_u), ("js_unigram", js_u)):
-                out[name][:, start:start + c] = value.reshape(b, c).cpu().numpy()
+            for name, value in (
+                ("kl_bigram", kl_b.masked_fill(nan, torch.nan)),
+                ("js_bigram", js_b.masked_fill(nan, torch.nan)),
+                ("kl_unigram", kl_u),
+                ("js_unigram", js_u),
+            ):
+                out[name][:, start : start + c] = value.reshape(b, c).cpu().numpy()
         return out
 
     parts = run_batched(batch_divergences, tokens, batch_size or default_batch_size(model), desc="divergence")

@@ -27,7 +27,6 @@ import torch
 
 from .batching import cache_of, default_batch_size, run_batched, with_cache
 
-SCORER_VERSION = 1
 EOD_ID = 0
 
 
@@ -51,24 +50,37 @@ class MemorizationScores:
         return frame
 
 
-
 @torch.inference_mode()
-def memorization_scores(model, tokens, context_len: int = 32, batch_size: int | None = None,
-                        fractional: bool = True, suppress_eod: bool = False,
-                        progress: bool = False) -> MemorizationScores:
+def memorization_scores(
+    model,
+    tokens,
+    context_len: int = 32,
+    batch_size: int | None = None,
+    fractional: bool = True,
+    suppress_eod: bool = False,
+    progress: bool = False,
+) -> MemorizationScores:
     """Exact greedy-extraction scores of `tokens` [N, context_len + continuation_len] under `model`."""
     tokens = torch.from_numpy(np.asarray(tokens, dtype=np.int64))
     if tokens.ndim != 2 or tokens.shape[1] <= context_len:
-        raise ValueError(f"tokens must be [N, context_len + continuation_len] with context_len={context_len}, "
-                         f"got shape {tuple(tokens.shape)}")
+        raise ValueError(
+            f"tokens must be [N, context_len + continuation_len] with context_len={context_len}, "
+            f"got shape {tuple(tokens.shape)}"
+        )
     results = run_batched(
         lambda batch: _score_batch(model, batch, context_len, fractional, suppress_eod),
-        tokens, batch_size or default_batch_size(model), progress=progress, desc="memorization",
+        tokens,
+        batch_size or default_batch_size(model),
+        progress=progress,
+        desc="memorization",
     )
     prefix = np.concatenate([r[1] for r in results]) if results else np.empty(0, np.int16)
     cont = tokens.shape[1] - context_len
-    score = np.concatenate([r[0] for r in results]) if fractional and results else (
-        np.empty(0, np.float32) if fractional else None)
+    score = (
+        np.concatenate([r[0] for r in results])
+        if fractional and results
+        else (np.empty(0, np.float32) if fractional else None)
+    )
     return MemorizationScores(score=score, memorized=prefix == cont, prefix_len=prefix)
 
 
@@ -86,7 +98,7 @@ def _score_batch(model, batch: torch.Tensor, context_len: int, fractional: bool,
     cont = length - context_len
     truth = batch[:, context_len:]
     out = model.base_model(input_ids=batch[:, :-1], use_cache=fractional)
-    hidden = out.last_hidden_state[:, context_len - 1:]
+    hidden = out.last_hidden_state[:, context_len - 1 :]
     preds = _greedy(model.get_output_embeddings()(hidden), suppress_eod)
     matches = preds == truth
     prefix = torch.where(matches.all(1), cont, (~matches).int().argmax(1))
@@ -95,37 +107,43 @@ def _score_batch(model, batch: torch.Tensor, context_len: int, fractional: bool,
     score = matches.sum(1).float()  # correct for fully matched rows; others recomputed below
     todo = torch.nonzero(prefix < cont).squeeze(1)
     if len(todo):
-        score[todo] = _decode_diverged(model, cache_of(out), batch[todo], preds[todo], prefix[todo],
-                                       todo, context_len, suppress_eod)
+        score[todo] = _decode_diverged(
+            model, cache_of(out), batch[todo], preds[todo], prefix[todo], todo, context_len, suppress_eod
+        )
     return (score / cont).cpu().numpy().astype(np.float32), prefix.to(torch.int16).cpu().numpy()
 
 
 def _decode_diverged(model, cache, rows, preds, prefix, index, context_len, suppress_eod) -> torch.Tensor:
     """Greedy decoding of diverged rows in lockstep from the earliest divergence, reusing the cache."""
     length = rows.shape[1]
-    start = context_len + int(prefix.min())          # first position whose input may differ from the truth
+    start = context_len + int(prefix.min())  # first position whose input may differ from the truth
     drop = cache.get_seq_length() - start
     if drop:
-        cache.crop(-drop)                                # negative: remove that many trailing positions
+        cache.crop(-drop)  # negative: remove that many trailing positions
     cache.batch_select_indices(index)
-    first_wrong = context_len + prefix                 # per row: position of its first wrong token
+    first_wrong = context_len + prefix  # per row: position of its first wrong token
     generated = rows.clone()
     pos = torch.arange(length, device=rows.device)
     generated[:, context_len:] = torch.where(pos[context_len:] < first_wrong[:, None], rows[:, context_len:], -1)
     generated[torch.arange(len(rows)), first_wrong] = preds[torch.arange(len(rows)), prefix]
     for t in range(start, length - 1):
-        step = model(input_ids=generated[:, t:t + 1], **with_cache(model, cache), use_cache=True,
-                     position_ids=torch.full((len(rows), 1), t, device=rows.device))
+        step = model(
+            input_ids=generated[:, t : t + 1],
+            **with_cache(model, cache),
+            use_cache=True,
+            position_ids=torch.full((len(rows), 1), t, device=rows.device),
+        )
         cache = cache_of(step)
         nxt = _greedy(step.logits[:, -1], suppress_eod)
-        free = first_wrong < t + 1                     # rows already decoding on their own tokens
+        free = first_wrong < t + 1  # rows already decoding on their own tokens
         generated[:, t + 1] = torch.where(free, nxt, generated[:, t + 1])
     return (generated[:, context_len:] == rows[:, context_len:]).sum(1).float()
 
 
 @torch.inference_mode()
-def generate_scores_reference(model, tokens, context_len: int = 32, batch_size: int = 64,
-                              min_length: bool = True) -> np.ndarray:
+def generate_scores_reference(
+    model, tokens, context_len: int = 32, batch_size: int = 64, min_length: bool = True
+) -> np.ndarray:
     """The authors' method, kept as the reference and speed anchor: greedy `generate` without a KV cache.
 
     `model.generate(prompt, max_length=L, min_length=L)`, `use_cache=False`. With `min_length=False`, plain
@@ -136,11 +154,12 @@ def generate_scores_reference(model, tokens, context_len: int = 32, batch_size: 
     length = tokens.shape[1]
     device = next(model.parameters()).device
     config = copy.deepcopy(model.generation_config)
-    config.update(max_length=length, min_length=length, do_sample=False, use_cache=False,
-                  pad_token_id=EOD_ID, eos_token_id=EOD_ID)
+    config.update(
+        max_length=length, min_length=length, do_sample=False, use_cache=False, pad_token_id=EOD_ID, eos_token_id=EOD_ID
+    )
     scores = []
     for start in range(0, len(tokens), batch_size):
-        batch = tokens[start:start + batch_size].to(device)
+        batch = tokens[start : start + batch_size].to(device)
         prompt = batch[:, :context_len]
         if min_length:
             out = model.generate(prompt, attention_mask=torch.ones_like(prompt), generation_config=config)
@@ -151,4 +170,3 @@ def generate_scores_reference(model, tokens, context_len: int = 32, batch_size: 
                 out = torch.cat([out, nxt], 1)
         scores.append((out[:, context_len:length] == batch[:, context_len:]).float().mean(1).cpu().numpy())
     return np.concatenate(scores).astype(np.float32)
-

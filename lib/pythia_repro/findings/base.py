@@ -1,0 +1,183 @@
+"""The shape every finding has, and the scaffolding they share.
+
+A finding is one module that declares
+  * `FINDING` (name, title, profiles) and `PARAMETERS` (its notebook parameters, `parameters.Param`);
+  * `prepare(profile, **params)`, for findings that score checkpoints: the plan, an object whose `.task` is a
+    `plan.ScoringTask` (what to score on which checkpoints); sweeps collect these from every finding;
+  * `analyse(result, **params)`: reads the published files or the scores, runs the analysis (pure functions
+    from tables to tables, defined in the module), makes the figures and judges the claims, recording all of it
+    on `result`, section by section, in the order the notebook shows them.
+`load(module, profile, ...)` runs a finding and returns its `Result`; the notebook is its parameters, the
+narrative, and `result.show(section)` calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pandas as pd
+
+from ..claims import Claim, sentences
+from ..claims import table as claims_table
+from ..plan import ScoringTask, SweepReport, sweep
+from ..results import ResultWriter
+
+DEFAULT_PYTHIA_MODELS = ("pythia-70m", "pythia-160m", "pythia-410m")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A finding's declaration. `notebook` defaults to `notebooks/<name>.ipynb` of the project."""
+
+    name: str
+    title: str
+    profiles: tuple[str, ...]
+    notebook: Path | None = None
+
+
+@dataclass
+class Plan:
+    """A finding's scoring on one profile: the task (what to score on which checkpoints) and what it covers.
+
+    A finding's own plan adds what reading its scores back needs."""
+
+    task: ScoringTask
+    suite: Any  # suite.Suite
+    models: list[str]
+    steps: list[int]
+
+    def scored_data(self) -> tuple[str, dict[str, Any]]:
+        """The kind and identity of what the plan scores, as a run records it among its inputs."""
+        return "scored_data", {"suite": self.suite.name, "identity": self.task.data}
+
+
+@dataclass
+class Scores:
+    """What a finding read back from its sweep; a finding's own adds its tables of scores."""
+
+    suite: Any  # suite.Suite
+    models: list[str]
+    steps: list[int]
+    report: SweepReport
+
+    @classmethod
+    def of(cls, plan: Plan, report: SweepReport, **tables: Any) -> Scores:
+        """The scores of a plan's sweep: its suite, models and steps, the sweep's report, the finding's tables."""
+        return cls(plan.suite, plan.models, plan.steps, report, **tables)
+
+
+@dataclass
+class Result:
+    """What one run of a finding produced: its tables and figures (also written by `writer` when it has a folder),
+    the claims judged on each profile, and what each notebook section shows, in order."""
+
+    finding: str
+    profile: str
+    writer: ResultWriter
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
+    claims: dict[str, list[Claim]] = field(default_factory=dict)
+    sections: dict[str, list[Any]] = field(default_factory=dict)
+    current: str = "main"
+
+    def section(self, name: str) -> None:
+        """What is recorded next belongs to the notebook section `name`."""
+        self.current = name
+        self.sections.setdefault(name, [])
+
+    def table(self, name: str, df: pd.DataFrame, notes: dict[str, str] | None = None) -> pd.DataFrame:
+        """Write a result table (`<name>.csv`) and keep it; it is not shown unless passed to `show`."""
+        self.tables[name] = self.writer.table(name, df, notes)
+        return df
+
+    def figure(self, name: str, fig) -> None:
+        """Write a figure, show it in the current section, and close it (so it is shown only there)."""
+        import matplotlib.pyplot as plt
+
+        self.writer.figure(name, fig)
+        self.figures[name] = fig
+        self.sections.setdefault(self.current, []).append(fig)
+        plt.close(fig)
+
+    def show(self, item: pd.DataFrame | str) -> None:
+        """Show a view (a frame) or a line of text in the current section."""
+        self.sections.setdefault(self.current, []).append(item)
+
+    def judge(self, by_profile: dict[str, list[Claim]]) -> None:
+        """Record the claims judged on each profile (this run's first), write `claims.csv`, state this profile's."""
+        self.claims = by_profile
+        self.table("claims", claims_table(by_profile))
+        self.show(sentences(by_profile[self.profile]))
+
+    @property
+    def verdicts(self) -> list[Claim]:
+        """The claims judged on this run's profile."""
+        return self.claims.get(self.profile, [])
+
+    def display(self, section: str) -> None:
+        """Display what a section recorded (frames and figures as rich output, text as lines)."""
+        from IPython.display import display
+
+        if section not in self.sections:
+            raise KeyError(f"{self.finding} has no section {section!r}; it has {', '.join(self.sections)}")
+        for item in self.sections[section]:
+            print(item) if isinstance(item, str) else display(item)
+
+
+def run(module: ModuleType, profile: str, output_dir: str | Path | None = None, **params: Any) -> Result:
+    """Run a finding module's analysis on a profile; `params` are its notebook parameters, already checked."""
+    from .. import plots
+
+    require_profile(module.FINDING, profile)
+    plots.setup()
+    result = Result(module.FINDING.name, profile, ResultWriter(output_dir, title_note=plots.source_note(profile)))
+    module.analyse(result, **params)
+    return result
+
+
+def require_profile(finding: Finding, profile: str) -> None:
+    """Fail early, and clearly, when a finding is run with a profile it does not implement yet."""
+    if profile not in finding.profiles:
+        raise NotImplementedError(
+            f"{finding.name} does not implement the {profile!r} profile yet; available: {', '.join(finding.profiles)}"
+        )
+
+
+def reference_input(path: str, writer: ResultWriter | None = None) -> Path:
+    """Fetch a verified reference file and, given a ResultWriter, record it as an input of the run."""
+    from ..reference import entry, fetch
+
+    local = fetch(path)
+    if writer is not None:
+        item = entry(path)
+        writer.record_input("reference", path=path, sha256=item.sha256, origin=item.origin)
+    return local
+
+
+def scored_models(suite, models: list[str] | None = None) -> list[str]:
+    """The models a scored profile runs: those given, else every micro size or three small Pythia models."""
+    return list(models or (DEFAULT_PYTHIA_MODELS if suite.name == "pythia" else suite.models))
+
+
+def record_checkpoints(writer: ResultWriter, suite, checkpoints) -> None:
+    """Record each distinct checkpoint a run loaded (or read scores of) as an input, with its source."""
+    for ckpt in dict.fromkeys(checkpoints):
+        source = suite.spec(ckpt.model).hub_id if suite.local_root is None else str(suite.local_root)
+        writer.record_input("checkpoint", model=ckpt.model, revision=ckpt.revision, source=source)
+
+
+def sweep_plan(
+    plan: Plan, writer: ResultWriter | None, cache=None, progress: bool = True, **runtime: Any
+) -> tuple[dict, SweepReport]:
+    """Sweep a plan's task (cached, resumable) and record on the writer the device, the scored data and the
+    checkpoints; `runtime` adds facts of the run (e.g. dtypes)."""
+    results, report = sweep(plan.task, cache=cache, progress=progress)
+    if writer:
+        writer.record_runtime(device=plan.task.device, suite=plan.suite.name, **runtime)
+        kind, identity = plan.scored_data()
+        writer.record_input(kind, **identity)
+        record_checkpoints(writer, plan.suite, (job.checkpoint for job in plan.task.jobs))
+    return results, report

@@ -1,0 +1,97 @@
+"""Every setting the package reads from the environment, in one place: its variable, default and meaning.
+
+Values are read when asked for (`value`, `path`), so a test or a notebook that changes the environment is
+seen at once. The README's table of settings is `table()`; a test keeps the two the same.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    variable: str
+    default: str | None
+    meaning: str
+
+
+SETTINGS = {
+    "root": Setting(
+        "PYTHIA_REPRO_ROOT",
+        None,
+        "project folder holding `notebooks/` and `results/` (default: the checkout, else the working folder)",
+    ),
+    "home": Setting(
+        "PYTHIA_REPRO_HOME",
+        None,
+        "cache of fetched reference files, built suites, n-gram and term counts, scores "
+        "(default: `~/.cache/pythia-repro`)",
+    ),
+    "reference_data": Setting(
+        "PYTHIA_REPRO_DATA",
+        None,
+        "local copy of the authors' released files, laid out as `../shared/data` "
+        "(default: download each file, pinned by sha256); `make` sets it when `../shared/data` exists",
+    ),
+    "checkpoint_folder": Setting(
+        "PYTHIA_REPRO_MIRROR", None, "load Pythia checkpoints from `<folder>/<model>/step<N>/` instead of the hub"
+    ),
+    "pile": Setting(
+        "PYTHIA_REPRO_PILE",
+        None,
+        "path prefix of the pre-tokenized, pre-shuffled Pile (`<prefix>.idx`, `<prefix>.bin`); pythia profile",
+    ),
+    "heldout": Setting(
+        "PYTHIA_REPRO_HELDOUT", None, "path prefix of pre-tokenized held-out text (simplicity bias, pythia profile)"
+    ),
+    "micro_variant": Setting(
+        "PYTHIA_REPRO_MICRO_VARIANT",
+        "default",
+        "which micro suite the micro profile uses: `default`, or `tiny` (the tests')",
+    ),
+    "hub_offline": Setting(
+        "HF_HUB_OFFLINE", "0", "huggingface_hub's own: `1` loads checkpoints from the local hub cache only"
+    ),
+    "browser_tests": Setting(
+        "PYTHIA_REPRO_BROWSER_TESTS",
+        "0",
+        "tests: `1` makes a missing Chromium fail the JupyterLab test instead of skipping it (`.ci/run` sets it)",
+    ),
+    "record_fingerprints": Setting(
+        "PYTHIA_REPRO_RECORD_FINGERPRINTS",
+        "0",
+        "tests: `1` records the output fingerprint of a newly bumped scorer version",
+    ),
+    "artifacts": Setting("PYTHIA_REPRO_ARTIFACTS", None, "tests: where the JupyterLab test keeps its screenshots"),
+}
+
+
+def value(name: str) -> str | None:
+    """The setting's value: its environment variable when set and not empty, else its default."""
+    setting = SETTINGS[name]
+    return os.environ.get(setting.variable) or setting.default
+
+
+def path(name: str) -> Path | None:
+    """A folder or path prefix setting as an absolute path (None when unset)."""
+    text = value(name)
+    return Path(text).expanduser().resolve() if text else None
+
+
+def enabled(name: str) -> bool:
+    """A switch setting: on unless unset, empty or 0."""
+    return value(name) not in (None, "", "0")
+
+
+def variable(name: str) -> str:
+    """The environment variable of a setting, for messages that tell the user what to set."""
+    return SETTINGS[name].variable
+
+
+def table() -> str:
+    """The settings as a Markdown table (the README holds this table)."""
+    rows = [f"| `{s.variable}` | {f'`{s.default}`' if s.default else ''} | {s.meaning} |" for s in SETTINGS.values()]
+    return "\n".join(["| variable | default | what it sets |", "|---|---|---|", *rows])

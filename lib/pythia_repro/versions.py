@@ -1,0 +1,12 @@
+"""The version of everything whose output is cached, in one place. Bump one whenever its output changes:
+the version is part of the cache key, so old entries are then never read for the new output.
+
+`tests/test_scorer_versions.py` keeps a fingerprint of each scorer's output on a fixed random model per
+version: changing an output under an unchanged version fails there.
+"""
+
+MEMORIZATION = "memorization-v1"  # scoring.memorization: greedy-extraction scores and flags
+LOSSES = "simplicity-v2"  # scoring.divergence: token losses and n-gram KL/JS (v2: KL summed per distinct
+# previous-token row, float32 sums in another order)
+FEWSHOT_ANSWERS = "fewshot-answers-v1"  # scoring.answers: few-shot correctness by greedy generation
+TERM_COUNTER = 1  # terms: operand counts per block of training rows
