@@ -66,6 +66,51 @@ def tiny_model(micro_suite):
     return load_model(micro_suite.checkpoint("micro-l"), "cpu"), load_tokenizer(micro_suite)
 
 
+def split_into_shards(prefix: Path, shards: int, last_index: bool = True) -> list[Path]:
+    """Split `<prefix>.bin` as the Pile is released: files of one odd size (the last shorter), so the cuts fall
+    inside rows and inside tokens, named `-NNNNN-of-MMMMM` with MMMMM the last index (or the count); the .bin goes."""
+    bin_path = prefix.with_name(prefix.name + ".bin")
+    blob = bin_path.read_bytes()
+    size = -(-len(blob) // shards) | 1
+    of = shards - 1 if last_index else shards
+    paths = [prefix.with_name(f"{prefix.name}-{i:05d}-of-{of:05d}.bin") for i in range(shards)]
+    for i, path in enumerate(paths):
+        path.write_bytes(blob[i * size : (i + 1) * size])
+    bin_path.unlink()
+    return paths
+
+
+def random_neox(
+    seed: int = 0,
+    vocab: int = 64,
+    hidden: int = 16,
+    layers: int = 1,
+    heads: int = 2,
+    intermediate: int = 64,
+    positions: int = 64,
+    **config,
+):
+    """A seeded, randomly initialised GPT-NeoX of Pythia's architecture (rotary on a quarter of each head, parallel
+    residual, untied embeddings), in eval mode; `config` sets any other GPTNeoXConfig field."""
+    import torch
+    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
+
+    torch.manual_seed(seed)
+    config = GPTNeoXConfig(
+        vocab_size=vocab,
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=intermediate,
+        max_position_embeddings=positions,
+        rotary_pct=0.25,
+        use_parallel_residual=True,
+        tie_word_embeddings=False,
+        **config,
+    )
+    return GPTNeoXForCausalLM(config).eval()
+
+
 def fake_hub_entry(cache: Path, repo_id: str, revision: str, folder: Path) -> None:
     """Lay out saved model files as the hub's cache does: blobs, a snapshot of symlinks, a ref."""
     repo = cache / f"models--{repo_id.replace('/', '--')}"
@@ -84,13 +129,11 @@ def fake_hub_entry(cache: Path, repo_id: str, revision: str, folder: Path) -> No
 @pytest.fixture
 def make_fake_pythia(tmp_path, monkeypatch):
     """A function that lays out an offline hub cache with tiny pythia-70m/160m checkpoints at steps 1, 2 and
-    143000, and a small fake Pile, and points the pythia suite at them.
+    143000, and a small fake Pile in shards named as released, and points the pythia suite at them.
 
     `vocab` must cover the token ids the test feeds (50304 for text encoded with the real tokenizer);
     `rows` replaces the random Pile rows (of 2049 tokens)."""
     import numpy as np
-    import torch
-    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
 
     from pythia_repro.data import write_mmap
 
@@ -98,25 +141,15 @@ def make_fake_pythia(tmp_path, monkeypatch):
         hub = tmp_path / "hf"
         for i, model in enumerate(("pythia-70m", "pythia-160m")):
             for step in (1, 2, 143000):
-                torch.manual_seed(100 * i + step % 97)
-                config = GPTNeoXConfig(
-                    vocab_size=vocab,
-                    hidden_size=16 * (i + 1),
-                    num_hidden_layers=1,
-                    num_attention_heads=2,
-                    intermediate_size=64,
-                    rotary_pct=0.25,
-                    use_parallel_residual=True,
-                    tie_word_embeddings=False,
-                    max_position_embeddings=2048,
-                    eos_token_id=0,
-                    bos_token_id=0,
+                weights = random_neox(
+                    100 * i + step % 97, vocab, hidden=16 * (i + 1), positions=2048, eos_token_id=0, bos_token_id=0
                 )
                 saved = tmp_path / "saved" / model / str(step)
-                GPTNeoXForCausalLM(config).save_pretrained(saved, safe_serialization=True)
+                weights.save_pretrained(saved, safe_serialization=True)
                 fake_hub_entry(hub / "hub", f"EleutherAI/{model}", f"step{step}", saved)
         pile = rows if rows is not None else np.random.default_rng(0).integers(1, 64, (48, 2049), dtype=np.uint16)
         write_mmap(tmp_path / "pile" / "document", pile)
+        split_into_shards(tmp_path / "pile" / "document", 3)  # read in place, as released
         for key, value in {
             "HF_HUB_OFFLINE": "1",
             "HF_HOME": str(hub),

@@ -1,8 +1,10 @@
 import struct
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from pythia_repro import ngrams
 from pythia_repro.data import (
     DTYPES,
     MAGIC,
@@ -12,6 +14,9 @@ from pythia_repro.data import (
     concat_shards,
     write_mmap,
 )
+from pythia_repro.score_cache import data_identity
+
+from conftest import split_into_shards
 
 
 @pytest.mark.parametrize("code", sorted(DTYPES))
@@ -84,26 +89,80 @@ def test_values_that_do_not_fit_are_refused(tmp_path):
     assert not (tmp_path / "x.idx").exists()
 
 
-def test_shards_are_joined_after_a_size_check(tmp_path):
-    rows = np.arange(3 * 9, dtype=np.uint16).reshape(9, 3)
-    write_mmap(tmp_path / "full" / "document", rows)
-    blob = (tmp_path / "full" / "document.bin").read_bytes()
-    shards = tmp_path / "shards"
-    shards.mkdir()
-    for i, part in enumerate((blob[:10], blob[10:30], blob[30:])):
-        (shards / f"document-{i:05d}-of-00003.bin").write_bytes(part)
-    target = tmp_path / "joined" / "document"
-    target.parent.mkdir()
-    (target.parent / "document.idx").write_bytes((tmp_path / "full" / "document.idx").read_bytes())
-    ds = concat_shards(shards, target)
-    np.testing.assert_array_equal(ds[0:9], rows)
+@pytest.mark.parametrize("last_index", [True, False], ids=["of-last-index", "of-count"])
+def test_released_shards_are_read_in_place(tmp_path, last_index):
+    rows = np.random.default_rng(0).integers(0, 60000, (40, 7), dtype=np.uint16)
+    joined = write_mmap(tmp_path / "joined" / "document", rows)
+    prefix = tmp_path / "pile" / "document"
+    write_mmap(prefix, rows)
+    shards = split_into_shards(prefix, 4, last_index=last_index)
+    assert [p.name for p in shards][-1] == (
+        "document-00003-of-00003.bin" if last_index else "document-00003-of-00004.bin"
+    )
+    ds = MMapIndexedDataset(prefix)
+    assert ds.shards == shards and not ds.bin_path.exists() and ds.files == [ds.idx_path, *shards]
+    on_shards, in_one = TrainingRows(ds, 4, 7), TrainingRows(joined, 4, 7)
+    cuts = np.cumsum([p.stat().st_size for p in shards]) // 2 // 7  # rows that span a shard boundary
+    for start, stop in [(0, 40), (0, 1), (39, 40), *[(c - 1, c + 2) for c in cuts[:-1]], (5, 5)]:
+        np.testing.assert_array_equal(on_shards.rows(start, stop), in_one.rows(start, stop))
+    np.testing.assert_array_equal(on_shards.windows(3, 30, 5), rows[3:30, :5])
+    assert all(np.array_equal(ds[i], joined[i]) for i in range(len(ds)))
+    np.testing.assert_array_equal(ds.tokens[-3:], rows.reshape(-1)[-3:])
+    np.testing.assert_array_equal(ds.tokens[1:50:7], rows.reshape(-1)[1:50:7])
+    assert ds.tokens[-1] == rows[-1, -1]
+    stream = on_shards.stream(33)
+    assert len(stream) == 33 * 7 and not isinstance(stream, np.ndarray), "counted in place, not copied"
+    np.testing.assert_array_equal(
+        ngrams.count_unigrams(stream, 1 << 16, chunk=10), np.bincount(rows[:33].reshape(-1), minlength=1 << 16)
+    )
+    assert (
+        ngrams.count_bigrams(stream, 1 << 16, chunk=10) != ngrams.count_bigrams(rows[:33].reshape(-1), 1 << 16)
+    ).nnz == 0
+    in_shards = data_identity(SimpleNamespace(data_prefix=prefix))
+    np.testing.assert_array_equal(concat_shards(prefix)[0:40], rows)  # joining stays available
+    assert ds.bin_path.is_file() and MMapIndexedDataset(prefix).shards is None
+    assert data_identity(SimpleNamespace(data_prefix=prefix)) == in_shards, "one identity for the same tokens"
+    assert data_identity(SimpleNamespace(data_prefix=joined.prefix)) == in_shards
 
-    (shards / "document-00002-of-00003.bin").write_bytes(blob[30:-2])
-    with pytest.raises(IndexedDataError, match="shards hold"):
-        concat_shards(shards, target)
-    (shards / "document-00001-of-00003.bin").unlink()
-    with pytest.raises(IndexedDataError, match="incomplete shard set"):
-        concat_shards(shards, target)
+
+def test_a_bad_shard_set_names_the_shard(tmp_path):
+    rows = np.arange(30 * 5, dtype=np.uint16).reshape(30, 5)
+    prefix = tmp_path / "document"
+
+    def release(last_index=True):
+        for p in tmp_path.glob("document*"):
+            p.unlink()
+        write_mmap(prefix, rows)
+        return split_into_shards(prefix, 3, last_index)
+
+    release()[1].unlink()
+    with pytest.raises(IndexedDataError, match=r"missing \['document-00001-of-00002.bin'\]"):
+        MMapIndexedDataset(prefix)
+    shards = release()
+    shards[2].rename(shards[2].with_name("document-00003-of-00002.bin"))
+    with pytest.raises(
+        IndexedDataError, match=r"missing \['document-00002-of-00002.bin'\]; unexpected \['document-00003"
+    ):
+        MMapIndexedDataset(prefix)
+    shards = release()
+    shards[1].rename(shards[1].with_name("document-1-of-00002.bin"))
+    with pytest.raises(IndexedDataError, match=r"\['document-1-of-00002.bin'\] not named like the shards"):
+        MMapIndexedDataset(prefix)
+    shards = release()
+    shards[1].write_bytes(shards[1].read_bytes()[:-3])
+    with pytest.raises(IndexedDataError, match=r"\['document-00001-of-00002.bin'\] shorter than the other shards"):
+        MMapIndexedDataset(prefix)
+    release()[2].unlink()  # the last shard of a release named by last index: the rest looks like a set by count
+    with pytest.raises(IndexedDataError, match="document-00001-of-00002.bin is short, or a shard after it is missing"):
+        MMapIndexedDataset(prefix)
+    shards = release(last_index=False)
+    shards[0].rename(shards[0].with_name("document-00000-of-00005.bin"))
+    with pytest.raises(IndexedDataError, match=r"disagree on their number: -of-\[3, 5\]"):
+        MMapIndexedDataset(prefix)
+    for p in tmp_path.glob("document-*"):
+        p.unlink()
+    with pytest.raises(IndexedDataError, match="data file not found, nor shards document-NNNNN-of-MMMMM.bin"):
+        MMapIndexedDataset(prefix)
 
 
 def test_training_rows_follow_the_step_arithmetic(tmp_path):

@@ -125,8 +125,8 @@ def test_data_identity_is_the_content_hashed_once(tiny, monkeypatch):
     suite = get_suite("micro")
     before = data_identity(suite)
     hashed = []
-    real = score_cache.sha256_file
-    monkeypatch.setattr(score_cache, "sha256_file", lambda path, **k: hashed.append(path) or real(path, **k))
+    real = score_cache.sha256_files
+    monkeypatch.setattr(score_cache, "sha256_files", lambda paths, **k: hashed.append(paths) or real(paths, **k))
     assert data_identity(suite) == before and not hashed, "reused while sizes and times are unchanged"
 
     token_file = suite.data_prefix.with_name("train.bin")

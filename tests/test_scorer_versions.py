@@ -22,6 +22,8 @@ from pythia_repro import arithmetic, ngrams, settings, terms, versions
 from pythia_repro.reference import fetch
 from pythia_repro.scoring import fewshot_answers, memorization_scores, ngram_divergences, token_losses
 
+from conftest import random_neox
+
 FINGERPRINTS = Path(__file__).with_name("scorer_fingerprints.json")
 RECORD = settings.enabled("record_fingerprints")
 
@@ -40,19 +42,7 @@ def tokenizer():
 
 @pytest.fixture(scope="module")
 def model(tokenizer):
-    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
-
-    torch.manual_seed(0)
-    config = GPTNeoXConfig(
-        vocab_size=50304,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=64,
-        max_position_embeddings=512,
-        rotary_pct=0.25,
-    )
-    model = GPTNeoXForCausalLM(config).eval()
+    model = random_neox(0, 50304, hidden=32, layers=2, heads=4, intermediate=64, positions=512)
     reachable = [i for t, i in tokenizer.get_vocab().items() if t.isdigit() and len(t) <= 2] + [187]  # 187: "\n"
     with torch.no_grad():
         weight = model.get_output_embeddings().weight

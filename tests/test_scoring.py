@@ -3,27 +3,16 @@
 import numpy as np
 import pytest
 import torch
-from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
 
 from pythia_repro.scoring import generate_scores_reference, memorization_scores, run_batched
 
+from conftest import random_neox
+
 
 def _model(seed=0, vocab=97):
-    torch.manual_seed(seed)
-    config = GPTNeoXConfig(
-        vocab_size=vocab,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=128,
-        rotary_pct=0.25,
-        use_parallel_residual=True,
-        tie_word_embeddings=False,
-        max_position_embeddings=128,
-        eos_token_id=0,
-        bos_token_id=0,
+    return random_neox(
+        seed, vocab, hidden=32, layers=2, heads=4, intermediate=128, positions=128, eos_token_id=0, bos_token_id=0
     )
-    return GPTNeoXForCausalLM(config).eval()
 
 
 def _rows(model, n=48, seed=1, memorized_share=0.5, diverge_at=None):

@@ -10,7 +10,7 @@ import pytest
 
 from pythia_repro.suite import Checkpoint, CheckpointNotFound, get_suite, pythia_suite
 
-from conftest import fake_hub_entry
+from conftest import fake_hub_entry, random_neox
 
 
 def test_pythia_registry():
@@ -55,23 +55,8 @@ def test_pythia_training_rows_need_a_configured_pile(monkeypatch):
 @pytest.fixture(scope="module")
 def fake_hub(tmp_path_factory):
     """A Hugging Face cache holding tiny random GPT-NeoX weights under the real pythia-70m repo id."""
-    import torch
-    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
-
     root = tmp_path_factory.mktemp("hf")
-    torch.manual_seed(0)
-    config = GPTNeoXConfig(
-        vocab_size=64,
-        hidden_size=16,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=64,
-        rotary_pct=0.25,
-        use_parallel_residual=True,
-        tie_word_embeddings=False,
-        max_position_embeddings=64,
-    )
-    model = GPTNeoXForCausalLM(config)
+    model = random_neox(0)
     saved = root / "saved"
     model.save_pretrained(saved, safe_serialization=True)
     fake_hub_entry(root / "hub", "EleutherAI/pythia-70m", "step1000", saved)

@@ -3,10 +3,15 @@
 Layout (little endian), as used for the pre-tokenized Pile: magic b"MMIDIDX\\x00\\x00", u64 version 1,
 u8 dtype code, u64 sequence count n, u64 document count d, int32 sizes[n], int64 pointers[n] (byte
 offsets into .bin), int64 doc_idx[d]. The .bin is the tokens with no header.
+
+The .bin may also lie beside the index as shards `<prefix>-NNNNN-of-MMMMM.bin`, split anywhere (even inside a
+token), as the pre-shuffled Pile is released (`document-00000-of-00020.bin` … `document-00020-of-00020.bin`: there
+MMMMM is the last index; a count is accepted too). They are read in place, never joined.
 """
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -29,6 +34,7 @@ DTYPES: dict[int, type[np.generic]] = {
     8: np.uint16,
 }
 _HEADER = struct.Struct("<9sQBQQ")
+_SHARD = re.compile(r"-(?P<index>\d{5})-of-(?P<of>\d{5})\.bin$")
 _CHECK_CHUNK = 1 << 22
 
 
@@ -54,7 +60,17 @@ class MMapIndexedDataset:
         self.bin_path = self.prefix.with_name(self.prefix.name + ".bin")
         self._read_index()
         self._check_bin()
-        self.tokens = np.memmap(self.bin_path, dtype=self.dtype, mode="r") if self.bin_size else np.empty(0, self.dtype)
+        if self.shards:
+            self.tokens = ShardedTokens(self.shards, self.dtype)
+        elif self.bin_size:
+            self.tokens = np.memmap(self.bin_path, dtype=self.dtype, mode="r")
+        else:
+            self.tokens = np.empty(0, self.dtype)
+
+    @property
+    def files(self) -> list[Path]:
+        """The index and the token file(s) it describes: the .bin, or its shards in order."""
+        return [self.idx_path, *(self.shards or [self.bin_path])]
 
     def _read_index(self) -> None:
         if not self.idx_path.is_file():
@@ -98,8 +114,15 @@ class MMapIndexedDataset:
                     f"expected the running sum of sizes ({int(expected[bad - start])})"
                 )
         self.bin_size = int(self.pointers[-1]) + int(self.sizes[-1]) * item if n else 0
+        self.shards = None if self.bin_path.is_file() else shard_files(self.prefix)
+        if self.shards:
+            _check_shard_sizes(self.shards, self.bin_size, self.idx_path)
+            return
         if not self.bin_path.is_file():
-            raise IndexedDataError(f"{self.bin_path}: data file not found (index is {self.idx_path})")
+            raise IndexedDataError(
+                f"{self.bin_path}: data file not found, nor shards {self.prefix.name}-NNNNN-of-MMMMM.bin beside it "
+                f"(index is {self.idx_path})"
+            )
         actual = self.bin_path.stat().st_size
         if actual != self.bin_size:
             kind = "truncated" if actual < self.bin_size else "larger than its index says"
@@ -171,44 +194,117 @@ def write_mmap(
     return MMapIndexedDataset(prefix)
 
 
-def shard_paths(folder: str | Path, stem: str = "document") -> list[Path]:
-    """The published shards `<stem>-000NN-of-000MM.bin` in order, checked to be a complete set."""
-    shards = sorted(Path(folder).glob(f"{stem}-[0-9][0-9][0-9][0-9][0-9]-of-[0-9][0-9][0-9][0-9][0-9].bin"))
-    if not shards:
-        raise IndexedDataError(f"{folder}: no shards named {stem}-000NN-of-000MM.bin")
-    total = int(shards[0].name[-9:-4])
-    numbers = [int(p.name[len(stem) + 1 : len(stem) + 6]) for p in shards]
-    if numbers != list(range(total)) or any(int(p.name[-9:-4]) != total for p in shards):
-        raise IndexedDataError(f"{folder}: incomplete shard set: have {numbers}, expected 0…{total - 1} of {total}")
-    return shards
+class ShardedTokens:
+    """The tokens of consecutive shard files as one read-only sequence, read in place: a slice within one shard is
+    a view of it, a slice across a boundary (even one inside a token) a copy of just that slice."""
+
+    def __init__(self, paths: list[Path], dtype, length: int | None = None):
+        self.paths, self.dtype = list(paths), np.dtype(dtype)
+        self._maps = [np.memmap(p, np.uint8, "r") if p.stat().st_size else np.empty(0, np.uint8) for p in self.paths]
+        self._starts = np.concatenate([[0], np.cumsum([m.size for m in self._maps])]).astype(np.int64)
+        total = int(self._starts[-1]) // self.dtype.itemsize
+        self._length = total if length is None else min(length, total)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def head(self, n: int) -> ShardedTokens:
+        """The first `n` tokens, still read in place."""
+        return ShardedTokens(self.paths, self.dtype, min(n, self._length))
+
+    def __getitem__(self, key) -> np.ndarray:
+        if isinstance(key, (int, np.integer)):
+            i = int(key) + self._length if key < 0 else int(key)
+            if not 0 <= i < self._length:
+                raise IndexError(f"token {key} out of range ({self._length} tokens)")
+            return self[i : i + 1][0]
+        if not isinstance(key, slice):
+            raise TypeError(f"index with an int or a slice, not {type(key).__name__}")
+        start, stop, step = key.indices(self._length)
+        if step != 1:
+            return self[start:stop][::step]
+        item = self.dtype.itemsize
+        a, b = start * item, max(stop, start) * item
+        if a == b:
+            return np.empty(0, self.dtype)
+        first = int(np.searchsorted(self._starts, a, "right")) - 1
+        last = int(np.searchsorted(self._starts, b, "left")) - 1
+        pieces = [
+            self._maps[k][max(a, self._starts[k]) - self._starts[k] : min(b, self._starts[k + 1]) - self._starts[k]]
+            for k in range(first, last + 1)
+        ]
+        return (pieces[0] if len(pieces) == 1 else np.concatenate(pieces)).view(self.dtype)
 
 
-def concat_shards(folder: str | Path, prefix: str | Path, stem: str = "document") -> MMapIndexedDataset:
-    """Join the shards into `<prefix>.bin` next to `<prefix>.idx`, after checking their total size against the index."""
+def shard_files(prefix: str | Path) -> list[Path] | None:
+    """The shards `<prefix>-NNNNN-of-MMMMM.bin` beside `<prefix>.idx` in order, checked to be one complete set
+    (MMMMM the last index, as the Pile is released, or the count); None when there are none."""
+    prefix = Path(prefix)
+    found = sorted(prefix.parent.glob(f"{glob_escape(prefix.name)}-*.bin"))
+    if not found:
+        return None
+    named = {p: _SHARD.fullmatch(p.name[len(prefix.name) :]) for p in found}
+    misnamed = [p.name for p, m in named.items() if m is None]
+    if misnamed:
+        raise IndexedDataError(
+            f"{prefix.parent}: {misnamed} not named like the shards, {prefix.name}-NNNNN-of-MMMMM.bin"
+        )
+    totals = sorted({int(m["of"]) for m in named.values()})
+    if len(totals) > 1:
+        raise IndexedDataError(f"{prefix.parent}: the shards of {prefix.name} disagree on their number: -of-{totals}")
+    of, indices = totals[0], [int(m["index"]) for m in named.values()]
+    expected = range(of + 1) if max(indices) >= of else range(of)  # last index, or count
+    missing = [i for i in expected if i not in indices]
+    extra = [i for i in indices if i not in expected]
+    if missing or extra:
+        name = f"{prefix.name}-{{:05d}}-of-{of:05d}.bin"
+        problems = [
+            f"missing {[name.format(i) for i in missing]}" if missing else "",
+            f"unexpected {[name.format(i) for i in extra]}" if extra else "",
+        ]
+        raise IndexedDataError(f"{prefix.parent}: incomplete shard set: {'; '.join(p for p in problems if p)}")
+    return found
+
+
+def glob_escape(name: str) -> str:
+    """`name` with glob's special characters taken literally."""
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+def _check_shard_sizes(shards: list[Path], expected: int, idx_path: Path) -> None:
+    """The shards must hold exactly the bytes the index describes; name the shard that is off where one can tell."""
+    sizes = [p.stat().st_size for p in shards]
+    total = sum(sizes)
+    if total == expected:
+        return
+    full = max(sizes[:-1], default=0)  # every shard but the last has the full size (a download cut short is less)
+    short = [p.name for p, size in zip(shards[:-1], sizes[:-1]) if size < full]
+    if short:
+        hint = f"; {short} shorter than the other shards' {full} bytes"
+    elif total < expected:
+        hint = f"; {shards[-1].name} is short, or a shard after it is missing"
+    else:
+        hint = f"; {shards[-1].name} is longer than the index says"
+    raise IndexedDataError(
+        f"{shards[0].parent}: the shards hold {total} bytes but {idx_path.name} describes {expected}{hint}"
+    )
+
+
+def concat_shards(prefix: str | Path) -> MMapIndexedDataset:
+    """Join the shards beside `<prefix>.idx` into `<prefix>.bin` (checked first; only for users who want one
+    file: every reader reads the shards in place)."""
     from tqdm.auto import tqdm
 
-    prefix = Path(prefix)
-    idx_path = prefix.with_name(prefix.name + ".idx")
-    shards = shard_paths(folder, stem)
-    with open(idx_path, "rb") as f:
-        header = f.read(_HEADER.size)
-    if len(header) < _HEADER.size or header[:9] != MAGIC:
-        raise IndexedDataError(f"{idx_path}: not an MMapIndexedDataset index")
-    _, _, code, n, _ = _HEADER.unpack(header)
-    item = np.dtype(DTYPES.get(code, np.uint8)).itemsize
-    sizes = np.memmap(idx_path, np.int32, "r", _HEADER.size, (n,))
-    pointers = np.memmap(idx_path, np.int64, "r", _HEADER.size + 4 * n, (n,))
-    expected = int(pointers[-1]) + int(sizes[-1]) * item if n else 0
-    total = sum(p.stat().st_size for p in shards)
-    if total != expected:
-        raise IndexedDataError(f"{folder}: shards hold {total} bytes but {idx_path.name} describes {expected}")
-    out = prefix.with_name(prefix.name + ".bin")
+    dataset = MMapIndexedDataset(prefix)
+    if not dataset.shards:
+        return dataset
+    out = dataset.bin_path
     with (
         atomic.replacing(out) as tmp,
         open(tmp, "wb") as dst,
-        tqdm(total=total, unit="B", unit_scale=True, desc="joining shards") as bar,
+        tqdm(total=dataset.bin_size, unit="B", unit_scale=True, desc="joining shards") as bar,
     ):
-        for shard in shards:
+        for shard in dataset.shards:
             with open(shard, "rb") as src:
                 while block := src.read(1 << 24):
                     dst.write(block)
@@ -222,16 +318,22 @@ class TrainingRows:
     def __init__(self, dataset: MMapIndexedDataset, rows_per_step: int, row_len: int):
         self.dataset, self.rows_per_step, self.row_len = dataset, rows_per_step, row_len
         self.n_rows = len(dataset.tokens) // row_len
-        self._rows = dataset.tokens[: self.n_rows * row_len].reshape(self.n_rows, row_len)
 
     def rows(self, start: int, stop: int) -> np.ndarray:
-        """Rows [start, stop) as a 2-D view (no copy)."""
+        """Rows [start, stop) as a 2-D view (a copy only of rows that span two shards)."""
         if not 0 <= start <= stop <= self.n_rows:
             raise IndexError(
                 f"rows [{start}, {stop}) out of range: {self.dataset.prefix} has {self.n_rows} rows "
                 f"of {self.row_len} tokens"
             )
-        return self._rows[start:stop]
+        return self.dataset.tokens[start * self.row_len : stop * self.row_len].reshape(stop - start, self.row_len)
+
+    def stream(self, n_rows: int) -> np.ndarray | ShardedTokens:
+        """The tokens of rows [0, n_rows) as one sequence, read in place (for counting over the whole data)."""
+        tokens = self.dataset.tokens
+        return (
+            tokens.head(n_rows * self.row_len) if isinstance(tokens, ShardedTokens) else tokens[: n_rows * self.row_len]
+        )
 
     def step_range(self, step: int) -> range:
         return range(self.rows_per_step * step, self.rows_per_step * (step + 1))

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from . import atomic
-from .hashing import content_key, sha256_file
+from .data import MMapIndexedDataset
+from .hashing import content_key, sha256_file, sha256_files
 from .paths import cache_home
 from .suite import Suite
 
@@ -185,18 +186,24 @@ def _read_entry(path: Path, expected_key: dict[str, Any]) -> tuple[pd.DataFrame 
 
 
 def data_identity(suite: Suite) -> str:
-    """The identity of the suite's training data, from the content of its index and token files.
+    """The identity of the suite's training data, from the content of its index and its tokens (the same whether
+    the tokens lie in one .bin or in shards).
 
     Hashing is done once: the checksums are stored beside the data (or in the cache when that folder is
     read-only) with each file's size and modification time, and reused while both are unchanged."""
     prefix = suite.data_prefix
-    files = [prefix.with_name(prefix.name + ext) for ext in (".idx", ".bin")]
+    dataset = MMapIndexedDataset(prefix)
+    files = dataset.files  # the index and its .bin, or its shards
     stats = {f.name: [f.stat().st_size, f.stat().st_mtime_ns] for f in files}
     for place in _identity_records(prefix):
         record = _read_record(place)
         if isinstance(record, dict) and record.get("format") == IDENTITY_FORMAT and record.get("files") == stats:
             return record["identity"]
-    sums = {f.name: sha256_file(f, progress=f"checksum of {f.name}") for f in files}
+    tokens = dataset.shards or [dataset.bin_path]
+    sums = {
+        dataset.idx_path.name: sha256_files([dataset.idx_path]),
+        dataset.bin_path.name: sha256_files(tokens, progress=f"checksum of {dataset.bin_path.name}"),
+    }
     record = {"format": IDENTITY_FORMAT, "identity": content_key(sums)[:16], "files": stats, "sha256": sums}
     for place in _identity_records(prefix):
         try:

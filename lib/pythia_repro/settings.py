@@ -44,6 +44,12 @@ SETTINGS = {
         None,
         "path prefix of the pre-tokenized, pre-shuffled Pile (`<prefix>.idx`, `<prefix>.bin`); pythia profile",
     ),
+    "pile_deduped": Setting(
+        "PYTHIA_REPRO_PILE_DEDUPED",
+        None,
+        "path prefix of the pre-tokenized, pre-shuffled deduplicated Pile, which the `*-deduped` models saw "
+        "(pythia profile; never replaced by the standard Pile)",
+    ),
     "heldout": Setting(
         "PYTHIA_REPRO_HELDOUT", None, "path prefix of pre-tokenized held-out text (simplicity bias, pythia profile)"
     ),

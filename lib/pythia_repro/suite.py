@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -37,6 +37,7 @@ class ModelSpec:
     train_dtype: str = "float16"
     hub_id: str | None = None
     rotary_pct: float = 0.25
+    data: str = "standard"  # which training data it saw: a key of its suite's `data_prefixes`
 
     @property
     def params(self) -> int:
@@ -88,6 +89,7 @@ class Suite:
     local_root: Path | None = None
     data_prefix: Path | None = None
     heldout_prefix: Path | None = None
+    other_data: dict[str, Path | None] = field(default_factory=dict)  # e.g. "deduped": the deduplicated Pile
 
     @property
     def final_step(self) -> int:
@@ -111,6 +113,24 @@ class Suite:
                 f"Valid steps: {_describe_steps(self.steps)}"
             )
         return Checkpoint(model, step)
+
+    def with_data_of(self, models: list[str]) -> Suite:
+        """This suite reading the training data the models were trained on (Pythia: the standard or the
+        deduplicated Pile). Models trained on different data, or data not configured, are an error: one is
+        never read in place of the other."""
+        kinds = sorted({self.spec(m).data for m in models})
+        if len(kinds) > 1:
+            by_kind = {kind: [m for m in models if self.spec(m).data == kind] for kind in kinds}
+            raise CheckpointNotFound(f"these models were trained on different data, {by_kind}: run them separately")
+        if not kinds or kinds[0] == "standard":
+            return self
+        prefix = self.other_data.get(kinds[0])
+        if prefix is None:
+            raise CheckpointNotFound(
+                f"{', '.join(models)} were trained on the {kinds[0]} data, which is not configured; set "
+                f"{settings.variable('pile_' + kinds[0])} to its path prefix (the standard Pile is never used instead)"
+            )
+        return replace(self, data_prefix=prefix)
 
     def nearest_step(self, step: int) -> int:
         """The checkpoint step closest to `step` (ties go to the earlier one)."""
@@ -200,6 +220,7 @@ def _pythia_models() -> dict[str, ModelSpec]:
                 seq_len=2048,
                 train_dtype="bfloat16" if size == "1b" else "float16",
                 hub_id=f"EleutherAI/{name}",
+                data="deduped" if variant else "standard",
             )
     return models
 
@@ -222,6 +243,7 @@ def pythia_suite() -> Suite:
         local_root=settings.path("checkpoint_folder"),
         data_prefix=settings.path("pile"),
         heldout_prefix=settings.path("heldout"),
+        other_data={"deduped": settings.path("pile_deduped")},
     )
 
 

@@ -162,6 +162,16 @@ def scored_models(suite, models: list[str] | None = None) -> list[str]:
     return list(models or (DEFAULT_PYTHIA_MODELS if suite.name == "pythia" else suite.models))
 
 
+def scored_suite(profile: str, models: list[str] | None = None) -> tuple[Any, list[str]]:
+    """The profile's suite, reading the training data its models saw (e.g. the deduplicated Pile for `*-deduped`
+    models), and the models a run scores."""
+    from ..suite import get_suite
+
+    suite = get_suite(profile)
+    models = scored_models(suite, models)
+    return suite.with_data_of(models), models
+
+
 def record_checkpoints(writer: ResultWriter, suite, checkpoints) -> None:
     """Record each distinct checkpoint a run loaded (or read scores of) as an input, with its source."""
     for ckpt in dict.fromkeys(checkpoints):

@@ -23,8 +23,8 @@ from ..reference import ReferenceDataError
 from ..results import ResultWriter
 from ..score_cache import ScoreCache, data_identity
 from ..scoring import check_vocabulary, memorization_scores, token_losses
-from ..suite import Suite, default_device, default_dtype, get_suite, pythia_suite
-from .base import Finding, Plan, Result, Scores, reference_input, scored_models, sweep_plan
+from ..suite import Suite, default_device, default_dtype, pythia_suite
+from .base import Finding, Plan, Result, Scores, reference_input, scored_suite, sweep_plan
 
 # --- The finding, its parameters and settings ---
 
@@ -176,8 +176,7 @@ def prepare(
     """Flags of every model at every evaluated step on the rows all of them saw, full scores at the end."""
     import torch
 
-    suite = get_suite(profile)
-    models = scored_models(suite, models)
+    suite, models = scored_suite(profile, models)
     target = max(models, key=lambda m: suite.spec(m).params)
     steps = sorted(set(steps or default_eval_steps(suite)) | {suite.final_step})
     for step in steps:

@@ -30,7 +30,7 @@ from ..results import ResultWriter
 from ..score_cache import ScoreCache, data_identity
 from ..scoring import check_vocabulary, ngram_divergences, token_losses
 from ..suite import Suite, default_device, default_dtype, get_suite, pythia_suite
-from .base import Finding, Plan, Result, Scores, reference_input, scored_models, sweep_plan
+from .base import Finding, Plan, Result, Scores, reference_input, scored_suite, sweep_plan
 
 # --- The finding, its parameters and settings ---
 
@@ -147,7 +147,7 @@ def ngram_statistics(suite: Suite, max_rows: int | None = None, progress: bool =
     path = cache_home() / "ngrams" / f"{suite.name}-{data_identity(suite)}-{n}-{vocab}.npz"
     if path.is_file():
         return ngrams.load_counts(path)
-    tokens = rows.rows(0, n).reshape(-1)
+    tokens = rows.stream(n)
     unigrams = ngrams.count_unigrams(tokens, vocab, progress=progress)
     bigrams = ngrams.count_bigrams(tokens, vocab, progress=progress)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -213,8 +213,7 @@ def prepare(
     """Loss on unigram/bigram samples and held-out text, and KL/JS to the n-gram models, for every checkpoint."""
     import torch
 
-    suite = get_suite(profile)
-    models = scored_models(suite, models)
+    suite, models = scored_suite(profile, models)
     steps = sorted(steps or (PYTHIA_STEPS if profile == "pythia" else suite.steps))
     n_sequences = n_sequences or min(1024 if profile == "pythia" else 256, suite.heldout_rows().n_rows)
     sets = make_sets(suite, n_sequences, seed, max_rows, progress)

@@ -33,8 +33,8 @@ from ..reference import ReferenceDataError, paths
 from ..results import ResultWriter
 from ..score_cache import ScoreCache
 from ..scoring import fewshot_answers
-from ..suite import Suite, default_device, default_dtype, get_suite, load_tokenizer, pythia_suite
-from .base import Finding, Plan, Result, Scores, reference_input, scored_models, sweep_plan
+from ..suite import Suite, default_device, default_dtype, load_tokenizer, pythia_suite
+from .base import Finding, Plan, Result, Scores, reference_input, scored_suite, sweep_plan
 
 # --- The finding, its parameters and settings ---
 
@@ -191,8 +191,7 @@ def prepare(
     """Correctness of every task instance at every (model, step, shots) that fits the context."""
     import torch
 
-    suite = get_suite(profile)
-    models = scored_models(suite, models)
+    suite, models = scored_suite(profile, models)
     steps = sorted(steps or eval_steps(suite))
     operands = tuple(operands if operands is not None else arithmetic.OPERANDS)
     tokenizer = load_tokenizer(suite)
