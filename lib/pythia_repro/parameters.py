@@ -64,17 +64,12 @@ class Param:
         return self._one(value, value)
 
     def _one(self, v: Any, whole: Any) -> Any:
-        ok_type = (
-            isinstance(v, bool)
-            if self.kind is bool
-            else (
-                isinstance(v, self.kind)
-                and not isinstance(v, bool)
-                or self.kind is float
-                and isinstance(v, int)
-                and not isinstance(v, bool)
-            )
-        )
+        if self.kind is bool:
+            ok_type = isinstance(v, bool)
+        elif isinstance(v, bool):  # True is an int to Python, not to a notebook parameter
+            ok_type = False
+        else:
+            ok_type = isinstance(v, self.kind) or (self.kind is float and isinstance(v, int))
         if not ok_type:
             self._fail(whole)
         if (self.low is not None and v < self.low) or (self.high is not None and v > self.high):

@@ -9,6 +9,7 @@ micro suite, another model family) register themselves with `register_suite`.
 from __future__ import annotations
 
 import bisect
+import importlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -250,6 +251,9 @@ def pythia_suite() -> Suite:
 # -- the suite registry ---------------------------------------------------------------------
 
 _SUITES: dict[str, Callable[[], Suite]] = {"pythia": pythia_suite}
+# Suites defined in their own module, imported (and so registered) only when first asked for: the module
+# imports this one, never the other way round.
+_SUITE_MODULES = {"micro": "pythia_repro.micro"}
 
 
 def register_suite(name: str, factory: Callable[[], Suite]) -> None:
@@ -258,12 +262,14 @@ def register_suite(name: str, factory: Callable[[], Suite]) -> None:
 
 
 def get_suite(name: str) -> Suite:
-    if name == "micro" and name not in _SUITES:
-        from . import micro  # noqa: F401  (registers itself)
+    if name not in _SUITES and name in _SUITE_MODULES:
+        importlib.import_module(_SUITE_MODULES[name])  # registers itself
     try:
         return _SUITES[name]()
     except KeyError:
-        raise CheckpointNotFound(f"unknown suite {name!r}; known: {', '.join(_SUITES)}") from None
+        raise CheckpointNotFound(
+            f"unknown suite {name!r}; known: {', '.join(sorted({*_SUITES, *_SUITE_MODULES}))}"
+        ) from None
 
 
 def suite_of(model: str) -> Suite:

@@ -60,14 +60,9 @@ def notebook_of(name: str) -> Path:
 
 def load(name: str, profile: str, output_dir: str | Path | None = None, **params: Any) -> Result:
     """Run a finding on a profile and return its Result; `params` are its notebook parameters (checked here)."""
-    from ..parameters import check
+    from ..parameters import check, used
 
-    module = finding_modules()[name]
-    return run(module, profile, output_dir, **{**_defaults(module), **check([name], params)[name]})
-
-
-def _defaults(module: ModuleType) -> dict[str, Any]:
-    return {p.name: p.default for p in module.PARAMETERS}
+    return run(finding_modules()[name], profile, output_dir, **used(name, check([name], params)[name]))
 
 
 def scoring_tasks(profile: str, findings: list[str] | None = None, options: dict[str, Any] | None = None) -> list:

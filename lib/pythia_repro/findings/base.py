@@ -24,6 +24,7 @@ from ..claims import Claim, sentences
 from ..claims import table as claims_table
 from ..plan import ScoringTask, SweepReport, sweep
 from ..results import ResultWriter
+from ..suite import get_suite
 
 DEFAULT_PYTHIA_MODELS = ("pythia-70m", "pythia-160m", "pythia-410m")
 
@@ -124,7 +125,10 @@ class Result:
         if section not in self.sections:
             raise KeyError(f"{self.finding} has no section {section!r}; it has {', '.join(self.sections)}")
         for item in self.sections[section]:
-            print(item) if isinstance(item, str) else display(item)
+            if isinstance(item, str):
+                print(item)
+            else:
+                display(item)
 
 
 def run(module: ModuleType, profile: str, output_dir: str | Path | None = None, **params: Any) -> Result:
@@ -165,8 +169,6 @@ def scored_models(suite, models: list[str] | None = None) -> list[str]:
 def scored_suite(profile: str, models: list[str] | None = None) -> tuple[Any, list[str]]:
     """The profile's suite, reading the training data its models saw (e.g. the deduplicated Pile for `*-deduped`
     models), and the models a run scores."""
-    from ..suite import get_suite
-
     suite = get_suite(profile)
     models = scored_models(suite, models)
     return suite.with_data_of(models), models
