@@ -18,7 +18,8 @@ import torch
 from transformers import GPTNeoXForCausalLM
 
 from pythia_repro.scoring import generate_scores_reference, memorization_scores
-from pythia_repro.suite import default_device, default_dtype, pythia_suite
+from pythia_repro.suites import get_suite
+from pythia_repro.suites.loading import default_device, default_dtype
 
 
 def planted_rows(model, n: int, share: float, seed: int = 0) -> np.ndarray:
@@ -94,7 +95,7 @@ def compare(name: str, model, rows: np.ndarray, batch: int) -> dict:
 
 
 def random_pythia(name: str, device: torch.device, dtype: torch.dtype | None):
-    spec = pythia_suite().spec(name)
+    spec = get_suite("pythia").spec(name)
     torch.manual_seed(0)
     with torch.device(device):
         model = GPTNeoXForCausalLM(spec.config())
@@ -118,8 +119,7 @@ def main() -> None:
         compare(f"{name} (random)", model, planted_rows(model, rows_n, args.share), args.batch)
         del model
     if args.micro:
-        from pythia_repro import micro
-        from pythia_repro.suite import get_suite, load_model
+        from pythia_repro.suites import load_model, micro
 
         micro.build()
         suite = get_suite("micro")

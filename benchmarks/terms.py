@@ -24,7 +24,7 @@ import torch
 
 from pythia_repro import arithmetic, terms
 from pythia_repro.scoring import fewshot_answers, generate_answers_reference
-from pythia_repro.suite import get_suite, load_model, load_tokenizer
+from pythia_repro.suites import get_suite, load_model, load_tokenizer
 
 
 def timed(fn):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -44,7 +43,7 @@ def project(tmp_path, monkeypatch):
 @pytest.fixture
 def tiny(monkeypatch) -> Path:
     """The tiny micro suite's folder, built in the test's private cache and selected as the micro profile's suite."""
-    from pythia_repro import micro
+    from pythia_repro.suites import micro
 
     monkeypatch.setenv(settings.variable("micro_variant"), "tiny")
     return micro.build("tiny", progress=False)
@@ -53,7 +52,7 @@ def tiny(monkeypatch) -> Path:
 @pytest.fixture
 def micro_suite(tiny):
     """The tiny micro suite as a `Suite`."""
-    from pythia_repro.suite import get_suite
+    from pythia_repro.suites import get_suite
 
     return get_suite("micro")
 
@@ -61,95 +60,35 @@ def micro_suite(tiny):
 @pytest.fixture
 def tiny_model(micro_suite):
     """The largest tiny micro model at its final checkpoint, on the CPU, with its tokenizer."""
-    from pythia_repro.suite import load_model, load_tokenizer
+    from pythia_repro.suites import load_model, load_tokenizer
 
     return load_model(micro_suite.checkpoint("micro-l"), "cpu"), load_tokenizer(micro_suite)
-
-
-def split_into_shards(prefix: Path, shards: int, last_index: bool = True) -> list[Path]:
-    """Split `<prefix>.bin` as the Pile is released: files of one odd size (the last shorter), so the cuts fall
-    inside rows and inside tokens, named `-NNNNN-of-MMMMM` with MMMMM the last index (or the count); the .bin goes."""
-    bin_path = prefix.with_name(prefix.name + ".bin")
-    blob = bin_path.read_bytes()
-    size = -(-len(blob) // shards) | 1
-    of = shards - 1 if last_index else shards
-    paths = [prefix.with_name(f"{prefix.name}-{i:05d}-of-{of:05d}.bin") for i in range(shards)]
-    for i, path in enumerate(paths):
-        path.write_bytes(blob[i * size : (i + 1) * size])
-    bin_path.unlink()
-    return paths
-
-
-def random_neox(
-    seed: int = 0,
-    vocab: int = 64,
-    hidden: int = 16,
-    layers: int = 1,
-    heads: int = 2,
-    intermediate: int = 64,
-    positions: int = 64,
-    **config,
-):
-    """A seeded, randomly initialised GPT-NeoX of Pythia's architecture (rotary on a quarter of each head, parallel
-    residual, untied embeddings), in eval mode; `config` sets any other GPTNeoXConfig field."""
-    import torch
-    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
-
-    torch.manual_seed(seed)
-    config = GPTNeoXConfig(
-        vocab_size=vocab,
-        hidden_size=hidden,
-        num_hidden_layers=layers,
-        num_attention_heads=heads,
-        intermediate_size=intermediate,
-        max_position_embeddings=positions,
-        rotary_pct=0.25,
-        use_parallel_residual=True,
-        tie_word_embeddings=False,
-        **config,
-    )
-    return GPTNeoXForCausalLM(config).eval()
-
-
-def fake_hub_entry(cache: Path, repo_id: str, revision: str, folder: Path) -> None:
-    """Lay out saved model files as the hub's cache does: blobs, a snapshot of symlinks, a ref."""
-    repo = cache / f"models--{repo_id.replace('/', '--')}"
-    commit = hashlib.sha1(f"{repo_id}@{revision}".encode()).hexdigest()
-    (repo / "refs").mkdir(parents=True, exist_ok=True)
-    (repo / "refs" / revision).write_text(commit)
-    snapshot = repo / "snapshots" / commit
-    snapshot.mkdir(parents=True)
-    (repo / "blobs").mkdir(exist_ok=True)
-    for f in folder.iterdir():
-        digest = hashlib.sha256(f.read_bytes()).hexdigest()
-        (repo / "blobs" / digest).write_bytes(f.read_bytes())
-        (snapshot / f.name).symlink_to(Path("..", "..", "blobs", digest))
 
 
 @pytest.fixture
 def make_fake_pythia(tmp_path, monkeypatch):
     """A function that lays out an offline hub cache with tiny pythia-70m/160m checkpoints at steps 1, 2 and
-    143000, and a small fake Pile in shards named as released, and points the pythia suite at them.
+    143000 (vocabulary `vocab`, for fast tests; `tests/test_replica.py` runs the README on a full replica), and a
+    small fake Pile in shards named as released, and points the pythia suite at them.
 
     `vocab` must cover the token ids the test feeds (50304 for text encoded with the real tokenizer);
     `rows` replaces the random Pile rows (of 2049 tokens)."""
     import numpy as np
 
     from pythia_repro.data import write_mmap
+    from pythia_repro.replica import hub_entry, random_neox, saved_files, shard
 
     def make(vocab: int = 64, rows=None) -> Path:
         hub = tmp_path / "hf"
         for i, model in enumerate(("pythia-70m", "pythia-160m")):
             for step in (1, 2, 143000):
                 weights = random_neox(
-                    100 * i + step % 97, vocab, hidden=16 * (i + 1), positions=2048, eos_token_id=0, bos_token_id=0
+                    100 * i + step % 97, vocab, 16 * (i + 1), intermediate=64, eos_token_id=0, bos_token_id=0
                 )
-                saved = tmp_path / "saved" / model / str(step)
-                weights.save_pretrained(saved, safe_serialization=True)
-                fake_hub_entry(hub / "hub", f"EleutherAI/{model}", f"step{step}", saved)
+                hub_entry(hub / "hub", f"EleutherAI/{model}", f"step{step}", saved_files(weights))
         pile = rows if rows is not None else np.random.default_rng(0).integers(1, 64, (48, 2049), dtype=np.uint16)
         write_mmap(tmp_path / "pile" / "document", pile)
-        split_into_shards(tmp_path / "pile" / "document", 3)  # read in place, as released
+        shard(tmp_path / "pile" / "document", 3)  # read in place, as released
         for key, value in {
             "HF_HUB_OFFLINE": "1",
             "HF_HOME": str(hub),

@@ -14,9 +14,8 @@ from pythia_repro.data import (
     concat_shards,
     write_mmap,
 )
+from pythia_repro.replica import shard
 from pythia_repro.score_cache import data_identity
-
-from conftest import split_into_shards
 
 
 @pytest.mark.parametrize("code", sorted(DTYPES))
@@ -95,7 +94,7 @@ def test_released_shards_are_read_in_place(tmp_path, last_index):
     joined = write_mmap(tmp_path / "joined" / "document", rows)
     prefix = tmp_path / "pile" / "document"
     write_mmap(prefix, rows)
-    shards = split_into_shards(prefix, 4, last_index=last_index)
+    shards = shard(prefix, 4, last_index=last_index)
     assert [p.name for p in shards][-1] == (
         "document-00003-of-00003.bin" if last_index else "document-00003-of-00004.bin"
     )
@@ -133,7 +132,7 @@ def test_a_bad_shard_set_names_the_shard(tmp_path):
         for p in tmp_path.glob("document*"):
             p.unlink()
         write_mmap(prefix, rows)
-        return split_into_shards(prefix, 3, last_index)
+        return shard(prefix, 3, last_index)
 
     release()[1].unlink()
     with pytest.raises(IndexedDataError, match=r"missing \['document-00001-of-00002.bin'\]"):
@@ -181,8 +180,8 @@ def test_training_rows_follow_the_step_arithmetic(tmp_path):
 
 
 def test_pythia_row_arithmetic():
-    from pythia_repro.suite import pythia_suite
+    from pythia_repro.suites import get_suite
 
-    suite = pythia_suite()
+    suite = get_suite("pythia")
     assert suite.rows_per_step * suite.row_len * 2 == 1024 * 4098
     assert suite.tokens_seen(1) == 2_097_152

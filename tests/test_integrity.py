@@ -12,15 +12,15 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from pythia_repro import atomic, cli, micro, ngrams
-from pythia_repro.findings import memorization
+from pythia_repro import atomic, cli, ngrams
+from pythia_repro.findings import check, check_notebook, memorization
 from pythia_repro.hashing import sha256_file
-from pythia_repro.parameters import BadParameter, check, check_notebook
+from pythia_repro.parameters import BadParameter
 from pythia_repro.results import check_published
 from pythia_repro.run import recover
 from pythia_repro.score_cache import ScoreCache, data_identity, record_path
 from pythia_repro.scoring import check_vocabulary
-from pythia_repro.suite import get_suite, load_model
+from pythia_repro.suites import get_suite, load_model, micro
 
 FORK = multiprocessing.get_context("fork")
 

@@ -60,7 +60,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """A JupyterLab server on 127.0.0.1 with a token, at a project holding the notebooks, on the tiny suite."""
-    from pythia_repro import micro
+    from pythia_repro.suites import micro
 
     root = tmp_path_factory.mktemp("lab")
     shutil.copytree(REPO / "notebooks", root / "notebooks")

@@ -8,9 +8,8 @@ import pytest
 from pythia_repro import settings
 from pythia_repro.findings import memorization
 from pythia_repro.plan import chunks
+from pythia_repro.replica import shard
 from pythia_repro.score_cache import ScoreCache
-
-from conftest import split_into_shards
 
 
 def test_chunks_are_fixed_by_the_checkpoint():
@@ -100,20 +99,20 @@ def test_pythia_profile_runs_end_to_end_on_a_fake_hub_and_pile(project, fake_pyt
 def test_deduplicated_models_read_the_deduplicated_pile_and_nothing_else(fake_pythia, monkeypatch):
     from pythia_repro.data import write_mmap
     from pythia_repro.score_cache import data_identity
-    from pythia_repro.suite import CheckpointNotFound, get_suite
+    from pythia_repro.suites import CheckpointNotFound, get_suite
 
     deduped = dict(models=["pythia-70m-deduped", "pythia-160m-deduped"], steps=[1, 2], max_rows=48)
     monkeypatch.delenv(settings.variable("pile_deduped"), raising=False)
-    with pytest.raises(CheckpointNotFound, match="set PYTHIA_REPRO_PILE_DEDUPED .* never used instead"):
+    with pytest.raises(CheckpointNotFound, match="pythia-deduped suite; set PYTHIA_REPRO_PILE_DEDUPED to"):
+        memorization.prepare("pythia-deduped", **deduped)
+    with pytest.raises(CheckpointNotFound, match=r"are the pythia-deduped suite \(--profile pythia-deduped\)"):
         memorization.prepare("pythia", **deduped)
-    with pytest.raises(CheckpointNotFound, match="trained on different data"):
-        memorization.prepare("pythia", **{**deduped, "models": ["pythia-70m", "pythia-160m-deduped"]})
 
     rows = np.random.default_rng(5).integers(1, 64, (48, 2049), dtype=np.uint16)
     write_mmap(fake_pythia / "pile-deduped" / "document", rows)
-    split_into_shards(fake_pythia / "pile-deduped" / "document", 3)
+    shard(fake_pythia / "pile-deduped" / "document", 3)
     monkeypatch.setenv(settings.variable("pile_deduped"), str(fake_pythia / "pile-deduped" / "document"))
-    plan = memorization.prepare("pythia", **deduped)
+    plan = memorization.prepare("pythia-deduped", **deduped)
     np.testing.assert_array_equal(plan.suite.training_rows().rows(0, 48), rows)
     assert plan.task.data == data_identity(plan.suite) != data_identity(get_suite("pythia"))
     standard = memorization.prepare("pythia", **{**deduped, "models": ["pythia-70m", "pythia-160m"]})

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from safetensors.numpy import load_file
 
-from pythia_repro import cli, micro
-from pythia_repro.suite import get_suite, load_model, load_tokenizer
+from pythia_repro import cli
+from pythia_repro.suites import get_suite, load_model, load_tokenizer, micro
 
 
 def test_tiny_suite_shape(tiny):

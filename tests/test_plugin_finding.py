@@ -19,7 +19,7 @@ from pythia_repro.cli import main
 from pythia_repro.findings.base import Finding, Plan, Result, scored_models, sweep_plan
 from pythia_repro.parameters import BATCH_SIZE, MODELS, STEPS
 from pythia_repro.plan import Job, ScoringTask
-from pythia_repro.suite import get_suite
+from pythia_repro.suites import get_suite
 
 FINDING = Finding("heldout_loss", "Held-out loss falls over training (a plug-in)", ("micro",))
 PARAMETERS = (MODELS, STEPS, BATCH_SIZE)
@@ -91,7 +91,7 @@ def plugin(project, tiny, monkeypatch):
         ("profile = 'micro'\noutput_dir = None\nmodels = None\nsteps = None\nbatch_size = None", ["parameters"]),
         (
             f"import sys\nsys.path.insert(0, {str(Path(__file__).parent)!r})\nimport {__name__} as plugin\n"
-            "from pythia_repro.findings import load, register\nfrom pythia_repro.parameters import check_notebook\n"
+            "from pythia_repro.findings import check_notebook, load, register\n"
             "register(plugin)\n"
             "result = load('heldout_loss', profile, output_dir, **check_notebook('heldout_loss', globals()))",
             [],

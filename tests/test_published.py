@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from pythia_repro.findings import memorization, simplicity_bias, term_frequency
-from pythia_repro.suite import pythia_suite
+from pythia_repro.suites import get_suite
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_headline_has_both_kinds_without_the_target_itself(pr):
 
 
 def test_pythia_parameter_counts():
-    suite = pythia_suite()
+    suite = get_suite("pythia")
     assert suite.spec("pythia-70m").params == 70_426_624
     assert suite.spec("pythia-12b").params == 11_846_072_320
     assert suite.spec("pythia-1b").train_dtype == "bfloat16"

@@ -20,9 +20,8 @@ import torch
 
 from pythia_repro import arithmetic, ngrams, settings, terms, versions
 from pythia_repro.reference import fetch
+from pythia_repro.replica import random_neox
 from pythia_repro.scoring import fewshot_answers, memorization_scores, ngram_divergences, token_losses
-
-from conftest import random_neox
 
 FINGERPRINTS = Path(__file__).with_name("scorer_fingerprints.json")
 RECORD = settings.enabled("record_fingerprints")

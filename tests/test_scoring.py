@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 import torch
 
+from pythia_repro.replica import random_neox
 from pythia_repro.scoring import generate_scores_reference, memorization_scores, run_batched
-
-from conftest import random_neox
 
 
 def _model(seed=0, vocab=97):

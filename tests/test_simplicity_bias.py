@@ -8,7 +8,7 @@ from pythia_repro.findings import simplicity_bias as sb
 
 
 def test_sets_come_from_the_training_statistics(tiny):
-    from pythia_repro.suite import get_suite
+    from pythia_repro.suites import get_suite
 
     suite = get_suite("micro")
     sets = sb.make_sets(suite, 8, seed=3, progress=False)
@@ -38,9 +38,9 @@ def test_scored_curves_are_cached_and_shaped_like_the_published_ones(tiny):
 
 
 def test_pythia_early_section_ends_at_512():
-    from pythia_repro.suite import pythia_suite
+    from pythia_repro.suites import get_suite
 
-    assert sb.early_section_end(pythia_suite()) == 512
+    assert sb.early_section_end(get_suite("pythia")) == 512
 
 
 def test_pythia_profile_runs_end_to_end_on_a_fake_hub_and_pile(project, fake_pythia, monkeypatch):

@@ -256,3 +256,38 @@ def test_ray_engine_without_ray_installed_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # what a plain `pip install -e .` leaves
     with pytest.raises(SystemExit, match=r"pip install -e '\.\[ray\]'"):
         main(["sweep", "--profile", "micro", "--engine", "ray"])
+
+
+def test_term_counting_on_ray_equals_the_local_count_and_resumes(micro_suite, ray_cluster, tmp_path, monkeypatch):
+    from pythia_repro import terms
+
+    steps = [8, 16, 32]
+    local = terms.block_counts(micro_suite, steps, ("window", "task"), max_block_rows=20, progress=False)
+    monkeypatch.setenv("PYTHIA_REPRO_HOME", str(tmp_path / "ray-home"))
+    counted = terms.block_counts(
+        micro_suite, steps, ("window", "task"), max_block_rows=20, progress=False, engine="ray", address=ray_cluster
+    )
+    pd.testing.assert_frame_equal(counted, local)
+    blocks = sorted((tmp_path / "ray-home" / "terms").rglob("*.parquet"))
+    expected = terms.blocks(steps, micro_suite.rows_per_step, 20)
+    assert len(blocks) == len(expected) == 8, "one cache file per block (empty ones too), written by its worker"
+    blocks[1].unlink()
+    calls = []
+    monkeypatch.setattr(
+        terms, "_count_on_ray", lambda tasks, *rest: calls.append(tasks) or terms._count_here(tasks, 1, None, False)
+    )
+    monkeypatch.setitem(terms.COUNTING_ENGINES, "ray", terms._count_on_ray)
+    resumed = terms.block_counts(
+        micro_suite, steps, ("window", "task"), max_block_rows=20, progress=False, engine="ray"
+    )
+    pd.testing.assert_frame_equal(resumed, local)
+    assert [len(tasks) for tasks in calls] == [1], "only the missing block is counted again"
+
+
+def test_a_sweep_counts_terms_on_its_engine(tiny, tmp_path, monkeypatch, capsys):
+    engines = []
+    monkeypatch.setattr(term_frequency, "operand_frequencies", lambda *a, **k: engines.append(k["engine"]))
+    assert (
+        main(["sweep", "--finding", "term_frequency", *CLI_OPTIONS[:2], "-p", "steps=[8, 32]", "-p", "shots=[0]"]) == 0
+    )
+    assert engines == ["local"] and "→ term_frequency: precompute (local)" in capsys.readouterr().out

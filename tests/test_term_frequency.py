@@ -68,7 +68,7 @@ def test_frequency_gap_follows_a_per_step_ranking():
 
 def test_pythia_profile_runs_end_to_end_on_a_fake_hub_and_pile(project, make_fake_pythia):
     from pythia_repro.run import reproduce
-    from pythia_repro.suite import get_suite, load_tokenizer
+    from pythia_repro.suites import get_suite, load_tokenizer
 
     tok = load_tokenizer(get_suite("pythia"))
     ids = tok("she had 3 cats and 7 dogs, then 42 birds. " * 1500)["input_ids"][: 8 * 2049]

@@ -75,7 +75,7 @@ class _InProcessPool:
 
 
 def test_cumulative_counts_match_a_direct_count_of_the_rows_seen(micro_suite):
-    from pythia_repro.suite import load_tokenizer
+    from pythia_repro.suites import load_tokenizer
 
     steps = [8, 16, 32]
     table = terms.block_counts(micro_suite, steps, ("window", "task"), max_block_rows=20, progress=False)

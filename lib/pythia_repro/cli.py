@@ -1,4 +1,4 @@
-"""The `pythia-repro` command: reproduce, sweep, verify, fetch reference data, build suites, check the cache."""
+"""The `pythia-repro` command: reproduce, plan, sweep, verify, fetch reference data, build suites, check the cache."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from . import __version__
-from .findings import DEFAULT_PROFILE, PROFILES, all_findings
+from .findings import DEFAULT_PROFILE, all_findings, profiles
 
 
 def parse_parameters(pairs: list[str]) -> dict[str, Any]:
@@ -29,7 +29,8 @@ def parse_parameters(pairs: list[str]) -> dict[str, Any]:
 
 def _checked(args) -> dict[str, dict[str, Any]]:
     """The -p parameters, checked against the selected findings' declarations before any work starts."""
-    from .parameters import BadParameter, check
+    from .findings import check
+    from .parameters import BadParameter
 
     try:
         return check(list(dict.fromkeys(f for f, _ in _selection(args))), parse_parameters(args.p))
@@ -54,13 +55,27 @@ def _executor(args):
     from .executors import EXECUTORS, LocalExecutor
 
     if args.engine == "local":
-        return LocalExecutor(retries=args.retries)
+        return LocalExecutor(retries=args.retries, budget=_budget(args))
+    if args.disk_budget:
+        raise SystemExit("--disk-budget scores one checkpoint at a time on this machine: use it with --engine local")
     if importlib.util.find_spec(args.engine) is None:
         raise SystemExit(
             f"--engine {args.engine} needs the {args.engine} package: "
             f"pip install -e '.[{args.engine}]' (make install includes it)"
         )
     return EXECUTORS[args.engine](address=args.address, retries=args.retries, gpus=args.gpus_per_checkpoint)
+
+
+def _budget(args):
+    """The disk budget of --disk-budget, or None."""
+    from .hub import DiskBudget, parse_size
+
+    if not args.disk_budget:
+        return None
+    try:
+        return DiskBudget(parse_size(args.disk_budget))
+    except ValueError as err:
+        raise SystemExit(f"pythia-repro: {err}") from None
 
 
 def _sweep(args, params: dict[str, Any]):
@@ -79,9 +94,52 @@ def _sweep(args, params: dict[str, Any]):
             ok = False
             continue
         print("  " + summary.text().replace("\n", "\n  "), flush=True)
-        ok &= summary.ok
+        ok &= summary.ok and _precompute(args, profile, params)
         devices |= summary.devices()
     return ok, devices
+
+
+def cmd_plan(args) -> int:
+    """Print what a sweep of each selected profile would do, and what it would cost, without running it."""
+    from .costs import describe
+    from .executors import SweepPlan
+    from .score_cache import ScoreCache
+
+    params = _merged(_checked(args))
+    for profile in args.profile or [DEFAULT_PROFILE]:
+        if profile == "published":
+            print("published: the authors' files, nothing to score")
+            continue
+        try:
+            tasks = SweepPlan(profile, tuple(args.finding or ()), params).tasks()
+        except (LookupError, ValueError) as err:
+            print(f"cannot plan the {profile} sweep: {err}", file=sys.stderr)
+            return 1
+        print(describe(profile, tasks, ScoreCache(), args.gpu_tflops))
+    return 0
+
+
+def _precompute(args, profile: str, params: dict[str, Any]) -> bool:
+    """Run each selected finding's `precompute` (work other than scoring checkpoints, e.g. counting terms over
+    the training data) on the sweep's engine; False when one failed."""
+    import inspect
+
+    from .findings import finding_modules, supports
+
+    for name, module in finding_modules().items():
+        work = getattr(module, "precompute", None)
+        if work is None or (args.finding and name not in args.finding) or not supports(module.FINDING, profile):
+            continue
+        accepted = inspect.signature(work).parameters
+        print(f"→ {name}: precompute ({args.engine})", flush=True)
+        try:
+            work(
+                profile, engine=args.engine, address=args.address, **{k: v for k, v in params.items() if k in accepted}
+            )
+        except (LookupError, ValueError, OSError) as err:
+            print(f"  {name}: precompute failed: {err}", file=sys.stderr, flush=True)
+            return False
+    return True
 
 
 def cmd_sweep(args) -> int:
@@ -93,7 +151,7 @@ def cmd_reproduce(args) -> int:
     from .run import NotebookFailed, previous_duration, reproduce, supported
 
     checked = _checked(args)
-    if args.engine != "local":
+    if args.engine != "local" or args.disk_budget:  # score first (on Ray, or under the budget); notebooks read
         ok, devices = _sweep(args, _merged(checked))
         if not ok:
             print("the sweep did not finish; not executing the notebooks", file=sys.stderr)
@@ -123,7 +181,7 @@ def cmd_reproduce(args) -> int:
             print(f"  FAILED: {err}\n  previous results left untouched", file=sys.stderr, flush=True)
             failed.append(f"{finding} ({profile})")
     if missing:
-        print(f"not implemented yet, skipped: {', '.join(missing)}")
+        print(f"not run on these profiles (the suite does not list the finding), skipped: {', '.join(missing)}")
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1
@@ -164,7 +222,7 @@ def cmd_fetch(args) -> int:
 
 
 def cmd_suite_build(args) -> int:
-    from . import micro
+    from .suites import micro
 
     started = time.time()
     root = micro.build(args.variant, force=args.force)
@@ -188,8 +246,16 @@ def cmd_cache_check(args) -> int:
 
 
 def cmd_list(args) -> int:
+    from .suites import CheckpointNotFound, get_suite, suite_names
+
     for finding in all_findings().values():
-        print(f"{finding.name:18} {finding.title}  [profiles: {', '.join(finding.profiles)}]")
+        print(f"{finding.name:18} {finding.title}  [profiles: {', '.join(finding.profiles)}, and suites listing it]")
+    print("suites (profiles scored here):")
+    for name in suite_names():
+        try:
+            print(f"  {name:16} {', '.join(get_suite(name).findings)}")
+        except CheckpointNotFound as err:
+            print(f"  {name:16} not available: {err}")
     return 0
 
 
@@ -202,8 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--profile",
             action="append",
-            choices=PROFILES,
-            help=f"profile to run (repeatable; default {DEFAULT_PROFILE})",
+            choices=profiles(),
+            help=f"profile to run: published, or a suite to score (repeatable; default {DEFAULT_PROFILE})",
         )
         p.add_argument("--finding", action="append", help="finding to run (repeatable; default all)")
         p.add_argument("-p", action="append", default=[], metavar="KEY=VALUE", help="notebook parameter")
@@ -217,6 +283,12 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--address", help="ray: join this running cluster (host:port or auto); default: start one here")
         p.add_argument("--retries", type=int, default=2, help="retries of a checkpoint after a transient error")
+        p.add_argument(
+            "--disk-budget",
+            metavar="SIZE",
+            help="keep the hub cache's checkpoints under SIZE (e.g. 200GB): fetch each revision just before it is "
+            "scored, evict it after (local engine)",
+        )
         p.add_argument(
             "--gpus-per-checkpoint",
             type=float,
@@ -232,6 +304,10 @@ def build_parser() -> argparse.ArgumentParser:
     selection(p)
     engine(p, "local")
     p.set_defaults(func=cmd_sweep)
+    p = sub.add_parser("plan", help="print the checkpoints, downloads, rows, tokens and GPU hours a sweep needs")
+    selection(p)
+    p.add_argument("--gpu-tflops", type=float, help="effective TFLOP/s of the scorers on your GPU (else assumed)")
+    p.set_defaults(func=cmd_plan)
     p = sub.add_parser("verify", help="re-execute and compare every table with the committed results")
     selection(p)
     p.set_defaults(func=cmd_verify)

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from .plan import CheckpointResult, ScoringTask, checkpoints, missing, score_checkpoint
 from .score_cache import ScoreCache
-from .suite import Checkpoint, suite_of
+from .suites import Checkpoint, get_suite
 
 # I/O, hub and CUDA errors may pass on a second try; a missing checkpoint or bad input will not.
 RETRYABLE = (OSError, RuntimeError)
@@ -94,12 +94,13 @@ def describe(err: BaseException) -> str:
 
 
 class LocalExecutor:
-    """Scores checkpoints one after the other in this process."""
+    """Scores checkpoints one after the other in this process; with a `budget` (`hub.DiskBudget`), each revision is
+    fetched just before it is scored and evicted once it is."""
 
     name = "local"
 
-    def __init__(self, retries: int = DEFAULT_RETRIES):
-        self.retries = retries
+    def __init__(self, retries: int = DEFAULT_RETRIES, budget=None):
+        self.retries, self.budget = retries, budget
 
     def run(self, source: TaskSource, cache: ScoreCache | None = None, progress: bool = True) -> Summary:
         cache = cache or ScoreCache()
@@ -114,7 +115,12 @@ class LocalExecutor:
         for ckpt in todo:
             for attempt in range(self.retries + 1):
                 try:
-                    yield ckpt, score_checkpoint(tasks, ckpt, cache)
+                    if self.budget is not None:
+                        self.budget.acquire(ckpt)
+                    result = score_checkpoint(tasks, ckpt, cache)
+                    if self.budget is not None:
+                        self.budget.release(ckpt)
+                    yield ckpt, result
                     break
                 except RETRYABLE as err:
                     if attempt == self.retries:
@@ -176,7 +182,7 @@ class RayExecutor:
         runtime_env = {"env_vars": forwarded_env()}
         refs = {}
         for ckpt in todo:
-            share = self.gpus if self.gpus is not None else gpu_share(suite_of(ckpt.model).spec(ckpt.model).params)
+            share = self.gpus if self.gpus is not None else gpu_share(get_suite(ckpt.suite).spec(ckpt.model).params)
             ref = remote.options(
                 num_cpus=self.cpus,
                 num_gpus=share if has_gpus else 0,

@@ -8,7 +8,6 @@ or value is one line naming the parameter and what it accepts (`BadParameter`).
 from __future__ import annotations
 
 import ast
-import difflib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -101,64 +100,11 @@ STEPS = Param("steps", int, many=True, low=0, help="checkpoint steps to score")
 MAX_ROWS = Param("max_rows", int, low=1, help="read only the first rows of the training data")
 BATCH_SIZE = Param("batch_size", int, low=1, help="rows per forward pass (default: automatic)")
 DEVICE_PARAM = Param("device", str, pattern=DEVICE, help="cpu, cuda, cuda:N or mps (default: cuda when available)")
-SCORING = (MODELS, STEPS, MAX_ROWS, BATCH_SIZE, DEVICE_PARAM)
-
-
-def _declared(findings: list[str]) -> dict[str, dict[str, Param]]:
-    from .findings import finding_modules
-
-    modules = finding_modules()
-    return {name: {p.name: p for p in modules[name].PARAMETERS} for name in findings}
-
-
-def check(findings: list[str], given: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per finding, the given parameters it declares, checked and normalised; BadParameter on any problem.
-
-    A name no selected finding declares is an error (with the closest known name)."""
-    declared = _declared(findings)
-    known = sorted({name for params in declared.values() for name in params})
-    for name in given:
-        if name in RESERVED:
-            raise BadParameter(f"parameter {name} cannot be set with -p: {RESERVED[name]}")
-        if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise BadParameter(f"unknown parameter {name!r} for {', '.join(findings)}: {hint}known: {', '.join(known)}")
-    return {
-        finding: {name: params[name].check(value) for name, value in given.items() if name in params}
-        for finding, params in declared.items()
-    }
-
-
-def used(finding: str, given: dict[str, Any]) -> dict[str, Any]:
-    """Every parameter of a finding with the value a run uses: given, else the declared default."""
-    return {name: given.get(name, param.default) for name, param in _declared([finding])[finding].items()}
-
-
-def _injected_names(history: list[str]) -> set[str]:
-    """Names assigned by papermill's injected cells (their source starts with "# Parameters")."""
-    names = set()
-    for source in history:
-        if source.lstrip().startswith("# Parameters"):
-            names |= {
-                target.id
-                for node in ast.walk(ast.parse(source))
-                if isinstance(node, ast.Assign)
-                for target in node.targets
-                if isinstance(target, ast.Name)
-            }
-    return names
-
-
-def check_notebook(finding: str, namespace: dict[str, Any]) -> dict[str, Any]:
-    """In a notebook: the finding's parameters as papermill (or the user) set them, checked and normalised.
-
-    BadParameter on a problem (an unknown injected name, a bad value, an unknown profile); a list papermill
-    passed as text (`-p models "['a','b']"`) becomes a list."""
-    from .findings import PROFILES
-
-    if namespace.get("profile") not in PROFILES:
-        raise BadParameter(f"parameter profile={namespace.get('profile')!r}: expected one of {', '.join(PROFILES)}")
-    declared = _declared([finding])[finding]
-    injected = _injected_names(namespace.get("In", [])) - set(RESERVED)
-    return check([finding], {name: namespace[name] for name in injected | set(declared) if name in namespace})[finding]
+DTYPE = Param(
+    "dtype",
+    str,
+    choices=("float32", "float16", "bfloat16"),
+    help="precision the models score in (default: the suite's setting for the finding, else the training "
+    "precision on a GPU and float32 on a CPU)",
+)
+SCORING = (MODELS, STEPS, MAX_ROWS, BATCH_SIZE, DEVICE_PARAM, DTYPE)

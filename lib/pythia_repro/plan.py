@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from .score_cache import ScoreCache, ScoreKey
-from .suite import Checkpoint, load_model
+from .suites import Checkpoint, load_model
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class ScoringTask:
     available: Callable[[Checkpoint], int]  # rows a checkpoint may be scored on
     chunk_rows: int
     device: str
+    row_tokens: float | None = None  # tokens one scored row puts through the model (for plans; None: unknown)
 
     def keys(self, job: Job) -> list[ScoreKey]:
         """The cache keys of the chunks that cover the job's rows."""
@@ -91,18 +92,21 @@ class CheckpointResult:
 
 
 def score_checkpoint(tasks: list[ScoringTask], checkpoint: Checkpoint, cache: ScoreCache) -> CheckpointResult:
-    """Fill every missing chunk of the checkpoint, loading it at most once; each chunk is written as it is done."""
+    """Fill every missing chunk of the checkpoint, loading it once per precision the jobs ask for (usually one);
+    each chunk is written as it is done."""
     units = work(tasks, checkpoint)
     devices = {task.device for task, _, _ in units}
     if len(devices) > 1:
         raise ValueError(f"{checkpoint.model}@{checkpoint.revision}: tasks ask for several devices {sorted(devices)}")
-    result, model = CheckpointResult(checkpoint), None
-    for task, job, key in units:
+    result, model, loaded = CheckpointResult(checkpoint), None, None
+    for task, job, key in sorted(units, key=lambda unit: str(dict(unit[1].params).get("dtype"))):
         if cache.has(key):
             result.cached.append(key)
             continue
-        if model is None:
-            model = load_model(checkpoint, task.device)
+        dtype = dict(job.params).get("dtype")  # jobs name the precision they score in; one load per precision
+        if model is None or dtype != loaded:
+            model, loaded = None, dtype
+            model = load_model(checkpoint, task.device, dtype)
             result.device = task.device
         frame = task.score(model, key.start, key.stop, dict(job.params))
         frame.insert(0, "row", range(key.start, key.stop))

@@ -26,13 +26,8 @@ def step_axis(ax, label: str = "training step") -> None:
     ax.set_xlabel(label)
 
 
-SOURCES = {
-    "published": "the authors' released data",
-    "micro": "micro suite, trained and scored here",
-    "pythia": "Pythia checkpoints, scored here",
-}
-
-
 def source_note(profile: str) -> str:
-    """What a profile's figures show, for their titles: the authors' numbers or ours."""
-    return SOURCES[profile]
+    """What a profile's figures show, for their titles: the authors' numbers, or a suite scored here."""
+    from .suites import get_suite
+
+    return "the authors' released data" if profile == "published" else get_suite(profile).description

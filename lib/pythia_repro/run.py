@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import lock_file, locked, recover_dir
-from .findings import all_findings, notebook_of
-from .parameters import check as check_parameters
-from .parameters import used as used_parameters
+from .findings import all_findings, notebook_of, supports
+from .findings import check as check_parameters
+from .findings import used as used_parameters
 from .paths import project_root, results_dir
 from .results import MANIFEST_FILE, check_published, now, staging_dir, write_manifest
 
@@ -136,7 +136,7 @@ def previous_duration(finding: str, profile: str) -> float | None:
 
 
 def supported(finding: str, profile: str) -> bool:
-    return profile in all_findings()[finding].profiles
+    return supports(all_findings()[finding], profile)
 
 
 def compare_tables(expected_dir: Path, actual_dir: Path, max_lines: int = 40) -> list[str]:

@@ -24,7 +24,7 @@ from . import atomic
 from .data import MMapIndexedDataset
 from .hashing import content_key, sha256_file, sha256_files
 from .paths import cache_home
-from .suite import Suite
+from .suites import Suite
 
 ENTRY_FORMAT = 2  # version of an entry's record
 BAD = ".bad"  # where entries found bad are moved aside

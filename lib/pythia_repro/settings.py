@@ -37,21 +37,29 @@ SETTINGS = {
         "(default: download each file, pinned by sha256); `make` sets it when `../shared/data` exists",
     ),
     "checkpoint_folder": Setting(
-        "PYTHIA_REPRO_MIRROR", None, "load Pythia checkpoints from `<folder>/<model>/step<N>/` instead of the hub"
+        "PYTHIA_REPRO_MIRROR",
+        None,
+        "load Pythia (and GPT-NeoX-20B) checkpoints from `<folder>/<model>/<revision>/` instead of the hub",
     ),
     "pile": Setting(
         "PYTHIA_REPRO_PILE",
         None,
-        "path prefix of the pre-tokenized, pre-shuffled Pile (`<prefix>.idx`, `<prefix>.bin`); pythia profile",
+        "path prefix of the pre-tokenized, pre-shuffled Pile (`<prefix>.idx` with `<prefix>.bin` or the released "
+        "shards `<prefix>-NNNNN-of-MMMMM.bin`); pythia and gpt-neox-20b profiles",
     ),
     "pile_deduped": Setting(
         "PYTHIA_REPRO_PILE_DEDUPED",
         None,
         "path prefix of the pre-tokenized, pre-shuffled deduplicated Pile, which the `*-deduped` models saw "
-        "(pythia profile; never replaced by the standard Pile)",
+        "(pythia-deduped profile; never replaced by the standard Pile)",
     ),
     "heldout": Setting(
         "PYTHIA_REPRO_HELDOUT", None, "path prefix of pre-tokenized held-out text (simplicity bias, pythia profile)"
+    ),
+    "suites": Setting(
+        "PYTHIA_REPRO_SUITES",
+        None,
+        "more suites, as `name=package.module` (comma separated): each module registers its suite when imported",
     ),
     "micro_variant": Setting(
         "PYTHIA_REPRO_MICRO_VARIANT",
@@ -60,6 +68,11 @@ SETTINGS = {
     ),
     "hub_offline": Setting(
         "HF_HUB_OFFLINE", "0", "huggingface_hub's own: `1` loads checkpoints from the local hub cache only"
+    ),
+    "hub_cache": Setting(
+        "HF_HUB_CACHE",
+        None,
+        "huggingface_hub's own: the hub cache folder (default `$HF_HOME/hub`); `--disk-budget` keeps it under a size",
     ),
     "browser_tests": Setting(
         "PYTHIA_REPRO_BROWSER_TESTS",

@@ -86,13 +86,12 @@ def count_task_operands(texts: Iterable[str]) -> Counter:
 COUNT_FUNCTIONS = {"window": count_terms, "occurrence": count_occurrences, "task": count_task_operands}
 
 
-def _count_rows(task: tuple[str, str, int, int, int, tuple[str, ...]]) -> pd.DataFrame:
-    """Worker: decode rows [start, stop) with the suite's tokenizer; counts of every counter as one table."""
+def count_rows(tokenizer_file: str, prefix: str, row_len: int, start: int, stop: int, counters: tuple[str, ...]):
+    """Decode rows [start, stop) with the suite's tokenizer; counts of every counter as one table."""
     from tokenizers import Tokenizer
 
     from .data import MMapIndexedDataset, TrainingRows
 
-    tokenizer_file, prefix, row_len, start, stop, counters = task
     tokenizer = Tokenizer.from_file(tokenizer_file)
     rows = TrainingRows(MMapIndexedDataset(prefix), 1, row_len).rows(start, stop)
     texts = tokenizer.decode_batch(rows.astype(np.uint32).tolist(), skip_special_tokens=False)
@@ -105,6 +104,13 @@ def _count_rows(task: tuple[str, str, int, int, int, tuple[str, ...]]) -> pd.Dat
             )
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def _count_block(task: tuple[str, str, int, int, int, tuple[str, ...], str]) -> str:
+    """Worker (a process here, or a Ray task): count one block and write it, atomically, to its cache file."""
+    *job, path = task
+    atomic.write_parquet(Path(path), count_rows(*job))
+    return path
 
 
 def blocks(steps: Iterable[int], rows_per_step: int, max_block_rows: int) -> list[tuple[int, int]]:
@@ -129,20 +135,24 @@ def block_counts(
     workers: int | None = None,
     max_block_rows: int = 1 << 16,
     progress: bool = True,
+    engine: str = "local",
+    address: str | None = None,
 ) -> pd.DataFrame:
     """Counts per block of training rows up to the last step: columns start, stop, counter, term, count.
 
-    Blocks are decoded once for all `counters`, on every core, and cached one file per block, so an
-    interrupted count resumes at the first missing block. `max_rows` counts only a prefix of the data.
+    Blocks are decoded once for all `counters` and cached one file per block, written by the worker that counted
+    it, so an interrupted count resumes at the first missing block. `engine` "local" counts on every core here,
+    "ray" as one Ray task per block (on the cluster at `address`, or one started here; workers must share the
+    cache folder). `max_rows` counts only a prefix of the data.
     """
-    from tqdm.auto import tqdm
-
     from .score_cache import data_identity
 
     counters = tuple(counters)
     unknown = set(counters) - set(COUNT_FUNCTIONS)
     if unknown:
         raise ValueError(f"unknown counters {sorted(unknown)}; choose from {', '.join(COUNT_FUNCTIONS)}")
+    if engine not in COUNTING_ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(COUNTING_ENGINES)}")
     steps = list(steps)
     rows = suite.training_rows()
     needed = max(steps) * suite.rows_per_step
@@ -156,16 +166,44 @@ def block_counts(
     identity = data_identity(suite)
     todo = [(a, b) for a, b in wanted if not _block_path(identity, counters, a, b).is_file()]
     if todo:
-        tasks = [(str(suite.tokenizer_file()), str(suite.data_prefix), suite.row_len, a, b, counters) for a, b in todo]
-        with ProcessPoolExecutor(
-            workers or min(len(todo), os.cpu_count() or 1), mp_context=get_context("fork")
-        ) as pool:
-            for (a, b), table in tqdm(
-                zip(todo, pool.map(_count_rows, tasks)), total=len(todo), desc="counting terms", disable=not progress
-            ):
-                atomic.write_parquet(_block_path(identity, counters, a, b), table)
+        tasks = [
+            (str(suite.tokenizer_file()), str(suite.data_prefix), suite.row_len, a, b, counters)
+            + (str(_block_path(identity, counters, a, b)),)
+            for a, b in todo
+        ]
+        COUNTING_ENGINES[engine](tasks, workers, address, progress)
     frames = [pd.read_parquet(_block_path(identity, counters, a, b)).assign(start=a, stop=b) for a, b in wanted]
     return pd.concat(frames, ignore_index=True)[["start", "stop", "counter", "term", "count"]]
+
+
+def _count_here(tasks: list[tuple], workers: int | None, address: str | None, progress: bool) -> None:
+    """Count blocks on this machine's cores (forked processes)."""
+    from tqdm.auto import tqdm
+
+    with ProcessPoolExecutor(workers or min(len(tasks), os.cpu_count() or 1), mp_context=get_context("fork")) as pool:
+        for _ in tqdm(pool.map(_count_block, tasks), total=len(tasks), desc="counting terms", disable=not progress):
+            pass
+
+
+def _count_on_ray(tasks: list[tuple], workers: int | None, address: str | None, progress: bool) -> None:
+    """Count blocks as Ray tasks, one CPU each, with the driver's settings forwarded to the workers."""
+    import ray
+    from tqdm.auto import tqdm
+
+    from .executors import forwarded_env
+
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    remote = ray.remote(_count_block).options(num_cpus=1, runtime_env={"env_vars": forwarded_env()}, max_retries=2)
+    pending = [remote.remote(task) for task in tasks]
+    with tqdm(total=len(tasks), desc="counting terms (ray)", disable=not progress) as bar:
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            ray.get(done)
+            bar.update(len(done))
+
+
+COUNTING_ENGINES = {"local": _count_here, "ray": _count_on_ray}
 
 
 def cumulative_counts(

@@ -7,6 +7,8 @@ is a working one) calls `register(module)` in the process that runs it.
 
 from __future__ import annotations
 
+import ast
+import difflib
 import importlib
 import inspect
 import pkgutil
@@ -15,9 +17,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .base import Finding, Result, run
+from ..parameters import RESERVED, BadParameter, Param
+from .base import Finding, Result, run, supports
 
-PROFILES = ("published", "micro", "pythia")
 DEFAULT_PROFILE = "micro"
 _REGISTERED: dict[str, ModuleType] = {}
 
@@ -51,6 +53,13 @@ def all_findings() -> dict[str, Finding]:
     return {name: module.FINDING for name, module in finding_modules().items()}
 
 
+def profiles() -> list[str]:
+    """Every profile: "published" (the authors' files), then each suite by name (scored here)."""
+    from ..suites import suite_names
+
+    return ["published", *suite_names()]
+
+
 def notebook_of(name: str) -> Path:
     """The notebook that presents a finding: its declared one, else `notebooks/<name>.ipynb`."""
     from ..paths import notebooks_dir
@@ -60,8 +69,6 @@ def notebook_of(name: str) -> Path:
 
 def load(name: str, profile: str, output_dir: str | Path | None = None, **params: Any) -> Result:
     """Run a finding on a profile and return its Result; `params` are its notebook parameters (checked here)."""
-    from ..parameters import check, used
-
     return run(finding_modules()[name], profile, output_dir, **used(name, check([name], params)[name]))
 
 
@@ -78,8 +85,67 @@ def scoring_tasks(profile: str, findings: list[str] | None = None, options: dict
     for name in findings or modules:
         module = modules[name]
         prepare = getattr(module, "prepare", None)
-        if profile == "published" or prepare is None or profile not in module.FINDING.profiles:
+        if profile == "published" or prepare is None or not supports(module.FINDING, profile):
             continue
         accepted = inspect.signature(prepare).parameters
         tasks.append(prepare(profile, **{k: v for k, v in (options or {}).items() if k in accepted}).task)
     return tasks
+
+
+# -- notebook parameters, checked against the findings' declarations --
+
+
+def _declared(findings: list[str]) -> dict[str, dict[str, Param]]:
+    modules = finding_modules()
+    return {name: {p.name: p for p in modules[name].PARAMETERS} for name in findings}
+
+
+def check(findings: list[str], given: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per finding, the given parameters it declares, checked and normalised; BadParameter on any problem.
+
+    A name no selected finding declares is an error (with the closest known name)."""
+    declared = _declared(findings)
+    known = sorted({name for params in declared.values() for name in params})
+    for name in given:
+        if name in RESERVED:
+            raise BadParameter(f"parameter {name} cannot be set with -p: {RESERVED[name]}")
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise BadParameter(f"unknown parameter {name!r} for {', '.join(findings)}: {hint}known: {', '.join(known)}")
+    return {
+        finding: {name: params[name].check(value) for name, value in given.items() if name in params}
+        for finding, params in declared.items()
+    }
+
+
+def used(finding: str, given: dict[str, Any]) -> dict[str, Any]:
+    """Every parameter of a finding with the value a run uses: given, else the declared default."""
+    return {name: given.get(name, param.default) for name, param in _declared([finding])[finding].items()}
+
+
+def _injected_names(history: list[str]) -> set[str]:
+    """Names assigned by papermill's injected cells (their source starts with "# Parameters")."""
+    names = set()
+    for source in history:
+        if source.lstrip().startswith("# Parameters"):
+            names |= {
+                target.id
+                for node in ast.walk(ast.parse(source))
+                if isinstance(node, ast.Assign)
+                for target in node.targets
+                if isinstance(target, ast.Name)
+            }
+    return names
+
+
+def check_notebook(finding: str, namespace: dict[str, Any]) -> dict[str, Any]:
+    """In a notebook: the finding's parameters as papermill (or the user) set them, checked and normalised.
+
+    BadParameter on a problem (an unknown injected name, a bad value, an unknown profile); a list papermill
+    passed as text (`-p models "['a','b']"`) becomes a list."""
+    if namespace.get("profile") not in profiles():
+        raise BadParameter(f"parameter profile={namespace.get('profile')!r}: expected one of {', '.join(profiles())}")
+    declared = _declared([finding])[finding]
+    injected = _injected_names(namespace.get("In", [])) - set(RESERVED)
+    return check([finding], {name: namespace[name] for name in injected | set(declared) if name in namespace})[finding]

@@ -1,7 +1,8 @@
 """The shape every finding has, and the scaffolding they share.
 
 A finding is one module that declares
-  * `FINDING` (name, title, profiles) and `PARAMETERS` (its notebook parameters, `parameters.Param`);
+  * `FINDING` (name, title, the profiles it implements: "published" and any suite named there; a suite also
+    opts in by listing the finding among its `findings`) and `PARAMETERS` (its notebook parameters, `parameters.Param`);
   * `prepare(profile, **params)`, for findings that score checkpoints: the plan, an object whose `.task` is a
     `plan.ScoringTask` (what to score on which checkpoints); sweeps collect these from every finding;
   * `analyse(result, **params)`: reads the published files or the scores, runs the analysis (pure functions
@@ -24,9 +25,7 @@ from ..claims import Claim, sentences
 from ..claims import table as claims_table
 from ..plan import ScoringTask, SweepReport, sweep
 from ..results import ResultWriter
-from ..suite import get_suite
-
-DEFAULT_PYTHIA_MODELS = ("pythia-70m", "pythia-160m", "pythia-410m")
+from ..suites import get_suite
 
 
 @dataclass(frozen=True)
@@ -142,11 +141,17 @@ def run(module: ModuleType, profile: str, output_dir: str | Path | None = None, 
     return result
 
 
+def supports(finding: Finding, profile: str) -> bool:
+    """Whether a finding runs on a profile: it names the profile, or the profile is a suite that lists it."""
+    return profile in finding.profiles or (profile != "published" and finding.name in get_suite(profile).findings)
+
+
 def require_profile(finding: Finding, profile: str) -> None:
-    """Fail early, and clearly, when a finding is run with a profile it does not implement yet."""
-    if profile not in finding.profiles:
+    """Fail early, and clearly, when a finding is run with a profile it does not implement."""
+    if not supports(finding, profile):
         raise NotImplementedError(
-            f"{finding.name} does not implement the {profile!r} profile yet; available: {', '.join(finding.profiles)}"
+            f"{finding.name} does not run on the {profile!r} profile: the finding does not name it and the suite "
+            f"does not list it (it runs on {', '.join(finding.profiles)} and on suites that list {finding.name!r})"
         )
 
 
@@ -162,16 +167,17 @@ def reference_input(path: str, writer: ResultWriter | None = None) -> Path:
 
 
 def scored_models(suite, models: list[str] | None = None) -> list[str]:
-    """The models a scored profile runs: those given, else every micro size or three small Pythia models."""
-    return list(models or (DEFAULT_PYTHIA_MODELS if suite.name == "pythia" else suite.models))
+    """The models a scored profile runs: those given (each checked), else the suite's defaults, else all."""
+    chosen = list(models or suite.default_models or suite.models)
+    for model in chosen:
+        suite.spec(model)
+    return chosen
 
 
 def scored_suite(profile: str, models: list[str] | None = None) -> tuple[Any, list[str]]:
-    """The profile's suite, reading the training data its models saw (e.g. the deduplicated Pile for `*-deduped`
-    models), and the models a run scores."""
+    """The profile's suite and the models a run scores."""
     suite = get_suite(profile)
-    models = scored_models(suite, models)
-    return suite.with_data_of(models), models
+    return suite, scored_models(suite, models)
 
 
 def record_checkpoints(writer: ResultWriter, suite, checkpoints) -> None:

@@ -23,16 +23,32 @@ from ..reference import ReferenceDataError
 from ..results import ResultWriter
 from ..score_cache import ScoreCache, data_identity
 from ..scoring import check_vocabulary, memorization_scores, token_losses
-from ..suite import Suite, default_device, default_dtype, pythia_suite
+from ..suites import get_suite
+from ..suites.base import Suite
+from ..suites.loading import default_device, run_dtype
+from . import memorization_predictor as predictor
 from .base import Finding, Plan, Result, Scores, reference_input, scored_suite, sweep_plan
+from .equal_compute import (
+    EARLY,
+    EQUAL_COMPUTE_NOTES,
+    METRICS,
+    SMALLER,
+    equal_compute_comparison,
+    equal_compute_verdicts,
+)
 
 # --- The finding, its parameters and settings ---
 
 
-FINDING = Finding("memorization", "Emergent and predictable memorization", ("published", "micro", "pythia"))
+FINDING = Finding("memorization", "Emergent and predictable memorization", ("published",))
 PARAMETERS = (
     *SCORING,
-    Param("suppress_eod", bool, False, nullable=False, help="True: as the authors, end-of-document is never generated"),
+    Param(
+        "suppress_eod",
+        bool,
+        help="True: as the authors, end-of-document is never generated (default: the suite's; pythia True, micro "
+        "False)",
+    ),
 )
 CONFUSION_FILE = "published/memorization/confusion_matrices.csv"
 EXPERIMENTS = {
@@ -45,38 +61,8 @@ COMMON_ROWS = 23_552_000  # the published cells are fractions of the rows with i
 EVALUATED_STEPS = tuple(range(23_000, 143_001, 20_000))
 CELLS = ["tp", "fn", "fp", "tn"]
 COLUMNS = ["experiment", "model", "model_v0_name", "checkpoint_million_sequences", *CELLS, "precision", "recall"]
-METRICS = {"precision": "predicted_rows", "recall": "target_rows"}  # metric → its denominator
 METRIC_COLUMNS = [f"{m}{suffix}" for m in METRICS for suffix in ("", "_ci95_low", "_ci95_high")]
 INTERVAL_NOTES = {f"{m}_ci95_{end}": intervals.WILSON for m in METRICS for end in ("low", "high")}
-SMALLER, EARLY = "smaller model, fully trained", "intermediate checkpoint of the target"
-EQUAL_COMPUTE_COLUMNS = [
-    "checkpoint",
-    "checkpoint_compute",
-    "metric",
-    "checkpoint_value",
-    "checkpoint_ci95_low",
-    "checkpoint_ci95_high",
-    "checkpoint_hits",
-    "checkpoint_n",
-    "smaller_below",
-    "smaller_above",
-    "smaller_below_hits",
-    "smaller_below_n",
-    "smaller_above_hits",
-    "smaller_above_n",
-    "weight_above",
-    "smaller_value",
-    "smaller_ci95_low",
-    "smaller_ci95_high",
-    "status",
-]
-EQUAL_COMPUTE_NOTES = {
-    "checkpoint_ci95_low": intervals.WILSON,
-    "checkpoint_ci95_high": intervals.WILSON,
-    "smaller_ci95_low": intervals.INTERPOLATED_WILSON,
-    "smaller_ci95_high": intervals.INTERPOLATED_WILSON,
-    "smaller_value": "smaller models' value interpolated linearly in log compute",
-}
 POISSON_BLOCK = 512
 MIN_POISSON_BLOCKS = 16
 CHUNK_ROWS = 4096  # rows per cache entry
@@ -145,7 +131,7 @@ class Scored(Scores):
 
 def default_eval_steps(suite: Suite, count: int = 8) -> list[int]:
     """Evenly spaced checkpoints ending at the final one (the paper used steps 23000, 43000, …, 143000)."""
-    if suite.name == "pythia":
+    if suite.pythia_schedule:
         return list(EVALUATED_STEPS)
     wanted = [suite.final_step * (i + 1) / count for i in range(count)]
     return sorted({suite.nearest_step(round(w)) for w in wanted} - {0})
@@ -170,13 +156,15 @@ def prepare(
     steps: list[int] | None = None,
     max_rows: int | None = None,
     batch_size: int | None = None,
-    suppress_eod: bool = False,
+    suppress_eod: bool | None = None,
     device: str | None = None,
+    dtype: str | None = None,
 ) -> Prepared:
     """Flags of every model at every evaluated step on the rows all of them saw, full scores at the end."""
     import torch
 
     suite, models = scored_suite(profile, models)
+    batch_size = suite.default(FINDING.name, "batch_size", batch_size)
     target = max(models, key=lambda m: suite.spec(m).params)
     steps = sorted(set(steps or default_eval_steps(suite)) | {suite.final_step})
     for step in steps:
@@ -191,7 +179,8 @@ def prepare(
             f"{suite.rows_per_step * suite.final_step}; pass max_rows ≤ {rows.n_rows} to score a prefix"
         )
     dev = torch.device(device) if device else default_device()
-    dtypes = {m: str(default_dtype(suite.spec(m), dev)).removeprefix("torch.") for m in models}
+    dtypes = {m: run_dtype(suite, FINDING.name, m, dev, dtype) for m in models}
+    suppress_eod = bool(suite.default(FINDING.name, "suppress_eod", suppress_eod))
     base = {"context_len": 32, "continuation_len": 32, "suppress_eod": suppress_eod}
     jobs = []
     for m in models:
@@ -209,7 +198,12 @@ def prepare(
         if params.get("measure") == "loss":
             return pd.DataFrame({"loss": token_losses(model, windows, batch_size=batch_size).mean(1)})
         return memorization_scores(
-            model, windows, batch_size=batch_size, fractional=params["fractional"], suppress_eod=params["suppress_eod"]
+            model,
+            windows,
+            batch_size=batch_size,
+            fractional=params["fractional"],
+            suppress_eod=params["suppress_eod"],
+            eod_id=suite.eod_id,
         ).to_frame()
 
     def available(checkpoint):
@@ -217,7 +211,7 @@ def prepare(
 
     identity = data_identity(suite)
     task = ScoringTask(
-        FINDING.name, suite.name, identity, versions.MEMORIZATION, jobs, score, available, CHUNK_ROWS, str(dev)
+        FINDING.name, suite.name, identity, versions.MEMORIZATION, jobs, score, available, CHUNK_ROWS, str(dev), 64
     )
     return Prepared(task, suite, models, steps, target=target, common_rows=common, final_rows=n_final, dtypes=dtypes)
 
@@ -269,7 +263,7 @@ def precision_recall(confusion: pd.DataFrame, suite: Suite | None = None, target
 
     `confusion` holds fractions of `n_rows` rows; counts are those fractions times `n_rows`, rounded (the
     published fractions carry 7 decimals, so their counts are exact to about one row)."""
-    suite = suite or pythia_suite()
+    suite = suite or get_suite("pythia")
     final_compute = suite.compute(target, suite.final_step)
     df = confusion.copy()
     df["tp_rows"] = (df.tp * df.n_rows).round().astype(np.int64)
@@ -331,109 +325,6 @@ def grid(pr: pd.DataFrame, experiment: str, value: str) -> pd.DataFrame:
     labels = dict(zip(sub.step, sub.checkpoint_label))
     table.columns = [labels[c] for c in table.columns]
     return table.reset_index()
-
-
-def equal_compute_comparison(head: pd.DataFrame) -> pd.DataFrame:
-    """Each checkpoint of the target against the smaller models' curve at the same compute, per metric.
-
-    The smaller, fully trained models' precision and recall (and their Wilson bounds) are interpolated
-    linearly in log(compute) between the two models that bracket the checkpoint's compute. A checkpoint
-    outside the smaller models' compute range is reported as out of range, never paired with a model."""
-    early = head[head.kind == EARLY]
-    smaller = head[head.kind == SMALLER].sort_values("compute_fraction_of_target_final", ignore_index=True)
-    x = np.log(smaller.compute_fraction_of_target_final.to_numpy())
-    rows = []
-    for ck in early.itertuples():
-        cx = np.log(ck.compute_fraction_of_target_final)
-        for metric, denominator in METRICS.items():
-            row = {
-                "checkpoint": ck.predictor,
-                "checkpoint_compute": ck.compute_fraction_of_target_final,
-                "metric": metric,
-                "checkpoint_value": getattr(ck, metric),
-                "checkpoint_ci95_low": getattr(ck, f"{metric}_ci95_low"),
-                "checkpoint_ci95_high": getattr(ck, f"{metric}_ci95_high"),
-                "checkpoint_hits": ck.tp_rows,
-                "checkpoint_n": getattr(ck, denominator),
-            }
-            rows.append({**row, **_interpolated(smaller, x, cx, metric)})
-    out = pd.DataFrame(rows, columns=EQUAL_COMPUTE_COLUMNS)
-    undefined = out.checkpoint_value.isna() & (out.status == "compared")
-    out.loc[undefined, "status"] = "not comparable (checkpoint: " + out.metric[undefined] + " undefined, no row)"
-    out["difference"] = out.checkpoint_value - out.smaller_value
-    out["winner"] = np.select(
-        [out.difference > 0, out.difference < 0, out.difference == 0], ["checkpoint", "smaller model", "tie"], ""
-    )
-    out["beyond_intervals"] = (out.checkpoint_ci95_low > out.smaller_ci95_high) | (
-        out.checkpoint_ci95_high < out.smaller_ci95_low
-    )
-    return out
-
-
-def _interpolated(smaller: pd.DataFrame, x: np.ndarray, cx: float, metric: str) -> dict:
-    """The smaller models' metric at log-compute `cx`, or the reason it cannot be read there."""
-    empty = {
-        "smaller_below": "",
-        "smaller_above": "",
-        "smaller_below_hits": np.nan,
-        "smaller_below_n": np.nan,
-        "smaller_above_hits": np.nan,
-        "smaller_above_n": np.nan,
-        "weight_above": np.nan,
-        "smaller_value": np.nan,
-        "smaller_ci95_low": np.nan,
-        "smaller_ci95_high": np.nan,
-    }
-    if len(x) < 2 or not x[0] <= cx <= x[-1]:
-        span = f"{np.exp(x[0]):.3g}–{np.exp(x[-1]):.3g}" if len(x) else "none"
-        return {**empty, "status": f"out of range (smaller models' compute {span})"}
-    hi = int(np.clip(np.searchsorted(x, cx), 1, len(x) - 1))
-    lo = hi - 1
-    w = float((cx - x[lo]) / (x[hi] - x[lo]))
-    pick = lambda col: (1 - w) * smaller.at[lo, col] + w * smaller.at[hi, col]  # noqa: E731
-    denominator = METRICS[metric]
-    out = {
-        "smaller_below": smaller.predictor[lo],
-        "smaller_above": smaller.predictor[hi],
-        "smaller_below_hits": smaller.tp_rows[lo],
-        "smaller_below_n": smaller[denominator][lo],
-        "smaller_above_hits": smaller.tp_rows[hi],
-        "smaller_above_n": smaller[denominator][hi],
-        "weight_above": w,
-        "smaller_value": pick(metric),
-        "smaller_ci95_low": pick(f"{metric}_ci95_low"),
-        "smaller_ci95_high": pick(f"{metric}_ci95_high"),
-    }
-    undefined = [smaller.predictor[i] for i in (lo, hi) if np.isnan(smaller.at[i, metric])]
-    status = f"not comparable ({', '.join(undefined)}: {metric} undefined, no row)" if undefined else "compared"
-    return {**out, "status": status}
-
-
-def equal_compute_verdicts(equal: pd.DataFrame) -> pd.DataFrame:
-    """Per metric: how many comparable points each kind of predictor wins, and by how much (points)."""
-    rows = []
-    for metric in METRICS:
-        sub = equal[equal.metric == metric]
-        done = sub[sub.status == "compared"]
-        diff = 100 * done.difference
-        wins = {who: done.winner == who for who in ("checkpoint", "smaller model")}
-        rows.append(
-            {
-                "metric": metric,
-                "checkpoints": len(sub),
-                "comparable": len(done),
-                "out_of_range_or_undefined": len(sub) - len(done),
-                "checkpoint_wins": int(wins["checkpoint"].sum()),
-                "smaller_wins": int(wins["smaller model"].sum()),
-                "ties": int((done.winner == "tie").sum()),
-                "checkpoint_wins_beyond_intervals": int((wins["checkpoint"] & done.beyond_intervals).sum()),
-                "smaller_wins_beyond_intervals": int((wins["smaller model"] & done.beyond_intervals).sum()),
-                "mean_difference_points": diff.mean() if len(done) else np.nan,
-                "min_difference_points": diff.min() if len(done) else np.nan,
-                "max_difference_points": diff.max() if len(done) else np.nan,
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def scored_confusion(scored: Scored) -> pd.DataFrame:
@@ -769,8 +660,6 @@ def poisson_claim(test_result: dict | None) -> Claim:
 def analyse(result: Result, **params: Any) -> None:
     """Precision and recall of both predictors, the equal-compute comparison, the scored profiles' row-level
     views and the learned predictor, then the claims."""
-    from . import memorization_predictor as predictor
-
     out, profile = result.writer, result.profile
     pr, target, scored = precision_recall_for(profile, out, **params)  # all are scoring options
     result.section("scores")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,10 @@ import pandas as pd
 from .. import intervals
 from ..claims import Claim, judged, untestable
 from ..paths import cache_home
-from . import memorization as mem
+from .equal_compute import EARLY, SMALLER, equal_compute_comparison
+
+if TYPE_CHECKING:
+    from .memorization import Scored
 
 BLOCKS = 8  # contiguous blocks of rows; even blocks fit, odd blocks evaluate
 PRECISION_TARGET = 0.9
@@ -73,7 +77,7 @@ class Features:
     compute_fraction: float  # compute of all inputs / target's final compute
 
 
-def features(scored: mem.Scored, step: int) -> Features:
+def features(scored: Scored, step: int) -> Features:
     """The predictor's inputs available once the target has trained to `step`: its checkpoints' matched prefixes,
     the fractional scores of the smaller final models that cost no more than that, duplicate counts in the tokens
     seen, the cheapest model's loss and the row's position. Compute: every distinct model trained for an input."""
@@ -212,7 +216,7 @@ def _metrics(prefix: str, tp: int, predicted: int, positives: int) -> dict:
     }
 
 
-def threshold_rows(scored: mem.Scored, evaluate: np.ndarray) -> pd.DataFrame:
+def threshold_rows(scored: Scored, evaluate: np.ndarray) -> pd.DataFrame:
     """The paper's threshold predictors on the evaluation rows: each smaller final model and each target
     checkpoint, with the compute of its input."""
     suite, target, final = scored.suite, scored.target, scored.suite.final_step
@@ -222,7 +226,7 @@ def threshold_rows(scored: mem.Scored, evaluate: np.ndarray) -> pd.DataFrame:
     for model in scored.models:
         for step in [final] if model != target else [s for s in scored.steps if s < final]:
             pred = flags[(flags.model == model) & (flags.step == step)].memorized.to_numpy(bool)[evaluate]
-            kind = mem.SMALLER if model != target else mem.EARLY
+            kind = SMALLER if model != target else EARLY
             rows.append(
                 {
                     "predictor": f"{model} @ step{step}",
@@ -238,7 +242,7 @@ def threshold_rows(scored: mem.Scored, evaluate: np.ndarray) -> pd.DataFrame:
 LEARNED = "learned (logistic)"
 
 
-def evaluate(scored: mem.Scored) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def evaluate(scored: Scored) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Per budget (each target checkpoint before the final): the learned predictor on the evaluation rows,
     read at the early checkpoint's precision (recall compared) and at its recall (precision compared), at
     precision 0.9, and its average precision; with the threshold predictors and the fitted coefficients.
@@ -296,9 +300,9 @@ TABLE_NOTES = {
 
 def _curve_at(curve: pd.DataFrame, learned: pd.DataFrame, name: str) -> pd.DataFrame:
     """A threshold predictor family's recall, interpolated in log compute at each learned predictor's compute."""
-    head = pd.concat([curve.assign(kind=mem.SMALLER), learned.assign(kind=mem.EARLY)], ignore_index=True)
+    head = pd.concat([curve.assign(kind=SMALLER), learned.assign(kind=EARLY)], ignore_index=True)
     head = head.assign(tp_rows=0, predicted_rows=0, target_rows=0)
-    cmp = mem.equal_compute_comparison(head)
+    cmp = equal_compute_comparison(head)
     cmp = cmp[cmp.metric == "recall"]
     family = "smaller models'" if name == "smaller" else "target checkpoints'"
     return pd.DataFrame(
@@ -319,7 +323,7 @@ def equal_compute(table: pd.DataFrame) -> pd.DataFrame:
         .rename(columns={"recall": "learned_recall"})
         .reset_index(drop=True)
     )
-    for name, kind in (("smaller", mem.SMALLER), ("checkpoint", mem.EARLY)):
+    for name, kind in (("smaller", SMALLER), ("checkpoint", EARLY)):
         out = out.merge(_curve_at(table[table.kind == kind], learned, name), on="predictor")
     out["best_threshold_recall"] = out[["smaller_recall_interpolated", "checkpoint_recall_interpolated"]].max(axis=1)
     out["learned_minus_best_points"] = 100 * (out.learned_recall - out.best_threshold_recall)

@@ -29,13 +29,15 @@ from ..reference import ReferenceDataError, paths
 from ..results import ResultWriter
 from ..score_cache import ScoreCache, data_identity
 from ..scoring import check_vocabulary, ngram_divergences, token_losses
-from ..suite import Suite, default_device, default_dtype, get_suite, pythia_suite
+from ..suites import get_suite
+from ..suites.base import Suite
+from ..suites.loading import default_device, run_dtype
 from .base import Finding, Plan, Result, Scores, reference_input, scored_suite, sweep_plan
 
 # --- The finding, its parameters and settings ---
 
 
-FINDING = Finding("simplicity_bias", "Distributional simplicity bias", ("published", "micro", "pythia"))
+FINDING = Finding("simplicity_bias", "Distributional simplicity bias", ("published",))
 PARAMETERS = (
     *SCORING,
     Param("n_sequences", int, low=1, help="sequences per sampled set"),
@@ -208,21 +210,23 @@ def prepare(
     max_rows: int | None = None,
     batch_size: int | None = None,
     device: str | None = None,
+    dtype: str | None = None,
     progress: bool = True,
 ) -> Prepared:
     """Loss on unigram/bigram samples and held-out text, and KL/JS to the n-gram models, for every checkpoint."""
     import torch
 
     suite, models = scored_suite(profile, models)
-    steps = sorted(steps or (PYTHIA_STEPS if profile == "pythia" else suite.steps))
-    n_sequences = n_sequences or min(1024 if profile == "pythia" else 256, suite.heldout_rows().n_rows)
+    batch_size = suite.default(FINDING.name, "batch_size", batch_size)
+    steps = sorted(steps or (PYTHIA_STEPS if suite.pythia_schedule else suite.steps))
+    n_sequences = n_sequences or min(1024 if suite.pythia_schedule else 256, suite.heldout_rows().n_rows)
     sets = make_sets(suite, n_sequences, seed, max_rows, progress)
     dev = torch.device(device) if device else default_device()
     jobs = []
     for m in models:
-        dtype = str(default_dtype(suite.spec(m), dev)).removeprefix("torch.")
+        precision = run_dtype(suite, FINDING.name, m, dev, dtype)
         for s in steps:
-            params = {"dtype": dtype, "per_position": s == suite.final_step}
+            params = {"dtype": precision, "per_position": s == suite.final_step}
             jobs.append(Job(suite.checkpoint(m, s), len(sets.tokens), tuple(sorted(params.items()))))
 
     def score(model, start, stop, params):
@@ -238,8 +242,9 @@ def prepare(
     def available(checkpoint):
         return len(sets.tokens)
 
+    width = sets.tokens.shape[1]
     task = ScoringTask(
-        FINDING.name, suite.name, sets.identity, versions.LOSSES, jobs, score, available, CHUNK_ROWS, str(dev)
+        FINDING.name, suite.name, sets.identity, versions.LOSSES, jobs, score, available, CHUNK_ROWS, str(dev), width
     )
     return Prepared(task, suite, models, steps, sets=sets, n_sequences=n_sequences, seed=seed, max_rows=max_rows)
 
@@ -286,7 +291,7 @@ def losses_for(
 ) -> tuple[pd.DataFrame, Scored | None, int]:
     """The loss table of a profile, the scores behind it (None when published), and its early section's end."""
     if profile == "published":
-        return load_losses(writer), None, early_section_end(pythia_suite())
+        return load_losses(writer), None, early_section_end(get_suite("pythia"))
     scored = score_suite(profile, writer, seed=seed, **scoring)
     return scored_losses(scored, seed), scored, early_section_end(scored.suite)
 
@@ -476,7 +481,7 @@ def divergences(scored: Scored) -> pd.DataFrame:
 
 def parameter_counts(profile: str, losses: pd.DataFrame) -> dict[str, int]:
     """Parameter count of every model in a loss table (published: the Pythia sizes)."""
-    suite = pythia_suite() if profile == "published" else get_suite(profile)
+    suite = get_suite("pythia") if profile == "published" else get_suite(profile)
     return {str(m): suite.spec(str(m)).params for m in losses.model.unique()}
 
 
@@ -713,7 +718,7 @@ def published_claims(writer: ResultWriter | None = None) -> tuple[pd.DataFrame, 
     """The released loss curves and the claims judged on them (for side-by-side comparison)."""
     published = load_losses(writer)
     return published, claims(
-        curve_summary(published), parameter_counts("published", published), early_section_end(pythia_suite())
+        curve_summary(published), parameter_counts("published", published), early_section_end(get_suite("pythia"))
     )
 
 

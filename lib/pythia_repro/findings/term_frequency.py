@@ -33,13 +33,15 @@ from ..reference import ReferenceDataError, paths
 from ..results import ResultWriter
 from ..score_cache import ScoreCache
 from ..scoring import fewshot_answers
-from ..suite import Suite, default_device, default_dtype, load_tokenizer, pythia_suite
+from ..suites import get_suite, load_tokenizer
+from ..suites.base import Suite
+from ..suites.loading import default_device, run_dtype
 from .base import Finding, Plan, Result, Scores, reference_input, scored_suite, sweep_plan
 
 # --- The finding, its parameters and settings ---
 
 
-FINDING = Finding("term_frequency", "Term frequency effects over training", ("published", "micro", "pythia"))
+FINDING = Finding("term_frequency", "Term frequency effects over training", ("published",))
 PARAMETERS = (
     *SCORING,
     Param(
@@ -98,8 +100,8 @@ def model_names() -> pd.DataFrame:
     rows = [{"file_name": p.rsplit("/", 1)[1].removesuffix(".csv")} for p in paths(FOLDER)]
     df = pd.DataFrame(rows)
     df["model"] = df.file_name.map(OLD_TO_CURRENT)
-    suite = pythia_suite()
-    df["params"] = df.model.map(lambda m: suite.spec(m).params)
+    specs = get_suite("pythia").models | get_suite("pythia-deduped").models  # the files hold both
+    df["params"] = df.model.map(lambda m: specs[m].params)
     return df.sort_values("params", ignore_index=True)
 
 
@@ -140,7 +142,7 @@ def load_accuracy(writer: ResultWriter | None = None) -> pd.DataFrame:
 
 def eval_steps(suite: Suite) -> list[int]:
     """Pythia's six evaluated checkpoints, or the same fractions of training on a scaled-down suite."""
-    if suite.name == "pythia":
+    if suite.pythia_schedule:
         return list(PYTHIA_GAP_STEPS)
     return sorted({suite.nearest_step(round(suite.final_step * s / PYTHIA_GAP_STEPS[-1])) for s in PYTHIA_GAP_STEPS})
 
@@ -187,11 +189,13 @@ def prepare(
     operands: list[int] | None = None,
     batch_size: int | None = None,
     device: str | None = None,
+    dtype: str | None = None,
 ) -> Prepared:
     """Correctness of every task instance at every (model, step, shots) that fits the context."""
     import torch
 
     suite, models = scored_suite(profile, models)
+    batch_size = suite.default(FINDING.name, "batch_size", batch_size)
     steps = sorted(steps or eval_steps(suite))
     operands = tuple(operands if operands is not None else arithmetic.OPERANDS)
     tokenizer = load_tokenizer(suite)
@@ -204,9 +208,9 @@ def prepare(
     dev = torch.device(device) if device else default_device()
     jobs = []
     for m in models:
-        dtype = str(default_dtype(suite.spec(m), dev)).removeprefix("torch.")
+        precision = run_dtype(suite, FINDING.name, m, dev, dtype)
         jobs += [
-            Job(suite.checkpoint(m, s), n, (("dtype", dtype), ("max_new_tokens", MAX_NEW_TOKENS), ("shots", k)))
+            Job(suite.checkpoint(m, s), n, (("dtype", precision), ("max_new_tokens", MAX_NEW_TOKENS), ("shots", k)))
             for s in steps
             for k in kept
         ]
@@ -221,8 +225,20 @@ def prepare(
     def available(checkpoint):
         return n
 
+    lengths = [
+        len(ids) for k in kept for ids in tokenizer(list(tables[k].prompt), add_special_tokens=False)["input_ids"]
+    ]
     task = ScoringTask(
-        FINDING.name, suite.name, data, versions.FEWSHOT_ANSWERS, jobs, score, available, CHUNK_ROWS, str(dev)
+        FINDING.name,
+        suite.name,
+        data,
+        versions.FEWSHOT_ANSWERS,
+        jobs,
+        score,
+        available,
+        CHUNK_ROWS,
+        str(dev),
+        sum(lengths) / len(lengths) + MAX_NEW_TOKENS,
     )
     return Prepared(
         task, suite, models, steps, shots=kept, dropped_shots=dropped, tables=tables, operands=len(operands)
@@ -253,7 +269,7 @@ def score_suite(
 
 
 def operand_frequencies(
-    suite: Suite, steps: list[int], max_rows: int | None = None, progress: bool = True
+    suite: Suite, steps: list[int], max_rows: int | None = None, progress: bool = True, **engine: Any
 ) -> pd.DataFrame:
     """Cumulative counts of each operand 0–99 in the rows each checkpoint has seen, by every counter.
 
@@ -261,7 +277,7 @@ def operand_frequencies(
     (first operands of task statements of that operation; the micro suite plants these).
     """
     counters = ("window", "occurrence", "task")
-    table = terms.block_counts(suite, steps, counters, max_rows=max_rows, progress=progress)
+    table = terms.block_counts(suite, steps, counters, max_rows=max_rows, progress=progress, **engine)
     names = {
         **{str(x): ("number", x) for x in arithmetic.OPERANDS},
         **{f"{w}:{x}": (w, x) for w in arithmetic.WORDS.values() for x in arithmetic.OPERANDS},
@@ -273,6 +289,19 @@ def operand_frequencies(
     out = cum.pivot_table(index=["step", "x1"], columns="column", values="count", aggfunc="sum").reset_index()
     columns = ["step", "x1", "window", "occurrence", *arithmetic.WORDS.values()]
     return out.reindex(columns=columns, fill_value=0).astype(np.int64)  # a counter with no hit at all has no column
+
+
+def precompute(
+    profile: str,
+    engine: str = "local",
+    address: str | None = None,
+    steps: list[int] | None = None,
+    max_rows: int | None = None,
+) -> None:
+    """Count the operands in the training data each evaluated checkpoint saw, on `engine` (sweeps call this, so a
+    Pile-scale count runs on the cluster; the notebook then reads the cached blocks)."""
+    suite = get_suite(profile)
+    operand_frequencies(suite, sorted(steps or eval_steps(suite)), max_rows, engine=engine, address=address)
 
 
 def accuracy_for(

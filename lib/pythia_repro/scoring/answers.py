@@ -27,7 +27,6 @@ from .batching import cache_of, default_batch_size, run_batched, with_cache
 
 ANSWER = re.compile(r"\d{1,5}")
 _DIGITS = re.compile(r"\d+")
-PAD_ID = 0
 
 
 @dataclass
@@ -92,7 +91,7 @@ def fewshot_answers(
             max_new_tokens,
         ),
         order,
-        batch_size or default_batch_size(model),
+        batch_size or default_batch_size(model, max(map(len, prompt_ids), default=1) + max_new_tokens),
         progress=progress,
         desc="few-shot answers",
     )
@@ -108,7 +107,7 @@ def _answer_batch(
     """Answers of one batch: the teacher-forced pass, then decoding of the rows it leaves undecided."""
     device = next(model.parameters()).device
     n, width, g = len(prompts), max(map(len, prompts)), max(map(len, guesses))
-    seq = torch.full((n, width + limit), PAD_ID, dtype=torch.long)
+    seq = torch.full((n, width + limit), tokenizer.pad_token_id or 0, dtype=torch.long)
     mask = torch.zeros_like(seq)
     expected = torch.full((n, g + 1), -1, dtype=torch.long)  # the fed guess; -1 where nothing was fed
     for i, (prompt, guess) in enumerate(zip(prompts, guesses)):
@@ -187,7 +186,11 @@ def generate_answers_reference(
                 list(prompts[start : start + batch_size]), return_tensors="pt", padding=True, add_special_tokens=False
             ).to(device)
             out = model.generate(
-                **batch, max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=newline, pad_token_id=PAD_ID
+                **batch,
+                max_new_tokens=max_new_tokens,
+                do_sample=False,
+                eos_token_id=newline,
+                pad_token_id=tokenizer.pad_token_id,
             )
             texts = tokenizer.batch_decode(out[:, batch["input_ids"].shape[1] :].tolist())
             answers += [extract_answer(t) for t in texts]

@@ -9,10 +9,17 @@ from typing import Any
 import numpy as np
 import torch
 
+LOGIT_BUDGET = {"cuda": 8 * 2**30, "cpu": 2**30}  # bytes of logits one batch may hold (CPU: no OOM to back off)
+MAX_BATCH = {"cuda": 1024, "cpu": 64}
 
-def default_batch_size(model) -> int:
-    """A starting batch size: large on a GPU (backed off on out-of-memory), modest on a CPU."""
-    return 1024 if next(model.parameters()).device.type == "cuda" else 64
+
+def default_batch_size(model, row_tokens: int = 64) -> int:
+    """A starting batch size whose logits (rows × `row_tokens` × vocabulary) fit a fixed budget: large on a GPU
+    (backed off on out-of-memory), modest on a CPU, where running out of memory kills the process instead."""
+    weights = next(model.parameters())
+    kind = "cuda" if weights.device.type == "cuda" else "cpu"
+    per_row = row_tokens * model.get_output_embeddings().out_features * max(weights.element_size(), 4)
+    return int(max(1, min(MAX_BATCH[kind], LOGIT_BUDGET[kind] // per_row)))
 
 
 def run_batched(

@@ -37,7 +37,14 @@ def token_losses(
         return out.numpy()
 
     return np.concatenate(
-        run_batched(batch_losses, tokens, batch_size or default_batch_size(model), progress=progress, desc="loss")
+        run_batched(
+            batch_losses,
+            tokens,
+            # a chunk's logits and log-probabilities are alive at once
+            batch_size or default_batch_size(model, 2 * min(tokens.shape[1], position_chunk)),
+            progress=progress,
+            desc="loss",
+        )
     )
 
 
@@ -177,7 +184,9 @@ def ngram_divergences(
                 out[name][:, start : start + c] = value.reshape(b, c).cpu().numpy()
         return out
 
-    parts = run_batched(batch_divergences, tokens, batch_size or default_batch_size(model), desc="divergence")
+    # a chunk holds about six vocabulary-wide tensors per position (logits, log q, p, mixtures, terms)
+    size = batch_size or default_batch_size(model, 6 * min(tokens.shape[1], position_chunk))
+    parts = run_batched(batch_divergences, tokens, size, desc="divergence")
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 

@@ -10,11 +10,11 @@ gives the length of the matched prefix. Only rows that diverge are decoded furth
 reusing the pass's KV cache from the earliest divergence on, with each row fed its true
 tokens until its own divergence and its own greedy tokens after it.
 
-End of document: `min_length=64` makes `generate` forbid token 0 at every generated
-position, so under the authors' method a continuation containing the end-of-document
-token can never score 1. `suppress_eod=False` (the default here) scores plain greedy
-decoding, where such a continuation can be memorized; `suppress_eod=True` reproduces the
-authors' behaviour exactly.
+End of document: `min_length=64` makes `generate` forbid the end-of-document token (`eod_id`,
+0 for Pythia) at every generated position, so under the authors' method a continuation
+containing it can never score 1. `suppress_eod=False` scores plain greedy decoding, where
+such a continuation can be memorized; `suppress_eod=True` reproduces the authors' behaviour
+exactly (the pythia suites' default; each suite sets its own).
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ def memorization_scores(
     fractional: bool = True,
     suppress_eod: bool = False,
     progress: bool = False,
+    eod_id: int = EOD_ID,
 ) -> MemorizationScores:
     """Exact greedy-extraction scores of `tokens` [N, context_len + continuation_len] under `model`."""
     tokens = torch.from_numpy(np.asarray(tokens, dtype=np.int64))
@@ -68,7 +69,7 @@ def memorization_scores(
             f"got shape {tuple(tokens.shape)}"
         )
     results = run_batched(
-        lambda batch: _score_batch(model, batch, context_len, fractional, suppress_eod),
+        lambda batch: _score_batch(model, batch, context_len, fractional, eod_id if suppress_eod else None),
         tokens,
         batch_size or default_batch_size(model),
         progress=progress,
@@ -84,14 +85,15 @@ def memorization_scores(
     return MemorizationScores(score=score, memorized=prefix == cont, prefix_len=prefix)
 
 
-def _greedy(logits: torch.Tensor, suppress_eod: bool) -> torch.Tensor:
-    if suppress_eod:
+def _greedy(logits: torch.Tensor, banned: int | None) -> torch.Tensor:
+    """The argmax token, never `banned` (the end-of-document id when it is suppressed)."""
+    if banned is not None:
         logits = logits.clone()
-        logits[..., EOD_ID] = -torch.inf
+        logits[..., banned] = -torch.inf
     return logits.argmax(-1)
 
 
-def _score_batch(model, batch: torch.Tensor, context_len: int, fractional: bool, suppress_eod: bool):
+def _score_batch(model, batch: torch.Tensor, context_len: int, fractional: bool, banned: int | None):
     device = next(model.parameters()).device
     batch = batch.to(device)
     n, length = batch.shape
@@ -99,7 +101,7 @@ def _score_batch(model, batch: torch.Tensor, context_len: int, fractional: bool,
     truth = batch[:, context_len:]
     out = model.base_model(input_ids=batch[:, :-1], use_cache=fractional)
     hidden = out.last_hidden_state[:, context_len - 1 :]
-    preds = _greedy(model.get_output_embeddings()(hidden), suppress_eod)
+    preds = _greedy(model.get_output_embeddings()(hidden), banned)
     matches = preds == truth
     prefix = torch.where(matches.all(1), cont, (~matches).int().argmax(1))
     if not fractional:
@@ -108,12 +110,12 @@ def _score_batch(model, batch: torch.Tensor, context_len: int, fractional: bool,
     todo = torch.nonzero(prefix < cont).squeeze(1)
     if len(todo):
         score[todo] = _decode_diverged(
-            model, cache_of(out), batch[todo], preds[todo], prefix[todo], todo, context_len, suppress_eod
+            model, cache_of(out), batch[todo], preds[todo], prefix[todo], todo, context_len, banned
         )
     return (score / cont).cpu().numpy().astype(np.float32), prefix.to(torch.int16).cpu().numpy()
 
 
-def _decode_diverged(model, cache, rows, preds, prefix, index, context_len, suppress_eod) -> torch.Tensor:
+def _decode_diverged(model, cache, rows, preds, prefix, index, context_len, banned) -> torch.Tensor:
     """Greedy decoding of diverged rows in lockstep from the earliest divergence, reusing the cache."""
     length = rows.shape[1]
     start = context_len + int(prefix.min())  # first position whose input may differ from the truth
@@ -134,7 +136,7 @@ def _decode_diverged(model, cache, rows, preds, prefix, index, context_len, supp
             position_ids=torch.full((len(rows), 1), t, device=rows.device),
         )
         cache = cache_of(step)
-        nxt = _greedy(step.logits[:, -1], suppress_eod)
+        nxt = _greedy(step.logits[:, -1], banned)
         free = first_wrong < t + 1  # rows already decoding on their own tokens
         generated[:, t + 1] = torch.where(free, nxt, generated[:, t + 1])
     return (generated[:, context_len:] == rows[:, context_len:]).sum(1).float()
@@ -142,7 +144,7 @@ def _decode_diverged(model, cache, rows, preds, prefix, index, context_len, supp
 
 @torch.inference_mode()
 def generate_scores_reference(
-    model, tokens, context_len: int = 32, batch_size: int = 64, min_length: bool = True
+    model, tokens, context_len: int = 32, batch_size: int = 64, min_length: bool = True, eod_id: int = EOD_ID
 ) -> np.ndarray:
     """The authors' method, kept as the reference and speed anchor: greedy `generate` without a KV cache.
 
@@ -155,7 +157,7 @@ def generate_scores_reference(
     device = next(model.parameters()).device
     config = copy.deepcopy(model.generation_config)
     config.update(
-        max_length=length, min_length=length, do_sample=False, use_cache=False, pad_token_id=EOD_ID, eos_token_id=EOD_ID
+        max_length=length, min_length=length, do_sample=False, use_cache=False, pad_token_id=eod_id, eos_token_id=eod_id
     )
     scores = []
     for start in range(0, len(tokens), batch_size):

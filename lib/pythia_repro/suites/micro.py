@@ -21,11 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomic, corpus, settings
-from .data import MMapIndexedDataset, TrainingRows, write_mmap
-from .hashing import content_key, sha256_file
-from .paths import cache_home
-from .suite import CheckpointNotFound, ModelSpec, Suite, register_suite
+from .. import atomic, corpus, settings
+from ..data import MMapIndexedDataset, TrainingRows, write_mmap
+from ..hashing import content_key, sha256_file
+from ..paths import cache_home
+from .base import CheckpointNotFound, ModelSpec, Suite
+from .registry import register_suite
 
 FORMAT_VERSION = 1
 EOD = "<|endoftext|>"
@@ -409,9 +410,11 @@ def micro_suite(variant: str | None = None) -> Suite:
         rows_per_step=config["rows_per_step"],
         row_len=config["row_len"],
         tokenizer_file=lambda: root / "tokenizer.json",
+        findings={"memorization": {}, "simplicity_bias": {}, "term_frequency": {}},
         local_root=root,
         data_prefix=root / "data" / "train",
         heldout_prefix=root / "data" / "heldout",
+        description="micro suite, trained and scored here",
     )
 
 

@@ -1,0 +1,193 @@
+"""A miniature of the Pythia release, laid out exactly as it is published, for testing the `pythia` profiles offline.
+
+`write_replica(root)` writes a Hugging Face cache (`root/hub`) as `hf download` leaves it:
+  * model repos `EleutherAI/pythia-<size>` and `EleutherAI/pythia-<size>-deduped`, one branch per checkpoint
+    (`refs/step<N>`, a snapshot of symlinks into `blobs/`), holding `config.json` and `model.safetensors` of a
+    tiny random GPT-NeoX of the real one's shape family (rotary on a quarter of each head, parallel residual,
+    untied embeddings, the real padded vocabulary), saved in fp16 as released; and `EleutherAI/gpt-neox-20b` at
+    `main`;
+  * dataset repos `EleutherAI/pile-standard-pythia-preshuffled` and `EleutherAI/pile-deduped-pythia-preshuffled`
+    at `main`: `document.idx` and the tokens split as released, `document-00000-of-00020.bin` …
+    `document-00020-of-00020.bin` (the "of" number is the last index), cut at a fixed odd byte size so that the
+    cuts fall inside rows and inside tokens;
+and, beside it, held-out rows (`root/heldout/document`), which the release does not include.
+The training rows are real text with numbers in it, tokenized with the suite's tokenizer, so every finding has
+something to count and score.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .data import write_mmap
+from .suites.loading import quiet_weight_loading
+
+DATASETS = {
+    "standard": "EleutherAI/pile-standard-pythia-preshuffled",
+    "deduped": "EleutherAI/pile-deduped-pythia-preshuffled",
+}
+SHARDS = 21  # as released: document-00000-of-00020.bin … document-00020-of-00020.bin
+ROW_LEN = 2049
+MODELS = ("pythia-70m", "pythia-160m")
+STEPS = (1000, 143000)
+_WORDS = ("the", "of", "a", "in", "is", "and", "was", "to", "for", "on", "at", "by", "it", "as", "from", "with")
+
+
+@dataclass(frozen=True)
+class Replica:
+    """Where a written replica lies: the hub cache, and the held-out rows' prefix."""
+
+    root: Path
+    hub: Path
+    heldout: Path
+
+    def environment(self) -> dict[str, str]:
+        """The variables that point huggingface_hub and this package at the replica, offline."""
+        return {
+            "HF_HOME": str(self.root),
+            "HF_HUB_CACHE": str(self.hub),
+            "HF_HUB_OFFLINE": "1",
+            "PYTHIA_REPRO_HELDOUT": str(self.heldout),
+        }
+
+
+def hub_entry(hub: Path, repo_id: str, revision: str, files: dict[str, bytes], repo_type: str = "model") -> Path:
+    """Lay out files as the hub cache does: content-addressed blobs, a snapshot of symlinks, a ref to the commit."""
+    repo = hub / f"{repo_type}s--{repo_id.replace('/', '--')}"
+    commit = hashlib.sha1(f"{repo_id}@{revision}".encode()).hexdigest()
+    (repo / "refs").mkdir(parents=True, exist_ok=True)
+    (repo / "refs" / revision).write_text(commit)
+    snapshot = repo / "snapshots" / commit
+    snapshot.mkdir(parents=True, exist_ok=True)
+    (repo / "blobs").mkdir(exist_ok=True)
+    for name, blob in files.items():
+        digest = hashlib.sha256(blob).hexdigest()
+        (repo / "blobs" / digest).write_bytes(blob)
+        (snapshot / name).unlink(missing_ok=True)
+        (snapshot / name).symlink_to(Path("..", "..", "blobs", digest))
+    return snapshot
+
+
+def shard(prefix: Path, shards: int = SHARDS, last_index: bool = True) -> list[Path]:
+    """Split `<prefix>.bin` as the Pile is released (files of one odd size, the last shorter, so cuts fall inside
+    rows and tokens), named `-NNNNN-of-MMMMM` with MMMMM the last index (or the count); the .bin is removed."""
+    bin_path = prefix.with_name(prefix.name + ".bin")
+    blob = bin_path.read_bytes()
+    size = -(-len(blob) // shards) | 1
+    of = shards - 1 if last_index else shards
+    paths = [prefix.with_name(f"{prefix.name}-{i:05d}-of-{of:05d}.bin") for i in range(shards)]
+    for i, path in enumerate(paths):
+        path.write_bytes(blob[i * size : (i + 1) * size])
+    bin_path.unlink()
+    return paths
+
+
+def text_rows(tokenizer_file: Path, n_rows: int, seed: int, row_len: int = ROW_LEN) -> np.ndarray:
+    """`n_rows` rows of `row_len` tokens of text with numbers in it ("… 12 of the 7 …"), documents ending in the
+    end-of-document token 0, tokenized with the suite's tokenizer, and a few repeated rows (memorizable)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(tokenizer_file))
+    rng = np.random.default_rng(seed)
+    stream: list[int] = []
+    while len(stream) < n_rows * row_len:
+        docs = n_rows * row_len // 200 + 8
+        words = np.asarray(_WORDS, dtype=object)[rng.integers(len(_WORDS), size=(docs, 200))]
+        numbers = rng.random((docs, 200)) < 0.2
+        words[numbers] = np.minimum(rng.zipf(1.3, numbers.sum()), 99_999).astype(str)
+        for encoding in tokenizer.encode_batch([" ".join(doc) for doc in words]):
+            stream += [*encoding.ids, 0]
+    rows = np.asarray(stream[: n_rows * row_len], dtype=np.uint16).reshape(n_rows, row_len)
+    rows[1::7] = rows[0]  # duplicates across the data: rows a model can come to reproduce
+    return rows
+
+
+def random_neox(
+    seed: int = 0,
+    vocab: int = 64,
+    hidden: int = 16,
+    layers: int = 1,
+    heads: int = 2,
+    intermediate: int | None = None,
+    positions: int = 2048,
+    **config,
+):
+    """A seeded, randomly initialised GPT-NeoX of Pythia's architecture (rotary on a quarter of each head, parallel
+    residual, untied embeddings), in eval mode; `config` sets any other GPTNeoXConfig field."""
+    import torch
+    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
+
+    torch.manual_seed(seed)
+    config = GPTNeoXConfig(
+        vocab_size=vocab,
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=intermediate or 4 * hidden,
+        max_position_embeddings=positions,
+        rotary_pct=0.25,
+        use_parallel_residual=True,
+        tie_word_embeddings=False,
+        **config,
+    )
+    return GPTNeoXForCausalLM(config).eval()
+
+
+def saved_files(model) -> dict[str, bytes]:
+    """A model's files as `save_pretrained` writes them (config.json, model.safetensors), for `hub_entry`."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="replica-") as tmp, quiet_weight_loading():
+        model.save_pretrained(tmp, safe_serialization=True)
+        return {f.name: f.read_bytes() for f in Path(tmp).iterdir()}
+
+
+def tiny_weights(seed: int, vocab: int, hidden: int) -> dict[str, bytes]:
+    """`config.json` and `model.safetensors` of a tiny random GPT-NeoX shaped like the real models, in fp16."""
+    model = random_neox(seed, vocab, hidden, layers=2, bos_token_id=0, eos_token_id=0, torch_dtype="float16")
+    return saved_files(model.half())
+
+
+def write_replica(
+    root: str | Path,
+    tokenizer_file: str | Path,
+    models: Iterable[str] = MODELS,
+    steps: Iterable[int] = STEPS,
+    rows: int = 512,
+    heldout_rows: int = 64,
+    neox20b: bool = True,
+    seed: int = 0,
+) -> Replica:
+    """Write a replica of the release under `root`: checkpoints of `models` and of their `-deduped` twins at
+    `steps`, GPT-NeoX-20B at main, both Pile datasets (`rows` rows each) and held-out rows."""
+    from .suites import get_suite
+
+    root = Path(root)
+    hub = root / "hub"
+    pythia, deduped = get_suite("pythia"), get_suite("pythia-deduped")
+    for i, model in enumerate(models):
+        for twin, suite in ((model, pythia), (f"{model}-deduped", deduped)):
+            spec = suite.spec(twin)
+            for step in steps:
+                files = tiny_weights(seed + 1000 * i + step % 997, spec.vocab, 16 * (i + 1))
+                hub_entry(hub, spec.hub_id, suite.revision(step), files)
+    if neox20b:
+        neox = get_suite("gpt-neox-20b")
+        spec = neox.spec("gpt-neox-20b")
+        hub_entry(hub, spec.hub_id, neox.revision(neox.final_step), tiny_weights(seed, spec.vocab, 32))
+    for k, (kind, repo_id) in enumerate(DATASETS.items()):
+        staging = root / "staging" / kind
+        write_mmap(staging / "document", text_rows(Path(tokenizer_file), rows, seed + k))
+        shard(staging / "document")
+        hub_entry(hub, repo_id, "main", {f.name: f.read_bytes() for f in sorted(staging.iterdir())}, "dataset")
+        for f in staging.iterdir():
+            f.unlink()
+        staging.rmdir()
+    (root / "staging").rmdir()
+    write_mmap(root / "heldout" / "document", text_rows(Path(tokenizer_file), heldout_rows, seed + 99))
+    return Replica(root, hub, root / "heldout" / "document")
