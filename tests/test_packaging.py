@@ -109,7 +109,7 @@ def test_only_the_settings_module_reads_the_environment():
 
 
 def import_graph() -> dict[str, set[str]]:
-    """Module → the package modules it imports (at the top or inside a function; not under TYPE_CHECKING)."""
+    """Module → the package modules it imports (anywhere: at the top, inside a function, under TYPE_CHECKING)."""
     import ast
 
     root = REPO / "lib" / "pythia_repro"
@@ -120,11 +120,7 @@ def import_graph() -> dict[str, set[str]]:
     graph = {name: set() for name in modules}
     for name, path in modules.items():
         package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
-                node.body = [ast.Pass()]
-        for node in ast.walk(tree):
+        for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom):
                 parts = package.split(".")
                 base = ".".join(parts[: len(parts) - node.level + 1]) if node.level else ""

@@ -47,17 +47,19 @@ def scoring_table(tasks: Iterable[ScoringTask], cache: ScoreCache) -> pd.DataFra
     """One row per (finding, checkpoint): chunks, rows and tokens still to score, and forward FLOPs."""
     rows = []
     for task in tasks:
+        suite = get_suite(task.suite)  # once per task: building a suite may read its manifest
         for ckpt in dict.fromkeys(job.checkpoint for job in task.jobs):
             units = work([task], ckpt)
             todo = [key for _, _, key in units if not cache.has(key)]
             n_rows = sum(key.stop - key.start for key in todo)
             tokens = n_rows * task.row_tokens if task.row_tokens is not None else float("nan")
-            params = get_suite(ckpt.suite).spec(ckpt.model).params
+            params = suite.spec(ckpt.model).params
             rows.append(
                 {
                     "finding": task.finding,
                     "suite": ckpt.suite,
                     "model": ckpt.model,
+                    "step": ckpt.step,
                     "revision": ckpt.revision,
                     "params": params,
                     "chunks": len(units),
@@ -74,10 +76,11 @@ def download_table(table: pd.DataFrame) -> pd.DataFrame:
     """One row per checkpoint with something to score: in the cache already, or the bytes to download."""
     need = table[table.chunks_to_score > 0].drop_duplicates(["suite", "model", "revision"])
     present = cached_revisions(hf_cache())
+    suites = {name: get_suite(name) for name in need.suite.unique()}
     rows = []
     for item in need.itertuples():
-        suite = get_suite(item.suite)
-        ckpt = suite.checkpoint(item.model, item.revision)
+        suite = suites[item.suite]
+        ckpt = suite.checkpoint(item.model, item.step)
         if suite.local_root is not None:
             rows.append({"model": item.model, "revision": item.revision, "bytes": 0, "where": "local mirror"})
             continue
@@ -104,7 +107,7 @@ def describe(profile: str, tasks: list[ScoringTask], cache: ScoreCache, gpu_tflo
     per_finding["gpu_hours"] = per_finding.forward_flops / (speed.tflops * 1e12) / 3600
     lines += ["scoring, per finding:", per_finding.to_string(float_format=lambda v: f"{v:.3g}"), ""]
     for model, group in table.groupby("model", sort=False):
-        revisions = sorted(set(group.revision), key=lambda r: get_suite(group.suite.iloc[0]).checkpoint(model, r).step)
+        revisions = list(dict.fromkeys(group.sort_values("step").revision))
         shown = ", ".join(revisions) if len(revisions) <= 8 else f"{', '.join(revisions[:7])}, …, {revisions[-1]}"
         lines.append(f"checkpoints of {model}: {shown} ({len(revisions)})")
     downloads = download_table(table)

@@ -27,7 +27,7 @@ from ..suites import get_suite
 from ..suites.base import Suite
 from ..suites.loading import default_device, run_dtype
 from . import memorization_predictor as predictor
-from .base import Finding, Plan, Result, Scores, reference_input, scored_suite, sweep_plan
+from .base import Finding, Plan, Result, reference_input, scored_suite, sweep_plan
 from .equal_compute import (
     EARLY,
     EQUAL_COMPUTE_NOTES,
@@ -36,6 +36,7 @@ from .equal_compute import (
     equal_compute_comparison,
     equal_compute_verdicts,
 )
+from .memorization_scores import Scored
 
 # --- The finding, its parameters and settings ---
 
@@ -116,17 +117,6 @@ def load_confusion(writer: ResultWriter | None = None) -> pd.DataFrame:
 
 
 # --- Scoring checkpoints: the plan, and reading the scores back ---
-
-
-@dataclass
-class Scored(Scores):
-    """Memorization scores of a suite: flags on the rows every compared checkpoint saw, full scores at the end."""
-
-    target: str
-    common_rows: int
-    flags: pd.DataFrame  # model, step, row, memorized, prefix_len (rows < common_rows)
-    finals: pd.DataFrame  # model, row, score, memorized, prefix_len (every scored row, final checkpoints)
-    losses: pd.DataFrame  # model, row, loss: mean loss of the cheapest model's final checkpoint (common rows)
 
 
 def default_eval_steps(suite: Suite, count: int = 8) -> list[int]:

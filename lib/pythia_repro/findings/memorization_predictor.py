@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -23,9 +22,7 @@ from .. import intervals
 from ..claims import Claim, judged, untestable
 from ..paths import cache_home
 from .equal_compute import EARLY, SMALLER, equal_compute_comparison
-
-if TYPE_CHECKING:
-    from .memorization import Scored
+from .memorization_scores import Scored
 
 BLOCKS = 8  # contiguous blocks of rows; even blocks fit, odd blocks evaluate
 PRECISION_TARGET = 0.9
