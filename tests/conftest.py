@@ -106,3 +106,31 @@ def make_fake_pythia(tmp_path, monkeypatch):
 def fake_pythia(make_fake_pythia) -> Path:
     """The fake Pythia release of `make_fake_pythia` with its defaults."""
     return make_fake_pythia()
+
+
+@pytest.fixture(scope="session")
+def neox_tokenizer():
+    """The GPT-NeoX-20B tokenizer (Pythia's), from the reference data."""
+    from transformers import PreTrainedTokenizerFast
+
+    from pythia_repro.reference import fetch
+
+    return PreTrainedTokenizerFast(tokenizer_file=str(fetch("tokenizer/20B_tokenizer.json")), pad_token="<|padding|>")
+
+
+@pytest.fixture(scope="session")
+def digit_model(neox_tokenizer):
+    """A seeded random GPT-NeoX (no training, so no machine-dependent drift) whose output layer reaches only digit
+    tokens and the newline: greedy generation gives varied digit answers to arithmetic prompts."""
+    import torch
+
+    from pythia_repro.replica import random_neox
+
+    model = random_neox(0, 50304, hidden=32, layers=2, heads=4, intermediate=64, positions=512)
+    reachable = [i for t, i in neox_tokenizer.get_vocab().items() if t.isdigit() and len(t) <= 2] + [187]  # "\n"
+    with torch.no_grad():
+        weight = model.get_output_embeddings().weight
+        kept = weight[reachable].clone() * 40
+        weight.zero_()
+        weight[reachable] = kept
+    return model

@@ -51,8 +51,8 @@ def _prompts_and_targets(model, tok):
     return prompts, targets, reference
 
 
-def test_answers_equal_unbatched_generate_and_batching_changes_nothing(tiny_model):
-    model, tok = tiny_model
+def test_answers_equal_unbatched_generate_and_batching_changes_nothing(digit_model, neox_tokenizer):
+    model, tok = digit_model, neox_tokenizer
     prompts, targets, reference = _prompts_and_targets(model, tok)
     for batch_size in (1, 7, 48):
         full = fewshot_answers(model, tok, prompts, targets, batch_size=batch_size, full_answers=True)
@@ -64,6 +64,27 @@ def test_answers_equal_unbatched_generate_and_batching_changes_nothing(tiny_mode
     assert expected.sum() >= 10 and quick.fast.any() and not quick.fast.all()
     batched = generate_answers_reference(model, tok, prompts, batch_size=16)
     assert batched == reference
+
+
+def test_prompts_sharing_examples_are_answered_on_one_prefix_exactly_as_generate(digit_model, neox_tokenizer):
+    from pythia_repro.scoring.answers import MIN_SHARED, shared_prefix_groups
+
+    model, tok = digit_model, neox_tokenizer
+    table = arithmetic.tasks(4, operands=(2, 3, 17), second_operands=tuple(range(1, 11)), examples="per_operand")
+    ids = tok(list(table.prompt), add_special_tokens=False)["input_ids"]
+    groups, singles = shared_prefix_groups(ids, 64)
+    assert not singles and sorted(len(members) for members, _ in groups) == [10] * 6  # one per operand
+    for members, shared in groups:
+        assert shared >= MIN_SHARED and all(ids[i][:shared] == ids[members[0]][:shared] for i in members)
+    reference = generate_answers_reference(model, tok, list(table.prompt), batch_size=1)
+    targets = [r if i % 3 == 0 and r else t for i, (r, t) in enumerate(zip(reference, table.target))]
+    for batch_size in (4, 64):
+        full = fewshot_answers(model, tok, list(table.prompt), targets, batch_size=batch_size, full_answers=True)
+        assert full.answer == reference
+        quick = fewshot_answers(model, tok, list(table.prompt), targets, batch_size=batch_size)
+        assert (quick.correct == np.array([r == t for r, t in zip(reference, targets)])).all()
+    per_instance = arithmetic.tasks(4, operands=(2,), second_operands=tuple(range(1, 11)))
+    assert shared_prefix_groups(tok(list(per_instance.prompt), add_special_tokens=False)["input_ids"], 64)[0] == []
 
 
 def test_prompt_and_target_counts_must_match(tiny_model):

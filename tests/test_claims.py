@@ -261,6 +261,25 @@ def test_term_frequency_claims_pass_and_fail_on_built_gaps():
     assert all(proxy[i].verdict == C.NOT_TESTABLE and "magnitude" in proxy[i].detail for i in ids)
 
 
+def test_micro_design_targets_are_measured_and_can_fail():
+    met = tf.micro_targets(gap_table(GROWING))  # l at step 2: 60% of frequent right, gap 40 points
+    assert met.met.all() and met.measured.round(1).tolist() == [60.0, 40.0, round(met.measured[2], 1)]
+    weak = tf.micro_targets(gap_table({("l", 2, 2): (140, 50)}))  # 28% frequent, gap 18 points
+    assert weak.met.tolist() == [False, False, True]
+    curve = pd.DataFrame(
+        {
+            "model": "l",
+            "kind": ["natural", "natural", "planted"],
+            "duplicate_count": [4, 64, 64],
+            "memorized_rate": [0.0, 0.25, 1.0],
+        }
+    )
+    pr = pd.DataFrame({"precision": [1.0, 0.5, np.nan], "recall": [0.2, 1.0, 0.0]})
+    targets = mem.micro_targets(pr, curve, "l")
+    assert targets.measured.tolist() == [0.4, 0.25] and targets.met.tolist() == [False, True]
+    assert mem.micro_targets(pr.assign(recall=0.5), curve.assign(memorized_rate=0.0), "l").met.tolist() == [True, False]
+
+
 def test_claims_use_the_most_shots_that_fit_and_say_so():
     found = by_id(tf.claims(gap_table(GROWING, shots=4), "window"))
     assert "4-shot (the most that fit; the paper used 16)" in found["term_frequency.gap_positive"].test

@@ -43,15 +43,41 @@ def test_ground_truth_is_recorded(tiny):
     config = micro.VARIANTS["tiny"]
     assert len(truth) == config.n_rows
     counts = truth[truth.passage >= 0].groupby("passage").size()
-    assert sorted(counts) == sorted(c for c, n in config.duplicates for _ in range(n))
+    planted = [c for c, n in config.duplicates for _ in range(n)]
+    natural = [c for c, n in config.natural_duplicates for _ in range(n)]
+    assert sorted(counts) == sorted(planted + natural)
     assert (truth.groupby("passage").duplicate_count.nunique() == 1).all()
+    kinds = truth[truth.passage >= 0].groupby("kind").passage.nunique()
+    assert kinds.to_dict() == {"planted": len(planted), "natural": len(natural)}
+    assert set(truth[truth.passage < 0].kind) == {"unique"}
     rows = get_suite("micro").training_rows()
+    head = config.passage_tokens
     for _, group in truth[truth.passage >= 0].groupby("passage"):
         copies = rows.rows(0, rows.n_rows)[group.row.to_numpy()]
-        assert (copies == copies[0]).all(), "every copy of a passage is the same row"
+        assert (copies[:, :head] == copies[0, :head]).all(), "every copy of a passage begins with the same tokens"
     operands = pd.read_csv(tiny / "data" / "operands_ground_truth.csv")
     assert sorted(operands.times_rank) == list(range(100))
     assert operands.times_probability.sum() == pytest.approx(1)
+
+
+def test_seed_runs_and_the_task_grid_of_the_suite(tiny):
+    from pythia_repro import arithmetic
+    from pythia_repro.findings.base import scored_models
+
+    suite = get_suite("micro")
+    assert "micro-xs-seed1" in suite.models and suite.spec("micro-xs-seed1").params == suite.spec("micro-xs").params
+    assert "micro-xs-seed1" not in scored_models(suite, None, "memorization")
+    assert "micro-xs-seed1" in scored_models(suite, None, "simplicity_bias")
+    a = load_file(tiny / "micro-xs" / "step32" / "model.safetensors")
+    b = load_file(tiny / "micro-xs-seed1" / "step32" / "model.safetensors")
+    assert any(not np.array_equal(a[k], b[k]) for k in a), "a seed run is trained from other initial weights"
+    second = suite.default("term_frequency", "second_operands")
+    low, high = micro.VARIANTS["tiny"].second_operands
+    assert second == list(range(low, high + 1))
+    text = load_tokenizer(suite).decode(suite.training_rows().rows(0, 64).ravel().tolist())
+    planted = [int(x2) for x2 in __import__("re").findall(r"What is \d+ (?:times|plus) (\d+)\?", text)]
+    assert planted and low <= min(planted) and max(planted) <= high
+    assert arithmetic.QUESTION.format(x1=3, word="times", x2=4) in "Q:" + arithmetic.solved("multiplication", 3, 4)
 
 
 def test_operands_frequency_is_a_permutation_not_magnitude():
@@ -82,10 +108,10 @@ def test_interrupted_build_resumes_and_never_looks_complete(tmp_path, monkeypatc
     monkeypatch.setenv("PYTHIA_REPRO_HOME", str(tmp_path))
     real_train = micro._train
 
-    def crash_on_m(config, spec, root, progress, seed):
+    def crash_on_m(config, spec, root, progress, seed, position=0):
         if spec.name == "micro-m":
             raise KeyboardInterrupt
-        return real_train(config, spec, root, progress, seed)
+        return real_train(config, spec, root, progress, seed, position)
 
     monkeypatch.setattr(micro, "_train", crash_on_m)
     with pytest.raises(KeyboardInterrupt):
@@ -100,7 +126,7 @@ def test_interrupted_build_resumes_and_never_looks_complete(tmp_path, monkeypatc
     trained = []
     monkeypatch.setattr(micro, "_train", lambda *a, **k: trained.append(a[1].name) or real_train(*a, **k))
     assert micro.build("tiny", progress=False) == final
-    assert trained == ["micro-m", "micro-l"], "finished stages are reused"
+    assert trained == ["micro-m", "micro-l", "micro-xs-seed1"], "finished stages are reused"
     assert (final / "data" / "train.bin").stat().st_mtime_ns == data_mtime
     assert not partial.exists() and not list(final.glob(".done-*"))
 
@@ -111,3 +137,16 @@ def test_interrupted_build_resumes_and_never_looks_complete(tmp_path, monkeypatc
 def test_cli_builds_the_tiny_suite(capsys):
     assert cli.main(["suite", "build", "micro", "--variant", "tiny"]) == 0
     assert "micro suite (tiny) ready" in capsys.readouterr().out
+
+
+def test_scores_cached_for_one_build_are_never_read_for_another(tiny):
+    import dataclasses
+
+    from pythia_repro.findings import term_frequency as tf
+
+    suite = get_suite("micro")
+    assert suite.build == json.loads((tiny / "manifest.json").read_text())["key"] == micro.VARIANTS["tiny"].key()
+    task = tf.prepare("micro", models=["micro-xs"], steps=[32], shots=[0], operands=[3]).task
+    rebuilt = dataclasses.replace(task, build="a-rebuilt-suite")  # same model names and revisions, other weights
+    keys, other = task.keys(task.jobs[0]), rebuilt.keys(task.jobs[0])
+    assert keys and {k.digest() for k in keys}.isdisjoint(k.digest() for k in other)

@@ -19,8 +19,6 @@ import pytest
 import torch
 
 from pythia_repro import arithmetic, ngrams, settings, terms, versions
-from pythia_repro.reference import fetch
-from pythia_repro.replica import random_neox
 from pythia_repro.scoring import fewshot_answers, memorization_scores, ngram_divergences, token_losses
 
 FINGERPRINTS = Path(__file__).with_name("scorer_fingerprints.json")
@@ -33,22 +31,13 @@ def fingerprint(frame: pd.DataFrame) -> str:
 
 
 @pytest.fixture(scope="module")
-def tokenizer():
-    from transformers import PreTrainedTokenizerFast
-
-    return PreTrainedTokenizerFast(tokenizer_file=str(fetch("tokenizer/20B_tokenizer.json")))
+def tokenizer(neox_tokenizer):
+    return neox_tokenizer
 
 
 @pytest.fixture(scope="module")
-def model(tokenizer):
-    model = random_neox(0, 50304, hidden=32, layers=2, heads=4, intermediate=64, positions=512)
-    reachable = [i for t, i in tokenizer.get_vocab().items() if t.isdigit() and len(t) <= 2] + [187]  # 187: "\n"
-    with torch.no_grad():
-        weight = model.get_output_embeddings().weight
-        kept = weight[reachable].clone() * 40
-        weight.zero_()
-        weight[reachable] = kept
-    return model
+def model(digit_model):
+    return digit_model
 
 
 def rows_with_known_scores(model, n: int = 8) -> np.ndarray:

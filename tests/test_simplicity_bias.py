@@ -23,16 +23,19 @@ def test_sets_come_from_the_training_statistics(tiny):
 
 def test_scored_curves_are_cached_and_shaped_like_the_published_ones(tiny):
     first = sb.score_suite("micro", n_sequences=8, progress=False)
-    assert len(first.report.scored) == 4 * 8 and not first.report.cached
+    assert len(first.report.scored) == 5 * 8 and not first.report.cached  # four sizes and a second micro-xs seed
     second = sb.score_suite("micro", n_sequences=8, progress=False)
     assert not second.report.scored and not second.report.loaded
     losses = sb.scored_losses(first)
     assert {"model", "variant", "order", "step", "loss", "loss_ci95_low", "loss_ci95_high"} <= set(losses.columns)
     assert (losses.loss_ci95_low <= losses.loss).all() and (losses.loss <= losses.loss_ci95_high).all()
+    runs = losses.groupby("model", observed=True).variant.unique().map(sorted).to_dict()
+    assert runs["micro-xs"] == ["main", "seed1"] and runs["micro-l"] == ["main"]
     assert sb.early_section_end(first.suite) == 4
     summary = sb.curve_summary(losses)
-    assert len(summary) == 4 * 3 and (summary.noise_method == "bootstrap 95% half-width").all()
+    assert len(summary) == 5 * 3 and (summary.noise_method == "bootstrap 95% half-width").all()  # 2 runs < 3
     div = sb.divergences(first)
+    assert sorted(div.model) == sorted(["micro-xs", "micro-s", "micro-m", "micro-l"] * len(first.steps))
     assert (div.kl_bigram >= 0).all() and (div.js_bigram <= np.log(2) + 1e-6).all()
     assert set(first.positions.step) == {32} and first.positions.position.max() == 64
 

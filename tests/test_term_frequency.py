@@ -14,13 +14,22 @@ SMALL = dict(models=["micro-xs", "micro-l"], steps=[8, 32], shots=[0, 1], operan
 def test_micro_scores_are_cached_and_shaped_like_the_published_table(tiny):
     scored = tf.score_suite("micro", **SMALL)
     assert scored.steps == [8, 32] and tf.eval_steps(scored.suite)[-1] == scored.suite.final_step
-    assert len(scored.per_instance) == 2 * 2 * 2 * (2 * 4 * 50)
+    second = scored.suite.default("term_frequency", "second_operands")
+    assert len(second) == 10 and len(scored.per_instance) == 2 * 2 * 2 * (2 * 4 * len(second))
+    assert set(scored.per_instance.x2) == set(second)
     again = tf.score_suite("micro", **SMALL)
     assert again.report.scored == [] and again.report.loaded == []
     pd.testing.assert_frame_equal(again.per_instance, scored.per_instance)
     acc = tf.scored_accuracy(scored)
     assert set(acc.columns) >= {"model", "params", "step", "operation", "x1", "shots", "acc", "acc_stderr"}
-    assert (acc.n == 50).all()
+    assert (acc.n == len(second)).all()
+    authors = tf.score_suite(
+        "micro",
+        **{**SMALL, "models": ["micro-xs"], "steps": [32], "shots": [1]},
+        second_operands=list(range(1, 51)),
+        examples="per_instance",
+    )
+    assert len(authors.per_instance) == 2 * 4 * 50, "a parameter overrides the suite's grid"
 
 
 def test_prompts_longer_than_the_context_are_left_out_and_named(tiny):

@@ -5,7 +5,8 @@
 - Arithmetic statements in the exact few-shot template (`Q:What is {x1} times {x2}? A:{y}`),
   joined by blank lines. Operands of `times` are Zipf-distributed over a seeded random
   permutation of 0–99 (frequency is not operand size); operands of `plus` are uniform (the control).
-- Passages duplicated 1 to several hundred times, placed as whole rows uniformly over training order.
+- Passages duplicated 1 to several hundred times, placed as whole rows uniformly over training order;
+  high-entropy ones (predictable only by memorizing them) and rows of the natural text itself.
 """
 
 from __future__ import annotations
@@ -103,19 +104,34 @@ class OperandPlan:
         return cls(permutation, times_p, np.full(100, 0.01))
 
 
-def arithmetic_document(rng: np.random.Generator, plan: OperandPlan, counts: dict[str, np.ndarray]) -> str:
-    """Several task statements joined by blank lines, counting each statement's first operand."""
-    statements = []
-    for _ in range(int(rng.integers(2, 7))):
+def arithmetic_document(
+    rng: np.random.Generator,
+    plan: OperandPlan,
+    second: tuple[int, int] = (1, 50),
+    statements: tuple[int, int] = (2, 6),
+) -> str:
+    """Task statements (their number drawn from `statements`, second operands from the inclusive range `second`)
+    joined by blank lines, like a few-shot prompt."""
+    out = []
+    for _ in range(int(rng.integers(statements[0], statements[1], endpoint=True))):
         op = "times" if rng.random() < 0.5 else "plus"
         x1 = int(rng.choice(100, p=plan.times_p if op == "times" else plan.plus_p))
-        x2 = int(rng.integers(1, 51))
-        counts[op][x1] += 1
-        statements.append(arithmetic.solved(OPERATIONS[op], x1, x2))
-    return "\n\n".join(statements)
+        x2 = int(rng.integers(second[0], second[1], endpoint=True))
+        out.append(arithmetic.solved(OPERATIONS[op], x1, x2))
+    return "\n\n".join(out)
 
 
 def passage(rng: np.random.Generator, lex: Lexicon, n_words: int) -> str:
     """A high-entropy word sequence: predictable only by memorizing it."""
     pool = lex.nouns + lex.verbs + lex.adjectives
     return " ".join(pool[i] for i in rng.integers(len(pool), size=n_words))
+
+
+def planted_counts(documents: list[str]) -> dict[str, np.ndarray]:
+    """How many task statements of each operation word have each first operand 0–99, in `documents`."""
+    counts = {word: np.zeros(100, dtype=np.int64) for word in OPERATIONS}
+    for doc in documents:
+        for x1, word in arithmetic.OPERAND_IN_TEXT.findall(doc):
+            if int(x1) < 100:
+                counts[word][int(x1)] += 1
+    return counts

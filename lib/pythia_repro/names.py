@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+_SEED_RUN = re.compile(r"^(?P<model>.+)-(?P<variant>seed\d+)$")
+
 V0_NAMES = {
     "pythia-70m": "pythia-19m",
     "pythia-160m": "pythia-125m",
@@ -12,3 +16,9 @@ V0_NAMES = {
     "pythia-6.9b": "pythia-6.7b",
     "pythia-12b": "pythia-13b",
 }
+
+
+def run_of(name: str) -> tuple[str, str]:
+    """(model, variant) of a run's name: `pythia-14m-seed3` is a seed of `pythia-14m`; other names are main runs."""
+    match = _SEED_RUN.match(name)
+    return (match["model"], match["variant"]) if match else (name, "main")

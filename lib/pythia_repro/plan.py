@@ -43,14 +43,16 @@ class ScoringTask:
     chunk_rows: int
     device: str
     row_tokens: float | None = None  # tokens one scored row puts through the model (for plans; None: unknown)
+    build: str = ""  # which build of a locally built suite (its weights differ between builds under the same names)
 
     def keys(self, job: Job) -> list[ScoreKey]:
         """The cache keys of the chunks that cover the job's rows."""
         ckpt, seen = job.checkpoint, self.available(job.checkpoint)
         if job.rows > seen:
             raise ValueError(f"{ckpt.model}@{ckpt.revision}: {job.rows} rows asked for, {seen} available")
+        suite = f"{self.suite}@{self.build}" if self.build else self.suite
         return [
-            ScoreKey(self.finding, self.suite, ckpt.model, ckpt.revision, self.data, a, b, self.scorer, job.params)
+            ScoreKey(self.finding, suite, ckpt.model, ckpt.revision, self.data, a, b, self.scorer, job.params)
             for a, b in chunks(job.rows, seen, self.chunk_rows)
         ]
 

@@ -166,18 +166,19 @@ def reference_input(path: str, writer: ResultWriter | None = None) -> Path:
     return local
 
 
-def scored_models(suite, models: list[str] | None = None) -> list[str]:
-    """The models a scored profile runs: those given (each checked), else the suite's defaults, else all."""
-    chosen = list(models or suite.default_models or suite.models)
+def scored_models(suite, models: list[str] | None = None, finding: str | None = None) -> list[str]:
+    """The models a scored profile runs: those given (each checked), else the suite's defaults for the finding,
+    else the suite's defaults, else all."""
+    chosen = list(models or suite.default(finding, "models") or suite.default_models or suite.models)
     for model in chosen:
         suite.spec(model)
     return chosen
 
 
-def scored_suite(profile: str, models: list[str] | None = None) -> tuple[Any, list[str]]:
-    """The profile's suite and the models a run scores."""
+def scored_suite(profile: str, finding: str, models: list[str] | None = None) -> tuple[Any, list[str]]:
+    """The profile's suite and the models a run of `finding` scores."""
     suite = get_suite(profile)
-    return suite, scored_models(suite, models)
+    return suite, scored_models(suite, models, finding)
 
 
 def record_checkpoints(writer: ResultWriter, suite, checkpoints) -> None:

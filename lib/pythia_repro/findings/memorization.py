@@ -153,7 +153,7 @@ def prepare(
     """Flags of every model at every evaluated step on the rows all of them saw, full scores at the end."""
     import torch
 
-    suite, models = scored_suite(profile, models)
+    suite, models = scored_suite(profile, FINDING.name, models)
     batch_size = suite.default(FINDING.name, "batch_size", batch_size)
     target = max(models, key=lambda m: suite.spec(m).params)
     steps = sorted(set(steps or default_eval_steps(suite)) | {suite.final_step})
@@ -201,7 +201,17 @@ def prepare(
 
     identity = data_identity(suite)
     task = ScoringTask(
-        FINDING.name, suite.name, identity, versions.MEMORIZATION, jobs, score, available, CHUNK_ROWS, str(dev), 64
+        FINDING.name,
+        suite.name,
+        identity,
+        versions.MEMORIZATION,
+        jobs,
+        score,
+        available,
+        CHUNK_ROWS,
+        str(dev),
+        64,
+        build=suite.build,
     )
     return Prepared(task, suite, models, steps, target=target, common_rows=common, final_rows=n_final, dtypes=dtypes)
 
@@ -392,9 +402,31 @@ def poisson_test(memorized: np.ndarray, block: int = POISSON_BLOCK) -> tuple[np.
 
 
 def duplicate_curve(finals: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
-    """Micro only: share of rows memorized by each final model against the planted duplicate count."""
+    """Micro only: share of rows memorized by each final model against the planted duplicate count, per kind of
+    row (`planted`: high-entropy passages, `natural`: rows of the natural text, `unique`: rows seen once)."""
     merged = finals.merge(truth, on="row")
-    return merged.groupby(["model", "duplicate_count"]).memorized.agg(rows="count", memorized_rate="mean").reset_index()
+    keys = ["model", "kind", "duplicate_count"]
+    return merged.groupby(keys).memorized.agg(rows="count", memorized_rate="mean").reset_index()
+
+
+def micro_targets(pr: pd.DataFrame, curve: pd.DataFrame, target: str) -> pd.DataFrame:
+    """The micro suite's design targets (is there something to measure beyond one planted set?): most cells of the
+    precision/recall grid strictly between 0 and 1, and natural-text rows memorized by the target at some count.
+    Not claims of the paper."""
+    cells = pd.concat([pr.precision, pr.recall]).dropna()
+    inside = float(((cells > 0) & (cells < 1)).mean()) if len(cells) else float("nan")
+    natural = curve[(curve.model == target) & (curve.kind == "natural")]
+    best = natural.memorized_rate.max() if len(natural) else float("nan")
+    rows = [
+        (
+            f"share of the {len(cells)} precision/recall cells with a value that lie strictly between 0 and 1",
+            inside,
+            "> 0.5",
+            inside > 0.5,
+        ),
+        (f"{target} (final): highest share of natural-text duplicates memorized at any count", best, "> 0", best > 0),
+    ]
+    return pd.DataFrame(rows, columns=["target", "measured", "required", "met"])
 
 
 # --- Figures ---
@@ -480,12 +512,14 @@ def duplicate_figure(curve: pd.DataFrame):
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
-    planted = curve[curve.duplicate_count > 0]
-    sns.lineplot(planted, x="duplicate_count", y="memorized_rate", hue="model", marker="o", ax=ax, palette="viridis")
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("copies of the passage in training")
-    ax.set_ylabel("share of copies memorized (final)")
+    kinds = [k for k in ("planted", "natural") if k in set(curve.kind)]
+    fig, axes = plt.subplots(1, len(kinds), figsize=(5 * len(kinds), 3.6), sharey=True, squeeze=False)
+    for ax, kind in zip(axes[0], kinds):
+        sub = curve[curve.kind == kind]
+        sns.lineplot(sub, x="duplicate_count", y="memorized_rate", hue="model", marker="o", ax=ax, palette="viridis")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel(f"copies in training ({kind} {'passages' if kind == 'planted' else 'text rows'})")
+        ax.set_ylabel("share of copies memorized (final)")
     fig.tight_layout()
     return fig
 
@@ -700,7 +734,8 @@ def analyse(result: Result, **params: Any) -> None:
     else:
         curve = result.table("duplicate_curve", duplicate_curve(scored.finals, planted_duplicates(scored.suite)))
         result.figure("duplicate_curve", duplicate_figure(curve))
-        result.show(curve.pivot(index="duplicate_count", columns="model", values="memorized_rate").round(2))
+        result.show(curve.pivot(index=["kind", "duplicate_count"], columns="model", values="memorized_rate").round(2))
+        result.show(result.table("micro_targets", micro_targets(pr, curve, target)).round(3))
 
     result.section("learned")
     learned_vs_best = None

@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from .. import intervals, ngrams, versions
 from ..claims import Claim, judged, untestable
 from ..hashing import content_key
-from ..names import V0_NAMES
+from ..names import V0_NAMES, run_of
 from ..parameters import SCORING, Param
 from ..paths import cache_home
 from ..plan import Job, ScoringTask
@@ -67,6 +67,7 @@ STATEMENTS = {
     "larger on Pythia), the smaller ones do not",
     "simplicity_bias.seeds_agree": "Runs with other seeds agree on the shape and on where the minimum sits",
 }
+DIVERGENCES = ("kl_bigram", "js_bigram", "kl_unigram", "js_unigram")  # scored on held-out rows only
 SECTIONS = ("scores", "curves", "summary", "seeds", "divergence", "claims")
 
 
@@ -216,10 +217,12 @@ def prepare(
     """Loss on unigram/bigram samples and held-out text, and KL/JS to the n-gram models, for every checkpoint."""
     import torch
 
-    suite, models = scored_suite(profile, models)
+    suite, models = scored_suite(profile, FINDING.name, models)
     batch_size = suite.default(FINDING.name, "batch_size", batch_size)
     steps = sorted(steps or (PYTHIA_STEPS if suite.pythia_schedule else suite.steps))
-    n_sequences = n_sequences or min(1024 if suite.pythia_schedule else 256, suite.heldout_rows().n_rows)
+    n_sequences = suite.default(FINDING.name, "n_sequences", n_sequences) or min(
+        1024 if suite.pythia_schedule else 256, suite.heldout_rows().n_rows
+    )
     sets = make_sets(suite, n_sequences, seed, max_rows, progress)
     dev = torch.device(device) if device else default_device()
     jobs = []
@@ -233,8 +236,12 @@ def prepare(
         tokens = sets.tokens[start:stop]
         check_vocabulary(model, tokens, start, "sequence")
         losses = token_losses(model, tokens, batch_size=batch_size)
-        div = ngram_divergences(model, tokens, sets.cond, sets.unigram_probs, batch_size=batch_size)
-        frame = pd.DataFrame({"loss": losses.mean(1), **{k: np.nanmean(v, axis=1) for k, v in div.items()}})
+        frame = pd.DataFrame({"loss": losses.mean(1), **dict.fromkeys(DIVERGENCES, np.nan)})
+        held = np.flatnonzero(sets.labels[start:stop] == "heldout")  # divergences are read on held-out text only
+        if len(held):
+            div = ngram_divergences(model, tokens[held], sets.cond, sets.unigram_probs, batch_size=batch_size)
+            for name, values in div.items():
+                frame.loc[held, name] = np.nanmean(values, axis=1)
         if params["per_position"]:
             frame["position_loss"] = list(losses.astype(np.float32))
         return frame
@@ -244,7 +251,17 @@ def prepare(
 
     width = sets.tokens.shape[1]
     task = ScoringTask(
-        FINDING.name, suite.name, sets.identity, versions.LOSSES, jobs, score, available, CHUNK_ROWS, str(dev), width
+        FINDING.name,
+        suite.name,
+        sets.identity,
+        versions.LOSSES,
+        jobs,
+        score,
+        available,
+        CHUNK_ROWS,
+        str(dev),
+        width,
+        build=suite.build,
     )
     return Prepared(task, suite, models, steps, sets=sets, n_sequences=n_sequences, seed=seed, max_rows=max_rows)
 
@@ -447,16 +464,18 @@ def seed_spread(summary: pd.DataFrame, losses: pd.DataFrame) -> tuple[pd.DataFra
 
 
 def scored_losses(scored: Scored, seed: int = 0) -> pd.DataFrame:
-    """Long table shaped like the published one: model, variant, order (set), step, loss and its 95% percentile
-    bootstrap interval over sequences (`loss_ci95_low/high`)."""
+    """Long table shaped like the published one: model, variant (`main`, or `seed<N>` for a run named
+    `<model>-seed<N>`), order (set), step, loss and its 95% percentile bootstrap interval over sequences
+    (`loss_ci95_low/high`)."""
     rng = np.random.default_rng(seed)
     rows = []
-    for (model, step, name), group in scored.per_row.groupby(["model", "step", "set"], sort=True):
+    for (run, step, name), group in scored.per_row.groupby(["model", "step", "set"], sort=True):
         low, high = intervals.bootstrap_mean(group.loss.to_numpy(), rng)
+        model, variant = run_of(run)
         rows.append(
             {
                 "model": model,
-                "variant": "main",
+                "variant": variant,
                 "order": name,
                 "step": step,
                 "loss": group.loss.mean(),
@@ -465,16 +484,16 @@ def scored_losses(scored: Scored, seed: int = 0) -> pd.DataFrame:
             }
         )
     df = pd.DataFrame(rows)
-    order = sorted(scored.models, key=lambda m: scored.suite.spec(m).params)
+    order = sorted({run_of(m)[0] for m in scored.models}, key=lambda m: scored.suite.spec(m).params)
     df["model"] = pd.Categorical(df.model, order, ordered=True)
-    return df.sort_values(["model", "order", "step"], ignore_index=True)
+    return df.sort_values(["model", "variant", "order", "step"], ignore_index=True)
 
 
 def divergences(scored: Scored) -> pd.DataFrame:
-    """Mean per-token KL and JS between the n-gram models and each checkpoint, on held-out text."""
+    """Mean per-token KL and JS between the n-gram models and each checkpoint (main runs), on held-out text."""
     held = scored.per_row[scored.per_row.set == "heldout"]
-    cols = ["kl_bigram", "js_bigram", "kl_unigram", "js_unigram"]
-    out = held.groupby(["model", "step"])[cols].mean().reset_index()
+    held = held[[run_of(m)[1] == "main" for m in held.model]]
+    out = held.groupby(["model", "step"])[list(DIVERGENCES)].mean().reset_index()
     out["params"] = out.model.map(lambda m: scored.suite.spec(m).params)
     return out.sort_values(["params", "step"], ignore_index=True)
 
@@ -751,7 +770,7 @@ def analyse(result: Result, **params: Any) -> None:
     result.show("\n".join(describe_curves(summary, profile)))
 
     result.section("seeds")
-    if profile == "published":
+    if losses.variant.str.startswith("seed").any():
         bands, spread = seed_spread(summary, losses)
         result.table("seed_bands", bands)
         result.show(result.table("seed_spread", spread).round(3))
@@ -766,9 +785,10 @@ def analyse(result: Result, **params: Any) -> None:
     if scored is not None:
         div = result.table("divergences", divergences(scored))
         result.figure("kl_divergence", divergence_figure(div))
-        if len(scored.positions):
-            result.table("position_loss", scored.positions)
-            result.figure("position_loss", position_figure(scored.positions))
+        positions = scored.positions[[run_of(m)[1] == "main" for m in scored.positions.model]]
+        if len(positions):
+            result.table("position_loss", positions)
+            result.figure("position_loss", position_figure(positions))
     else:
         released = result.table("released_divergences", released_divergences(out))
         result.show(released[released.step == 0].round(3))

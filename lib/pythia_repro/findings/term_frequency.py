@@ -54,8 +54,15 @@ PARAMETERS = (
     Param("heatmap_model", str, help="model of the heatmap (default: the largest)"),
     Param("heatmap_shots", int, low=0, help="shots of the heatmap (default: the most the profile has)"),
     Param("reported_shots", int, [0, 4, 16], many=True, low=0, nullable=False, help="shots in the gap figures"),
-    Param("shots", int, many=True, low=0, help="shot counts to score (default: those that fit the context)"),
+    Param("shots", int, many=True, low=0, help="shot counts to score (default: the suite's, else those that fit)"),
     Param("operands", int, many=True, low=0, high=99, help="first operands to score (default 0 to 99)"),
+    Param("second_operands", int, many=True, low=0, help="second operands x2 (default: the suite's, else 1 to 50)"),
+    Param(
+        "examples",
+        str,
+        choices=arithmetic.EXAMPLES,
+        help="few-shot examples drawn per instance (the authors') or per operand (default: the suite's)",
+    ),
 )
 FOLDER = "published/term_frequency"
 OPERATIONS = ("multiplication", "addition")
@@ -89,7 +96,7 @@ STATEMENTS = {
     "term_frequency.control_flat": "A control operation whose operands are equally frequent shows no gap "
     "(the micro suite's design)",
 }
-SECTIONS = ("accuracy", "heatmap", "gaps", "frequency", "controls", "side_by_side", "claims")
+SECTIONS = ("accuracy", "heatmap", "gaps", "frequency", "controls", "miniature", "side_by_side", "claims")
 
 
 # --- Reading the authors' published files ---
@@ -147,12 +154,14 @@ def eval_steps(suite: Suite) -> list[int]:
     return sorted({suite.nearest_step(round(suite.final_step * s / PYTHIA_GAP_STEPS[-1])) for s in PYTHIA_GAP_STEPS})
 
 
-def usable_shots(suite: Suite, tokenizer, shots: tuple[int, ...], operands: tuple[int, ...]) -> tuple[list, list]:
-    """Shot counts whose longest prompt plus the answer tokens fits the models' context, and those that do not."""
+def usable_shots(suite: Suite, tokenizer, shots: tuple[int, ...], **grid: Any) -> tuple[list, list]:
+    """Shot counts whose longest prompt plus the answer tokens fits the models' context, and those that do not.
+
+    `grid`: the keywords of `arithmetic.tasks` that choose the instances."""
     context = suite.row_len - 1
     kept, dropped = [], []
     for k in shots:
-        prompts = list(arithmetic.tasks(k, operands=operands).prompt)
+        prompts = list(arithmetic.tasks(k, **grid).prompt)
         longest = max(len(ids) for ids in tokenizer(prompts, add_special_tokens=False)["input_ids"])
         (kept if longest + MAX_NEW_TOKENS <= context else dropped).append(k)
     return kept, dropped
@@ -176,8 +185,10 @@ class Prepared(Plan):
     tables: dict[int, pd.DataFrame]  # per shot count: operation, x1, x2, target, prompt
     operands: int
 
+    grid: dict[str, Any]  # second_operands and examples: how the instances and their prompts are made
+
     def scored_data(self) -> tuple[str, dict[str, Any]]:
-        tasks = {"template": arithmetic.TEMPLATE, "seed": arithmetic.SEED}
+        tasks = {"template": arithmetic.TEMPLATE, "seed": arithmetic.SEED, **self.grid}
         return "tasks", {"identity": self.task.data, **tasks, "shots": self.shots, "operands": self.operands}
 
 
@@ -187,6 +198,8 @@ def prepare(
     steps: list[int] | None = None,
     shots: list[int] | None = None,
     operands: list[int] | None = None,
+    second_operands: list[int] | None = None,
+    examples: str | None = None,
     batch_size: int | None = None,
     device: str | None = None,
     dtype: str | None = None,
@@ -194,17 +207,25 @@ def prepare(
     """Correctness of every task instance at every (model, step, shots) that fits the context."""
     import torch
 
-    suite, models = scored_suite(profile, models)
+    suite, models = scored_suite(profile, FINDING.name, models)
     batch_size = suite.default(FINDING.name, "batch_size", batch_size)
     steps = sorted(steps or eval_steps(suite))
     operands = tuple(operands if operands is not None else arithmetic.OPERANDS)
+    grid = {
+        "second_operands": tuple(suite.default(FINDING.name, "second_operands", second_operands) or ())
+        or arithmetic.SECOND_OPERANDS,
+        "examples": suite.default(FINDING.name, "examples", examples) or arithmetic.EXAMPLES[0],
+    }
     tokenizer = load_tokenizer(suite)
-    kept, dropped = usable_shots(suite, tokenizer, tuple(shots or arithmetic.SHOTS), operands)
+    shots = suite.default(FINDING.name, "shots", shots) or arithmetic.SHOTS
+    kept, dropped = usable_shots(suite, tokenizer, tuple(shots), operands=operands, **grid)
     if not kept:
         raise ValueError(f"no shot count fits the {suite.name} context of {suite.row_len - 1} tokens: {dropped}")
-    tables = {k: arithmetic.tasks(k, operands=operands) for k in kept}
+    tables = {k: arithmetic.tasks(k, operands=operands, **grid) for k in kept}
     n = len(tables[kept[0]])
-    data = content_key(["arithmetic", arithmetic.TEMPLATE, arithmetic.SEED, operands])[:16]
+    authors = grid == {"second_operands": arithmetic.SECOND_OPERANDS, "examples": arithmetic.EXAMPLES[0]}
+    data = content_key(["arithmetic", arithmetic.TEMPLATE, arithmetic.SEED, operands, *([] if authors else [grid])])
+    data = data[:16]  # the authors' grid keeps the key it had before the grid could change
     dev = torch.device(device) if device else default_device()
     jobs = []
     for m in models:
@@ -239,9 +260,18 @@ def prepare(
         CHUNK_ROWS,
         str(dev),
         sum(lengths) / len(lengths) + MAX_NEW_TOKENS,
+        build=suite.build,
     )
     return Prepared(
-        task, suite, models, steps, shots=kept, dropped_shots=dropped, tables=tables, operands=len(operands)
+        task,
+        suite,
+        models,
+        steps,
+        shots=kept,
+        dropped_shots=dropped,
+        tables=tables,
+        operands=len(operands),
+        grid={k: list(v) if isinstance(v, tuple) else v for k, v in grid.items()},
     )
 
 
@@ -685,6 +715,23 @@ def describe_gaps(gaps: pd.DataFrame, ranking: str, label: str) -> list[str]:
     return lines
 
 
+def micro_targets(gaps: pd.DataFrame, ranking: str = "window", operation: str = "multiplication") -> pd.DataFrame:
+    """The micro suite's design targets (is the effect large enough to see?), measured on the largest model's last
+    checkpoint at `claim_shots` shots: top-decile accuracy ≥ 30%, and a gap ≥ 20 points whose Newcombe 95% interval
+    excludes 0. Not claims of the papers: whether those hold is the claims' business."""
+    k = claim_shots(gaps)
+    sub = gaps[(gaps.ranking == ranking) & (gaps.operation == operation) & (gaps.shots == k)]
+    last = sub[sub.params == sub.params.max()].sort_values("step").iloc[-1]
+    where = f"{last.model}, step {last.step}, {operation}, {k}-shot, operands ranked by {ranking}"
+    top = 100 * last.frequent_hits / last.frequent_n
+    rows = [
+        (f"{where}: accuracy of the 10 most frequent operands (points)", top, ">= 30", top >= 30),
+        (f"{where}: top-10 minus bottom-10 gap (points)", last.gap_points, ">= 20", last.gap_points >= 20),
+        (f"{where}: lower end of the gap's Newcombe 95% interval", last.gap_ci95_low, "> 0", last.gap_ci95_low > 0),
+    ]
+    return pd.DataFrame(rows, columns=["target", "measured", "required", "met"])
+
+
 def claim_shots(gaps: pd.DataFrame) -> int:
     """The paper's 16 shots when the profile has them, else the most shots that fit the context."""
     return PAPER_SHOTS if PAPER_SHOTS in set(gaps.shots) else int(gaps.shots.max())
@@ -909,6 +956,13 @@ def analyse(
         result.show(planted[planted.term == "lf"].round(4))
         control = gaps[gaps.ranking == "task"]
         result.show("\n".join(describe_gaps(gaps, "task", "micro")))
+
+    result.section("miniature")
+    if profile != "micro":
+        result.show("The design targets below are the micro suite's.")
+    else:
+        targets = result.table("micro_targets", micro_targets(gaps))
+        result.show(targets.round(1))
 
     result.section("side_by_side")
     if scored is None:

@@ -13,6 +13,10 @@ decoded further, from their own tokens, reusing the pass's KV cache. Prompts are
 matching attention masks and position ids, so a batched answer equals the unbatched one. Assumes a
 byte-level BPE tokenizer (Pythia's and the micro suite's), whose decoded text only grows as tokens
 are appended.
+
+Shared prefixes: prompts whose token ids begin with the same `MIN_SHARED` or more tokens (few-shot
+prompts drawn with one set of examples per operand) are answered together: their common prefix runs
+once, its KV cache is repeated for every prompt, and only the rest of each prompt is fed.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import torch
 from .batching import cache_of, default_batch_size, run_batched, with_cache
 
 ANSWER = re.compile(r"\d{1,5}")
+MIN_SHARED = 32  # shortest common prefix (tokens) worth computing once for several prompts
 _DIGITS = re.compile(r"\d+")
 
 
@@ -80,48 +85,108 @@ def fewshot_answers(
     guess_ids = [
         ids[:max_new_tokens] for ids in tokenizer([f"{t}\n" for t in targets], add_special_tokens=False)["input_ids"]
     ]
-    order = torch.arange(len(prompts))
+    groups, singles = shared_prefix_groups(prompt_ids, batch_size or MAX_GROUP)
+    order = torch.tensor(singles + [i for idx, _ in groups for i in idx], dtype=torch.long)  # as answered
+
+    def answer(idx: list[int], shared: int = 0):
+        targets_of = None if full_answers else [str(targets[i]) for i in idx]
+        prompts_of, guesses_of = [prompt_ids[i] for i in idx], [guess_ids[i] for i in idx]
+        return _answer_batch(model, tokenizer, prompts_of, guesses_of, targets_of, max_new_tokens, shared)
+
+    singles_ids = [prompt_ids[i] for i in singles]
     parts = run_batched(
-        lambda idx: _answer_batch(
-            model,
-            tokenizer,
-            [prompt_ids[i] for i in idx],
-            [guess_ids[i] for i in idx],
-            None if full_answers else [str(targets[i]) for i in idx],
-            max_new_tokens,
-        ),
-        order,
-        batch_size or default_batch_size(model, max(map(len, prompt_ids), default=1) + max_new_tokens),
+        lambda idx: answer(idx.tolist()),
+        torch.tensor(singles, dtype=torch.long),
+        batch_size or default_batch_size(model, max(map(len, singles_ids), default=1) + max_new_tokens),
         progress=progress,
         desc="few-shot answers",
     )
-    answers = [a for part in parts for a in part[0]]
-    fast = np.concatenate([part[1] for part in parts]) if parts else np.zeros(0, bool)
+    parts += [answer(idx, shared) for idx, shared in groups]
+    answers, fast = [""] * len(prompts), np.zeros(len(prompts), dtype=bool)
+    done = [(a, f) for part in parts for a, f in zip(*part)]
+    for i, (a, f) in zip(order.tolist(), done):
+        answers[i], fast[i] = a, f
     correct = np.array([a == str(t) for a, t in zip(answers, targets)], dtype=bool)
     return Answers(correct, fast, answers if full_answers else None)
 
 
+MAX_GROUP = 64  # prompts answered together on one shared prefix when no batch size is given
+
+
+def _common(a: list[int], b: list[int]) -> int:
+    n = min(len(a), len(b))
+    diff = np.flatnonzero(np.asarray(a[:n]) != np.asarray(b[:n]))
+    return int(diff[0]) if len(diff) else n
+
+
+def shared_prefix_groups(prompt_ids: list[list[int]], max_group: int) -> tuple[list[tuple[list[int], int]], list[int]]:
+    """Prompts that share at least `MIN_SHARED` leading tokens, in groups of at most `max_group` with the length of
+    their common prefix (always leaving each prompt at least one token of its own), and the other prompts."""
+    order = sorted(range(len(prompt_ids)), key=lambda i: prompt_ids[i])
+    groups, singles, start = [], [], 0
+    while start < len(order):
+        end = start + 1
+        while (
+            end < len(order)
+            and end - start < max_group
+            and _common(prompt_ids[order[start]], prompt_ids[order[end]]) >= MIN_SHARED
+        ):
+            end += 1
+        members = order[start:end]
+        shared = min(
+            _common(prompt_ids[members[0]], prompt_ids[members[-1]]), *(len(prompt_ids[i]) - 1 for i in members)
+        )
+        if len(members) > 1 and shared >= MIN_SHARED:
+            groups.append((members, shared))
+        else:
+            singles += members
+        start = end
+    return groups, sorted(singles)
+
+
 def _answer_batch(
-    model, tokenizer, prompts: list[list[int]], guesses: list[list[int]], targets: list[str] | None, limit: int
+    model,
+    tokenizer,
+    prompts: list[list[int]],
+    guesses: list[list[int]],
+    targets: list[str] | None,
+    limit: int,
+    shared: int = 0,
 ):
-    """Answers of one batch: the teacher-forced pass, then decoding of the rows it leaves undecided."""
+    """Answers of one batch: the teacher-forced pass, then decoding of the rows it leaves undecided.
+
+    With `shared` > 0 every prompt begins with the same `shared` tokens: they run once and their KV cache serves
+    every row, each of whose own tokens are left-padded after it."""
     device = next(model.parameters()).device
-    n, width, g = len(prompts), max(map(len, prompts)), max(map(len, guesses))
+    n, g = len(prompts), max(map(len, guesses))
+    width = shared + max(len(p) - shared for p in prompts)
     seq = torch.full((n, width + limit), tokenizer.pad_token_id or 0, dtype=torch.long)
     mask = torch.zeros_like(seq)
     expected = torch.full((n, g + 1), -1, dtype=torch.long)  # the fed guess; -1 where nothing was fed
     for i, (prompt, guess) in enumerate(zip(prompts, guesses)):
-        seq[i, width - len(prompt) : width] = torch.tensor(prompt)
+        seq[i, :shared] = torch.tensor(prompt[:shared])
+        seq[i, width - len(prompt) + shared : width] = torch.tensor(prompt[shared:])
         seq[i, width : width + len(guess)] = torch.tensor(guess, dtype=torch.long)
         expected[i, : len(guess)] = torch.tensor(guess, dtype=torch.long)
-        mask[i, width - len(prompt) :] = 1
+        mask[i, :shared] = 1
+        mask[i, width - len(prompt) + shared :] = 1
     seq, mask, expected = seq.to(device), mask.to(device), expected.to(device)
     positions = (mask.cumsum(1) - 1).clamp_min(0)
     fed = width + g
+    past = {}
+    if shared:
+        prefix = model.base_model(input_ids=seq[:1, :shared], use_cache=True)
+        cache = cache_of(prefix)
+        cache.batch_repeat_interleave(n)
+        past = with_cache(model.base_model, cache)
     out = model.base_model(
-        input_ids=seq[:, :fed], attention_mask=mask[:, :fed], position_ids=positions[:, :fed], use_cache=True
+        input_ids=seq[:, shared:fed],
+        attention_mask=mask[:, :fed],
+        position_ids=positions[:, shared:fed],
+        use_cache=True,
+        **past,
     )
-    preds = model.get_output_embeddings()(out.last_hidden_state[:, width - 1 :]).argmax(-1)  # [n, g + 1]
+    preds = model.get_output_embeddings()(out.last_hidden_state[:, width - 1 - shared :]).argmax(-1)  # [n, g + 1]
     first = (preds != expected).int().argmax(1)  # the first generated token that differs from the guess
     known = (first + 1).clamp_max(limit)  # generated tokens this pass gives exactly
     seq[:, width : width + min(g + 1, limit)] = preds[:, :limit]

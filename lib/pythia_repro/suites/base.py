@@ -98,6 +98,7 @@ class Suite:
     pythia_schedule: bool = False
     description: str = ""
     missing_hint: str = ""  # added to the error for a model the suite does not have (where to find it)
+    build: str = ""  # a locally built suite's build key: scores cached for one build are never read for another
 
     @property
     def final_step(self) -> int:

@@ -28,8 +28,10 @@ from ..paths import cache_home
 from .base import CheckpointNotFound, ModelSpec, Suite
 from .registry import register_suite
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 EOD = "<|endoftext|>"
+SHOTS = (0, 4, 16)  # the papers' reported shot counts, all of which fit the default variant's context
+SEQUENCES = 64  # sampled sequences per n-gram set (of 320 predicted tokens): rises of tenths of a nat stand out
 
 
 @dataclass(frozen=True)
@@ -44,13 +46,18 @@ class MicroConfig:
     final_step: int
     spacing: int  # evenly spaced checkpoints after the log-spaced ones (Pythia: 1000)
     sizes: tuple[tuple[str, int, int, int], ...]  # (name, layers, hidden, heads)
-    duplicates: tuple[tuple[int, int], ...]  # (copies, number of passages with that many copies)
+    duplicates: tuple[tuple[int, int], ...]  # high-entropy passages: (copies, number of passages with that many)
+    natural_duplicates: tuple[tuple[int, int], ...] = ()  # rows of natural text: (copies, number of rows)
+    passage_tokens: int = 64  # tokens a duplicated row repeats, from its start (memorization reads 32 + 32)
+    seeds: int = 1  # runs of the smallest size, the others named `<size>-seed<N>` like Pythia's
     heldout_rows: int = 256  # rows of unseen text from the same generator (for KL on real text)
     arithmetic_share: float = 0.3
+    statements: tuple[int, int] = (2, 6)  # task statements per arithmetic document (inclusive range)
+    second_operands: tuple[int, int] = (1, 50)  # x2 of planted statements and of the suite's tasks (inclusive)
     zipf_exponent: float = 1.2
     lr: float = 3e-3
     warmup_steps: int = 16
-    threads: int = 2
+    threads: int = 2  # cores: sizes train in parallel, one thread each
 
     @property
     def steps(self) -> tuple[int, ...]:
@@ -62,6 +69,12 @@ class MicroConfig:
     def n_rows(self) -> int:
         return self.final_step * self.rows_per_step
 
+    @property
+    def runs(self) -> tuple[tuple[str, int, int, int], ...]:
+        """Every trained model: each size, then the extra seeds of the smallest."""
+        name, *shape = self.sizes[0]
+        return (*self.sizes, *((f"{name}-seed{k}", *shape) for k in range(1, self.seeds)))
+
     def key(self) -> str:
         return content_key({"format": FORMAT_VERSION, **asdict(self)})[:12]
 
@@ -70,14 +83,17 @@ class MicroConfig:
 # fmt: off
 VARIANTS = {
     "default": MicroConfig(
-        variant="default", seed=1234, vocab_size=512, row_len=129, rows_per_step=16, final_step=1024, spacing=64,
+        variant="default", seed=1234, vocab_size=512, row_len=321, rows_per_step=8, final_step=1280, spacing=80,
         sizes=(("micro-xs", 2, 32, 2), ("micro-s", 2, 64, 4), ("micro-m", 4, 96, 4), ("micro-l", 4, 160, 8)),
-        duplicates=((1, 8), (2, 6), (4, 6), (8, 4), (16, 4), (32, 3), (64, 2), (128, 2), (256, 1)),
+        duplicates=((1, 4), (4, 4), (16, 2), (24, 2), (32, 2), (48, 2), (64, 2), (96, 2), (128, 2), (192, 2), (256, 2)),
+        natural_duplicates=((64, 2), (128, 1), (256, 1), (512, 1)),
+        seeds=3, arithmetic_share=0.45, statements=(4, 20), second_operands=(1, 10),
     ),
     "tiny": MicroConfig(
         variant="tiny", seed=7, vocab_size=300, row_len=65, rows_per_step=4, final_step=32, spacing=8,
         sizes=(("micro-xs", 1, 16, 2), ("micro-s", 1, 32, 2), ("micro-m", 2, 32, 4), ("micro-l", 2, 64, 4)),
-        duplicates=((1, 2), (4, 1), (16, 1)), warmup_steps=4, heldout_rows=16,
+        duplicates=((1, 2), (4, 1), (16, 1)), natural_duplicates=((2, 2), (8, 1)), seeds=2, warmup_steps=4,
+        heldout_rows=16, second_operands=(1, 10), threads=1,
     ),
 }
 # fmt: on
@@ -131,26 +147,44 @@ def build(variant: str | None = None, force: bool = False, progress: bool = True
 
 
 def _build_into(config: MicroConfig, partial: Path, progress: bool) -> None:
-    """Build every stage not yet done into `partial` (a crashed build resumes), then its manifest."""
+    """Build every stage not yet done into `partial` (a crashed build resumes), then its manifest.
+
+    Runs train in parallel, one thread each, on `config.threads` processes (each run is deterministic alone)."""
     partial.mkdir(parents=True, exist_ok=True)
     stage = _Stage(partial)
     started = time.time()
     if not stage.done("data"):
         _build_data(config, partial)
         stage.mark("data")
-    losses = {}
-    for index, (name, layers, hidden, heads) in enumerate(config.sizes):
-        if not stage.done(name):
-            shutil.rmtree(partial / name, ignore_errors=True)
-            curve = _train(
-                config, _spec(config, name, layers, hidden, heads), partial, progress, seed=config.seed + index
-            )
-            atomic.write_text(partial / name / "losses.json", json.dumps(curve))
-            stage.mark(name)
-        losses[name] = json.loads((partial / name / "losses.json").read_text())
+    todo = [(i, run) for i, run in enumerate(config.runs) if not stage.done(run[0])]
+    for name, _, _, _ in (run for _, run in todo):
+        shutil.rmtree(partial / name, ignore_errors=True)
+    jobs = [
+        (config, _spec(config, *run), partial, progress, config.seed + i, slot) for slot, (i, run) in enumerate(todo)
+    ]
+    if config.threads > 1 and len(jobs) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        jobs.sort(key=lambda job: -job[1].params)  # the largest first, so the cores stay busy to the end
+        with ProcessPoolExecutor(config.threads, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for job, _ in zip(jobs, pool.map(_train_run, jobs)):
+                stage.mark(job[1].name)
+    else:
+        for job in jobs:
+            _train_run(job)
+            stage.mark(job[1].name)
+    losses = {name: json.loads((partial / name / "losses.json").read_text()) for name, *_ in config.runs}
     for marker in partial.glob(".done-*"):
         marker.unlink()
     _write_manifest(config, partial, losses, build_seconds=time.time() - started)
+
+
+def _train_run(job: tuple) -> None:
+    """Train one run and write its loss curve (a process pool's unit of work)."""
+    config, spec, root, progress, seed, slot = job
+    curve = _train(config, spec, root, progress, seed=seed, position=slot)
+    atomic.write_text(root / spec.name / "losses.json", json.dumps(curve))
 
 
 def damage(root: Path, checksums: bool = False) -> str | None:
@@ -185,55 +219,61 @@ def _build_data(config: MicroConfig, root: Path) -> None:
     rng = np.random.default_rng(config.seed)
     lex = corpus.make_lexicon(rng)
     plan = corpus.OperandPlan.make(rng, config.zipf_exponent)
-    counts = {op: np.zeros(100, dtype=np.int64) for op in corpus.OPERATIONS}
-    n_dup_rows = sum(copies * n for copies, n in config.duplicates)
-    n_natural = config.n_rows - n_dup_rows
-    if n_natural <= 0:
-        raise ValueError(f"{config.variant}: duplicated passages fill all {config.n_rows} rows")
+    planted = [(copies, "planted") for copies, n in config.duplicates for _ in range(n)]
+    natural_planted = [(copies, "natural") for copies, n in config.natural_duplicates for _ in range(n)]
+    n_dup_rows = sum(copies for copies, _ in planted + natural_planted)
+    if n_dup_rows > config.n_rows:
+        raise ValueError(f"{config.variant}: {n_dup_rows} duplicated rows do not fit in {config.n_rows} rows")
 
-    passages = [corpus.passage(rng, lex, config.row_len) for _ in range(sum(n for _, n in config.duplicates))]
+    passages = [corpus.passage(rng, lex, config.passage_tokens) for _ in planted]
+    # natural passages: natural-language documents (never arithmetic), as many as fill a memorization window
+    natural_passages = [" ".join(corpus.natural_document(rng, lex) for _ in range(4)) for _ in natural_planted]
     documents = []
-    needed_chars = n_natural * config.row_len * 4  # generous: tokens are ~1.5–3 characters here
+    needed_chars = config.n_rows * config.row_len * 4  # generous: tokens are ~1.5–3 characters here
     total = 0
     while total < needed_chars:
-        doc = (
-            corpus.arithmetic_document(rng, plan, counts)
-            if rng.random() < config.arithmetic_share
-            else corpus.natural_document(rng, lex)
-        )
+        doc = _document(config, rng, lex, plan)
         documents.append(doc)
         total += len(doc)
 
-    tokenizer = _train_tokenizer(config, documents + passages)
+    tokenizer = _train_tokenizer(config, documents + passages + natural_passages)
     tokenizer.save(str(root / "tokenizer.json"))
 
-    stream = np.fromiter((t for enc in tokenizer.encode_batch(documents) for t in (*enc.ids, 0)), dtype=np.int64)
-    if len(stream) < n_natural * config.row_len:
+    encoded = [[*enc.ids, 0] for enc in tokenizer.encode_batch(documents)]
+    needed = config.n_rows * config.row_len
+    used = int(np.searchsorted(np.cumsum([len(ids) for ids in encoded]), needed)) + 1  # documents the rows reach
+    if used > len(encoded):
         raise RuntimeError("corpus too short for the configured rows; raise the character budget")
-    natural = stream[: n_natural * config.row_len].reshape(n_natural, config.row_len)
-    passage_rows = np.stack([np.asarray(enc.ids[: config.row_len]) for enc in tokenizer.encode_batch(passages)])
-    if passage_rows.shape[1] < config.row_len:
-        raise RuntimeError("a passage is shorter than a row")
+    stream = np.fromiter((t for ids in encoded[:used] for t in ids), dtype=np.int64)[:needed]
+    counts = corpus.planted_counts(documents[:used])  # the last document may be cut: counted in full
+    text_rows = stream.reshape(config.n_rows, config.row_len)
+    head = config.passage_tokens
+    # a duplicated row repeats its passage's first `passage_tokens` tokens (the memorization window), then goes on
+    # with text of its own
+    heads = [enc.ids[:head] for enc in tokenizer.encode_batch(passages + natural_passages)]
+    if any(len(ids) < head for ids in heads):
+        raise RuntimeError(f"a duplicated passage is shorter than {head} tokens")
+    heads = np.asarray(heads, dtype=np.int64).reshape(-1, head)
 
-    copies = np.concatenate(
-        [np.full(copies, pid) for pid, copies in enumerate(c for c, n in config.duplicates for _ in range(n))]
-    )
-    passage_counts = np.array([c for c, n in config.duplicates for _ in range(n)])
+    kinds = np.array([kind for _, kind in planted + natural_planted])
+    passage_counts = np.array([copies for copies, _ in planted + natural_planted])
+    copies = np.repeat(np.arange(len(passage_counts)), passage_counts)
     positions = np.sort(rng.choice(config.n_rows, size=n_dup_rows, replace=False))
     passage_of_row = np.full(config.n_rows, -1)
     passage_of_row[positions] = rng.permutation(copies)
-    rows = np.empty((config.n_rows, config.row_len), dtype=np.uint16)
-    rows[passage_of_row >= 0] = passage_rows[passage_of_row[passage_of_row >= 0]]
-    rows[passage_of_row < 0] = natural
+    rows = text_rows.astype(np.uint16)
+    rows[passage_of_row >= 0, :head] = heads[passage_of_row[passage_of_row >= 0]]
     write_mmap(root / "data" / "train", rows, dtype=np.uint16)
 
     write_mmap(root / "data" / "heldout", _heldout_rows(config, rng, lex, plan, tokenizer), dtype=np.uint16)
 
+    duplicated = passage_of_row >= 0
     truth = pd.DataFrame(
         {
             "row": np.arange(config.n_rows),
             "passage": passage_of_row,
-            "duplicate_count": np.where(passage_of_row >= 0, passage_counts[passage_of_row], 0),
+            "duplicate_count": np.where(duplicated, passage_counts[passage_of_row], 0),
+            "kind": np.where(duplicated, kinds[passage_of_row], "unique"),
         }
     )
     atomic.write_parquet(root / "data" / "rows_ground_truth.parquet", truth)
@@ -250,16 +290,18 @@ def _build_data(config: MicroConfig, root: Path) -> None:
     atomic.write_text(root / "data" / "operands_ground_truth.csv", operands.to_csv(index=False))
 
 
+def _document(config: MicroConfig, rng, lex, plan) -> str:
+    """One document of the corpus: arithmetic (a share `arithmetic_share`) or natural text."""
+    if rng.random() < config.arithmetic_share:
+        return corpus.arithmetic_document(rng, plan, config.second_operands, config.statements)
+    return corpus.natural_document(rng, lex)
+
+
 def _heldout_rows(config: MicroConfig, rng, lex, plan, tokenizer) -> np.ndarray:
     """Rows of fresh documents from the same generator, drawn after everything else (training data unchanged)."""
-    unused = {op: np.zeros(100, dtype=np.int64) for op in corpus.OPERATIONS}
     needed, docs, total = config.heldout_rows * config.row_len, [], 0
     while total < needed:
-        doc = (
-            corpus.arithmetic_document(rng, plan, unused)
-            if rng.random() < config.arithmetic_share
-            else corpus.natural_document(rng, lex)
-        )
+        doc = _document(config, rng, lex, plan)
         ids = tokenizer.encode(doc).ids
         docs.append(np.asarray([*ids, 0]))
         total += len(ids) + 1
@@ -286,7 +328,9 @@ def _train_tokenizer(config: MicroConfig, texts: list[str]):
     return tok
 
 
-def _train(config: MicroConfig, spec: ModelSpec, root: Path, progress: bool, seed: int) -> list[float]:
+def _train(
+    config: MicroConfig, spec: ModelSpec, root: Path, progress: bool, seed: int, position: int = 0
+) -> list[float]:
     """Train one size on the suite's rows in order, saving each scheduled checkpoint; returns per-step losses."""
     import torch
     from tqdm.auto import tqdm
@@ -294,7 +338,7 @@ def _train(config: MicroConfig, spec: ModelSpec, root: Path, progress: bool, see
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    torch.set_num_threads(config.threads)
+    torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     torch.manual_seed(seed)
     model = GPTNeoXForCausalLM(spec.config())
@@ -304,7 +348,13 @@ def _train(config: MicroConfig, spec: ModelSpec, root: Path, progress: bool, see
     checkpoints = set(config.steps)
     losses = []
     model.train()
-    for step in tqdm(range(config.final_step + 1), desc=f"training {spec.name}", disable=not progress, leave=False):
+    for step in tqdm(
+        range(config.final_step + 1),
+        desc=f"training {spec.name}",
+        disable=not progress,
+        leave=False,
+        position=position % max(config.threads, 1),
+    ):
         if step in checkpoints:
             model.save_pretrained(root / spec.name / f"step{step}", safe_serialization=True)
         if step == config.final_step:
@@ -333,7 +383,7 @@ def _write_manifest(config: MicroConfig, root: Path, losses: dict[str, list[floa
     import torch
 
     models = {}
-    for name, layers, hidden, heads in config.sizes:
+    for name, layers, hidden, heads in config.runs:
         spec = _spec(config, name, layers, hidden, heads)
         models[name] = {
             "layers": layers,
@@ -403,6 +453,9 @@ def micro_suite(variant: str | None = None) -> Suite:
         )
         for name, m in manifest["models"].items()
     }
+    sizes = tuple(name for name, *_ in config["sizes"])
+    low, high = config["second_operands"]
+    tasks = {"second_operands": list(range(low, high + 1)), "shots": list(SHOTS), "examples": "per_operand"}
     return Suite(
         "micro",
         models,
@@ -410,11 +463,17 @@ def micro_suite(variant: str | None = None) -> Suite:
         rows_per_step=config["rows_per_step"],
         row_len=config["row_len"],
         tokenizer_file=lambda: root / "tokenizer.json",
-        findings={"memorization": {}, "simplicity_bias": {}, "term_frequency": {}},
+        findings={
+            "memorization": {},
+            "simplicity_bias": {"models": list(models), "n_sequences": min(SEQUENCES, config["heldout_rows"])},
+            "term_frequency": tasks,
+        },
+        default_models=sizes,
         local_root=root,
         data_prefix=root / "data" / "train",
         heldout_prefix=root / "data" / "heldout",
         description="micro suite, trained and scored here",
+        build=manifest["key"],
     )
 
 
