@@ -578,12 +578,13 @@ def position_figure(positions: pd.DataFrame):
 
 
 def comparison_figure(published: pd.DataFrame, scored: pd.DataFrame, label: str, order: str = "bigram"):
-    """The published bigram-sample curves beside this profile's."""
+    """The published bigram-sample curves beside this profile's (main runs)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    for ax, (name, df) in zip(axes, (("published (Pythia)", published[published.variant == "main"]), (label, scored))):
+    main = (("published (Pythia)", published[published.variant == "main"]), (label, scored[scored.variant == "main"]))
+    for ax, (name, df) in zip(axes, main):  # main runs: one curve per model, no estimator drawing at random
         sub = df[df.order == order].copy()
         sub["model"] = sub.model.cat.remove_unused_categories()
         sns.lineplot(sub, x="step", y="loss", hue="model", ax=ax, palette="viridis")
