@@ -5,8 +5,9 @@
 - Arithmetic statements in the exact few-shot template (`Q:What is {x1} times {x2}? A:{y}`),
   joined by blank lines. Operands of `times` are Zipf-distributed over a seeded random
   permutation of 0–99 (frequency is not operand size); operands of `plus` are uniform (the control).
-- Passages duplicated 1 to several hundred times, placed as whole rows uniformly over training order;
-  high-entropy ones (predictable only by memorizing them) and rows of the natural text itself.
+- Passages duplicated 1 to several hundred times, uniformly over training order: high-entropy ones
+  (predictable only by memorizing them) and natural-language ones; a copy begins a row and the row
+  goes on with text of its own.
 """
 
 from __future__ import annotations

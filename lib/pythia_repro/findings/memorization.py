@@ -403,7 +403,7 @@ def poisson_test(memorized: np.ndarray, block: int = POISSON_BLOCK) -> tuple[np.
 
 def duplicate_curve(finals: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     """Micro only: share of rows memorized by each final model against the planted duplicate count, per kind of
-    row (`planted`: high-entropy passages, `natural`: rows of the natural text, `unique`: rows seen once)."""
+    row (`planted`: high-entropy passages, `natural`: natural-language passages, `unique`: rows with no copy)."""
     merged = finals.merge(truth, on="row")
     keys = ["model", "kind", "duplicate_count"]
     return merged.groupby(keys).memorized.agg(rows="count", memorized_rate="mean").reset_index()
@@ -518,7 +518,7 @@ def duplicate_figure(curve: pd.DataFrame):
         sub = curve[curve.kind == kind]
         sns.lineplot(sub, x="duplicate_count", y="memorized_rate", hue="model", marker="o", ax=ax, palette="viridis")
         ax.set_xscale("log", base=2)
-        ax.set_xlabel(f"copies in training ({kind} {'passages' if kind == 'planted' else 'text rows'})")
+        ax.set_xlabel(f"copies in training ({'high-entropy' if kind == 'planted' else 'natural-language'} passages)")
         ax.set_ylabel("share of copies memorized (final)")
     fig.tight_layout()
     return fig

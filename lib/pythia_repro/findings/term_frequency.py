@@ -154,17 +154,9 @@ def eval_steps(suite: Suite) -> list[int]:
     return sorted({suite.nearest_step(round(suite.final_step * s / PYTHIA_GAP_STEPS[-1])) for s in PYTHIA_GAP_STEPS})
 
 
-def usable_shots(suite: Suite, tokenizer, shots: tuple[int, ...], **grid: Any) -> tuple[list, list]:
-    """Shot counts whose longest prompt plus the answer tokens fits the models' context, and those that do not.
-
-    `grid`: the keywords of `arithmetic.tasks` that choose the instances."""
-    context = suite.row_len - 1
-    kept, dropped = [], []
-    for k in shots:
-        prompts = list(arithmetic.tasks(k, **grid).prompt)
-        longest = max(len(ids) for ids in tokenizer(prompts, add_special_tokens=False)["input_ids"])
-        (kept if longest + MAX_NEW_TOKENS <= context else dropped).append(k)
-    return kept, dropped
+def prompt_lengths(tokenizer, table: pd.DataFrame) -> list[int]:
+    """Tokens of each prompt of a task table."""
+    return [len(ids) for ids in tokenizer(list(table.prompt), add_special_tokens=False)["input_ids"]]
 
 
 @dataclass
@@ -211,17 +203,21 @@ def prepare(
     batch_size = suite.default(FINDING.name, "batch_size", batch_size)
     steps = sorted(steps or eval_steps(suite))
     operands = tuple(operands if operands is not None else arithmetic.OPERANDS)
+    second = suite.default(FINDING.name, "second_operands", second_operands)
     grid = {
-        "second_operands": tuple(suite.default(FINDING.name, "second_operands", second_operands) or ())
-        or arithmetic.SECOND_OPERANDS,
+        "second_operands": tuple(second) if second else arithmetic.SECOND_OPERANDS,
         "examples": suite.default(FINDING.name, "examples", examples) or arithmetic.EXAMPLES[0],
     }
     tokenizer = load_tokenizer(suite)
     shots = suite.default(FINDING.name, "shots", shots) or arithmetic.SHOTS
-    kept, dropped = usable_shots(suite, tokenizer, tuple(shots), operands=operands, **grid)
+    # the shot counts whose longest prompt plus the answer tokens fits the models' context, and those that do not
+    tables = {k: arithmetic.tasks(k, operands=operands, **grid) for k in shots}
+    lengths = {k: prompt_lengths(tokenizer, table) for k, table in tables.items()}
+    kept = [k for k in shots if max(lengths[k]) + MAX_NEW_TOKENS <= suite.row_len - 1]
+    dropped = [k for k in shots if k not in kept]
     if not kept:
         raise ValueError(f"no shot count fits the {suite.name} context of {suite.row_len - 1} tokens: {dropped}")
-    tables = {k: arithmetic.tasks(k, operands=operands, **grid) for k in kept}
+    tables = {k: tables[k] for k in kept}
     n = len(tables[kept[0]])
     authors = grid == {"second_operands": arithmetic.SECOND_OPERANDS, "examples": arithmetic.EXAMPLES[0]}
     data = content_key(["arithmetic", arithmetic.TEMPLATE, arithmetic.SEED, operands, *([] if authors else [grid])])
@@ -246,9 +242,7 @@ def prepare(
     def available(checkpoint):
         return n
 
-    lengths = [
-        len(ids) for k in kept for ids in tokenizer(list(tables[k].prompt), add_special_tokens=False)["input_ids"]
-    ]
+    kept_lengths = [length for k in kept for length in lengths[k]]
     task = ScoringTask(
         FINDING.name,
         suite.name,
@@ -259,7 +253,7 @@ def prepare(
         available,
         CHUNK_ROWS,
         str(dev),
-        sum(lengths) / len(lengths) + MAX_NEW_TOKENS,
+        sum(kept_lengths) / len(kept_lengths) + MAX_NEW_TOKENS,
         build=suite.build,
     )
     return Prepared(

@@ -85,7 +85,10 @@ def fewshot_answers(
     guess_ids = [
         ids[:max_new_tokens] for ids in tokenizer([f"{t}\n" for t in targets], add_special_tokens=False)["input_ids"]
     ]
-    groups, singles = shared_prefix_groups(prompt_ids, batch_size or MAX_GROUP)
+    from tqdm.auto import tqdm
+
+    size = batch_size or default_batch_size(model, max(map(len, prompt_ids), default=1) + max_new_tokens)
+    groups, singles = shared_prefix_groups(prompt_ids, size)
     order = torch.tensor(singles + [i for idx, _ in groups for i in idx], dtype=torch.long)  # as answered
 
     def answer(idx: list[int], shared: int = 0):
@@ -93,24 +96,16 @@ def fewshot_answers(
         prompts_of, guesses_of = [prompt_ids[i] for i in idx], [guess_ids[i] for i in idx]
         return _answer_batch(model, tokenizer, prompts_of, guesses_of, targets_of, max_new_tokens, shared)
 
-    singles_ids = [prompt_ids[i] for i in singles]
-    parts = run_batched(
-        lambda idx: answer(idx.tolist()),
-        torch.tensor(singles, dtype=torch.long),
-        batch_size or default_batch_size(model, max(map(len, singles_ids), default=1) + max_new_tokens),
-        progress=progress,
-        desc="few-shot answers",
-    )
-    parts += [answer(idx, shared) for idx, shared in groups]
+    singles = torch.tensor(singles, dtype=torch.long)
+    parts = run_batched(lambda idx: answer(idx.tolist()), singles, size, progress=progress, desc="few-shot answers")
+    with tqdm(groups, desc="few-shot answers on shared prefixes", unit="group", disable=not progress) as bar:
+        parts += [answer(idx, shared) for idx, shared in bar]
     answers, fast = [""] * len(prompts), np.zeros(len(prompts), dtype=bool)
     done = [(a, f) for part in parts for a, f in zip(*part)]
     for i, (a, f) in zip(order.tolist(), done):
         answers[i], fast[i] = a, f
     correct = np.array([a == str(t) for a, t in zip(answers, targets)], dtype=bool)
     return Answers(correct, fast, answers if full_answers else None)
-
-
-MAX_GROUP = 64  # prompts answered together on one shared prefix when no batch size is given
 
 
 def _common(a: list[int], b: list[int]) -> int:

@@ -47,7 +47,7 @@ class MicroConfig:
     spacing: int  # evenly spaced checkpoints after the log-spaced ones (Pythia: 1000)
     sizes: tuple[tuple[str, int, int, int], ...]  # (name, layers, hidden, heads)
     duplicates: tuple[tuple[int, int], ...]  # high-entropy passages: (copies, number of passages with that many)
-    natural_duplicates: tuple[tuple[int, int], ...] = ()  # rows of natural text: (copies, number of rows)
+    natural_duplicates: tuple[tuple[int, int], ...] = ()  # natural-language passages: (copies, number of passages)
     passage_tokens: int = 64  # tokens a duplicated row repeats, from its start (memorization reads 32 + 32)
     seeds: int = 1  # runs of the smallest size, the others named `<size>-seed<N>` like Pythia's
     heldout_rows: int = 256  # rows of unseen text from the same generator (for KL on real text)
@@ -261,13 +261,13 @@ def _build_data(config: MicroConfig, root: Path) -> None:
     positions = np.sort(rng.choice(config.n_rows, size=n_dup_rows, replace=False))
     passage_of_row = np.full(config.n_rows, -1)
     passage_of_row[positions] = rng.permutation(copies)
+    duplicated = passage_of_row >= 0
     rows = text_rows.astype(np.uint16)
-    rows[passage_of_row >= 0, :head] = heads[passage_of_row[passage_of_row >= 0]]
+    rows[duplicated, :head] = heads[passage_of_row[duplicated]]
     write_mmap(root / "data" / "train", rows, dtype=np.uint16)
 
     write_mmap(root / "data" / "heldout", _heldout_rows(config, rng, lex, plan, tokenizer), dtype=np.uint16)
 
-    duplicated = passage_of_row >= 0
     truth = pd.DataFrame(
         {
             "row": np.arange(config.n_rows),
