@@ -263,9 +263,16 @@ def test_term_frequency_claims_pass_and_fail_on_built_gaps():
 
 def test_micro_design_targets_are_measured_and_can_fail():
     met = tf.micro_targets(gap_table(GROWING))  # l at step 2: 60% of frequent right, gap 40 points
-    assert met.met.all() and met.measured.round(1).tolist() == [60.0, 40.0, round(met.measured[2], 1)]
-    weak = tf.micro_targets(gap_table({("l", 2, 2): (140, 50)}))  # 28% frequent, gap 18 points
-    assert weak.met.tolist() == [False, False, True]
+    assert met.met.all() and len(met) == 5 and met.measured[:2].round(1).tolist() == [60.0, 40.0]
+    weak = tf.micro_targets(gap_table({("l", 2, 2): (140, 50)}))  # 28% frequent, gap 18 points, no growth
+    assert weak.met.tolist() == [False, False, True, False, False]
+    planted = gap_table(SHRINKING, ranking="task")  # the planted counts show no growth with size
+    flat = gap_table({("l", 2, 2): (100, 95)}, ranking="task", operation="addition")
+    with_control = tf.micro_targets(pd.concat([gap_table(GROWING), planted, flat]))
+    assert with_control.met.tolist() == [True] * 5 + [False, True]
+    assert "ranked by task" in with_control.target[5] and with_control.measured[6] == 1.0
+    steep = gap_table({("l", 2, 2): (300, 100)}, ranking="task", operation="addition")
+    assert not tf.micro_targets(pd.concat([gap_table(GROWING), planted, steep])).met.iloc[-1]
     curve = pd.DataFrame(
         {
             "model": "l",
@@ -274,9 +281,18 @@ def test_micro_design_targets_are_measured_and_can_fail():
             "memorized_rate": [0.0, 0.25, 1.0],
         }
     )
-    pr = pd.DataFrame({"precision": [1.0, 0.5, np.nan], "recall": [0.2, 1.0, 0.0]})
-    targets = mem.micro_targets(pr, curve, "l")
+    pr = pd.DataFrame(
+        {
+            "experiment": ["checkpoint_predicts_final"] * 3 + ["smaller_model_predicts_largest"] * 2,
+            "model": ["s", "l", "l", "s", "l"],
+            "step": [4, 4, 8, 8, 8],
+            "precision": [1.0, 0.5, 1.0, np.nan, 1.0],
+            "recall": [0.2, 1.0, 1.0, 0.0, 1.0],
+        }
+    )
+    targets = mem.micro_targets(pr, curve, "l")  # the last cells of both experiments compare l with itself
     assert targets.measured.tolist() == [0.4, 0.25] and targets.met.tolist() == [False, True]
+    assert "5 precision/recall cells" in targets.target[0]
     assert mem.micro_targets(pr.assign(recall=0.5), curve.assign(memorized_rate=0.0), "l").met.tolist() == [True, False]
 
 

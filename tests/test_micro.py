@@ -45,16 +45,25 @@ def test_ground_truth_is_recorded(tiny):
     counts = truth[truth.passage >= 0].groupby("passage").size()
     planted = [c for c, n in config.duplicates for _ in range(n)]
     natural = [c for c, n in config.natural_duplicates for _ in range(n)]
-    assert sorted(counts) == sorted(planted + natural)
+    variants = [copies for template in config.templates for copies in template]
+    assert sorted(counts) == sorted(planted + natural + variants)
     assert (truth.groupby("passage").duplicate_count.nunique() == 1).all()
     kinds = truth[truth.passage >= 0].groupby("kind").passage.nunique()
-    assert kinds.to_dict() == {"planted": len(planted), "natural": len(natural)}
+    assert kinds.to_dict() == {"planted": len(planted), "natural": len(natural), "templated": len(variants)}
     assert set(truth[truth.passage < 0].kind) == {"unique"}
+    assert set(truth[truth.kind != "templated"].template) == {-1}
     rows = get_suite("micro").training_rows()
+    everything = rows.rows(0, rows.n_rows)
     head = config.passage_tokens
     for _, group in truth[truth.passage >= 0].groupby("passage"):
-        copies = rows.rows(0, rows.n_rows)[group.row.to_numpy()]
+        copies = everything[group.row.to_numpy()]
         assert (copies[:, :head] == copies[0, :head]).all(), "every copy of a passage begins with the same tokens"
+    for _, group in truth[truth.kind == "templated"].groupby("template"):
+        first = group.groupby("passage").row.first()
+        assert sorted(group.groupby("passage").size()) == sorted(config.templates[group.template.iloc[0]])
+        variant_heads = everything[first.to_numpy(), :head]
+        assert (variant_heads[:, : head // 2] == variant_heads[0, : head // 2]).all(), "variants share the prompt"
+        assert len({tuple(v[head // 2 :]) for v in variant_heads}) == len(first), "and go on differently"
     operands = pd.read_csv(tiny / "data" / "operands_ground_truth.csv")
     assert sorted(operands.times_rank) == list(range(100))
     assert operands.times_probability.sum() == pytest.approx(1)

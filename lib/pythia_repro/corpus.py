@@ -6,8 +6,8 @@
   joined by blank lines. Operands of `times` are Zipf-distributed over a seeded random
   permutation of 0–99 (frequency is not operand size); operands of `plus` are uniform (the control).
 - Passages duplicated 1 to several hundred times, uniformly over training order: high-entropy ones
-  (predictable only by memorizing them) and natural-language ones; a copy begins a row and the row
-  goes on with text of its own.
+  (predictable only by memorizing them), natural-language ones, and templated ones (variants that share
+  their first half, like near-duplicates); a copy begins a row and the row goes on with text of its own.
 """
 
 from __future__ import annotations

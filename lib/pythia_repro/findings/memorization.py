@@ -401,9 +401,16 @@ def poisson_test(memorized: np.ndarray, block: int = POISSON_BLOCK) -> tuple[np.
     }
 
 
+DUPLICATE_KINDS = {  # the micro suite's kinds of duplicated row (ground truth), as the figure names them
+    "planted": "high-entropy passages",
+    "natural": "natural-language passages",
+    "templated": "templated passages, each variant",
+}
+
+
 def duplicate_curve(finals: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     """Micro only: share of rows memorized by each final model against the planted duplicate count, per kind of
-    row (`planted`: high-entropy passages, `natural`: natural-language passages, `unique`: rows with no copy)."""
+    row (`DUPLICATE_KINDS`, and `unique`: rows with no copy). A templated row's count is its variant's."""
     merged = finals.merge(truth, on="row")
     keys = ["model", "kind", "duplicate_count"]
     return merged.groupby(keys).memorized.agg(rows="count", memorized_rate="mean").reset_index()
@@ -412,14 +419,17 @@ def duplicate_curve(finals: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
 def micro_targets(pr: pd.DataFrame, curve: pd.DataFrame, target: str) -> pd.DataFrame:
     """The micro suite's design targets (is there something to measure beyond one planted set?): most cells of the
     precision/recall grid strictly between 0 and 1, and natural-text rows memorized by the target at some count.
-    Not claims of the paper."""
-    cells = pd.concat([pr.precision, pr.recall]).dropna()
+    Not claims of the paper. Cells where a predictor is its own target (1 by definition) are left out."""
+    itself = ((pr.experiment == "smaller_model_predicts_largest") & (pr.model == target)) | (
+        (pr.experiment == "checkpoint_predicts_final") & (pr.step == pr.step.max())
+    )
+    cells = pd.concat([pr[~itself].precision, pr[~itself].recall]).dropna()
     inside = float(((cells > 0) & (cells < 1)).mean()) if len(cells) else float("nan")
     natural = curve[(curve.model == target) & (curve.kind == "natural")]
     best = natural.memorized_rate.max() if len(natural) else float("nan")
     rows = [
         (
-            f"share of the {len(cells)} precision/recall cells with a value that lie strictly between 0 and 1",
+            f"share of the {len(cells)} precision/recall cells (predictor not its own target) strictly between 0 and 1",
             inside,
             "> 0.5",
             inside > 0.5,
@@ -512,13 +522,13 @@ def duplicate_figure(curve: pd.DataFrame):
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    kinds = [k for k in ("planted", "natural") if k in set(curve.kind)]
+    kinds = [k for k in DUPLICATE_KINDS if k in set(curve.kind)]
     fig, axes = plt.subplots(1, len(kinds), figsize=(5 * len(kinds), 3.6), sharey=True, squeeze=False)
     for ax, kind in zip(axes[0], kinds):
         sub = curve[curve.kind == kind]
         sns.lineplot(sub, x="duplicate_count", y="memorized_rate", hue="model", marker="o", ax=ax, palette="viridis")
         ax.set_xscale("log", base=2)
-        ax.set_xlabel(f"copies in training ({'high-entropy' if kind == 'planted' else 'natural-language'} passages)")
+        ax.set_xlabel(f"copies in training ({DUPLICATE_KINDS[kind]})")
         ax.set_ylabel("share of copies memorized (final)")
     fig.tight_layout()
     return fig

@@ -48,6 +48,9 @@ class MicroConfig:
     sizes: tuple[tuple[str, int, int, int], ...]  # (name, layers, hidden, heads)
     duplicates: tuple[tuple[int, int], ...]  # high-entropy passages: (copies, number of passages with that many)
     natural_duplicates: tuple[tuple[int, int], ...] = ()  # natural-language passages: (copies, number of passages)
+    # templated passages (near-duplicates, like a licence with different years): per template, the copies of each
+    # variant; the variants share the template's first half (the memorization prompt) and differ after it
+    templates: tuple[tuple[int, ...], ...] = ()
     passage_tokens: int = 64  # tokens a duplicated row repeats, from its start (memorization reads 32 + 32)
     seeds: int = 1  # runs of the smallest size, the others named `<size>-seed<N>` like Pythia's
     heldout_rows: int = 256  # rows of unseen text from the same generator (for KL on real text)
@@ -85,14 +88,18 @@ VARIANTS = {
     "default": MicroConfig(
         variant="default", seed=1234, vocab_size=512, row_len=321, rows_per_step=8, final_step=1280, spacing=80,
         sizes=(("micro-xs", 2, 32, 2), ("micro-s", 2, 64, 4), ("micro-m", 4, 96, 4), ("micro-l", 4, 160, 8)),
-        duplicates=((1, 4), (4, 4), (16, 2), (24, 2), (32, 2), (48, 2), (64, 2), (96, 2), (128, 2), (192, 2), (256, 2)),
+        duplicates=((1, 4), (4, 4), (16, 2), (24, 2), (32, 2), (48, 2), (64, 2), (96, 1), (128, 2), (192, 1), (256, 1)),
         natural_duplicates=((64, 2), (128, 1), (256, 1), (512, 1)),
+        templates=(
+            (64, 64), (48, 24), (48, 24), (48, 24), (96, 32), (96, 32), (192, 96), (128, 64), (128, 64), (96, 64)
+        ),
         seeds=3, arithmetic_share=0.45, statements=(4, 20), second_operands=(1, 10),
     ),
     "tiny": MicroConfig(
         variant="tiny", seed=7, vocab_size=300, row_len=65, rows_per_step=4, final_step=32, spacing=8,
         sizes=(("micro-xs", 1, 16, 2), ("micro-s", 1, 32, 2), ("micro-m", 2, 32, 4), ("micro-l", 2, 64, 4)),
-        duplicates=((1, 2), (4, 1), (16, 1)), natural_duplicates=((2, 2), (8, 1)), seeds=2, warmup_steps=4,
+        duplicates=((1, 2), (4, 1), (16, 1)), natural_duplicates=((2, 2), (8, 1)), templates=((4, 4), (8, 2)), seeds=2,
+        warmup_steps=4,
         heldout_rows=16, second_operands=(1, 10), threads=1,
     ),
 }
@@ -255,12 +262,18 @@ def _build_data(config: MicroConfig, root: Path) -> None:
         raise RuntimeError(f"a duplicated passage is shorter than {head} tokens")
     heads = np.asarray(heads, dtype=np.int64).reshape(-1, head)
 
-    kinds = np.array([kind for _, kind in planted + natural_planted])
     passage_counts = np.array([copies for copies, _ in planted + natural_planted])
     copies = np.repeat(np.arange(len(passage_counts)), passage_counts)
     positions = np.sort(rng.choice(config.n_rows, size=n_dup_rows, replace=False))
     passage_of_row = np.full(config.n_rows, -1)
     passage_of_row[positions] = rng.permutation(copies)
+    table = pd.DataFrame({"kind": [kind for _, kind in planted + natural_planted], "copies": passage_counts})
+    table["template"] = -1
+    if config.templates:
+        extra_heads, extra, at, which = _templates(config, lex, tokenizer, np.flatnonzero(passage_of_row < 0))
+        passage_of_row[at] = len(table) + which
+        heads = np.concatenate([heads, extra_heads])
+        table = pd.concat([table, extra], ignore_index=True)
     duplicated = passage_of_row >= 0
     rows = text_rows.astype(np.uint16)
     rows[duplicated, :head] = heads[passage_of_row[duplicated]]
@@ -268,12 +281,14 @@ def _build_data(config: MicroConfig, root: Path) -> None:
 
     write_mmap(root / "data" / "heldout", _heldout_rows(config, rng, lex, plan, tokenizer), dtype=np.uint16)
 
+    of_row = table.reindex(passage_of_row)  # rows with no copy (passage -1) get NaN
     truth = pd.DataFrame(
         {
             "row": np.arange(config.n_rows),
             "passage": passage_of_row,
-            "duplicate_count": np.where(duplicated, passage_counts[passage_of_row], 0),
-            "kind": np.where(duplicated, kinds[passage_of_row], "unique"),
+            "duplicate_count": of_row.copies.fillna(0).astype(np.int64).to_numpy(),
+            "kind": of_row.kind.fillna("unique").to_numpy(),
+            "template": of_row.template.fillna(-1).astype(np.int64).to_numpy(),
         }
     )
     atomic.write_parquet(root / "data" / "rows_ground_truth.parquet", truth)
@@ -288,6 +303,32 @@ def _build_data(config: MicroConfig, root: Path) -> None:
         }
     )
     atomic.write_text(root / "data" / "operands_ground_truth.csv", operands.to_csv(index=False))
+
+
+def _templates(config: MicroConfig, lex, tokenizer, free: np.ndarray):
+    """Templated passages placed on `free` rows: their heads, their table (kind, copies, template), and the rows
+    they take with the (local) passage index of each.
+
+    Drawn from a random stream of their own, so the rest of the corpus is the same with or without them. Each
+    variant is a passage: the template's first `passage_tokens // 2` tokens (the memorization prompt), then its own."""
+    import pandas as pd
+
+    rng = np.random.default_rng([config.seed, 1])
+    head = config.passage_tokens
+    table = pd.DataFrame(
+        [(copies, t) for t, variants in enumerate(config.templates) for copies in variants],
+        columns=["copies", "template"],
+    ).assign(kind="templated")
+    texts = [corpus.passage(rng, lex, head) for _ in range(len(table))]
+    ids = np.asarray([enc.ids[:head] for enc in tokenizer.encode_batch(texts)], dtype=np.int64)
+    first = table.groupby("template").cumcount().eq(0).to_numpy()
+    opening = np.flatnonzero(first)[table.template.to_numpy()]  # each variant's template's first variant
+    ids[:, : head // 2] = ids[opening, : head // 2]  # every variant opens like its template's first
+    if table.copies.sum() > len(free):
+        raise ValueError(f"{config.variant}: {table.copies.sum()} templated rows do not fit in {len(free)} free rows")
+    at = np.sort(rng.choice(free, size=table.copies.sum(), replace=False))
+    which = rng.permutation(np.repeat(np.arange(len(table)), table.copies))
+    return ids, table, at, which
 
 
 def _document(config: MicroConfig, rng, lex, plan) -> str:
