@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from pythia_repro import arithmetic
 from pythia_repro.scoring import fewshot_answers, generate_answers_reference
@@ -85,6 +86,27 @@ def test_prompts_sharing_examples_are_answered_on_one_prefix_exactly_as_generate
         assert (quick.correct == np.array([r == t for r, t in zip(reference, targets)])).all()
     per_instance = arithmetic.tasks(4, operands=(2,), second_operands=tuple(range(1, 11)))
     assert shared_prefix_groups(tok(list(per_instance.prompt), add_special_tokens=False)["input_ids"], 64)[0] == []
+
+
+def test_a_shared_prefix_group_out_of_memory_is_answered_in_halves(digit_model, neox_tokenizer, monkeypatch):
+    model, tok = digit_model, neox_tokenizer
+    table = arithmetic.tasks(4, operands=(2,), second_operands=tuple(range(1, 11)), examples="per_operand")
+    expected = fewshot_answers(model, tok, list(table.prompt), list(table.target), full_answers=True).answer
+    embed, rows = model.base_model.embed_in, []
+    forward = embed.forward
+
+    def small_memory(ids):  # runs out of memory on more than 4 rows of a prompt's own tokens
+        if ids.shape[1] > 1:
+            rows.append(ids.shape[0])
+            if ids.shape[0] > 4:
+                raise torch.OutOfMemoryError("simulated")
+        return forward(ids)
+
+    monkeypatch.setattr(embed, "forward", small_memory)
+    got = fewshot_answers(model, tok, list(table.prompt), list(table.target), batch_size=16, full_answers=True)
+    assert got.answer == expected
+    tried = [r for r in rows if r > 1]  # each 1 is a group's prefix, run alone
+    assert tried == [10, 8, 4, 4, 2] * 2  # two groups (multiplication, addition) of 10: 16 → 8 → 4 rows at a time
 
 
 def test_prompt_and_target_counts_must_match(tiny_model):

@@ -99,7 +99,8 @@ def fewshot_answers(
     singles = torch.tensor(singles, dtype=torch.long)
     parts = run_batched(lambda idx: answer(idx.tolist()), singles, size, progress=progress, desc="few-shot answers")
     with tqdm(groups, desc="few-shot answers on shared prefixes", unit="group", disable=not progress) as bar:
-        parts += [answer(idx, shared) for idx, shared in bar]
+        for idx, shared in bar:  # a group too large for the GPU is split in halves, each still on the prefix
+            parts += run_batched(lambda sub, shared=shared: answer(sub.tolist(), shared), torch.tensor(idx), size)
     answers, fast = [""] * len(prompts), np.zeros(len(prompts), dtype=bool)
     done = [(a, f) for part in parts for a, f in zip(*part)]
     for i, (a, f) in zip(order.tolist(), done):
