@@ -489,10 +489,15 @@ def scored_losses(scored: Scored, seed: int = 0) -> pd.DataFrame:
     return df.sort_values(["model", "variant", "order", "step"], ignore_index=True)
 
 
+def _main_runs(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of main runs (not `<model>-seed<N>`) of a table with a `model` column of run names."""
+    return frame[[run_of(m)[1] == "main" for m in frame.model]]
+
+
 def divergences(scored: Scored) -> pd.DataFrame:
     """Mean per-token KL and JS between the n-gram models and each checkpoint (main runs), on held-out text."""
     held = scored.per_row[scored.per_row.set == "heldout"]
-    held = held[[run_of(m)[1] == "main" for m in held.model]]
+    held = _main_runs(held)
     out = held.groupby(["model", "step"])[list(DIVERGENCES)].mean().reset_index()
     out["params"] = out.model.map(lambda m: scored.suite.spec(m).params)
     return out.sort_values(["params", "step"], ignore_index=True)
@@ -786,7 +791,7 @@ def analyse(result: Result, **params: Any) -> None:
     if scored is not None:
         div = result.table("divergences", divergences(scored))
         result.figure("kl_divergence", divergence_figure(div))
-        positions = scored.positions[[run_of(m)[1] == "main" for m in scored.positions.model]]
+        positions = _main_runs(scored.positions)
         if len(positions):
             result.table("position_loss", positions)
             result.figure("position_loss", position_figure(positions))

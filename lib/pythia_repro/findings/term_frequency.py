@@ -735,7 +735,7 @@ def micro_targets(gaps: pd.DataFrame, ranking: str = "window", operation: str = 
             rows.append((f"{what}: {span}", diff_ci[0], "> 0", diff_ci[0] > 0))
     control = _gaps_of(gaps, "task", "addition", k)
     if len(control):
-        c = control[control.params == control.params.max()].sort_values("step").iloc[-1]
+        c = _largest_last(control)
         what = f"control: {c.model}, step {c.step}, addition, {k}-shot, ranked by planted statements"
         inside = bool(c.gap_ci95_low <= 0 <= c.gap_ci95_high)
         rows.append(
@@ -746,6 +746,11 @@ def micro_targets(gaps: pd.DataFrame, ranking: str = "window", operation: str = 
 
 def _gaps_of(gaps: pd.DataFrame, ranking: str, operation: str, shots: int) -> pd.DataFrame:
     return gaps[(gaps.ranking == ranking) & (gaps.operation == operation) & (gaps.shots == shots)]
+
+
+def _largest_last(sub: pd.DataFrame) -> pd.Series:
+    """The gap row of the largest model at its last checkpoint."""
+    return sub[sub.params == sub.params.max()].sort_values("step").iloc[-1]
 
 
 def _gap_change(ordered: pd.DataFrame):
@@ -876,8 +881,7 @@ def control_claim(control: pd.DataFrame | None, shots: int) -> Claim:
     )
     if control is None:
         return untestable(id, STATEMENTS[id], test, "no control operation with planted uniform counts on this profile")
-    sub = control[(control.operation == "addition") & (control.shots == shots)]
-    last = sub[sub.params == sub.params.max()].sort_values("step").iloc[-1]
+    last = _largest_last(control[(control.operation == "addition") & (control.shots == shots)])
     return judged(
         id,
         STATEMENTS[id],

@@ -99,8 +99,7 @@ VARIANTS = {
         variant="tiny", seed=7, vocab_size=300, row_len=65, rows_per_step=4, final_step=32, spacing=8,
         sizes=(("micro-xs", 1, 16, 2), ("micro-s", 1, 32, 2), ("micro-m", 2, 32, 4), ("micro-l", 2, 64, 4)),
         duplicates=((1, 2), (4, 1), (16, 1)), natural_duplicates=((2, 2), (8, 1)), templates=((4, 4), (8, 2)), seeds=2,
-        warmup_steps=4,
-        heldout_rows=16, second_operands=(1, 10), threads=1,
+        warmup_steps=4, heldout_rows=16, second_operands=(1, 10), threads=1,
     ),
 }
 # fmt: on
@@ -164,7 +163,7 @@ def _build_into(config: MicroConfig, partial: Path, progress: bool) -> None:
         _build_data(config, partial)
         stage.mark("data")
     todo = [(i, run) for i, run in enumerate(config.runs) if not stage.done(run[0])]
-    for name, _, _, _ in (run for _, run in todo):
+    for _, (name, *_) in todo:
         shutil.rmtree(partial / name, ignore_errors=True)
     jobs = [
         (config, _spec(config, *run), partial, progress, config.seed + i, slot) for slot, (i, run) in enumerate(todo)
@@ -257,10 +256,7 @@ def _build_data(config: MicroConfig, root: Path) -> None:
     head = config.passage_tokens
     # a duplicated row repeats its passage's first `passage_tokens` tokens (the memorization window), then goes on
     # with text of its own
-    heads = [enc.ids[:head] for enc in tokenizer.encode_batch(passages + natural_passages)]
-    if any(len(ids) < head for ids in heads):
-        raise RuntimeError(f"a duplicated passage is shorter than {head} tokens")
-    heads = np.asarray(heads, dtype=np.int64).reshape(-1, head)
+    heads = _heads(tokenizer, passages + natural_passages, head)
 
     passage_counts = np.array([copies for copies, _ in planted + natural_planted])
     copies = np.repeat(np.arange(len(passage_counts)), passage_counts)
@@ -319,8 +315,7 @@ def _templates(config: MicroConfig, lex, tokenizer, free: np.ndarray):
         [(copies, t) for t, variants in enumerate(config.templates) for copies in variants],
         columns=["copies", "template"],
     ).assign(kind="templated")
-    texts = [corpus.passage(rng, lex, head) for _ in range(len(table))]
-    ids = np.asarray([enc.ids[:head] for enc in tokenizer.encode_batch(texts)], dtype=np.int64)
+    ids = _heads(tokenizer, [corpus.passage(rng, lex, head) for _ in range(len(table))], head)
     first = table.groupby("template").cumcount().eq(0).to_numpy()
     opening = np.flatnonzero(first)[table.template.to_numpy()]  # each variant's template's first variant
     ids[:, : head // 2] = ids[opening, : head // 2]  # every variant opens like its template's first
@@ -329,6 +324,14 @@ def _templates(config: MicroConfig, lex, tokenizer, free: np.ndarray):
     at = np.sort(rng.choice(free, size=table.copies.sum(), replace=False))
     which = rng.permutation(np.repeat(np.arange(len(table)), table.copies))
     return ids, table, at, which
+
+
+def _heads(tokenizer, texts: list[str], head: int) -> np.ndarray:
+    """The first `head` token ids of each text, one row each (a duplicated row repeats its passage's head)."""
+    ids = [enc.ids[:head] for enc in tokenizer.encode_batch(texts)]
+    if any(len(row) < head for row in ids):
+        raise RuntimeError(f"a duplicated passage is shorter than {head} tokens")
+    return np.asarray(ids, dtype=np.int64).reshape(-1, head)
 
 
 def _document(config: MicroConfig, rng, lex, plan) -> str:
