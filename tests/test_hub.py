@@ -105,3 +105,34 @@ def test_the_local_executor_fetches_scores_and_evicts_one_checkpoint_at_a_time(m
     outcomes = list(executors.LocalExecutor(budget=Recorder())._execute([], todo, None))
     assert events == [("fetch", 1000), ("score", 1000), ("evict", 1000), ("fetch", 2000)]
     assert isinstance(outcomes[1][1], executors.Failure) and "does not fit" in outcomes[1][1].reason
+
+
+def test_a_failed_fetch_leaves_nothing_in_the_ledger_so_the_users_later_copy_is_kept(tmp_path, remote):
+    pythia = get_suite("pythia")
+    wanted = pythia.checkpoint("pythia-70m", 1000)
+
+    def broken(repo_id, revision, cache):
+        raise ConnectionError("the hub did not answer")
+
+    with pytest.raises(ConnectionError):
+        DiskBudget(parse_size("1GB"), tmp_path / "hub", broken, tmp_path / "ledger.json").acquire(wanted)
+    remote(REPO_ID, wanted.revision, tmp_path / "hub")  # the user fetches it by hand
+    later = budget(tmp_path, remote, "1GB")
+    later.acquire(pythia.checkpoint("pythia-70m", 2000))
+    later.release(pythia.checkpoint("pythia-70m", 2000))
+    later.evict_all()
+    assert present(tmp_path) == {"step1000"}, "the user's copy survives every later eviction"
+
+
+def test_a_revision_replaced_by_another_commit_is_not_evicted(tmp_path, remote):
+    import json
+
+    pythia = get_suite("pythia")
+    keeper = budget(tmp_path, remote, "1GB")
+    keeper.acquire(pythia.checkpoint("pythia-70m", 1000))
+    ledger = json.loads((tmp_path / "ledger.json").read_text())
+    assert ledger[REPO_ID]["step1000"] == cached_revisions(tmp_path / "hub")[(REPO_ID, "step1000")][0]
+    ledger[REPO_ID]["step1000"] = "0" * 40  # as if the user had replaced it with another commit since
+    (tmp_path / "ledger.json").write_text(json.dumps(ledger))
+    keeper.release(pythia.checkpoint("pythia-70m", 1000))
+    assert present(tmp_path) == {"step1000"}

@@ -461,3 +461,41 @@ def test_a_notebook_on_a_suite_not_built_says_the_command_in_one_line(project):
         )
     assert err.value.ename == "CheckpointNotFound"
     assert len(err.value.traceback) == 1 and "run `pythia-repro suite build micro`" in err.value.traceback[0]
+
+
+@pytest.mark.parametrize("kind", ["symlink", "folder"])
+def test_a_lock_path_that_is_not_our_file_is_refused_and_left_untouched(tmp_path, kind):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("the user's own words")
+    lock = atomic.lock_file(tmp_path / "results" / "term_frequency")
+    lock.parent.mkdir()
+    if kind == "symlink":
+        lock.symlink_to(victim)
+    else:
+        lock.mkdir()
+    with pytest.raises(atomic.UnsafeLock, match="left untouched; remove it"), atomic.locked(lock, "publishing"):
+        pass
+    assert victim.read_text() == "the user's own words"
+    assert lock.is_symlink() == (kind == "symlink")
+
+
+def test_publishing_through_a_symlinked_lock_is_one_line_and_changes_nothing(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    final = tmp_path / "results" / "finding"
+    staged = tmp_path / "results" / ".finding.tmp"
+    staged.mkdir(parents=True)
+    (staged / "table.csv").write_text("a\n1\n")
+    atomic.lock_file(final).symlink_to(victim)
+    with pytest.raises(atomic.UnsafeLock):
+        atomic.publish_dir(staged, final)
+    assert victim.read_text() == "keep" and not final.exists() and (staged / "table.csv").is_file()
+
+
+@pytest.mark.parametrize("value", ["-1", "two"])
+@pytest.mark.parametrize("command", ["reproduce", "sweep"])
+def test_a_negative_retry_count_is_refused_before_any_work(command, value, monkeypatch, capsys):
+    monkeypatch.setattr(memorization, "prepare", lambda *a, **k: pytest.fail("work started"))
+    with pytest.raises(SystemExit) as stop:
+        cli.main([command, "--profile", "micro", "--retries", value])
+    assert stop.value.code == 2 and "--retries: expected a whole number >= 0" in capsys.readouterr().err

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 
+from pythia_repro import curves
 from pythia_repro.findings import simplicity_bias as sb
 
 
@@ -32,8 +33,9 @@ def test_scored_curves_are_cached_and_shaped_like_the_published_ones(tiny):
     runs = losses.groupby("model", observed=True).variant.unique().map(sorted).to_dict()
     assert runs["micro-xs"] == ["main", "seed1"] and runs["micro-l"] == ["main"]
     assert sb.early_section_end(first.suite) == 4
-    summary = sb.curve_summary(losses)
-    assert len(summary) == 5 * 3 and (summary.noise_method == "bootstrap 95% half-width").all()  # 2 runs < 3
+    summary = sb.curve_summary(losses, first.per_row)
+    assert len(summary) == 5 * 3 and (summary.noise_method == curves.PAIRED_BOOTSTRAP).all()
+    assert summary.equals(sb.curve_summary(losses, first.per_row)), "seeded by the curve: same table every time"
     div = sb.divergences(first)
     assert sorted(div.model) == sorted(["micro-xs", "micro-s", "micro-m", "micro-l"] * len(first.steps))
     assert (div.kl_bigram >= 0).all() and (div.js_bigram <= np.log(2) + 1e-6).all()

@@ -8,11 +8,13 @@ recognised and removed by the next run (`remove_stale`). Folders are swapped in 
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import re
 import shutil
 import socket
+import stat
 import sys
 import time
 import uuid
@@ -22,6 +24,8 @@ from pathlib import Path
 from typing import IO
 
 import pandas as pd
+
+from .errors import Explained
 
 STALE_SECONDS = 24 * 3600  # a temporary of another machine is left alone for this long
 TEMP_NAME = re.compile(r"\.(tmp|old)-(?P<host>.+)-(?P<pid>\d+)-[0-9a-f]{12}$")
@@ -99,13 +103,36 @@ def write_with(path: Path, write: Callable[[IO[bytes]], None]) -> None:
         write(f)
 
 
+class UnsafeLock(Explained, ValueError):
+    """A lock path that is not a plain file of ours (a symlink, a folder, a device): never opened for writing."""
+
+
+def _open_lock(lock_file: Path) -> IO[str]:
+    """Open (or create) the lock without following a symlink, and only if it is a regular file."""
+    try:
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+    except OSError as err:
+        if lock_file.is_symlink() or err.errno in (errno.ELOOP, errno.EISDIR):
+            kind = "a symbolic link" if lock_file.is_symlink() else "a folder"
+            raise UnsafeLock(
+                f"{lock_file} is {kind}, not a lock file of pythia-repro's: it is left untouched; "
+                "remove it and run again"
+            ) from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UnsafeLock(f"{lock_file} is not a regular file: it is left untouched; remove it and run again")
+    return os.fdopen(fd, "r+")
+
+
 @contextmanager
 def locked(lock_file: Path, what: str) -> Iterator[None]:
     """Hold an exclusive lock on `lock_file` (created if missing); say so and wait while another process holds it.
 
-    The lock is released by the kernel when its holder dies, so a killed process never blocks the next run."""
+    The lock is released by the kernel when its holder dies, so a killed process never blocks the next run. A
+    lock path that is a symlink or not a regular file is refused (`UnsafeLock`), never followed or truncated."""
     lock_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_file, "a+") as f:
+    with _open_lock(lock_file) as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

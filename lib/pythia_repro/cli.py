@@ -27,6 +27,17 @@ def parse_parameters(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
+def _non_negative(text: str) -> int:
+    """An argparse type: a whole number >= 0 (a retry count)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return value
+
+
 def _checked(args) -> dict[str, dict[str, Any]]:
     """The -p parameters, checked against the selected findings' declarations before any work starts."""
     from .findings import check
@@ -282,7 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"where checkpoints are scored (default {default}; ray needs the [ray] extra)",
         )
         p.add_argument("--address", help="ray: join this running cluster (host:port or auto); default: start one here")
-        p.add_argument("--retries", type=int, default=2, help="retries of a checkpoint after a transient error")
+        p.add_argument(
+            "--retries", type=_non_negative, default=2, help="retries of a checkpoint after a transient error (>= 0)"
+        )
         p.add_argument(
             "--disk-budget",
             metavar="SIZE",

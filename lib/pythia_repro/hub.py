@@ -105,15 +105,18 @@ class DiskBudget:
     fetch: Callable[[str, str, Path], None] = download
     ledger: Path = field(default_factory=lambda: cache_home() / "hub-budget" / "fetched.json")
 
-    def _fetched(self) -> dict[str, list[str]]:
-        """The ledger: revisions this package fetched under a budget and has not evicted yet (repo → revisions)."""
+    def _fetched(self) -> dict[str, dict[str, str | None]]:
+        """The ledger: revisions this package fetched under a budget and has not evicted yet, repo → revision →
+        the commit it downloaded (None while a download is under way, or after one was killed)."""
         try:
-            return json.loads(self.ledger.read_text())
+            ledger = json.loads(self.ledger.read_text())
         except (OSError, ValueError):
             return {}
+        return {repo: dict.fromkeys(v) if isinstance(v, list) else dict(v) for repo, v in ledger.items()}
 
-    def _record(self, fetched: dict[str, list[str]]) -> None:
-        atomic.write_text(self.ledger, json.dumps({k: sorted(set(v)) for k, v in fetched.items() if v}, indent=1))
+    def _record(self, fetched: dict[str, dict[str, str | None]]) -> None:
+        kept = {repo: dict(sorted(revisions.items())) for repo, revisions in sorted(fetched.items()) if revisions}
+        atomic.write_text(self.ledger, json.dumps(kept, indent=1))
 
     def acquire(self, checkpoint: Checkpoint) -> None:
         """Make the checkpoint's revision present: reuse it, or evict what earlier fetches left and fetch it."""
@@ -134,12 +137,19 @@ class DiskBudget:
                 "a sweep; raise --disk-budget or delete revisions you no longer need (`hf cache delete`)"
             )
         fetched = self._fetched()
-        fetched.setdefault(repo, []).append(revision)
-        self._record(fetched)  # before the download: a kill mid-download still evicts it on resume
-        self.fetch(repo, revision, self.cache)
+        fetched.setdefault(repo, {})[revision] = None
+        self._record(fetched)  # before the download: a kill mid-download still evicts its part on resume
+        try:
+            self.fetch(repo, revision, self.cache)
+        except Exception:
+            fetched[repo].pop(revision)  # nothing of ours: a later copy is the user's
+            self._record(fetched)
+            raise
+        fetched[repo][revision] = cached_revisions(self.cache).get((repo, revision), (None, 0))[0]
+        self._record(fetched)
 
     def release(self, checkpoint: Checkpoint) -> None:
-        """Evict the checkpoint's revision if this package fetched it (every finding has its scores now)."""
+        """Evict the checkpoint's revision if this package fetched it, and it is still the commit it fetched."""
         self._evict({repo_of(checkpoint): [checkpoint.revision]})
 
     def evict_all(self) -> None:
@@ -155,10 +165,12 @@ class DiskBudget:
             present[(repo, revision)][0]
             for repo, revisions in wanted.items()
             for revision in revisions
-            if revision in fetched.get(repo, []) and (repo, revision) in present
+            if revision in fetched.get(repo, {})
+            and (repo, revision) in present
+            and fetched[repo][revision] in (None, present[(repo, revision)][0])  # None: our killed download
         ]
         if commits:
             scan_cache_dir(self.cache).delete_revisions(*commits).execute()
         for repo, revisions in wanted.items():
-            fetched[repo] = [r for r in fetched.get(repo, []) if r not in revisions]
+            fetched[repo] = {r: c for r, c in fetched.get(repo, {}).items() if r not in revisions}
         self._record(fetched)

@@ -16,8 +16,10 @@ WILSON = "Wilson score interval, 95%"
 NEWCOMBE = "Newcombe hybrid score interval for a difference of proportions, 95%"
 BOOTSTRAP = "percentile bootstrap over sequences, 1000 resamples, 95%"
 WALD_DIFFERENCE = "normal approximation (Wald) for a difference of two gaps, binomial variances, 95%"
+WALD_NET_BIAS = "normal approximation (Wald) for a change of net bias (pro − anti) between arms, 95%"
 INTERPOLATED_WILSON = "Wilson score bounds of the two bracketing models, interpolated linearly in log compute"
 AUTHORS_BOUND = "the authors' bound mean ± 1.96·√(mean/n) (not a confidence interval of the mean)"
+T_OVER_RUNS = "Student t interval of the mean over runs (one value per run, measured in that run), 95%"
 
 
 def wilson(hits, n) -> tuple[np.ndarray, np.ndarray]:
@@ -50,6 +52,17 @@ def bootstrap_mean(values: np.ndarray, rng: np.random.Generator, n_boot: int = 1
     """95% percentile bootstrap interval of the mean of `values`."""
     means = rng.choice(values, size=(n_boot, len(values))).mean(1)
     return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
+
+
+def t_mean(values) -> tuple[float, float]:
+    """95% Student t interval of the mean of independent values (NaN with fewer than two)."""
+    from scipy import stats
+
+    values = np.asarray(values, float)
+    if len(values) < 2:
+        return np.nan, np.nan
+    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    return float(values.mean() - half), float(values.mean() + half)
 
 
 def authors_bound(mean, n) -> tuple[np.ndarray, np.ndarray]:

@@ -760,6 +760,8 @@ def analyse(result: Result, **params: Any) -> None:
         result.table("learned_calibration", calibration)
         learned_vs_best = result.table("learned_equal_compute", predictor.equal_compute(learned))
         result.figure("learned_predictor", predictor.figure(learned, calibration, target))
+        own = learned[learned.kind == predictor.LEARNED]
+        result.show(own[["predictor", "best_input", "best_input_recall", "precision", "recall"]].round(3))
         result.show(learned_vs_best.round(3))
 
     result.section("claims")

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from .. import intervals, ngrams, versions
 from ..claims import Claim, judged, untestable
+from ..curves import NOISE_FLOOR, Noise, PairedBootstrap, PointBounds, u_shape
 from ..hashing import content_key
 from ..names import V0_NAMES, run_of
 from ..parameters import SCORING, Param
@@ -52,8 +53,7 @@ AUTHORS_SEQUENCES = 1024  # n in the authors' bound mean ± 1.96·√(mean/n)
 KL_BEFORE_FIX = ("pythia-14m", "pythia-70m", "pythia-160m", "pythia-410m", "pythia-1b", "pythia-1.4b", "pythia-2.8b")
 PUBLISHED_LOSS_NOTES = {"authors_bound_low": intervals.AUTHORS_BOUND, "authors_bound_high": intervals.AUTHORS_BOUND}
 SCORED_LOSS_NOTES = {"loss_ci95_low": intervals.BOOTSTRAP, "loss_ci95_high": intervals.BOOTSTRAP}
-NOISE_FLOOR = 0.01  # nats: no rise smaller than twice this counts, whatever the noise estimate says
-MIN_DEPTH = 0.5  # a first minimum lies at least this share of the way from the initial to the lowest loss
+SEED_RUN_NOTES = {"rise_ci95_low": intervals.T_OVER_RUNS, "rise_ci95_high": intervals.T_OVER_RUNS}
 MIN_SEEDED_RUNS = 3
 SETS = ("unigram", "bigram", "heldout")
 PYTHIA_STEPS = (0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000, 2000, 4000, 8000, 16000, 33000, 66000, 131000, 143000)
@@ -316,98 +316,38 @@ def losses_for(
 # --- Analysis: pure functions from tables to tables ---
 
 
-def curve_noise(losses: pd.DataFrame) -> pd.DataFrame:
-    """Half-width of the noise band at every (model, variant, order, step), with the method that gave it.
-
-    A model with at least 3 runs (main and seeds; warmup variants excluded) uses 1.96 × the spread (sd) of its
-    runs at that step; otherwise a table with bootstrap intervals uses their half-width; otherwise (released
-    models without seeds) the largest seeded spread at that step among the other sizes. Never below the floor."""
-    runs = losses[~losses.variant.str.startswith("warmup")]
-    spread = (
-        runs.groupby(["model", "order", "step"], observed=True)
-        .loss.agg(["std", "count"])
-        .reset_index()
-        .query(f"count >= {MIN_SEEDED_RUNS}")
-    )
-    spread["own"] = intervals.Z95 * spread["std"]
-    borrowed = spread.groupby(["order", "step"]).own.max().rename("borrowed").reset_index()
-    keys = ["model", "variant", "order", "step"]
-    out = (
-        losses[keys]
-        .merge(spread[["model", "order", "step", "own", "count"]], on=["model", "order", "step"], how="left")
-        .merge(borrowed, on=["order", "step"], how="left")
-    )
-    if "loss_ci95_low" in losses:
-        out["bootstrap"] = ((losses.loss_ci95_high - losses.loss_ci95_low) / 2).to_numpy()
-    else:
-        out["bootstrap"] = np.nan
-    out["noise"] = out.own.fillna(out.bootstrap).fillna(out.borrowed).fillna(0.0).clip(lower=NOISE_FLOOR)
-    out["noise_method"] = np.select(
-        [out.own.notna(), out.bootstrap.notna(), out.borrowed.notna()],
-        [
-            "1.96 × sd over " + out["count"].fillna(0).astype(int).astype(str) + " seeds",
-            "bootstrap 95% half-width",
-            "largest 1.96 × seed sd among seeded sizes at that step",
-        ],
-        "floor only",
-    )
-    return out[[*keys, "noise", "noise_method"]]
-
-
-def u_shape(steps: np.ndarray, loss: np.ndarray, noise: np.ndarray) -> dict:
-    """The first local minimum followed by a rise larger than the noise, the peak of that rise, and whether the
-    curve later falls below the minimum again (a second descent). Values are NaN where there is no U.
-
-    Only minima at least `MIN_DEPTH` of the way down from the initial loss to the lowest loss count: a wobble
-    of the first few steps (pythia-12b dips at step 4 and spikes at step 8) is not the fit of n-gram statistics.
-    The noise of the rise is the sum of the noise half-widths at the minimum and at the peak."""
-    n = len(loss)
-    deep_enough = loss[0] - MIN_DEPTH * (loss[0] - loss.min())
-    for i in range(1, n - 1):
-        if not (loss[i] <= loss[i - 1] and loss[i] <= loss[i + 1] and loss[i] <= deep_enough):
-            continue
-        end = next((j for j in range(i + 1, n) if loss[j] < loss[i]), n)  # the rise lasts until it falls below
-        peak = i + 1 + int(np.argmax(loss[i + 1 : end]))
-        threshold = noise[i] + noise[peak]
-        if loss[peak] - loss[i] <= threshold:
-            continue
-        later = loss[peak + 1 :]
-        below = np.flatnonzero(later < loss[i])
-        return {
-            "u_shaped": True,
-            "first_min_step": int(steps[i]),
-            "first_min_loss": float(loss[i]),
-            "peak_after_min_step": int(steps[peak]),
-            "peak_after_min_loss": float(loss[peak]),
-            "rise": float(loss[peak] - loss[i]),
-            "rise_threshold": float(threshold),
-            "second_descent": bool(len(below)),
-            "second_descent_step": int(steps[peak + 1 + below[0]]) if len(below) else np.nan,
-            "lowest_after_peak": float(later.min()) if len(later) else np.nan,
-        }
-    return {
-        "u_shaped": False,
-        "first_min_step": np.nan,
-        "first_min_loss": np.nan,
-        "peak_after_min_step": np.nan,
-        "peak_after_min_loss": np.nan,
-        "rise": np.nan,
-        "rise_threshold": np.nan,
-        "second_descent": False,
-        "second_descent_step": np.nan,
-        "lowest_after_peak": np.nan,
-    }
-
-
-def curve_summary(losses: pd.DataFrame) -> pd.DataFrame:
-    """Per (model, variant, order): the U shape over the whole curve (`u_shape`), the final and lowest loss,
-    and the noise method. Same columns on every profile."""
-    noise = curve_noise(losses)
-    merged = losses.merge(noise, on=["model", "variant", "order", "step"])
-    rows = []
-    for (model, variant, order), curve in merged.groupby(["model", "variant", "order"], observed=True):
+def curve_noise(losses: pd.DataFrame, per_row: pd.DataFrame | None = None, seed: int = 0) -> dict[tuple, Noise]:
+    """Each run's own measurement noise, per (model, variant, order): a paired bootstrap over the scored sequences
+    where per-sequence losses exist (`per_row`: model as run name, step, row, set, loss), else the authors'
+    released per-checkpoint bounds. Each curve's resamples are seeded by `seed` and the curve's name."""
+    noise = {}
+    if per_row is not None:
+        for (run, order), group in per_row.groupby(["model", "set"], sort=True):
+            values = group.pivot(index="step", columns="row", values="loss").sort_index()
+            if values.isna().any().any():
+                raise ValueError(f"{run} {order}: not every sequence is scored at every step")
+            key = (*run_of(run), order)
+            rng = np.random.default_rng([seed, int(content_key(list(key))[:8], 16)])
+            noise[key] = PairedBootstrap.of(values.to_numpy(), rng)
+        return noise
+    if "authors_bound_high" not in losses:
+        raise ValueError("no noise source: pass per-sequence losses, or a table with the authors' bounds")
+    for key, curve in losses.groupby(["model", "variant", "order"], observed=True, sort=True):
         curve = curve.sort_values("step")
-        shape = u_shape(curve.step.to_numpy(), curve.loss.to_numpy(), curve.noise.to_numpy())
+        half = (curve.authors_bound_high - curve.authors_bound_low).to_numpy() / 2
+        noise[tuple(str(k) for k in key)] = PointBounds(half, intervals.AUTHORS_BOUND)
+    return noise
+
+
+def curve_summary(losses: pd.DataFrame, per_row: pd.DataFrame | None = None, seed: int = 0) -> pd.DataFrame:
+    """Per (model, variant, order): the U shape over the whole curve (`curves.u_shape`, judged against that run's
+    own noise, `curve_noise`), the final and lowest loss, and the noise method. Same columns on every profile."""
+    noise = curve_noise(losses, per_row, seed)
+    rows = []
+    for (model, variant, order), curve in losses.groupby(["model", "variant", "order"], observed=True, sort=True):
+        curve = curve.sort_values("step")
+        own = noise[(str(model), str(variant), str(order))]
+        shape = u_shape(curve.step.to_numpy(), curve.loss.to_numpy(), own)
         best = curve.loc[curve.loss.idxmin()]
         rows.append(
             {
@@ -419,7 +359,7 @@ def curve_summary(losses: pd.DataFrame) -> pd.DataFrame:
                 "final_loss": float(curve.loss.iloc[-1]),
                 "min_step": int(best.step),
                 "min_loss": float(best.loss),
-                "noise_method": curve.noise_method.mode().iloc[0],
+                "noise_method": own.method,
                 "noise_floor": NOISE_FLOOR,
             }
         )
@@ -434,33 +374,45 @@ def early_section_end(suite: Suite) -> int:
     return steps[max(even - 1, 0)]
 
 
-def seed_spread(summary: pd.DataFrame, losses: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Across the released seeds (main run included, warmup variants excluded): curve bands, and the shape
-    columns counted over runs."""
+def seed_bands(losses: pd.DataFrame) -> pd.DataFrame:
+    """Per seeded model, order and step: the loss over its runs (main and seeds; warmup variants excluded)."""
     seeded = {m for m, v in zip(losses.model, losses.variant) if v.startswith("seed")}
     runs = losses[losses.model.isin(seeded) & ~losses.variant.str.startswith("warmup")]
-    bands = (
+    return (
         runs.groupby(["model", "order", "step"], observed=True)
         .loss.agg(n_runs="count", mean="mean", std="std", min="min", max="max")
         .reset_index()
     )
-    per_run = summary[summary.model.isin(seeded) & ~summary.variant.str.startswith("warmup")]
-    spread = (
-        per_run.groupby(["model", "order"], observed=True)
-        .agg(
-            n_runs=("variant", "count"),
-            u_shaped_runs=("u_shaped", "sum"),
-            second_descent_runs=("second_descent", "sum"),
-            first_min_step_min=("first_min_step", "min"),
-            first_min_step_max=("first_min_step", "max"),
-            first_min_loss_mean=("first_min_loss", "mean"),
-            first_min_loss_std=("first_min_loss", "std"),
-            final_loss_mean=("final_loss", "mean"),
-            final_loss_std=("final_loss", "std"),
+
+
+def seed_runs(summary: pd.DataFrame) -> pd.DataFrame:
+    """Does the shape replicate? Per model with seeds and order: how many runs are U-shaped, where their first
+    minima fall, each run's rise (measured in that run) with a t interval over runs, and the spread of the final
+    level across runs, which says how far runs end apart, not whether one of them rises."""
+    seeded = set(summary.model[summary.variant.str.startswith("seed")])
+    runs = summary[summary.model.isin(seeded) & ~summary.variant.str.startswith("warmup")]
+    rows = []
+    for (model, order), sub in runs.groupby(["model", "order"], observed=True, sort=True):
+        low, high = intervals.t_mean(sub.rise)
+        rows.append(
+            {
+                "model": model,
+                "order": order,
+                "n_runs": len(sub),
+                "u_shaped_runs": int(sub.u_shaped.sum()),
+                "second_descent_runs": int(sub.second_descent.sum()),
+                "first_min_step_min": sub.first_min_step.min(),
+                "first_min_step_max": sub.first_min_step.max(),
+                "rise_mean": float(sub.rise.mean()),
+                "rise_ci95_low": low,
+                "rise_ci95_high": high,
+                "rise_min": float(sub.rise.min()),
+                "rise_max": float(sub.rise.max()),
+                "final_level_mean": float(sub.final_loss.mean()),
+                "final_level_sd_across_runs": float(sub.final_loss.std()),
+            }
         )
-        .reset_index()
-    )
-    return bands, spread
+    return pd.DataFrame(rows)
 
 
 def scored_losses(scored: Scored, seed: int = 0) -> pd.DataFrame:
@@ -617,9 +569,10 @@ def describe_curves(summary: pd.DataFrame, label: str, order: str = "bigram") ->
             continue
         again = (
             f"falls below that minimum again from step {row.second_descent_step:.0f} (lowest after the peak "
-            f"{row.lowest_after_peak:.3f})"
+            f"{row.lowest_after_peak:.3f}, beyond the noise {row.descent_threshold:.3f})"
             if row.second_descent
-            else "never falls below that minimum again"
+            else f"does not fall below that minimum again by more than the noise (lowest after the peak "
+            f"{row.lowest_after_peak:.3f})"
         )
         lines.append(
             f"{label} {row.model}: U shape, first minimum {row.first_min_loss:.3f} nats at step "
@@ -641,7 +594,7 @@ def claims(summary: pd.DataFrame, params: dict[str, int], early_end: int) -> lis
         u_shape_claim(main),
         early_minimum_claim(main, early_end),
         second_descent_claim(main),
-        seeds_claim(bigram[~bigram.variant.str.startswith("warmup")]),
+        seeds_claim(seed_runs(bigram)),
     ]
 
 
@@ -652,9 +605,9 @@ def _names(frame: pd.DataFrame) -> str:
 def u_shape_claim(main: pd.DataFrame) -> Claim:
     id = "simplicity_bias.u_shape"
     test = (
-        "every size's bigram curve has a local minimum (at least halfway down from the initial to the lowest "
-        "loss) followed by a rise larger than the noise (seed spread, else bootstrap interval; floor "
-        f"{NOISE_FLOOR} nats each side)"
+        "every size's bigram curve (main run) has a local minimum (at least halfway down from the initial to the "
+        "lowest loss) followed by a rise larger than that run's own noise of the difference (paired bootstrap "
+        f"over sequences, else the authors' per-checkpoint bounds; floor {NOISE_FLOOR} nats each side)"
     )
     u = main[main.u_shaped]
     return judged(
@@ -714,28 +667,29 @@ def second_descent_claim(main: pd.DataFrame) -> Claim:
 
 
 def seeds_claim(runs: pd.DataFrame) -> Claim:
+    """Judged on `seed_runs` (bigram rows): the shape replicates across runs of each seeded size."""
     id = "simplicity_bias.seeds_agree"
     test = (
-        "for every size with at least 3 runs, all runs agree on the U shape and their first minima lie within "
-        "a factor of 2 in step (adjacent log-spaced checkpoints)"
+        f"for every size with at least {MIN_SEEDED_RUNS} runs, all runs agree on the U shape (each judged "
+        "against its own noise), their first minima lie within a factor of 2 in step (adjacent log-spaced "
+        "checkpoints), and where U-shaped the t interval over runs of each run's rise lies above 0"
     )
-    counts = runs.groupby("model", observed=True).variant.count()
-    seeded = counts[counts >= MIN_SEEDED_RUNS].index
-    if not len(seeded):
+    seeded = runs[runs.n_runs >= MIN_SEEDED_RUNS] if len(runs) else runs
+    if seeded.empty:
         return untestable(id, STATEMENTS[id], test, "one run per size: no seeds to compare")
     parts, ok = [], True
-    for model in seeded:
-        sub = runs[runs.model == model]
-        agree = sub.u_shaped.all() or not sub.u_shaped.any()
-        steps = sub.first_min_step.dropna()
-        close = steps.empty or steps.max() <= 2 * steps.min()
-        ok &= bool(agree and close)
-        parts.append(
-            f"{model}: {int(sub.u_shaped.sum())}/{len(sub)} U-shaped, first minimum at steps "
-            f"{steps.min():.0f}–{steps.max():.0f}"
-            if len(steps)
-            else f"{model}: 0/{len(sub)} U-shaped"
+    for row in seeded.itertuples():
+        agree = row.u_shaped_runs in (0, row.n_runs)
+        close = row.u_shaped_runs == 0 or row.first_min_step_max <= 2 * row.first_min_step_min
+        rises = row.u_shaped_runs == 0 or row.rise_ci95_low > 0
+        ok &= bool(agree and close and rises)
+        minima = (
+            f", first minimum at steps {row.first_min_step_min:.0f}–{row.first_min_step_max:.0f}, rise "
+            f"{row.rise_mean:.3f} [{row.rise_ci95_low:.3f}, {row.rise_ci95_high:.3f}] over runs"
+            if row.u_shaped_runs
+            else ""
         )
+        parts.append(f"{row.model}: {row.u_shaped_runs}/{row.n_runs} U-shaped{minima}")
     return judged(id, STATEMENTS[id], test, ok, "; ".join(parts), seeded_sizes=len(seeded))
 
 
@@ -756,7 +710,8 @@ def analyse(result: Result, **params: Any) -> None:
     losses, scored, early_end = losses_for(profile, out, **params)  # all are scoring options
     result.section("scores")
     result.table("losses", losses, PUBLISHED_LOSS_NOTES if scored is None else SCORED_LOSS_NOTES)
-    summary = result.table("curve_summary", curve_summary(losses))
+    per_row = None if scored is None else scored.per_row
+    summary = result.table("curve_summary", curve_summary(losses, per_row, params.get("seed", 0)))
     if scored is not None:
         r = scored.report
         result.show(
@@ -777,14 +732,13 @@ def analyse(result: Result, **params: Any) -> None:
 
     result.section("seeds")
     if losses.variant.str.startswith("seed").any():
-        bands, spread = seed_spread(summary, losses)
-        result.table("seed_bands", bands)
-        result.show(result.table("seed_spread", spread).round(3))
+        bands = result.table("seed_bands", seed_bands(losses))
+        result.show(result.table("seed_runs", seed_runs(summary), SEED_RUN_NOTES).round(3))
         result.figure("seed_spread_bigram", seed_figure(bands, "bigram"))
     else:
         result.show(
-            "One run per size here: the noise of each curve is its bootstrap interval over sequences "
-            "(losses.csv, loss_ci95_low/high)."
+            "One run per size here: nothing to replicate. Each curve's shape is judged against its own noise "
+            "(curve_summary.csv, noise_method)."
         )
 
     result.section("divergence")
