@@ -117,10 +117,10 @@ def test_interrupted_build_resumes_and_never_looks_complete(tmp_path, monkeypatc
     monkeypatch.setenv("PYTHIA_REPRO_HOME", str(tmp_path))
     real_train = micro._train
 
-    def crash_on_m(config, spec, root, progress, seed, position=0):
+    def crash_on_m(config, spec, root, progress, seed, position=0, **branches):
         if spec.name == "micro-m":
             raise KeyboardInterrupt
-        return real_train(config, spec, root, progress, seed, position)
+        return real_train(config, spec, root, progress, seed, position, **branches)
 
     monkeypatch.setattr(micro, "_train", crash_on_m)
     with pytest.raises(KeyboardInterrupt):

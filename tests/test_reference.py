@@ -16,12 +16,20 @@ from conftest import SHARED_DATA
 CONFUSION = "published/memorization/confusion_matrices.csv"
 
 
-def test_registry_matches_the_released_hash_list():
+def hash_list(folder: Path, prefix: str = "") -> dict[str, str]:
+    """A `SHA256SUMS` file of `folder` (paths relative to it) as {path under the reference tree: digest}."""
     listed = {}
-    for line in (SHARED_DATA / "SHA256SUMS").read_text().splitlines():
+    for line in (folder / "SHA256SUMS").read_text().splitlines():
         digest, path = line.split()
-        listed[path.removeprefix("./")] = digest
-    assert {p: e.sha256 for p, e in reference.registry().items()} == listed
+        listed[prefix + path.removeprefix("./")] = digest
+    return listed
+
+
+def test_registry_matches_both_released_hash_lists():
+    """The tree's own list, and the gender-bias folder's list (relative to that folder)."""
+    gender = hash_list(SHARED_DATA / "published" / "gender_bias", "published/gender_bias/")
+    assert len(gender) == 426
+    assert {p: e.sha256 for p, e in reference.registry().items()} == {**hash_list(SHARED_DATA), **gender}
 
 
 def test_every_origin_is_pinned_to_a_full_commit():

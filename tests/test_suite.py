@@ -45,7 +45,9 @@ def test_checkpoint_lookup_and_errors():
         suite.checkpoint("pythia-3b", 1000)
     with pytest.raises(CheckpointNotFound, match="'latest' is not one of the pythia suite's, which are named like"):
         suite.checkpoint("pythia-1b", "latest")
-    with pytest.raises(CheckpointNotFound, match="unknown suite 'opt'; known: gpt-neox-20b, micro, pythia"):
+    with pytest.raises(
+        CheckpointNotFound, match="unknown suite 'opt'; known: gpt-neox-20b, micro, micro-gender, pythia"
+    ):
         get_suite("opt")
     with pytest.raises(CheckpointNotFound, match="pythia-deduped suite"):
         suite.checkpoint("pythia-70m-deduped", 1000)

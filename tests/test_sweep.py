@@ -17,12 +17,13 @@ import pytest
 
 from pythia_repro.cli import main
 from pythia_repro.executors import LocalExecutor, RayExecutor, SweepPlan, gpu_share
-from pythia_repro.findings import memorization, scoring_tasks, simplicity_bias, term_frequency
+from pythia_repro.findings import gender_bias, memorization, scoring_tasks, simplicity_bias, term_frequency
 from pythia_repro.plan import checkpoints, missing
 from pythia_repro.score_cache import ScoreCache
 
 OPTIONS = {"models": ["micro-xs", "micro-l"], "steps": [8, 32], "shots": [0], "operands": [3, 17], "n_sequences": 8}
 CLI_OPTIONS = [arg for k, v in OPTIONS.items() for arg in ("-p", f"{k}={v!r}")]
+CHECKPOINTS = 4 + 2  # every finding's: 2 models × 2 steps of the micro suite, and micro-xs's 2 of the gender suite
 
 
 @pytest.fixture(scope="module")
@@ -48,18 +49,18 @@ def assert_same_cache(a: Path, b: Path) -> None:
         pd.testing.assert_frame_equal(frame, right[name], obj=name)
 
 
-def local_reference(tmp_path: Path) -> Path:
+def local_reference(tmp_path: Path, findings: tuple[str, ...] | None = None) -> Path:
     root = tmp_path / "local"
-    summary = LocalExecutor().run(SweepPlan("micro", None, OPTIONS), ScoreCache(root), progress=False)
+    summary = LocalExecutor().run(SweepPlan("micro", findings, OPTIONS), ScoreCache(root), progress=False)
     assert summary.ok and summary.done and not summary.skipped
     return root
 
 
 def test_one_plan_loads_each_checkpoint_once_for_every_finding(tiny):
     tasks = scoring_tasks("micro", None, {**OPTIONS, "progress": False})
-    assert [t.finding for t in tasks] == ["memorization", "simplicity_bias", "term_frequency"]
+    assert [t.finding for t in tasks] == ["gender_bias", "memorization", "simplicity_bias", "term_frequency"]
     ckpts = checkpoints(tasks)
-    assert len(ckpts) == len(set(ckpts)) == 4, "2 models × 2 steps, shared by the three findings"
+    assert len(ckpts) == len(set(ckpts)) == CHECKPOINTS, "the micro suite's shared by three findings"
     assert scoring_tasks("published", None, OPTIONS) == [], "the published profile scores nothing"
     with pytest.raises(ValueError, match="unknown finding"):
         scoring_tasks("micro", ["no_such_finding"])
@@ -67,10 +68,10 @@ def test_one_plan_loads_each_checkpoint_once_for_every_finding(tiny):
 
 def test_cli_sweep_then_notebook_scoring_reads_only_the_cache(tiny, capsys):
     assert main(["sweep", "--profile", "micro", *CLI_OPTIONS]) == 0
-    assert "4 checkpoint(s) scored" in capsys.readouterr().out
+    assert f"{CHECKPOINTS} checkpoint(s) scored" in capsys.readouterr().out
     assert main(["sweep", "--profile", "micro", *CLI_OPTIONS]) == 0
-    assert "0 checkpoint(s) scored (0 chunk(s) written), 4 skipped" in capsys.readouterr().out
-    for module in (memorization, simplicity_bias, term_frequency):
+    assert f"0 checkpoint(s) scored (0 chunk(s) written), {CHECKPOINTS} skipped" in capsys.readouterr().out
+    for module in (gender_bias, memorization, simplicity_bias, term_frequency):
         accepted = inspect.signature(module.prepare).parameters
         scored = module.score_suite("micro", progress=False, **{k: v for k, v in OPTIONS.items() if k in accepted})
         assert scored.report.cached and not scored.report.scored and not scored.report.loaded, module.__name__
@@ -119,12 +120,12 @@ def test_ray_sweep_equals_the_local_one(tiny, tmp_path, ray_cluster):
     summary = RayExecutor(address=ray_cluster).run(
         SweepPlan("micro", None, OPTIONS), ScoreCache(tmp_path / "ray"), progress=False
     )
-    assert summary.ok and len(summary.done) == 4 and summary.devices() == {"cpu"}
+    assert summary.ok and len(summary.done) == CHECKPOINTS and summary.devices() == {"cpu"}
     assert_same_cache(reference, tmp_path / "ray")
     again = RayExecutor(address=ray_cluster).run(
         SweepPlan("micro", None, OPTIONS), ScoreCache(tmp_path / "ray"), progress=False
     )
-    assert not again.done and len(again.skipped) == 4
+    assert not again.done and len(again.skipped) == CHECKPOINTS
 
 
 def test_ray_asks_for_a_gpu_share_by_model_size(tiny, tmp_path, ray_cluster, monkeypatch):
@@ -144,7 +145,7 @@ def test_ray_asks_for_a_gpu_share_by_model_size(tiny, tmp_path, ray_cluster, mon
     summary = RayExecutor(address=ray_cluster).run(
         SweepPlan("micro", None, OPTIONS), ScoreCache(tmp_path / "ray"), progress=False
     )
-    assert summary.ok and len(asked) == 4
+    assert summary.ok and len(asked) == CHECKPOINTS
     assert {(o["num_gpus"], o["num_cpus"], o["max_retries"]) for o in asked} == {(0.25, 1, 2)}, (
         "micro models share a GPU"
     )
@@ -180,9 +181,10 @@ def test_ray_worker_killed_mid_checkpoint_is_retried(tiny, tmp_path, ray_cluster
     import ray.cloudpickle
 
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    reference = local_reference(tmp_path)
+    several = ("memorization", "simplicity_bias", "term_frequency")  # several chunks on each checkpoint
+    reference = local_reference(tmp_path, several)
     marker = tmp_path / "killed"
-    source = KillOnce(SweepPlan("micro", None, OPTIONS), str(marker))
+    source = KillOnce(SweepPlan("micro", several, OPTIONS), str(marker))
     summary = RayExecutor(address=ray_cluster).run(source, ScoreCache(tmp_path / "ray"), progress=False)
     assert marker.exists(), "a worker was killed"
     assert summary.ok and len(summary.done) == 4, summary.text()

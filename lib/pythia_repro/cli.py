@@ -233,11 +233,12 @@ def cmd_fetch(args) -> int:
 
 
 def cmd_suite_build(args) -> int:
-    from .suites import micro
+    from .suites import micro, micro_gender
 
-    started = time.time()
-    root = micro.build(args.variant, force=args.force)
-    print(f"micro suite ({args.variant}) ready at {root} ({time.time() - started:.0f} s)")
+    for name, build in (("micro suite", micro.build), ("micro gender suite", micro_gender.build)):
+        started = time.time()
+        root = build(args.variant, force=args.force)
+        print(f"{name} ({args.variant}) ready at {root} ({time.time() - started:.0f} s)")
     return 0
 
 

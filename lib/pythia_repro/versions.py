@@ -9,4 +9,6 @@ MEMORIZATION = "memorization-v1"  # scoring.memorization: greedy-extraction scor
 LOSSES = "simplicity-v2"  # scoring.divergence: token losses and n-gram KL/JS (v2: KL summed per distinct
 # previous-token row, float32 sums in another order)
 FEWSHOT_ANSWERS = "fewshot-answers-v1"  # scoring.answers: few-shot correctness by greedy generation
+GENDER_TESTS = "gender-tests-v1"  # findings.gender_bias: sentence log-likelihoods and mean losses (sums of
+# scoring.divergence's token losses over each sequence's own tokens)
 TERM_COUNTER = 1  # terms: operand counts per block of training rows

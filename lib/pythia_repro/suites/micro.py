@@ -132,11 +132,15 @@ class _Stage:
 
 
 def build(variant: str | None = None, force: bool = False, progress: bool = True) -> Path:
-    """Build the micro suite (skipped when a complete build with the same config exists); returns its folder.
+    """Build the micro suite (skipped when a complete build with the same config exists); returns its folder."""
+    config = variant_config(variant)
+    return build_locked(config, suite_dir(config), _build_into, force, progress)
+
+
+def build_locked(config, final: Path, build_into, force: bool = False, progress: bool = True) -> Path:
+    """Build a suite folder with `build_into(config, partial, progress)` unless a complete build is there.
 
     One build at a time per suite folder: a second waits for the first and then finds it complete."""
-    config = variant_config(variant)
-    final = suite_dir(config)
     if not force and damage(final, checksums=True) is None:
         return final
     with atomic.locked(atomic.lock_file(final), f"building the micro suite ({config.variant})"):
@@ -147,7 +151,7 @@ def build(variant: str | None = None, force: bool = False, progress: bool = True
             return final
         if final.exists() and problem:
             print(f"the micro suite at {final} is incomplete ({problem}); building it again", file=sys.stderr)
-        _build_into(config, final.with_name(final.name + ".partial"), progress)
+        build_into(config, final.with_name(final.name + ".partial"), progress)
         atomic.swap_in(final.with_name(final.name + ".partial"), final)
     return final
 
@@ -166,8 +170,18 @@ def _build_into(config: MicroConfig, partial: Path, progress: bool) -> None:
     for _, (name, *_) in todo:
         shutil.rmtree(partial / name, ignore_errors=True)
     jobs = [
-        (config, _spec(config, *run), partial, progress, config.seed + i, slot) for slot, (i, run) in enumerate(todo)
+        (config, _spec(config, *run), partial, progress, config.seed + i, slot, (), None)
+        for slot, (i, run) in enumerate(todo)
     ]
+    run_jobs(config, jobs, stage)
+    losses = {name: json.loads((partial / name / "losses.json").read_text()) for name, *_ in config.runs}
+    for marker in partial.glob(".done-*"):
+        marker.unlink()
+    _write_manifest(config, partial, losses, build_seconds=time.time() - started)
+
+
+def run_jobs(config, jobs: list[tuple], stage: _Stage) -> None:
+    """Train every job (`_train_run`'s arguments), in parallel on `config.threads` processes, marking each done."""
     if config.threads > 1 and len(jobs) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -180,17 +194,14 @@ def _build_into(config: MicroConfig, partial: Path, progress: bool) -> None:
         for job in jobs:
             _train_run(job)
             stage.mark(job[1].name)
-    losses = {name: json.loads((partial / name / "losses.json").read_text()) for name, *_ in config.runs}
-    for marker in partial.glob(".done-*"):
-        marker.unlink()
-    _write_manifest(config, partial, losses, build_seconds=time.time() - started)
 
 
 def _train_run(job: tuple) -> None:
-    """Train one run and write its loss curve (a process pool's unit of work)."""
-    config, spec, root, progress, seed, slot = job
-    curve = _train(config, spec, root, progress, seed=seed, position=slot)
-    atomic.write_text(root / spec.name / "losses.json", json.dumps(curve))
+    """Train one run, and its branches, and write each loss curve (a process pool's unit of work)."""
+    config, spec, root, progress, seed, slot, branches, swap = job
+    curves = _train(config, spec, root, progress, seed=seed, position=slot, branches=branches, swap=swap)
+    for name, curve in curves.items():
+        atomic.write_text(root / name / "losses.json", json.dumps(curve))
 
 
 def damage(root: Path, checksums: bool = False) -> str | None:
@@ -373,11 +384,21 @@ def _train_tokenizer(config: MicroConfig, texts: list[str]):
 
 
 def _train(
-    config: MicroConfig, spec: ModelSpec, root: Path, progress: bool, seed: int, position: int = 0
-) -> list[float]:
-    """Train one size on the suite's rows in order, saving each scheduled checkpoint; returns per-step losses."""
+    config,
+    spec: ModelSpec,
+    root: Path,
+    progress: bool,
+    seed: int,
+    position: int = 0,
+    branches: tuple[tuple[str, int], ...] = (),
+    swap: np.ndarray | None = None,
+) -> dict[str, list[float]]:
+    """Train one size on the suite's rows in order, saving each scheduled checkpoint; then each branch
+    (run name, start step) from the whole training state at its start, on the same rows mapped through `swap`
+    (token id → token id), saving the scheduled checkpoints after its start. Returns per-step losses per run."""
+    import copy
+
     import torch
-    from tqdm.auto import tqdm
     from transformers import GPTNeoXForCausalLM
     from transformers.utils import logging as hf_logging
 
@@ -389,21 +410,66 @@ def _train(
     rows = TrainingRows(MMapIndexedDataset(root / "data" / "train"), config.rows_per_step, config.row_len)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, betas=(0.9, 0.95), weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, config))
+    starts = {start for _, start in branches}
+    states = {}
+
+    def keep(step):  # the whole state at a branch's start, before its step is taken
+        if step in starts:
+            states[step] = copy.deepcopy((model.state_dict(), optimizer.state_dict(), schedule.state_dict()))
+
+    curves = {
+        spec.name: _steps(
+            config, model, optimizer, schedule, rows, root / spec.name, 0, progress, position, spec.name, keep
+        )
+    }
+    for name, start in branches:
+        weights, moments, lr_state = states[start]
+        model.load_state_dict(weights)
+        optimizer.load_state_dict(moments)
+        schedule.load_state_dict(lr_state)
+        curves[name] = _steps(
+            config, model, optimizer, schedule, rows, root / name, start, progress, position, name, swap=swap
+        )
+    return curves
+
+
+def _steps(
+    config,
+    model,
+    optimizer,
+    schedule,
+    rows,
+    folder: Path,
+    start: int,
+    progress: bool,
+    position: int,
+    name: str,
+    before=None,
+    swap: np.ndarray | None = None,
+) -> list[float]:
+    """Train from `start` to the final step on the suite's rows (mapped through `swap`), saving each scheduled
+    checkpoint from `start` on into `folder`; `before(step)` runs before each step is taken."""
+    import torch
+    from tqdm.auto import tqdm
+
     checkpoints = set(config.steps)
     losses = []
     model.train()
     for step in tqdm(
-        range(config.final_step + 1),
-        desc=f"training {spec.name}",
+        range(start, config.final_step + 1),
+        desc=f"training {name}",
         disable=not progress,
         leave=False,
         position=position % max(config.threads, 1),
     ):
         if step in checkpoints:
-            model.save_pretrained(root / spec.name / f"step{step}", safe_serialization=True)
+            model.save_pretrained(folder / f"step{step}", safe_serialization=True)
+        if before is not None:
+            before(step)
         if step == config.final_step:
             break
-        batch = torch.from_numpy(rows.rows_at_step(step).astype(np.int64))
+        batch = rows.rows_at_step(step).astype(np.int64)
+        batch = torch.from_numpy(batch if swap is None else swap[batch])
         logits = model(input_ids=batch[:, :-1]).logits
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1))
         loss.backward()
@@ -459,6 +525,11 @@ def _write_manifest(config: MicroConfig, root: Path, losses: dict[str, list[floa
         "torch": torch.__version__,
         "build_seconds": round(build_seconds, 1),
     }
+    write_manifest(root, manifest)
+
+
+def write_manifest(root: Path, manifest: dict) -> None:
+    """Write a build's manifest with the size and sha256 of every file in it (what `damage` checks)."""
     manifest["contents"] = {
         str(p.relative_to(root)): [p.stat().st_size, sha256_file(p)] for p in sorted(root.rglob("*")) if p.is_file()
     }
@@ -481,11 +552,10 @@ def load_manifest(variant: str | None = None) -> tuple[Path, dict]:
     return root, json.loads((root / "manifest.json").read_text())
 
 
-def micro_suite(variant: str | None = None) -> Suite:
-    """The built micro suite, registered under the name "micro"."""
-    root, manifest = load_manifest(variant)
+def model_specs(manifest: dict) -> dict[str, ModelSpec]:
+    """Every trained run of a built suite's manifest (micro or micro gender) as a model spec."""
     config = manifest["config"]
-    models = {
+    return {
         name: ModelSpec(
             name,
             m["layers"],
@@ -497,6 +567,13 @@ def micro_suite(variant: str | None = None) -> Suite:
         )
         for name, m in manifest["models"].items()
     }
+
+
+def micro_suite(variant: str | None = None) -> Suite:
+    """The built micro suite, registered under the name "micro"."""
+    root, manifest = load_manifest(variant)
+    config = manifest["config"]
+    models = model_specs(manifest)
     sizes = tuple(name for name, *_ in config["sizes"])
     low, high = config["second_operands"]
     tasks = {"second_operands": list(range(low, high + 1)), "shots": list(SHOTS), "examples": "per_operand"}
@@ -511,6 +588,7 @@ def micro_suite(variant: str | None = None) -> Suite:
             "memorization": {},
             "simplicity_bias": {"models": list(models), "n_sequences": min(SEQUENCES, config["heldout_rows"])},
             "term_frequency": tasks,
+            "gender_bias": {},  # scored on the micro gender suite (`micro_gender`), built beside this one
         },
         default_models=sizes,
         local_root=root,

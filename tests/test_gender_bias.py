@@ -1,0 +1,244 @@
+"""Gender-bias intervention: the released files read and counted, and every claim shown to pass and to fail."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pythia_repro import claims as C
+from pythia_repro.findings import gender_bias as gb
+
+
+@pytest.fixture(scope="module")
+def evaluations():
+    return gb.load_evaluations()
+
+
+def test_every_released_file_is_read_and_its_counts_agree(evaluations):
+    counts = gb.item_counts(evaluations)
+    assert counts[("crows_pairs", "gender")] == 320 and counts[("lambada", "")] == 5153
+    assert counts[("winobias", "type1_pro")] == counts[("winobias", "type1_anti")] == 396
+    runs = evaluations.groupby(["run", "model", "arm"]).step.agg(["min", "max", "nunique"])
+    assert runs.loc[("v1", "pythia-1.4b-deduped", gb.LONG)].tolist() == [114000, 143000, 30]
+    assert runs.loc[("first", "pythia-410m-deduped", gb.INTERVENTION), "max"] == 71500  # 71,500 steps then
+
+
+def test_crows_pairs_matches_the_issues_reading(evaluations):
+    crows = gb.crows_pairs(evaluations)
+    final = crows[(crows.run == "v1") & (crows.category == "gender") & (crows.step == gb.FINAL_STEP)]
+    by = final.set_index(["model", "arm"]).pct_stereotype.to_dict()
+    reading = {  # the issue's reading of the v1 files, to four decimals
+        ("pythia-70m-deduped", gb.BASELINE): 0.5625,
+        ("pythia-70m-deduped", gb.INTERVENTION): 0.5781,
+        ("pythia-1.4b-deduped", gb.LONG): 0.6063,
+        ("pythia-6.9b-deduped", gb.INTERVENTION): 0.6781,
+    }
+    assert all(by[key] == pytest.approx(value, abs=1e-4) for key, value in reading.items())
+    assert (final.stereotyped == (final.pct_stereotype * 320).round()).all()
+    assert ((final.ci95_low < final.pct_stereotype) & (final.pct_stereotype < final.ci95_high)).all()
+
+
+def test_winobias_net_bias_is_pro_minus_anti(evaluations):
+    wino = gb.winobias(evaluations)
+    assert set(wino.type) == {"type1", "type2"} and wino.prompt.nunique() == 2
+    assert np.allclose(wino.net_bias, wino.pro_em - wino.anti_em)
+    assert ((wino.net_bias_ci95_low <= wino.net_bias) & (wino.net_bias <= wino.net_bias_ci95_high)).all()
+
+
+def crows_table(base, intervention, long=None, category="gender", pairs=320):
+    """A CrowS-Pairs table of v1 runs at the final step: {model: pct_stereotype} per arm."""
+    rows = []
+    for arm, values in ((gb.BASELINE, base), (gb.INTERVENTION, intervention), (gb.LONG, long or {})):
+        for model, p in values.items():
+            hits = round(p * pairs)
+            low, high = gb.intervals.wilson([hits], [pairs])
+            rows.append(
+                {
+                    "run": "v1",
+                    "model": model,
+                    "arm": arm,
+                    "step": gb.FINAL_STEP,
+                    "fraction": 1.0,
+                    "category": category,
+                    "group": gb.ALL,
+                    "pct_stereotype": hits / pairs,
+                    "stderr": 0.0,
+                    "stereotyped": hits,
+                    "pairs": pairs,
+                    "ci95_low": low[0],
+                    "ci95_high": high[0],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def changes(table, against=gb.BASELINE):
+    return gb.final_changes(table, "pct_stereotype", ["category", "group"], "stereotyped", "pairs", against=against)
+
+
+SIZES = {"pythia-70m-deduped": 0.62, "pythia-410m-deduped": 0.66}
+
+
+def test_baseline_and_crows_claims_pass_and_fail():
+    lowered = crows_table(SIZES, dict.fromkeys(SIZES, 0.5))
+    assert gb.baseline_claim(lowered).verdict == C.REPRODUCED
+    assert gb.crows_claim(changes(lowered)).verdict == C.REPRODUCED
+    unmoved = crows_table(dict.fromkeys(SIZES, 0.52), dict.fromkeys(SIZES, 0.52))
+    assert gb.baseline_claim(unmoved).verdict == C.NOT_REPRODUCED, "0.52 of 320 pairs is not beyond 0.5"
+    assert gb.crows_claim(changes(crows_table(SIZES, SIZES))).verdict == C.NOT_REPRODUCED
+
+
+def test_longer_intervention_claim_passes_and_fails():
+    model = {"pythia-1.4b-deduped": 0.62}
+    better = crows_table(model, model, {"pythia-1.4b-deduped": 0.50})
+    assert gb.longer_claim(changes(better, gb.INTERVENTION)).verdict == C.REPRODUCED
+    same = crows_table(model, model, model)
+    assert gb.longer_claim(changes(same, gb.INTERVENTION)).verdict == C.NOT_REPRODUCED
+    assert gb.longer_claim(changes(crows_table(model, model), gb.INTERVENTION)).verdict == C.NOT_TESTABLE
+
+
+def test_controls_claim_allows_what_chance_allows():
+    categories = ["age", "religion", "race_color", "disability", "nationality"]
+    flat = pd.concat([crows_table(SIZES, SIZES, category=c) for c in categories])
+    assert gb.controls_claim(changes(flat)).verdict == C.REPRODUCED
+    moved = pd.concat([crows_table(SIZES, dict.fromkeys(SIZES, 0.45), category=c) for c in categories])
+    assert gb.controls_claim(changes(moved)).verdict == C.NOT_REPRODUCED
+
+
+def lambada_table(base, other, items=5153):
+    rows = [
+        {
+            "run": "v1",
+            "model": "pythia-70m-deduped",
+            "arm": arm,
+            "step": gb.FINAL_STEP,
+            "accuracy": p,
+            "correct": round(p * items),
+            "items": items,
+        }
+        for arm, p in ((gb.BASELINE, base), (gb.INTERVENTION, other))
+    ]
+    return gb.lambada_changes(pd.DataFrame(rows))
+
+
+def test_capability_claim_passes_and_fails():
+    assert gb.capability_claim(lambada_table(0.40, 0.405)).verdict == C.REPRODUCED
+    assert gb.capability_claim(lambada_table(0.40, 0.30)).verdict == C.NOT_REPRODUCED
+
+
+def wino_table(pro_base, anti_base, pro_int, anti_int, n=396):
+    rows = []
+    for arm, (pro, anti) in ((gb.BASELINE, (pro_base, anti_base)), (gb.INTERVENTION, (pro_int, anti_int))):
+        for type_ in ("type1", "type2"):
+            for prompt in ("a", "b"):
+                rows.append(
+                    {
+                        "run": "v1",
+                        "model": "pythia-410m-deduped",
+                        "arm": arm,
+                        "step": gb.FINAL_STEP,
+                        "type": type_,
+                        "prompt": prompt,
+                        "group": gb.ALL,
+                        "net_bias": pro - anti,
+                        "pro_hits": round(pro * n),
+                        "pro_items": n,
+                        "anti_hits": round(anti * n),
+                        "anti_items": n,
+                    }
+                )
+    return gb.winobias_changes(pd.DataFrame(rows))
+
+
+def test_winobias_claim_passes_and_fails():
+    assert gb.winobias_claim(wino_table(0.6, 0.3, 0.45, 0.45)).verdict == C.REPRODUCED
+    assert gb.winobias_claim(wino_table(0.6, 0.3, 0.6, 0.3)).verdict == C.NOT_REPRODUCED
+    assert gb.winobias_claim(wino_table(0.6, 0.3, 0.7, 0.2)).verdict == C.NOT_REPRODUCED
+
+
+def test_published_profile_runs_end_to_end(project):
+    from pythia_repro.run import reproduce
+
+    folder = reproduce("gender_bias", "published", {})
+    claims = pd.read_csv(folder / "claims.csv")
+    assert list(claims.id) == list(gb.STATEMENTS)
+    for name in ("crows_pairs.csv", "winobias.csv", "lambada.csv", "winobias_changes.csv", "bias_by_size.png"):
+        assert (folder / name).is_file(), name
+
+
+def test_crows_claim_judges_only_sizes_whose_baseline_is_biased():
+    mixed = crows_table({"pythia-70m-deduped": 0.5, "pythia-410m-deduped": 0.66}, dict.fromkeys(SIZES, 0.5))
+    claim = gb.crows_claim(changes(mixed))
+    assert claim.verdict == C.REPRODUCED and claim.numbers["sizes"] == 1 and "pythia-70m-deduped" in claim.detail
+    assert gb.crows_claim(changes(crows_table(dict.fromkeys(SIZES, 0.5), SIZES))).verdict == C.NOT_TESTABLE
+
+
+# -- the micro gender suite: the intervention in miniature -------------------------------------------------
+
+
+@pytest.fixture
+def gender_tiny(tiny):
+    """The tiny micro gender suite's folder (the `tiny` fixture puts it beside the tiny micro suite)."""
+    from pythia_repro.suites import micro_gender
+
+    return micro_gender.suite_dir(micro_gender.variant_config())
+
+
+def test_the_intervention_swaps_pronouns_from_its_start_on_the_same_rows(gender_tiny):
+    import torch
+    from safetensors.torch import load_file
+
+    from pythia_repro import gender_corpus
+    from pythia_repro.suites import get_suite, load_tokenizer, micro_gender
+
+    suite = get_suite("micro-gender")
+    tokenizer = load_tokenizer(suite)
+    swap = micro_gender._swap_table(gender_tiny)
+    words = ("he", "him", "his", "himself", "she", "her", "herself")
+    ids = {w: tokenizer(f" {w}", add_special_tokens=False).input_ids for w in words}
+    assert all(len(i) == 1 for i in ids.values()), "every pronoun is one token"
+    ids = {w: i[0] for w, i in ids.items()}
+    assert [swap[ids[m]] for m in gender_corpus.SWAP] == [ids[f] for f in gender_corpus.SWAP.values()]
+    assert swap[ids["she"]] == ids["she"] and swap[ids["her"]] == ids["her"]
+    rows = suite.training_rows().rows(0, 64).astype(np.int64)
+    changed = swap[rows] != rows
+    assert changed.any() and np.array_equal(changed, np.isin(rows, [ids[m] for m in gender_corpus.SWAP]))
+    start = micro_gender.intervention_starts()["intervention"]
+
+    def weights(run, step):
+        return load_file(gender_tiny / run / f"step{step}" / "model.safetensors")
+
+    base, branch = weights("micro-s", start), weights("micro-s-intervention", start)
+    assert all(torch.equal(base[k], branch[k]) for k in base), "the intervention starts from the baseline's state"
+    final = suite.final_step
+    base, branch = weights("micro-s", final), weights("micro-s-intervention", final)
+    assert any(not torch.equal(base[k], branch[k]) for k in base), "then trains on other tokens"
+    assert not (gender_tiny / "micro-xs-intervention-long").exists(), "the long run is the largest size's only"
+
+
+def test_tests_differ_only_where_they_should(gender_tiny):
+    from pythia_repro.suites import get_suite
+
+    tests = gb.make_tests(get_suite("micro-gender"))
+    crows = tests.items[tests.items.kind == "crows"]
+    assert (crows.groupby("item").which.nunique() == 2).all()
+    first = tests.tokens[crows.index[crows.which == "stereotyped"]]
+    other = tests.tokens[crows.index[crows.which == "other"]]
+    assert ((first != other).sum(1) >= 1).all() and ((first != other).sum(1) <= 1).all(), "one pronoun token apart"
+    referent = tests.items[tests.items.kind == "referent"]
+    assert set(referent.side) == {"pro", "anti"} and (tests.items.kind == "heldout").sum() == 16
+    assert (tests.tokens[: len(tests.items) - 16, 0] == 0).all(), "sentences follow the end-of-document token"
+
+
+def test_micro_profile_runs_end_to_end_on_the_tiny_suites(project, gender_tiny):
+    from pythia_repro.run import reproduce
+
+    folder = reproduce("gender_bias", "micro", {})
+    claims = pd.read_csv(folder / "claims.csv")
+    assert list(claims[claims.profile == "micro"].id) == list(gb.STATEMENTS)
+    crows = pd.read_csv(folder / "crows_pairs.csv")
+    assert {"all", "male-stereotyped", "female-stereotyped"} <= set(crows.group)
+    assert set(crows.arm) == {gb.BASELINE, gb.INTERVENTION, gb.LONG}
+    for name in ("winobias.csv", "heldout_loss.csv", "heldout_loss_changes.csv", "bias_by_size.png"):
+        assert (folder / name).is_file(), name
+    first = (folder / "crows_pairs.csv").read_bytes()
+    assert (reproduce("gender_bias", "micro", {}) / "crows_pairs.csv").read_bytes() == first, "identical re-run"
