@@ -320,6 +320,7 @@ def test_concurrent_writers_never_fail_or_leave_a_mix(tmp_path, case):
             "did you mean 'max_rows'?",
         ),
         ("device=gpu", "parameter device='gpu'"),
+        ("device=cuda:99", "parameter device='cuda:99': torch sees"),
         ("suppress_eod=1", "parameter suppress_eod=1: expected True or False"),
         ("profile=pythia", "parameter profile cannot be set with -p: choose it with --profile"),
         ("output_dir=/tmp/x", "parameter output_dir cannot be set with -p"),
@@ -500,3 +501,32 @@ def test_a_negative_retry_count_is_refused_before_any_work(command, value, monke
     with pytest.raises(SystemExit) as stop:
         cli.main([command, "--profile", "micro", "--retries", value])
     assert stop.value.code == 2 and "--retries: expected a whole number >= 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["reproduce", "--profile", "micro", "--finding", "memorization"], "is not built; run `pythia-repro suite"),
+        (["verify", "--profile", "micro", "--finding", "memorization"], "is not built; run `pythia-repro suite"),
+        (["suite", "build", "micro", "--variant", "nope"], "unknown micro variant 'nope'; known: default, tiny"),
+    ],
+)
+def test_an_unbuilt_or_unknown_suite_is_one_line_in_every_command(project, capsys, argv, message):
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("code", [30, 28])  # EROFS, ENOSPC
+def test_a_read_only_or_full_folder_is_one_line_naming_the_settings(monkeypatch, capsys, code):
+    import errno
+
+    def refuse(*args, **kwargs):
+        raise OSError(code, os.strerror(code), "/cache/suites/micro/.default.lock")
+
+    monkeypatch.setattr(micro, "build", refuse)
+    assert code in (errno.EROFS, errno.ENOSPC)
+    assert cli.main(["suite", "build", "micro"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot write /cache/suites/micro/.default.lock" in err and "PYTHIA_REPRO_HOME" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1

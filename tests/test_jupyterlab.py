@@ -114,8 +114,19 @@ def _prompts(page) -> list[str]:
 
 
 def _menu(page, menu: str, item: str) -> None:
+    _dismiss_dialog(page)
     page.locator(".lm-MenuBar-itemLabel", has_text=menu).first.click()
     page.locator(".lm-Menu-itemLabel", has_text=item).first.click()
+
+
+def _dismiss_dialog(page) -> None:
+    """Close a dialog JupyterLab opened on its own (seen once in CI on a loaded machine, in front of the menu bar),
+    as a person would, printing its text (shown with a failure)."""
+    dialog = page.locator(".jp-Dialog")
+    if dialog.count():
+        print(f"closed a JupyterLab dialog: {dialog.first.inner_text()!r}")
+        page.keyboard.press("Escape")
+        dialog.first.wait_for(state="detached", timeout=10_000)
 
 
 def _run_all_cells(page) -> None:

@@ -118,3 +118,12 @@ def test_deduplicated_models_read_the_deduplicated_pile_and_nothing_else(fake_py
     standard = memorization.prepare("pythia", **{**deduped, "models": ["pythia-70m", "pythia-160m"]})
     assert standard.suite.data_prefix == fake_pythia / "pile" / "document"
     assert standard.task.data == data_identity(get_suite("pythia"))
+
+
+def test_scoring_only_the_final_checkpoint_gives_untestable_claims_not_a_traceback(tiny):
+    from pythia_repro.findings import load
+
+    result = load("memorization", "micro", None, steps=[32])
+    verdicts = {c.id: c.verdict for c in result.verdicts}
+    assert verdicts["memorization.learned_predictor"] == "not testable here"
+    assert verdicts["memorization.recall_grows_with_training"] == "not testable here"

@@ -98,3 +98,58 @@ def test_results_folders_take_the_users_umask(project):
     finally:
         os.umask(old)
     assert folder.stat().st_mode & 0o777 == 0o750, "created as the umask says, not 0700"
+
+
+@pytest.mark.parametrize("given", ["heatmap_shots=99", "heatmap_model='pythia-3b'"])
+def test_a_heatmap_of_nothing_is_refused_and_nothing_is_published(project, capsys, given):
+    name = given.split("=")[0]
+    assert cli.main(["reproduce", "--profile", "published", "--finding", "term_frequency", "-p", given]) == 1
+    assert f"parameter {name}=" in capsys.readouterr().err
+    assert not (project / "results" / "published" / "term_frequency").exists(), "no empty heatmap published"
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o770])
+def test_a_kernel_socket_folder_others_can_write_to_is_refused(tmp_path, monkeypatch, mode):
+    import tempfile
+
+    from pythia_repro.run import NotebookFailed, kernel_folder
+
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    folder = kernel_folder()
+    assert folder.stat().st_mode & 0o777 == 0o700, "made private"
+    folder.chmod(mode)
+    with pytest.raises(NotebookFailed, match="not a private folder of this user"):
+        kernel_folder()
+
+
+def test_verify_reruns_with_the_recorded_parameters_and_checks_the_files_they_name(project, tmp_path, capsys):
+    ranking = tmp_path / "ranking.csv"
+    ranking.write_text("operand,count\n" + "".join(f"{x},{(x * 37) % 100}\n" for x in range(100)))
+    argv = ["--profile", "published", "--finding", "term_frequency"]
+    assert cli.main(["reproduce", *argv, "-p", f"frequency_ranking={ranking}"]) == 0
+    inputs = json.loads((project / "results" / "published" / "term_frequency" / "manifest.json").read_text())["inputs"]
+    assert {"kind": "file", "parameter": "frequency_ranking", "path": str(ranking.resolve())}.items() <= next(
+        i for i in inputs if i["kind"] == "file"
+    ).items()
+    capsys.readouterr()
+    assert cli.main(["verify", *argv]) == 0, capsys.readouterr().out  # no -p: the folder's own parameters
+    ranking.write_text(ranking.read_text().replace("\n1,37\n", "\n1,99\n"))
+    assert cli.main(["verify", *argv]) == 1
+    assert f"input {ranking.resolve()} (frequency_ranking) changed" in capsys.readouterr().out
+
+
+def test_verify_names_a_malformed_manifest_a_symlink_and_a_stray_folder_in_one_line_each(project, capsys):
+    argv = ["--profile", "published", "--finding", "memorization"]
+    assert cli.main(["reproduce", *argv]) == 0
+    folder = project / "results" / "published" / "memorization"
+    (folder / "stray").mkdir()
+    (folder / "elsewhere").symlink_to(project / "notebooks")
+    capsys.readouterr()
+    assert cli.main(["verify", *argv]) == 1
+    out = capsys.readouterr().out
+    assert "elsewhere: a symbolic link" in out and "stray/: a folder that holds no published file" in out
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "outputs": None}))
+    assert cli.main(["verify", *argv]) == 1
+    out = capsys.readouterr().out
+    assert "unreadable manifest (TypeError: its outputs are NoneType" in out and "Traceback" not in out

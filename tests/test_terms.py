@@ -98,7 +98,7 @@ def test_cumulative_counts_match_a_direct_count_of_the_rows_seen(micro_suite):
 def test_counts_are_cached_per_block_and_resume_after_a_lost_block(micro_suite, monkeypatch):
     steps = [8, 32]
     first = terms.block_counts(micro_suite, steps, ("window",), max_block_rows=40, progress=False)
-    monkeypatch.setattr(terms, "ProcessPoolExecutor", _InProcessPool)
+    monkeypatch.setattr(terms.worker_pools, "pool", _InProcessPool)
     _InProcessPool.tasks = []
     again = terms.block_counts(micro_suite, steps, ("window",), max_block_rows=40, progress=False)
     assert _InProcessPool.tasks == [] and again.equals(first)

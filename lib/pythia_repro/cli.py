@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import ast
+import errno
 import importlib.util
 import sys
 import time
 from typing import Any
 
-from . import __version__
+from . import __version__, settings
 from .findings import DEFAULT_PROFILE, all_findings, profiles
 
 
@@ -243,15 +244,16 @@ def cmd_suite_build(args) -> int:
 
 
 def cmd_cache_check(args) -> int:
+    from . import checked
     from .score_cache import ScoreCache
 
     cache = ScoreCache()
-    found = cache.check(repair=args.repair)
+    found = cache.check(repair=args.repair) + checked.check(repair=args.repair)
     for path, problem in found:
         print(f"{'removed' if args.repair else 'BAD'} {path}: {problem}")
     entries = sum(1 for _ in cache.root.rglob("*.parquet")) if cache.root.exists() else 0
     print(
-        f"score cache at {cache.root}: {entries} entries, {len(found)} problem(s)"
+        f"score cache at {cache.root}: {entries} entries, {len(found)} problem(s) (n-gram and term counts included)"
         + ("" if args.repair or not found else "; `pythia-repro cache check --repair` removes them")
     )
     return 0 if args.repair or not found else 1
@@ -345,9 +347,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+FOLDER_ERRORS = (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT)  # read-only, denied, full
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run a command; an error that explains itself (an unbuilt or unknown suite or variant, a refused lock) is one
+    line on stderr and exit status 1, never a traceback."""
+    from .errors import Explained
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except Explained as err:
+        print(f"pythia-repro {args.command}: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        if err.errno not in FOLDER_ERRORS:
+            raise
+        print(
+            f"pythia-repro {args.command}: cannot write {err.filename or 'a file'}: {err.strerror}. The cache is "
+            f"{settings.variable('home')}, the results are under {settings.variable('root')}: point them at a "
+            "writable folder with room",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,7 @@ class Param:
     high: int | None = None
     choices: tuple[str, ...] = ()  # for str: allowed values (else any string)
     pattern: re.Pattern | None = None  # for str: allowed form
+    missing: Callable[[Any], str | None] | None = None  # why an allowed value does not exist here (None: it does)
     nullable: bool = True
     help: str = ""
 
@@ -75,6 +77,8 @@ class Param:
             self._fail(whole)
         if (self.choices and v not in self.choices) or (self.pattern and not self.pattern.match(v)):
             self._fail(whole)
+        if self.missing and (why := self.missing(v)):
+            raise BadParameter(f"parameter {self.name}={v!r}: {why}")
         return v
 
     def _fail(self, value: Any) -> None:
@@ -99,7 +103,28 @@ MODELS = Param("models", str, many=True, help="models to score (default: every s
 STEPS = Param("steps", int, many=True, low=0, help="checkpoint steps to score")
 MAX_ROWS = Param("max_rows", int, low=1, help="read only the first rows of the training data")
 BATCH_SIZE = Param("batch_size", int, low=1, help="rows per forward pass (default: automatic)")
-DEVICE_PARAM = Param("device", str, pattern=DEVICE, help="cpu, cuda, cuda:N or mps (default: cuda when available)")
+
+
+def device_missing(device: str) -> str | None:
+    """Why a device of the right form does not exist on this machine (None: torch can use it)."""
+    import torch
+
+    if device.startswith("cuda"):
+        count = torch.cuda.device_count()
+        if (int(device.partition(":")[2] or 0)) >= count:
+            return f"torch sees {count} CUDA device(s) on this machine; choose cpu or one that exists"
+    if device == "mps" and not torch.backends.mps.is_available():
+        return "MPS is not available on this machine; choose cpu"
+    return None
+
+
+DEVICE_PARAM = Param(
+    "device",
+    str,
+    pattern=DEVICE,
+    missing=device_missing,
+    help="cpu, cuda, cuda:N or mps (default: cuda when available)",
+)
 DTYPE = Param(
     "dtype",
     str,

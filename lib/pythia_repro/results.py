@@ -164,8 +164,12 @@ def write_manifest(
 
 
 def _published_files(folder: Path) -> list[str]:
-    """Every file under a results folder but its manifest, as relative paths."""
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST_FILE)
+    """Every file under a results folder but its manifest (symbolic links are no published files), as relative paths."""
+    return sorted(
+        str(p.relative_to(folder))
+        for p in folder.rglob("*")
+        if p.is_file() and not p.is_symlink() and p.name != MANIFEST_FILE
+    )
 
 
 def manifest_digest(manifest: dict[str, Any]) -> str:
@@ -179,9 +183,22 @@ def check_published(folder: Path) -> list[str]:
     try:
         manifest = json.loads(path.read_text())
         outputs = manifest["outputs"]
+        if not isinstance(outputs, dict):
+            raise TypeError(f"its outputs are {type(outputs).__name__}, not a table of files and sha256")
     except (OSError, ValueError, KeyError, TypeError) as err:
         return [f"{path}: unreadable manifest ({type(err).__name__}: {err}); re-run `pythia-repro reproduce`"]
-    problems = []
+    problems = [
+        f"{p.relative_to(folder)}: a symbolic link, not a published file"
+        for p in sorted(folder.rglob("*"))
+        if p.is_symlink()
+    ]
+    problems += [
+        f"{p.relative_to(folder)}/: a folder that holds no published file"
+        for p in sorted(folder.rglob("*"))
+        if p.is_dir()
+        and not p.is_symlink()
+        and not any(name.startswith(f"{p.relative_to(folder)}/") for name in outputs)
+    ]
     if manifest.get("digest") != manifest_digest(manifest):
         problems.append(f"{path}: edited after it was written (its digest does not match its content)")
     present = set(_published_files(folder))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -14,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import lock_file, locked, recover_dir
-from .findings import all_findings, notebook_of, supports
+from .findings import all_findings, finding_modules, notebook_of, supports
 from .findings import check as check_parameters
 from .findings import used as used_parameters
+from .hashing import sha256_file
 from .paths import project_root, results_dir
 from .results import MANIFEST_FILE, check_published, now, staging_dir, write_manifest
 
@@ -44,14 +46,27 @@ def ensure_kernel() -> str:
     return KERNEL_NAME
 
 
+def kernel_folder() -> Path:
+    """The folder of this user's kernel sockets (created private), refused unless it is a folder of this user that
+    no one else can write to: a socket in another's folder could be replaced under the run."""
+    folder = Path(tempfile.gettempdir()) / f"pythia-repro-kernels-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    info = folder.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
+        raise NotebookFailed(
+            f"the kernel socket folder {folder} is not a private folder of this user (mode "
+            f"{stat.filemode(info.st_mode)}): remove it and run again"
+        )
+    return folder
+
+
 def local_kernel_manager() -> type:
     """A kernel manager that talks to its kernel over local sockets (IPC), not TCP: no open port, no warning."""
     from jupyter_client.manager import KernelManager
 
     class LocalSocketKernelManager(KernelManager):
         def __init__(self, **kwargs):
-            folder = Path(tempfile.gettempdir()) / f"pythia-repro-kernels-{os.getuid()}"
-            folder.mkdir(mode=0o700, exist_ok=True)
+            folder = kernel_folder()
             kwargs.setdefault("transport", "ipc")
             kwargs.setdefault("ip", str(folder / f"kernel-{uuid.uuid4().hex[:12]}"))
             super().__init__(**kwargs)
@@ -139,38 +154,66 @@ def supported(finding: str, profile: str) -> bool:
     return supports(all_findings()[finding], profile)
 
 
-def compare_tables(expected_dir: Path, actual_dir: Path, max_lines: int = 40) -> list[str]:
-    """Readable differences between the CSV tables of two result folders (empty when identical)."""
+def compare_outputs(expected_dir: Path, actual_dir: Path, max_lines: int = 40) -> list[str]:
+    """Readable differences between the published files of two result folders (empty when identical): a unified
+    diff for tables, the sha256 for figures; the executed notebook, which records run times, is not compared."""
     problems = []
-    expected = {p.name for p in expected_dir.glob("*.csv")}
-    actual = {p.name for p in actual_dir.glob("*.csv")}
+    skip = {MANIFEST_FILE, *(p.name for p in expected_dir.glob("*.ipynb"))}
+    expected = {p.name for p in expected_dir.iterdir() if p.is_file()} - skip
+    actual = {p.name for p in actual_dir.iterdir() if p.is_file()} - skip - {"inputs.json"}
     for name in sorted(expected - actual):
         problems.append(f"{name}: committed but not produced by the re-run")
     for name in sorted(actual - expected):
         problems.append(f"{name}: produced by the re-run but not committed")
     for name in sorted(expected & actual):
-        old = (expected_dir / name).read_text().splitlines(keepends=True)
-        new = (actual_dir / name).read_text().splitlines(keepends=True)
-        if old != new:
-            diff = list(difflib.unified_diff(old, new, f"committed/{name}", f"re-run/{name}"))
-            shown = "".join(diff[:max_lines]) + (
-                f"... ({len(diff) - max_lines} more diff lines)\n" if len(diff) > max_lines else ""
-            )
-            problems.append(f"{name} differs:\n{shown}")
+        if name.endswith(".csv"):
+            old = (expected_dir / name).read_text().splitlines(keepends=True)
+            new = (actual_dir / name).read_text().splitlines(keepends=True)
+            if old != new:
+                diff = list(difflib.unified_diff(old, new, f"committed/{name}", f"re-run/{name}"))
+                shown = "".join(diff[:max_lines]) + (
+                    f"... ({len(diff) - max_lines} more diff lines)\n" if len(diff) > max_lines else ""
+                )
+                problems.append(f"{name} differs:\n{shown}")
+        elif sha256_file(expected_dir / name) != sha256_file(actual_dir / name):
+            problems.append(f"{name} differs (sha256) from the re-run's")
     return problems
 
 
+def recorded_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
+    """The parameters a results folder was made with (from its manifest), and the input files a parameter named
+    that changed since (their sha256 differs from the recorded one, or they are gone)."""
+    try:
+        manifest = json.loads((folder / MANIFEST_FILE).read_text())
+        parameters, inputs = dict(manifest.get("parameters") or {}), list(manifest.get("inputs") or [])
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}, []  # check_published names an unreadable manifest
+    changed = []
+    for item in inputs:
+        if isinstance(item, dict) and item.get("kind") == "file":
+            path = Path(item.get("path", ""))
+            if not path.is_file() or sha256_file(path) != item.get("sha256"):
+                changed.append(f"input {path} ({item.get('parameter')}) changed or is gone since the run")
+    return parameters, changed
+
+
 def verify(finding: str, profile: str, parameters: dict[str, Any] | None = None) -> list[str]:
-    """Check every published file against the manifest, then re-execute the notebook and compare every table."""
+    """Check every published file against the manifest, then re-execute the notebook with the parameters the folder
+    was made with (those given override them) and compare every published file but the executed notebook."""
     committed = results_dir() / profile / finding
     recover(committed)
     if not committed.is_dir():
         return [f"no committed results at {committed}; run `pythia-repro reproduce --profile {profile}` first"]
     problems = check_published(committed)
-    parameters = check_parameters([finding], dict(parameters or {}))[finding]
+    if problems and problems[0].endswith("re-run `pythia-repro reproduce`"):
+        return problems  # no manifest to re-run from
+    recorded, changed = recorded_run(committed)
+    declared = {p.name for p in finding_modules()[finding].PARAMETERS}
+    given = {k: v for k, v in recorded.items() if k in declared} | dict(parameters or {})
+    parameters = check_parameters([finding], given)[finding]
     with tempfile.TemporaryDirectory(prefix=f"verify-{finding}-") as tmp:
         try:
             execute(finding, profile, Path(tmp), parameters)
         except NotebookFailed as err:
-            return problems + [f"the re-run failed: {err}"]
-        return problems + compare_tables(committed, Path(tmp))
+            return problems + changed + [f"the re-run failed: {err}"]
+        return problems + changed + compare_outputs(committed, Path(tmp))

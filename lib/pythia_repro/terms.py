@@ -24,14 +24,13 @@ import re
 import string
 from collections import Counter
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import arithmetic, atomic, versions
+from . import arithmetic, atomic, checked, versions
+from . import workers as worker_pools
 from .hashing import content_key
 from .paths import cache_home
 
@@ -110,6 +109,7 @@ def _count_block(task: tuple[str, str, int, int, int, tuple[str, ...], str]) -> 
     """Worker (a process here, or a Ray task): count one block and write it, atomically, to its cache file."""
     *job, path = task
     atomic.write_parquet(Path(path), count_rows(*job))
+    checked.seal(Path(path), f"term counts of rows {job[3]}-{job[4]}")
     return path
 
 
@@ -164,7 +164,7 @@ def block_counts(
     limit = min(needed, max_rows if max_rows is not None else needed)
     wanted = [(a, min(b, limit)) for a, b in blocks(steps, suite.rows_per_step, max_block_rows) if a < limit]
     identity = data_identity(suite)
-    todo = [(a, b) for a, b in wanted if not _block_path(identity, counters, a, b).is_file()]
+    todo = [(a, b) for a, b in wanted if not checked.usable(_block_path(identity, counters, a, b))]
     if todo:
         tasks = [
             (str(suite.tokenizer_file()), str(suite.data_prefix), suite.row_len, a, b, counters)
@@ -180,7 +180,7 @@ def _count_here(tasks: list[tuple], workers: int | None, address: str | None, pr
     """Count blocks on this machine's cores (forked processes)."""
     from tqdm.auto import tqdm
 
-    with ProcessPoolExecutor(workers or min(len(tasks), os.cpu_count() or 1), mp_context=get_context("fork")) as pool:
+    with worker_pools.pool(workers or min(len(tasks), os.cpu_count() or 1), "fork") as pool:
         for _ in tqdm(pool.map(_count_block, tasks), total=len(tasks), desc="counting terms", disable=not progress):
             pass
 

@@ -753,6 +753,9 @@ def analyse(result: Result, **params: Any) -> None:
         result.show(
             "The published files hold aggregate confusion matrices, not per-row scores: no predictor can be fitted."
         )
+    elif not any(s < scored.suite.final_step for s in scored.steps):
+        learned_vs_best = pd.DataFrame(columns=["learned_minus_best_points"])
+        result.show(f"Only the final checkpoint was scored (steps {scored.steps}): no earlier budget to fit at.")
     else:
         learned, coefficients, calibration = predictor.evaluate(scored)
         result.table("learned_predictor", learned, predictor.TABLE_NOTES)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .. import intervals, ngrams, versions
+from .. import checked, intervals, ngrams, versions
 from ..claims import Claim, judged, untestable
 from ..curves import NOISE_FLOOR, Noise, PairedBootstrap, PointBounds, u_shape
 from ..hashing import content_key
@@ -148,13 +148,14 @@ def ngram_statistics(suite: Suite, max_rows: int | None = None, progress: bool =
     n = min(rows.n_rows, max_rows or rows.n_rows)
     vocab = max(spec.vocab for spec in suite.models.values())
     path = cache_home() / "ngrams" / f"{suite.name}-{data_identity(suite)}-{n}-{vocab}.npz"
-    if path.is_file():
+    if checked.usable(path):
         return ngrams.load_counts(path)
     tokens = rows.stream(n)
     unigrams = ngrams.count_unigrams(tokens, vocab, progress=progress)
     bigrams = ngrams.count_bigrams(tokens, vocab, progress=progress)
     path.parent.mkdir(parents=True, exist_ok=True)
     ngrams.save_counts(path, unigrams, bigrams)
+    checked.seal(path, f"unigram and bigram counts of the first {n} training rows of {suite.name}")
     return unigrams, bigrams
 
 

@@ -24,9 +24,9 @@ import pandas as pd
 
 from .. import arithmetic, intervals, terms, versions
 from ..claims import Claim, judged, untestable
-from ..hashing import content_key
+from ..hashing import content_key, sha256_file
 from ..names import V0_NAMES
-from ..parameters import SCORING, Param
+from ..parameters import SCORING, BadParameter, Param
 from ..plan import Job, ScoringTask
 from ..plots import model_lines
 from ..reference import ReferenceDataError, paths
@@ -934,6 +934,12 @@ def analyse(
     mean = result.table("mean_accuracy", mean_accuracy(acc))
     heatmap_model = heatmap_model or mean.sort_values("params").model.iloc[-1]
     heatmap_shots = heatmap_shots if heatmap_shots is not None else int(mean.shots.max())
+    for name, value, present in (
+        ("heatmap_model", heatmap_model, sorted(set(mean.model.astype(str)))),
+        ("heatmap_shots", heatmap_shots, sorted(set(mean.shots))),
+    ):
+        if value not in present:
+            raise BadParameter(f"parameter {name}={value!r}: this run has {', '.join(map(str, present))}")
     final = mean[(mean.step == mean.step.max()) & (mean.shots == heatmap_shots)]
     result.show(
         final.pivot(index="model", columns="operation", values="mean_acc")
@@ -942,6 +948,11 @@ def analyse(
     )
 
     result.section("heatmap")
+    if str(frequency_ranking) != MAGNITUDE_PROXY:  # a file a parameter names is an input like any other
+        ranking_file = Path(frequency_ranking).resolve()
+        out.record_input(
+            "file", parameter="frequency_ranking", path=str(ranking_file), sha256=sha256_file(ranking_file)
+        )
     order, order_label = heatmap_order(profile, freq, frequency_ranking)
     result.figure("heatmap", heatmap_figure(acc, heatmap_model, heatmap_shots, order, order_label))
 

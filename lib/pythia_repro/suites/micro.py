@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import atomic, corpus, settings
+from .. import atomic, corpus, settings, workers
 from ..data import MMapIndexedDataset, TrainingRows, write_mmap
 from ..hashing import content_key, sha256_file
 from ..paths import cache_home
@@ -183,11 +183,8 @@ def _build_into(config: MicroConfig, partial: Path, progress: bool) -> None:
 def run_jobs(config, jobs: list[tuple], stage: _Stage) -> None:
     """Train every job (`_train_run`'s arguments), in parallel on `config.threads` processes, marking each done."""
     if config.threads > 1 and len(jobs) > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
         jobs.sort(key=lambda job: -job[1].params)  # the largest first, so the cores stay busy to the end
-        with ProcessPoolExecutor(config.threads, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with workers.pool(config.threads) as pool:
             for job, _ in zip(jobs, pool.map(_train_run, jobs)):
                 stage.mark(job[1].name)
     else:

@@ -1,0 +1,56 @@
+"""Workers of the package's process pools die with their parent (a killed build leaves nothing running)."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+PARENT = textwrap.dedent(
+    """
+    import os, sys, time
+    from pythia_repro import workers
+
+    def report_and_wait(path):
+        with open(path, "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(600)
+
+    if __name__ == "__main__":
+        with workers.pool(1, sys.argv[2]) as pool:
+            pool.submit(report_and_wait, sys.argv[1])
+            time.sleep(600)
+    """
+)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split()[2] != "Z"  # a zombie is dead, only not reaped yet
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
+@pytest.mark.parametrize("start", ["spawn", "fork"])
+def test_a_killed_parent_leaves_no_worker_running(tmp_path, start):
+    script, marker = tmp_path / "parent.py", tmp_path / "worker.pid"
+    script.write_text(PARENT)
+    parent = subprocess.Popen([sys.executable, str(script), str(marker), start])
+    deadline = time.time() + 60
+    while not (marker.is_file() and marker.read_text()):
+        assert time.time() < deadline and parent.poll() is None, "the worker never started"
+        time.sleep(0.1)
+    worker = int(marker.read_text())
+    assert alive(worker)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.time() + 10
+    while alive(worker) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not alive(worker), "the worker died with its parent"
