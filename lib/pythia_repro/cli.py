@@ -267,7 +267,8 @@ def cmd_list(args) -> int:
     print("suites (profiles scored here):")
     for name in suite_names():
         try:
-            print(f"  {name:16} {', '.join(get_suite(name).findings)}")
+            suite = get_suite(name)
+            print(f"  {name:16} {', '.join(suite.findings) or f'no finding of its own: {suite.description}'}")
         except CheckpointNotFound as err:
             print(f"  {name:16} not available: {err}")
     return 0

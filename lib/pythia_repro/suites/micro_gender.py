@@ -240,7 +240,7 @@ def gender_suite(variant: str | None = None) -> Suite:
         local_root=root,
         data_prefix=root / "data" / "train",
         heldout_prefix=root / "data" / "heldout",
-        description="micro gender suite, trained and scored here",
+        description="the micro gender suite, trained here; the micro profile scores gender_bias on it",
         build=manifest["key"],
     )
 
