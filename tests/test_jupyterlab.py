@@ -40,9 +40,10 @@ CHROMIUM_ARGS = [
 RUN_SECONDS = 600
 STALL_SECONDS = 240  # no cell finished for this long: the kernel's queue is lost
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in front
-# Every cell in the page (JupyterLab 4 renders only the visible ones by default), and no news pop-up.
+# Every cell in the page (JupyterLab 4 renders only the visible ones by default), the notebook's kernel started
+# without asking (a "Select Kernel" dialog was seen in CI), and no news pop-up.
 SETTINGS = {
-    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none", "autoStartDefaultKernel": True},
     "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
 }
 
@@ -120,13 +121,15 @@ def _menu(page, menu: str, item: str) -> None:
 
 
 def _dismiss_dialog(page) -> None:
-    """Close a dialog JupyterLab opened on its own (seen once in CI on a loaded machine, in front of the menu bar),
-    as a person would, printing its text (shown with a failure)."""
+    """Answer a dialog JupyterLab opened on its own, as a person would: its default button. Seen in CI: "Select
+    Kernel" for the first notebook opened, offered the package's kernel and ipykernel's (both this interpreter).
+    Its text is printed (shown with a failure)."""
     dialog = page.locator(".jp-Dialog")
     if dialog.count():
-        print(f"closed a JupyterLab dialog: {dialog.first.inner_text()!r}")
-        page.keyboard.press("Escape")
-        dialog.first.wait_for(state="detached", timeout=10_000)
+        print(f"answered a JupyterLab dialog: {dialog.first.inner_text()!r}")
+        page.locator(".jp-Dialog .jp-mod-accept").first.click(timeout=10_000)
+        dialog.first.wait_for(state="detached", timeout=30_000)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
 
 
 def _run_all_cells(page) -> None:
