@@ -42,21 +42,22 @@ def project(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def _tiny_suites(tmp_path_factory) -> Path:
-    """The tiny micro suite and its gender companion, built once per session (their `suites/` folder)."""
-    from pythia_repro.suites import micro, micro_gender
+    """The tiny micro suite and its gender and image companions, built once per session (their `suites/` folder)."""
+    from pythia_repro.suites import micro, micro_gender, micro_images
 
     home = tmp_path_factory.mktemp("tiny-suites")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(settings.variable("home"), str(home))
         micro.build("tiny", progress=False)
         micro_gender.build("tiny", progress=False)
+        micro_images.build("tiny", progress=False)
     return home / "suites"
 
 
 @pytest.fixture
 def tiny(monkeypatch, _tiny_suites) -> Path:
-    """The tiny micro suite's folder (with the tiny gender suite beside it), copied into the test's private cache
-    from the session's build and selected as the micro profile's suite."""
+    """The tiny micro suite's folder (with the tiny gender and image suites beside it), copied into the test's private
+    cache from the session's build and selected as the micro profile's suite."""
     from pythia_repro.paths import cache_home
     from pythia_repro.suites import micro
 

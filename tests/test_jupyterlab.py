@@ -27,7 +27,7 @@ from conftest import REPO
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 REQUIRED = settings.enabled("browser_tests")
-NOTEBOOKS = ("memorization", "simplicity_bias", "term_frequency", "gender_bias")
+NOTEBOOKS = ("memorization", "simplicity_bias", "term_frequency", "gender_bias", "simplicity_bias_images")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -61,7 +61,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """A JupyterLab server on 127.0.0.1 with a token, at a project holding the notebooks, on the tiny suite."""
-    from pythia_repro.suites import micro, micro_gender
+    from pythia_repro.suites import micro, micro_gender, micro_images
 
     root = tmp_path_factory.mktemp("lab")
     shutil.copytree(REPO / "notebooks", root / "notebooks")
@@ -79,6 +79,7 @@ def lab(tmp_path_factory):
     with mock.patch.dict(os.environ, env):
         micro.build("tiny", progress=False)
         micro_gender.build("tiny", progress=False)
+        micro_images.build("tiny", progress=False)
     token, port = secrets.token_hex(16), _free_port()
     command = [
         sys.executable,

@@ -46,7 +46,7 @@ def test_checkpoint_lookup_and_errors():
     with pytest.raises(CheckpointNotFound, match="'latest' is not one of the pythia suite's, which are named like"):
         suite.checkpoint("pythia-1b", "latest")
     with pytest.raises(
-        CheckpointNotFound, match="unknown suite 'opt'; known: gpt-neox-20b, micro, micro-gender, pythia"
+        CheckpointNotFound, match="unknown suite 'opt'; known: gpt-neox-20b, micro, micro-gender, micro-images, pythia"
     ):
         get_suite("opt")
     with pytest.raises(CheckpointNotFound, match="pythia-deduped suite"):

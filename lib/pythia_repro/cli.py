@@ -234,9 +234,13 @@ def cmd_fetch(args) -> int:
 
 
 def cmd_suite_build(args) -> int:
-    from .suites import micro, micro_gender
+    from .suites import micro, micro_gender, micro_images
 
-    for name, build in (("micro suite", micro.build), ("micro gender suite", micro_gender.build)):
+    for name, build in (
+        ("micro suite", micro.build),
+        ("micro gender suite", micro_gender.build),
+        ("micro image suite", micro_images.build),
+    ):
         started = time.time()
         root = build(args.variant, force=args.force)
         print(f"{name} ({args.variant}) ready at {root} ({time.time() - started:.0f} s)")

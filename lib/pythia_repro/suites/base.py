@@ -99,6 +99,8 @@ class Suite:
     description: str = ""
     missing_hint: str = ""  # added to the error for a model the suite does not have (where to find it)
     build: str = ""  # a locally built suite's build key: scores cached for one build are never read for another
+    loader: Callable[[Checkpoint, Any, Any], Any] | None = None  # (checkpoint, device, dtype) -> model, for
+    # suites whose models are not transformers classes (the image suites); None: `model_class.from_pretrained`
 
     @property
     def final_step(self) -> int:

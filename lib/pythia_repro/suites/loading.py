@@ -43,6 +43,8 @@ def load_model(
     suite.checkpoint(checkpoint.model, checkpoint.step)
     device = torch.device(device) if device is not None else default_device()
     dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype or default_dtype(spec, device)
+    if suite.loader is not None:
+        return suite.loader(checkpoint, device, dtype)
     kwargs = dict(dtype=dtype, use_safetensors=True, attn_implementation="sdpa")
     if suite.local_root is not None:
         folder = suite.local_root / checkpoint.model / checkpoint.revision

@@ -586,6 +586,7 @@ def micro_suite(variant: str | None = None) -> Suite:
             "simplicity_bias": {"models": list(models), "n_sequences": min(SEQUENCES, config["heldout_rows"])},
             "term_frequency": tasks,
             "gender_bias": {},  # scored on the micro gender suite (`micro_gender`), built beside this one
+            "simplicity_bias_images": {},  # scored on the micro image suite (`micro_images`), built beside this one
         },
         default_models=sizes,
         local_root=root,

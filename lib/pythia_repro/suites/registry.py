@@ -12,6 +12,7 @@ from .base import CheckpointNotFound, Suite
 BUILT_IN = {
     "micro": "pythia_repro.suites.micro",
     "micro-gender": "pythia_repro.suites.micro_gender",
+    "micro-images": "pythia_repro.suites.micro_images",
     "pythia": "pythia_repro.suites.pythia",
     "pythia-deduped": "pythia_repro.suites.pythia_deduped",
     "gpt-neox-20b": "pythia_repro.suites.gpt_neox_20b",

@@ -1,0 +1,207 @@
+"""Evaluation sets that carry only some statistics of a class: maximum-entropy samples and edits between classes.
+
+Each set is drawn once from its own recorded seed (the authors redraw at every checkpoint) and labelled with the
+class whose statistics it carries. Statistics are those of the training split. Images are flat rows of pixels in
+[0, 1]. Orders: 1 matches per-pixel marginals or means; 2 matches means and covariances.
+
+  independent   order 1: every pixel drawn alone from the class's empirical marginal (the authors' "ICS", their
+                per-pixel quantile table sampled uniformly)
+  max-entropy   order 1: every pixel drawn alone from the maximum-entropy density on [0, 1] with the class's pixel
+                mean, p(x) ∝ exp(b·x) (the authors' "Conrad" distribution)
+  gaussian      order 2: the Gaussian with the class mean and a Ledoit–Wolf shrinkage covariance
+  edits (a validation image of class A given the statistics of a class B ≠ A drawn uniformly, labelled B):
+  ot-edit       the Gaussian optimal-transport map x' = μ_B + T_AB (x − μ_A), one (A, B) map in memory at a time
+  quantile-edit every pixel through A's marginal CDF and B's quantile function
+  mean-shift    the set of A's images shifted until its mean is μ_B, clamped to [0, 1] at every iteration
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+ORDER = {
+    "real": 0,
+    "independent": 1,
+    "max-entropy": 1,
+    "gaussian": 2,
+    "ot-edit": 2,
+    "quantile-edit": 1,
+    "mean-shift": 1,
+}
+SETS = tuple(ORDER)
+MEAN_CLIP = 3e-3  # pixel means kept this far inside [0, 1], where the max-entropy density has a finite rate
+TRIPLES = 4096  # coskewness compared on this many random (i, j, k) entries: the whole tensor is d³
+SHIFT_ITERATIONS = 10_000
+
+
+@dataclass
+class ClassStats:
+    """Per class of the training split: its images, mean, shrinkage covariance and sorted pixel values."""
+
+    images: list[np.ndarray]
+    means: np.ndarray  # [classes, d]
+    covariances: np.ndarray  # [classes, d, d]
+
+    @classmethod
+    def fit(cls, x: np.ndarray, y: np.ndarray, classes: int) -> ClassStats:
+        from sklearn.covariance import LedoitWolf
+
+        images = [np.asarray(x[y == k], dtype=np.float64) for k in range(classes)]
+        if any(len(a) < 2 for a in images):
+            raise ValueError("every class needs at least two training images to have a covariance")
+        means = np.stack([a.mean(0) for a in images])
+        covariances = np.stack([LedoitWolf().fit(a).covariance_ for a in images])
+        return cls(images, means, covariances)
+
+    @property
+    def classes(self) -> int:
+        return len(self.images)
+
+
+@dataclass
+class EvalSet:
+    """One evaluation set: pixels, the label (class whose statistics it carries), the source class of an edit."""
+
+    name: str
+    pixels: np.ndarray  # [n, d] float32
+    labels: np.ndarray
+    sources: np.ndarray  # the class an edited image came from; the label itself for samples
+
+
+def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:
+    values, vectors = np.linalg.eigh(matrix)
+    return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
+
+
+def ot_map(cov_a: np.ndarray, cov_b: np.ndarray) -> np.ndarray:
+    """T_AB = Σ_A^{-1/2} (Σ_A^{1/2} Σ_B Σ_A^{1/2})^{1/2} Σ_A^{-1/2}: the linear part of the optimal-transport map
+    between Gaussians N(·, Σ_A) → N(·, Σ_B) (it satisfies T Σ_A T = Σ_B)."""
+    root = _sqrt_psd(cov_a)
+    inverse = np.linalg.pinv(root, hermitian=True)
+    return inverse @ _sqrt_psd(root @ cov_b @ root) @ inverse
+
+
+def max_entropy_rate(mean: np.ndarray) -> np.ndarray:
+    """Per pixel, the rate b of p(x) = b·e^{bx}/(e^b − 1) on [0, 1] whose mean e^b/(e^b − 1) − 1/b is `mean`."""
+
+    def mean_of(b: float) -> float:
+        return 0.5 if abs(b) < 1e-8 else 1 / -np.expm1(-b) - 1 / b
+
+    clipped = np.clip(mean, MEAN_CLIP, 1 - MEAN_CLIP)
+    return np.array(
+        [optimize.brentq(lambda b, m=m: mean_of(b) - m, -500.0, 500.0, xtol=1e-12) for m in clipped.ravel()]
+    )
+
+
+def _max_entropy_draw(rate: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Inverse CDF of p(x) ∝ e^{bx} on [0, 1]: x = log(1 + u(e^b − 1)) / b (x = u where b = 0)."""
+    safe = np.where(np.abs(rate) < 1e-8, 1.0, rate)
+    x = np.log1p(u * np.expm1(safe)) / safe
+    return np.where(np.abs(rate) < 1e-8, u, x)
+
+
+def _targets(labels: np.ndarray, classes: int, rng: np.random.Generator) -> np.ndarray:
+    """A class B ≠ A for every image of class A, uniformly."""
+    return (labels + rng.integers(1, classes, size=len(labels))) % classes
+
+
+def bounded_shift(x: np.ndarray, target: np.ndarray, iterations: int = SHIFT_ITERATIONS) -> np.ndarray:
+    """Shift a set of images until its mean is `target`, clamping to [0, 1] after every shift (the authors'
+    bounded mean shift)."""
+    x = x.copy()
+    for _ in range(iterations):
+        gap = x.mean(0) - target
+        if np.abs(gap).max() < 1e-6:
+            break
+        x = np.clip(x - gap, 0.0, 1.0)
+    return x
+
+
+def build_sets(
+    stats: ClassStats, val_x: np.ndarray, val_y: np.ndarray, per_class: int, seed: int
+) -> dict[str, EvalSet]:
+    """Every evaluation set, each from its own stream of the seed (a set does not change when another does)."""
+    k, d = stats.means.shape
+    labels = np.repeat(np.arange(k), per_class)
+    sets = {"real": EvalSet("real", val_x.astype(np.float32), val_y.copy(), val_y.copy())}
+
+    rng = np.random.default_rng([seed, 1])
+    independent = np.stack(
+        [stats.images[c][rng.integers(0, len(stats.images[c]), size=d), np.arange(d)] for c in labels]
+    )
+    sets["independent"] = EvalSet("independent", independent.astype(np.float32), labels, labels)
+
+    rng = np.random.default_rng([seed, 2])
+    rates = np.stack([max_entropy_rate(m) for m in stats.means])
+    maxent = _max_entropy_draw(rates[labels], rng.random((len(labels), d)))
+    sets["max-entropy"] = EvalSet("max-entropy", maxent.astype(np.float32), labels, labels)
+
+    rng = np.random.default_rng([seed, 3])
+    gaussian = np.concatenate(
+        [rng.multivariate_normal(stats.means[c], stats.covariances[c], size=per_class, method="eigh") for c in range(k)]
+    )
+    sets["gaussian"] = EvalSet("gaussian", gaussian.astype(np.float32), labels, labels)
+
+    for offset, name in enumerate(("ot-edit", "quantile-edit", "mean-shift"), start=4):
+        targets = _targets(val_y, k, np.random.default_rng([seed, offset]))
+        edited = np.empty_like(val_x, dtype=np.float64)
+        for a in range(k):
+            for b in range(k):
+                rows = (val_y == a) & (targets == b)
+                if rows.any():
+                    edited[rows] = _edit(name, stats, val_x[rows].astype(np.float64), a, b)
+        sets[name] = EvalSet(name, edited.astype(np.float32), targets, val_y.copy())
+    return sets
+
+
+def _edit(name: str, stats: ClassStats, x: np.ndarray, a: int, b: int) -> np.ndarray:
+    if name == "ot-edit":
+        return stats.means[b] + (x - stats.means[a]) @ ot_map(stats.covariances[a], stats.covariances[b]).T
+    if name == "quantile-edit":
+        src, dst = np.sort(stats.images[a], axis=0), np.sort(stats.images[b], axis=0)
+        out = np.empty_like(x)
+        for j in range(x.shape[1]):  # mid-rank CDF of A, then B's empirical quantile function
+            ranks = (np.searchsorted(src[:, j], x[:, j], "left") + np.searchsorted(src[:, j], x[:, j], "right")) / 2
+            out[:, j] = np.quantile(dst[:, j], np.clip(ranks / len(src), 0, 1))
+        return out
+    return bounded_shift(x, stats.means[b])
+
+
+def set_moments(sets: dict[str, EvalSet], stats: ClassStats, seed: int = 0) -> pd.DataFrame:
+    """Per set and class carried: the relative error (Frobenius) of the set's mean, covariance and coskewness
+    against the training class's, so a set is seen to match the orders it claims and not the others."""
+    d = stats.means.shape[1]
+    triples = np.random.default_rng(seed).integers(0, d, size=(TRIPLES, 3))
+    rows = []
+    for name, s in sets.items():
+        for c in range(stats.classes):
+            x = s.pixels[s.labels == c].astype(np.float64)
+            if len(x) < 2:
+                continue
+            ref = stats.images[c]
+            rows.append(
+                {
+                    "set": name,
+                    "order": ORDER[name],
+                    "class": c,
+                    "images": len(x),
+                    "mean_error": _relative(x.mean(0), stats.means[c]),
+                    "covariance_error": _relative(np.cov(x, rowvar=False), np.cov(ref, rowvar=False)),
+                    "coskewness_error": _relative(_coskewness(x, triples), _coskewness(ref, triples)),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _relative(estimate: np.ndarray, reference: np.ndarray) -> float:
+    return float(np.linalg.norm(estimate - reference) / max(np.linalg.norm(reference), 1e-12))
+
+
+def _coskewness(x: np.ndarray, triples: np.ndarray) -> np.ndarray:
+    """E[(x_i − μ_i)(x_j − μ_j)(x_k − μ_k)] at the given index triples."""
+    centred = x - x.mean(0)
+    return (centred[:, triples[:, 0]] * centred[:, triples[:, 1]] * centred[:, triples[:, 2]]).mean(0)

@@ -1,0 +1,306 @@
+"""The micro image suite: image classifiers checkpointed across training, built here in a minute on a CPU.
+
+scikit-learn's bundled handwritten digits (1,797 images of 8×8, no download) in [0, 1], split once into stratified
+training and validation sets (the split is recorded). Every architecture trains with several seeds, named like
+Pythia's (`digits-mlp`, `digits-mlp-seed1`, …); a seed sets the initialisation, the data order and the
+augmentation. The authors' recipe scaled down: AdamW (β2 0.95, weight decay 0.05), linear warmup then cosine decay,
+random crops with padding h/8 on real images; checkpoints at steps 0, 1, 2, 4, …, 2^k as safetensors under
+`<cache>/suites/micro/<variant>-<key>/<run>/step<N>/`, built with the micro suite's lock, resume and manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import atomic, image_models, settings, workers
+from ..hashing import content_key
+from ..paths import cache_home
+from . import micro
+from .base import Checkpoint, CheckpointNotFound, Suite
+from .registry import register_suite
+
+FORMAT_VERSION = 1
+SUITE = "micro-images"
+
+
+@dataclass(frozen=True)
+class ImagesConfig:
+    """Everything that determines a built image suite (its content key is a hash of this)."""
+
+    variant: str
+    seed: int
+    archs: tuple[tuple[str, int], ...]  # (architecture, width)
+    seeds: int  # runs per architecture
+    final_step: int  # a power of two
+    batch_size: int = 64
+    validation_share: float = 1 / 3
+    lr: float = 3e-3
+    warmup_steps: int = 64
+    weight_decay: float = 0.05
+    beta2: float = 0.95
+    crop_padding: int = 1  # h/8 for 8×8 digits
+    images_limit: int = 0  # 0: every image; else the first this many (tiny variants)
+    threads: int = 2
+
+    @property
+    def steps(self) -> tuple[int, ...]:
+        """0, 1, 2, 4, …, final_step."""
+        return (0, *(2**i for i in range(int(math.log2(self.final_step)) + 1)))
+
+    @property
+    def runs(self) -> tuple[tuple[str, str, int, int], ...]:
+        """(run name, architecture, width, seed index) of every trained run."""
+        return tuple(
+            (f"digits-{arch}" + (f"-seed{k}" if k else ""), arch, width, k)
+            for arch, width in self.archs
+            for k in range(self.seeds)
+        )
+
+    def key(self) -> str:
+        return content_key({"format": FORMAT_VERSION, **asdict(self)})[:12]
+
+
+# fmt: off
+VARIANTS = {
+    "digits": ImagesConfig(variant="digits", seed=2024, archs=(("mlp", 128), ("cnn", 16)), seeds=5, final_step=2048),
+    "digits-tiny": ImagesConfig(
+        variant="digits-tiny", seed=5, archs=(("mlp", 16), ("cnn", 4)), seeds=2, final_step=32, batch_size=16,
+        warmup_steps=4, images_limit=400, threads=1,
+    ),
+}
+# fmt: on
+COMPANION = {"default": "digits", "tiny": "digits-tiny"}  # the micro variant each image variant goes with
+
+
+def variant_config(variant: str | None = None) -> ImagesConfig:
+    """The image suite that goes with the micro variant in use (or the one named)."""
+    micro_variant = variant or settings.value("micro_variant")
+    name = COMPANION.get(micro_variant, micro_variant)
+    try:
+        return VARIANTS[name]
+    except KeyError:
+        raise CheckpointNotFound(f"unknown image variant {name!r}; known: {', '.join(VARIANTS)}") from None
+
+
+def suite_dir(config: ImagesConfig) -> Path:
+    return cache_home() / "suites" / "micro" / f"{config.variant}-{config.key()}"
+
+
+def build(variant: str | None = None, force: bool = False, progress: bool = True) -> Path:
+    """Build the image suite that goes with a micro variant (skipped when complete); returns its folder."""
+    config = variant_config(variant)
+    return micro.build_locked(config, suite_dir(config), _build_into, force, progress)
+
+
+# -- building ---------------------------------------------------------------------------------
+
+
+def _build_into(config: ImagesConfig, partial: Path, progress: bool) -> None:
+    """The split, then every run not yet done (in parallel, one thread each), then the manifest."""
+    partial.mkdir(parents=True, exist_ok=True)
+    stage = micro._Stage(partial)
+    started = time.time()
+    if not stage.done("data"):
+        _build_data(config, partial)
+        stage.mark("data")
+    jobs = [(config, run, partial, progress, slot) for slot, run in enumerate(config.runs) if not stage.done(run[0])]
+    if config.threads > 1 and len(jobs) > 1:
+        jobs.sort(key=lambda job: job[1][1] != "cnn")  # the slower architecture first, so the cores stay busy
+        with workers.pool(config.threads) as pool:
+            for job, _ in zip(jobs, pool.map(_train_run, jobs)):
+                stage.mark(job[1][0])
+    else:
+        for job in jobs:
+            _train_run(job)
+            stage.mark(job[1][0])
+    losses = {name: json.loads((partial / name / "losses.json").read_text()) for name, *_ in config.runs}
+    for marker in partial.glob(".done-*"):
+        marker.unlink()
+    with np.load(partial / "data" / "digits.npz", allow_pickle=False) as data:
+        split = {"train": len(data["train_y"]), "validation": len(data["val_y"])}
+    micro.write_manifest(
+        partial,
+        {
+            "suite": SUITE,
+            "format_version": FORMAT_VERSION,
+            "key": config.key(),
+            "config": asdict(config),
+            "steps": list(config.steps),
+            "split": split,
+            "models": {
+                name: {**asdict(_spec(arch, width, name)), "params": _spec(arch, width, name).params}
+                for name, arch, width, _ in config.runs
+            },
+            "losses": losses,
+            "build_seconds": round(time.time() - started, 1),
+        },
+    )
+
+
+def _build_data(config: ImagesConfig, root: Path) -> None:
+    """The digits in [0, 1] as [n, 1, 8, 8], split once (stratified, seeded); the indices are kept with them."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    pixels = (digits.images / 16.0).astype(np.float32)[:, None]
+    labels = digits.target.astype(np.int64)
+    index = np.arange(len(labels))[: config.images_limit or None]
+    train, val = train_test_split(
+        index, test_size=config.validation_share, stratify=labels[index], random_state=config.seed
+    )
+    train, val = np.sort(train), np.sort(val)
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    atomic.write_with(
+        root / "data" / "digits.npz",
+        lambda f: np.savez(
+            f,
+            train_x=pixels[train],
+            train_y=labels[train],
+            val_x=pixels[val],
+            val_y=labels[val],
+            train_index=train,
+            val_index=val,
+        ),
+    )
+
+
+def _spec(arch: str, width: int, name: str) -> image_models.ImageSpec:
+    return image_models.ImageSpec(name, arch, width, channels=1, size=8, classes=10)
+
+
+def _train_run(job: tuple) -> None:
+    """Train one run, saving every scheduled checkpoint and the per-step losses (a pool's unit of work)."""
+    import torch
+    from tqdm.auto import tqdm
+
+    config, (name, arch, width, k), root, progress, slot = job
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    seed = config.seed * 1000 + config.runs.index((name, arch, width, k))
+    torch.manual_seed(seed)
+    spec = _spec(arch, width, name)
+    model = image_models.build(spec)
+    x, y = training_data(root)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, betas=(0.9, config.beta2), weight_decay=config.weight_decay
+    )
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, config))
+    order = torch.Generator().manual_seed(seed)
+    checkpoints, losses, batches = set(config.steps), [], _batches(len(y), config.batch_size, order)
+    model.train()
+    for step in tqdm(range(config.final_step + 1), desc=f"training {name}", disable=not progress, leave=False):
+        if step in checkpoints:
+            image_models.save(model, spec, root / name / f"step{step}")
+        if step == config.final_step:
+            break
+        rows = next(batches)
+        pixels = random_crop(x[rows], config.crop_padding, order)
+        loss = torch.nn.functional.cross_entropy(model(pixels), y[rows])
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(round(loss.item(), 5))
+    atomic.write_text(root / name / "losses.json", json.dumps(losses))
+
+
+def training_data(root: Path):
+    """The built suite's training images and labels as tensors."""
+    import torch
+
+    with np.load(root / "data" / "digits.npz", allow_pickle=False) as data:
+        return torch.from_numpy(data["train_x"]), torch.from_numpy(data["train_y"])
+
+
+def _batches(n: int, size: int, generator):
+    """Batches of row indices, a fresh permutation of the training set every epoch."""
+    import torch
+
+    while True:
+        order = torch.randperm(n, generator=generator)
+        for start in range(0, n - size + 1, size):
+            yield order[start : start + size]
+
+
+def random_crop(pixels, padding: int, generator):
+    """Each image shifted by up to `padding` pixels each way (zero padding, then a crop of the original size)."""
+    import torch
+
+    if padding == 0:
+        return pixels
+    n, _, h, w = pixels.shape
+    padded = torch.nn.functional.pad(pixels, (padding,) * 4)
+    offsets = torch.randint(0, 2 * padding + 1, (n, 2), generator=generator)
+    rows = (offsets[:, 0, None] + torch.arange(h))[:, :, None]
+    cols = (offsets[:, 1, None] + torch.arange(w))[:, None, :]
+    return padded[torch.arange(n)[:, None, None], :, rows, cols].permute(0, 3, 1, 2)
+
+
+def lr_factor(step: int, config: ImagesConfig) -> float:
+    """Linear warmup, then cosine decay to zero (the authors' `get_cosine_schedule_with_warmup`)."""
+    if step < config.warmup_steps:
+        return (step + 1) / config.warmup_steps
+    progress = (step - config.warmup_steps) / max(1, config.final_step - config.warmup_steps)
+    return 0.5 * (1 + math.cos(math.pi * progress))
+
+
+# -- the suite as seen by the rest of the package ---------------------------------------------
+
+
+def load_manifest(variant: str | None = None) -> tuple[Path, dict]:
+    config = variant_config(variant)
+    root = suite_dir(config)
+    problem = micro.damage(root)
+    if problem:
+        state = problem if problem == "not built" else f"incomplete: {problem}"
+        micro_variant = next((m for m, v in COMPANION.items() if v == config.variant), config.variant)
+        flag = "" if micro_variant == "default" else f" --variant {micro_variant}"
+        raise CheckpointNotFound(
+            f"the micro image suite ({config.variant}) at {root} is {state}; run `pythia-repro suite build micro{flag}`"
+        )
+    return root, json.loads((root / "manifest.json").read_text())
+
+
+def _no_tokenizer() -> Path:
+    raise CheckpointNotFound("the micro image suite classifies images: it has no tokenizer")
+
+
+def images_suite(variant: str | None = None) -> Suite:
+    """The built image suite, registered as "micro-images": the suite the `micro` profile scores
+    simplicity_bias_images on (it lists no finding of its own, so it is no profile of its own)."""
+    root, manifest = load_manifest(variant)
+    config = manifest["config"]
+    models = {
+        name: image_models.ImageSpec(**{k: m[k] for k in m if k != "params"}) for name, m in manifest["models"].items()
+    }
+
+    def load(checkpoint: Checkpoint, device, dtype):
+        folder = root / checkpoint.model / checkpoint.revision
+        if not (folder / "model.safetensors").is_file():
+            raise CheckpointNotFound(f"no checkpoint {checkpoint.model}@{checkpoint.revision}: looked in {folder}")
+        return image_models.load(folder, device, dtype)
+
+    return Suite(
+        SUITE,
+        models,
+        tuple(manifest["steps"]),
+        rows_per_step=config["batch_size"],
+        row_len=2,  # one image is one predicted label: tokens_per_step counts images
+        tokenizer_file=_no_tokenizer,
+        findings={},
+        local_root=root,
+        description="the micro image suite (digits), trained here; the micro profile scores simplicity_bias_images "
+        "on it",
+        build=manifest["key"],
+        loader=load,
+    )
+
+
+register_suite(SUITE, images_suite)
