@@ -11,7 +11,7 @@ PROFILES ?= published micro
 # Read the authors' files from a local copy when one sits beside the checkout (else they are downloaded).
 export PYTHIA_REPRO_DATA ?= $(wildcard $(abspath ../shared/data))
 
-.PHONY: install lock lint format reproduce test verify clean-venv
+.PHONY: install lock lint format reproduce site test verify clean-venv
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ install: $(VENV)/.installed
 reproduce: install
 	$(if $(filter micro,$(PROFILES)),$(VENV)/bin/pythia-repro suite build micro)
 	$(VENV)/bin/pythia-repro reproduce $(foreach p,$(PROFILES),--profile $(p))
+	$(VENV)/bin/pythia-repro site
+
+# The results site (claims matrix, a page per finding and profile, the papers' figures) in results/site/.
+site: install
+	$(VENV)/bin/pythia-repro site
 
 test: install
 	$(VENV)/bin/python -m pytest

@@ -11,6 +11,19 @@ import pytest
 from pythia_repro import settings
 
 REPO = Path(__file__).resolve().parents[1]
+# Debian's chromium, driven by playwright through `executable_path` (.ci/run installs it and sets
+# PYTHIA_REPRO_BROWSER_TESTS=1, which turns a missing browser into a failure instead of a skip).
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+BROWSER_REQUIRED = settings.enabled("browser_tests")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 SHARED_DATA = settings.path("reference_data") or (REPO.parent / "shared" / "data").resolve()
 
 

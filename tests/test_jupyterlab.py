@@ -23,20 +23,9 @@ import pytest
 
 from pythia_repro import settings
 
-from conftest import REPO
+from conftest import BROWSER_REQUIRED, CHROMIUM, CHROMIUM_ARGS, REPO
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-REQUIRED = settings.enabled("browser_tests")
 NOTEBOOKS = ("memorization", "simplicity_bias", "term_frequency", "gender_bias", "simplicity_bias_images")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 RUN_SECONDS = 600
 STALL_SECONDS = 240  # no cell finished for this long: the kernel's queue is lost
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in front
@@ -48,7 +37,7 @@ SETTINGS = {
 }
 
 pytestmark = pytest.mark.skipif(
-    CHROMIUM is None and not REQUIRED, reason="Debian's chromium is not installed (.ci/run installs it)"
+    CHROMIUM is None and not BROWSER_REQUIRED, reason="Debian's chromium is not installed (.ci/run installs it)"
 )
 
 

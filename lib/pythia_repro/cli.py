@@ -8,6 +8,7 @@ import errno
 import importlib.util
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from . import __version__, settings
@@ -263,11 +264,25 @@ def cmd_cache_check(args) -> int:
     return 0 if args.repair or not found else 1
 
 
+def cmd_site(args) -> int:
+    from . import site
+    from .paths import results_dir
+
+    results = Path(args.results) if args.results else results_dir()
+    out = site.build(results, Path(args.out) if args.out else None)
+    print(
+        f"site of {len(site.discover(results, skip=out))} results folders at {out}/index.html; view it with "
+        f"`python -m http.server -d {out}`"
+    )
+    return 0
+
+
 def cmd_list(args) -> int:
     from .suites import CheckpointNotFound, get_suite, suite_names
 
     for finding in all_findings().values():
-        print(f"{finding.name:18} {finding.title}  [profiles: {', '.join(finding.profiles)}, and suites listing it]")
+        named = "".join(f"{p}, " for p in finding.profiles)
+        print(f"{finding.name:22} {finding.title}  [profiles: {named}and suites listing it]")
     print("suites (profiles scored here):")
     for name in suite_names():
         try:
@@ -347,6 +362,10 @@ def build_parser() -> argparse.ArgumentParser:
     c = cache_sub.add_parser("check", help="check every entry against its record (key, rows, checksum)")
     c.add_argument("--repair", action="store_true", help="remove bad entries and leftovers (the next sweep re-scores)")
     c.set_defaults(func=cmd_cache_check)
+    p = sub.add_parser("site", help="build the results site (claims matrix, pages, figures) into results/site/")
+    p.add_argument("--results", help="results folder to read (default: the project's results/)")
+    p.add_argument("--out", help="folder to build into (default: <results>/site)")
+    p.set_defaults(func=cmd_site)
     p = sub.add_parser("list", help="list findings and the profiles they support")
     p.set_defaults(func=cmd_list)
     return parser

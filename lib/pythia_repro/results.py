@@ -87,6 +87,11 @@ class ResultWriter:
                     self.dir / f"{name}.{kind}", partial(fig.savefig, format=kind, bbox_inches="tight", **options)
                 )
 
+    def text(self, name: str, text: str) -> None:
+        """Save a text output (e.g. `numbers.tex`) under its file name."""
+        if self.dir:
+            atomic.write_text(self.dir / name, text)
+
     def record_input(self, kind: str, **identity: Any) -> None:
         """Note an input (reference file, model revision, dataset) with its identity and hash."""
         self.inputs.append({"kind": kind, **identity})

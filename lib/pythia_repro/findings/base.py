@@ -38,6 +38,16 @@ class Finding:
     notebook: Path | None = None
 
 
+@dataclass(frozen=True)
+class PaperFigure:
+    """A figure or table of a reproduced paper that a finding regenerates: which, what it shows, and the output
+    files (glob patterns in a results folder) that remake it. A finding lists them as `PAPER_FIGURES`."""
+
+    paper: str
+    shows: str
+    files: tuple[str, ...]
+
+
 @dataclass
 class Plan:
     """A finding's scoring on one profile: the task (what to score on which checkpoints) and what it covers.
@@ -107,9 +117,15 @@ class Result:
         self.sections.setdefault(self.current, []).append(item)
 
     def judge(self, by_profile: dict[str, list[Claim]]) -> None:
-        """Record the claims judged on each profile (this run's first), write `claims.csv`, state this profile's."""
+        """Record the claims judged on each profile (this run's first), write `claims.csv` and the numbers behind
+        them (`numbers.json`, `numbers.tex`), state this profile's."""
+        from .. import numbers
+
         self.claims = by_profile
-        self.table("claims", claims_table(by_profile))
+        table = self.table("claims", claims_table(by_profile))
+        found = numbers.of_claims(table)
+        self.writer.text("numbers.json", numbers.as_json(found))
+        self.writer.text("numbers.tex", numbers.as_tex(found, self.finding))
         self.show(sentences(by_profile[self.profile]))
 
     @property

@@ -39,12 +39,34 @@ from ..scoring import check_vocabulary, token_losses
 from ..suites import micro_gender
 from ..suites.base import CheckpointNotFound, Suite
 from ..suites.loading import default_device, load_tokenizer, run_dtype
-from .base import Finding, Plan, Result, Scores, reference_input, sweep_plan
+from .base import Finding, PaperFigure, Plan, Result, Scores, reference_input, sweep_plan
 
 # --- The finding, its parameters and settings ---
 
 
 FINDING = Finding("gender_bias", "Gender-bias intervention late in training", ("published",))
+PAPER_FIGURES = (
+    PaperFigure(
+        "Pythia (2023), gender-bias intervention: CrowS-Pairs over the intervention window",
+        "CrowS-Pairs English gender pct_stereotype of baseline and intervention at every checkpoint of the window.",
+        ("crows_gender_window_*", "crows_pairs.csv"),
+    ),
+    PaperFigure(
+        "Pythia (2023), gender-bias intervention: WinoBias",
+        "WinoBias net bias (pro - anti) of baseline and intervention over the window.",
+        ("winobias_window_*", "winobias.csv"),
+    ),
+    PaperFigure(
+        "Pythia (2023), gender-bias intervention: capability (LAMBADA)",
+        "LAMBADA accuracy (published) or held-out loss (micro) of baseline and intervention over the window.",
+        ("lambada_window_*", "heldout_loss_window.*"),
+    ),
+    PaperFigure(
+        "Pythia (2023), gender-bias intervention: bias by model size",
+        "CrowS-Pairs and WinoBias at the final step, baseline against intervention, per size.",
+        ("bias_by_size.*",),
+    ),
+)
 PARAMETERS = (MODELS, STEPS, BATCH_SIZE, DEVICE_PARAM, DTYPE)
 FOLDER = "published/gender_bias"
 BASELINE, INTERVENTION, LONG = "baseline", "intervention", "long intervention"

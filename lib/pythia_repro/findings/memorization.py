@@ -27,7 +27,7 @@ from ..suites import get_suite
 from ..suites.base import Suite
 from ..suites.loading import default_device, run_dtype
 from . import memorization_predictor as predictor
-from .base import Finding, Plan, Result, reference_input, scored_suite, sweep_plan
+from .base import Finding, PaperFigure, Plan, Result, reference_input, scored_suite, sweep_plan
 from .equal_compute import (
     EARLY,
     EQUAL_COMPUTE_NOTES,
@@ -42,6 +42,26 @@ from .memorization_scores import Scored
 
 
 FINDING = Finding("memorization", "Emergent and predictable memorization", ("published",))
+PAPER_FIGURES = (
+    PaperFigure(
+        "Emergent and Predictable Memorization (2023): precision and recall of each predictor",
+        "How well a smaller model, or an early checkpoint of the target, predicts which sequences the fully trained "
+        "target memorizes: precision and recall per predictor, with Wilson intervals.",
+        ("precision_recall_grid.*", "precision_recall.csv"),
+    ),
+    PaperFigure(
+        "Emergent and Predictable Memorization (2023): predictors at equal compute",
+        "Precision and recall against training compute, smaller models against intermediate checkpoints, compared "
+        "at the same compute by interpolation in log compute.",
+        ("precision_recall_vs_compute.*", "equal_compute.csv"),
+    ),
+    PaperFigure(
+        "Pythia (2023), memorization: memorized sequences over training order",
+        "Memorized sequences per block of training data against a Poisson law (Q-Q plot), and memorization against "
+        "duplicate count.",
+        ("poisson_qq.*", "duplicate_curve.*"),
+    ),
+)
 PARAMETERS = (
     *SCORING,
     Param(

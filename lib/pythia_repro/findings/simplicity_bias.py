@@ -33,12 +33,30 @@ from ..scoring import check_vocabulary, ngram_divergences, token_losses
 from ..suites import get_suite
 from ..suites.base import Suite
 from ..suites.loading import default_device, run_dtype
-from .base import Finding, Plan, Result, Scores, reference_input, scored_suite, sweep_plan
+from .base import Finding, PaperFigure, Plan, Result, Scores, reference_input, scored_suite, sweep_plan
 
 # --- The finding, its parameters and settings ---
 
 
 FINDING = Finding("simplicity_bias", "Distributional simplicity bias", ("published",))
+PAPER_FIGURES = (
+    PaperFigure(
+        "Neural Networks Learn Statistics of Increasing Complexity (2024): loss on n-gram-sampled text",
+        "Mean loss of every model on unigram- and bigram-sampled sequences over training: the U (falls, then rises "
+        "as models move beyond the statistics), with intervals named by method.",
+        ("loss_nats.*", "loss_bits_per_byte.*", "losses.csv"),
+    ),
+    PaperFigure(
+        "Neural Networks Learn Statistics of Increasing Complexity (2024): seeds",
+        "The bigram loss curve of every seed run, and the shape measured in each run against its own noise.",
+        ("seed_spread_bigram.*", "seed_runs.csv"),
+    ),
+    PaperFigure(
+        "Neural Networks Learn Statistics of Increasing Complexity (2024): divergence from n-gram statistics",
+        "KL divergence of the models' predictions from the bigram statistics on held-out text over training.",
+        ("kl_divergence.*",),
+    ),
+)
 PARAMETERS = (
     *SCORING,
     Param("n_sequences", int, low=1, help="sequences per sampled set"),

@@ -36,12 +36,30 @@ from ..scoring import fewshot_answers
 from ..suites import get_suite, load_tokenizer
 from ..suites.base import Suite
 from ..suites.loading import default_device, run_dtype
-from .base import Finding, Plan, Result, Scores, reference_input, scored_suite, sweep_plan
+from .base import Finding, PaperFigure, Plan, Result, Scores, reference_input, scored_suite, sweep_plan
 
 # --- The finding, its parameters and settings ---
 
 
 FINDING = Finding("term_frequency", "Term frequency effects over training", ("published",))
+PAPER_FIGURES = (
+    PaperFigure(
+        "Pythia (2023), term frequency: the accuracy gap between frequent and infrequent operands over training",
+        "Few-shot arithmetic accuracy on the most and least frequent operands at every checkpoint, and the gap "
+        "between them with Newcombe intervals.",
+        ("gap_multiplication.*", "gap_addition.*"),
+    ),
+    PaperFigure(
+        "Pythia (2023), term frequency: accuracy by operand frequency and checkpoint",
+        "A heatmap of accuracy over frequency bins and training steps.",
+        ("heatmap.*",),
+    ),
+    PaperFigure(
+        "Impact of Pretraining Term Frequencies (2022): accuracy against term frequency",
+        "Accuracy per operand against its count in the training data seen so far.",
+        ("accuracy_vs_frequency*.png", "accuracy_vs_frequency*.pdf"),
+    ),
+)
 PARAMETERS = (
     *SCORING,
     Param(

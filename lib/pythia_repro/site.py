@@ -1,0 +1,302 @@
+"""The results site: every claim, figure and table of every profile under `results/`, as static HTML.
+
+Built by `pythia-repro site` into `results/site/` with nbconvert (the executed notebooks, `basic` template: no
+script or style from a CDN) and pandas (tables); offline to build and to view, and deterministic: the only dates
+on it are the manifests' own. Pages: `index.html` (the claims matrix: one row per claim, one column per profile),
+`figures.html` (the papers' figures and what regenerates them), and `<profile>/<finding>/index.html` (the executed
+notebook, every table sortable, every figure, the numbers for papers, the manifest made readable).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from .claims import NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED
+from .errors import Explained
+from .results import MANIFEST_FILE, staging_dir
+
+NOTEBOOK_LINK = re.compile(r'href="([a-z_]+)\.ipynb"')
+CLAIMS_ANCHOR = "notebook-claims"
+WIDGET = "application/vnd.jupyter.widget-view+json"
+TABLE_ROWS = 300  # rows a page shows of a table; the CSV beside it holds all
+COPIED = (".png", ".pdf", ".csv", ".json", ".tex", ".ipynb")
+VERDICT_CLASS = {REPRODUCED: "yes", NOT_REPRODUCED: "no", NOT_TESTABLE: "na"}
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:0 auto;max-width:1200px;padding:1em 2em;color:#222;line-height:1.4}
+nav a{margin-right:1em} table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}
+th,td{border:1px solid #ccc;padding:0.25em 0.5em;vertical-align:top;text-align:left}
+th.sort{cursor:pointer;background:#f3f3f3} td.yes{background:#e3f4e3} td.no{background:#fbe3e3} td.na{background:#eee}
+.verdict{font-weight:bold} .detail{font-size:0.85em} img{max-width:100%} pre{white-space:pre-wrap}
+.notebook{border-top:2px solid #ddd;margin-top:2em} .scroll{overflow-x:auto}
+"""
+SORTER = """
+document.querySelectorAll('table.sortable').forEach(function(t){
+  t.querySelectorAll('th').forEach(function(th,i){
+    th.classList.add('sort');
+    th.addEventListener('click',function(){
+      var body=t.tBodies[0], rows=Array.from(body.rows), up=th.dataset.dir!=='up';
+      rows.sort(function(a,b){
+        var x=a.cells[i].textContent, y=b.cells[i].textContent, p=parseFloat(x), q=parseFloat(y);
+        var c=(!isNaN(p)&&!isNaN(q))?p-q:x.localeCompare(y);
+        return up?c:-c;});
+      th.dataset.dir=up?'up':'down'; rows.forEach(function(r){body.appendChild(r);});
+    });
+  });
+});
+"""
+
+
+class NoResults(Explained, FileNotFoundError):
+    """A results folder with nothing published in it."""
+
+
+@dataclass
+class Run:
+    """One results folder: its profile, finding, manifest and claims."""
+
+    folder: Path
+    profile: str
+    finding: str
+    manifest: dict
+    claims: pd.DataFrame
+
+    @property
+    def page(self) -> str:
+        return f"{self.profile}/{self.finding}/index.html"
+
+
+def discover(results: Path, skip: Path | None = None) -> list[Run]:
+    """Every published folder `results/<profile>/<finding>/` (with a manifest), published first, then by name."""
+    runs = []
+    for manifest in sorted(results.glob(f"*/*/{MANIFEST_FILE}")):
+        folder = manifest.parent
+        if skip is not None and skip in folder.parents:
+            continue
+        claims = folder / "claims.csv"
+        runs.append(
+            Run(
+                folder,
+                folder.parent.name,
+                folder.name,
+                json.loads(manifest.read_text()),
+                pd.read_csv(claims, keep_default_na=False) if claims.exists() else pd.DataFrame(),
+            )
+        )
+    return sorted(runs, key=lambda r: (r.profile != "published", r.profile != "micro", r.profile, r.finding))
+
+
+def build(results: Path, out: Path | None = None) -> Path:
+    """Build the site from a results folder into `out` (default `<results>/site`), replacing it in one rename."""
+    out = out or results / "site"
+    runs = discover(results, skip=out)
+    if not runs:
+        raise NoResults(
+            f"no results under {results} (folders <profile>/<finding>/ with a manifest.json); run `pythia-repro "
+            "reproduce` (or `make reproduce`) first, or give --results"
+        )
+    with staging_dir(out) as tmp:
+        (tmp / "index.html").write_text(_page("Results", _matrix(runs), ""))
+        (tmp / "figures.html").write_text(_page("The papers' figures", _figures(runs), ""))
+        for run in runs:
+            target = tmp / run.profile / run.finding
+            target.mkdir(parents=True)
+            for path in sorted(run.folder.iterdir()):
+                if path.suffix in COPIED:
+                    shutil.copyfile(path, target / path.name)
+            (target / "index.html").write_text(_page(f"{run.finding} · {run.profile}", _run_page(run), "../../"))
+    return out
+
+
+def _page(title: str, body: str, root: str) -> str:
+    nav = f'<nav><a href="{root}index.html">Claims</a><a href="{root}figures.html">The papers\' figures</a></nav>'
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">'
+        f"<title>{html.escape(title)}</title>"
+        f"<style>{STYLE}</style></head><body>{nav}<h1>{html.escape(title)}</h1>{body}"
+        f"<script>{SORTER}</script></body></html>\n"
+    )
+
+
+def profiles(runs: list[Run]) -> list[str]:
+    return list(dict.fromkeys(run.profile for run in runs))
+
+
+def matrix(runs: list[Run]) -> dict[tuple[str, str], dict]:
+    """(claim id, profile) → the claim as judged on that profile by its own run: verdict, detail, statement, test."""
+    cells = {}
+    for run in runs:
+        own = run.claims[run.claims.profile == run.profile] if len(run.claims) else run.claims
+        for row in own.itertuples():
+            cells[row.id, run.profile] = {**row._asdict(), "finding": run.finding, "page": run.page}
+    return cells
+
+
+def _matrix(runs: list[Run]) -> str:
+    cells, columns = matrix(runs), profiles(runs)
+    claims = list(dict.fromkeys(claim for claim, _ in cells))
+    head = "".join(f"<th>{html.escape(p)}</th>" for p in columns)
+    rows = []
+    for claim in claims:
+        first = next(cells[claim, p] for p in columns if (claim, p) in cells)
+        row = [
+            f"<td><code>{html.escape(claim)}</code></td><td>{html.escape(first['statement'])}</td>"
+            f'<td class="detail">{html.escape(first["test"])}</td>'
+        ]
+        for profile in columns:
+            cell = cells.get((claim, profile))
+            if cell is None:
+                row.append(f'<td data-claim="{claim}" data-profile="{profile}" data-verdict="">not run</td>')
+                continue
+            row.append(
+                f'<td class="{VERDICT_CLASS[cell["verdict"]]}" data-claim="{claim}" data-profile="{profile}" '
+                f'data-verdict="{cell["verdict"]}"><a class="verdict" href="{cell["page"]}#{CLAIMS_ANCHOR}">'
+                f'{html.escape(cell["verdict"])}</a><div class="detail">{html.escape(cell["detail"])}</div></td>'
+            )
+        rows.append(f"<tr>{''.join(row)}</tr>")
+    counts = pd.Series([c["verdict"] for c in cells.values()]).value_counts()
+    summary = ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICT_CLASS)
+    links = " · ".join(f'<a href="{r.page}">{r.finding} ({r.profile})</a>' for r in runs)
+    return (
+        f"<p>Every claim of every finding, judged on each profile present ({summary}). A verdict links to the claims "
+        f"section of the executed notebook that judged it; findings that do not reproduce are shown as plainly as "
+        f"those that do.</p><p>{links}</p>"
+        f'<div class="scroll"><table class="sortable" id="claims"><thead><tr><th>claim</th><th>the paper says</th>'
+        f"<th>test</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _figures(runs: list[Run]) -> str:
+    from .findings import finding_modules
+
+    modules, parts = finding_modules(), []
+    for finding in dict.fromkeys(run.finding for run in runs):
+        for figure in getattr(modules.get(finding), "PAPER_FIGURES", ()):
+            made = []
+            for run in (r for r in runs if r.finding == finding):
+                files = [p.name for pattern in figure.files for p in sorted(run.folder.glob(pattern))]
+                if files:
+                    links = ", ".join(f'<a href="{run.profile}/{finding}/{f}">{f}</a>' for f in files)
+                    made.append(
+                        f"<li><b>{run.profile}</b>: {links}; remake with <code>pythia-repro reproduce --profile "
+                        f"{run.profile} --finding {finding}</code></li>"
+                    )
+            parts.append(
+                f"<h2>{html.escape(figure.paper)}</h2><p>{html.escape(figure.shows)}</p>"
+                + (f"<ul>{''.join(made)}</ul>" if made else "<p>Not made by any profile present.</p>")
+            )
+    return "<p>Each figure and table of the reproduced papers that the package regenerates.</p>" + "".join(parts)
+
+
+def _table(frame: pd.DataFrame) -> str:
+    shown = frame.head(TABLE_ROWS)
+    note = "" if len(frame) <= TABLE_ROWS else f"<p>First {TABLE_ROWS} of {len(frame)} rows; the CSV holds all.</p>"
+    return f'{note}<div class="scroll">{shown.to_html(index=False, classes="sortable", border=0, na_rep="")}</div>'
+
+
+def _run_page(run: Run) -> str:
+    from nbconvert import HTMLExporter
+
+    folder, manifest = run.folder, run.manifest
+    parts = [f"<p>{_duration(manifest)}. Files: " + ", ".join(_link(p.name) for p in _copied(folder)) + "</p>"]
+    numbers = folder / "numbers.json"
+    if numbers.exists():
+        frame = pd.DataFrame(json.loads(numbers.read_text()))[["macro", "value", "claim", "column"]]
+        parts.append(f"<h2>Numbers for papers</h2><p>{_link('numbers.tex')} (\\input it), {_link('numbers.json')}.</p>")
+        parts.append(_table(frame))
+    parts.append("<h2>Figures</h2>")
+    for png in sorted(folder.glob("*.png")):
+        parts.append(f'<figure><img src="{png.name}" alt="{png.stem}"><figcaption>{png.stem}: {_link(png.name)}')
+        parts.append(
+            (f", {_link(png.stem + '.pdf')}" if png.with_suffix(".pdf").exists() else "") + "</figcaption></figure>"
+        )
+    parts.append("<h2>Tables</h2>")
+    notes = manifest.get("table_notes", {})
+    for csv in sorted(folder.glob("*.csv")):
+        described = "".join(
+            f"<li><code>{html.escape(c)}</code>: {html.escape(n)}</li>" for c, n in notes.get(csv.stem, {}).items()
+        )
+        parts.append(f"<h3>{csv.stem} ({_link(csv.name)})</h3>" + (f"<ul>{described}</ul>" if described else ""))
+        parts.append(_table(pd.read_csv(csv, keep_default_na=False)))
+    parts.append(_manifest(manifest))
+    notebooks = sorted(folder.glob("*.ipynb"))
+    if notebooks:
+        body, _ = HTMLExporter(template_name="basic").from_notebook_node(_without_widgets(notebooks[0]))
+        body = NOTEBOOK_LINK.sub(lambda m: _notebook_link(folder, m), body)
+        parts.append(f'<h2>The executed notebook ({_link(notebooks[0].name)})</h2><div class="notebook">{body}</div>')
+    return "".join(parts)
+
+
+def _without_widgets(path: Path):
+    """The executed notebook without its progress-bar widgets (their text stays: a widget renders as a script with
+    a random id, which would need a widget library from a CDN and make every build differ), and an anchor at the
+    section that shows the claims."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    notebook.metadata.pop("widgets", None)
+    heading = None
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            heading = cell
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop(WIDGET, None)
+        if cell.cell_type == "code" and 'display("claims")' in cell.source and heading is not None:
+            heading.source = f'<a id="{CLAIMS_ANCHOR}"></a>\n\n{heading.source}'
+    return notebook
+
+
+def _notebook_link(folder: Path, match: re.Match) -> str:
+    """A notebook's link to another finding's notebook, pointed at that finding's page of the same profile."""
+    other = folder.parent / match[1]
+    return f'href="../{match[1]}/index.html"' if (other / MANIFEST_FILE).exists() else 'href="#"'
+
+
+def _copied(folder: Path) -> list[Path]:
+    return [p for p in sorted(folder.iterdir()) if p.suffix in COPIED]
+
+
+def _link(name: str) -> str:
+    return f'<a href="{html.escape(name)}">{html.escape(name)}</a>'
+
+
+def _duration(manifest: dict) -> str:
+    started, finished = manifest.get("started"), manifest.get("finished")
+    if not (started and finished):
+        return "Run time not recorded"
+    seconds = (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds()
+    return f"Run from {started} to {finished} ({seconds:.0f} s) at commit {manifest.get('git', {}).get('commit')}"
+
+
+def _manifest(manifest: dict) -> str:
+    """The manifest made readable: parameters, inputs with their hashes, runtime, versions against the lock."""
+    parameters = pd.DataFrame(
+        [{"parameter": k, "value": json.dumps(v)} for k, v in sorted(manifest.get("parameters", {}).items())]
+    )
+    inputs = pd.DataFrame(
+        [
+            {k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in i.items()}
+            for i in manifest.get("inputs", [])
+        ]
+    )
+    runtime = pd.DataFrame([{"fact": k, "value": str(v)} for k, v in sorted(manifest.get("runtime", {}).items())])
+    libraries = pd.DataFrame([{"library": k, "version": v} for k, v in sorted(manifest.get("libraries", {}).items())])
+    environment = manifest.get("environment", {})
+    differs = environment.get("differs_from_lock") if isinstance(environment, dict) else None
+    parts = ["<h2>Manifest</h2>", f"<p>{_link('manifest.json')}</p>"]
+    for title, frame in (("Parameters as used", parameters), ("Inputs", inputs), ("Machine and run", runtime)):
+        parts.append(f"<h3>{title}</h3>" + (_table(frame) if len(frame) else "<p>None.</p>"))
+    parts.append("<h3>Package versions</h3>" + _table(libraries))
+    parts.append(
+        "<p>Differences from the lock: "
+        + (html.escape(json.dumps(differs)) if differs else "none (every locked package at its locked version)")
+        + "</p>"
+    )
+    return "".join(parts)

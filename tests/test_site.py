@@ -1,0 +1,178 @@
+"""The results site and the numbers for papers: built from the committed results, opened in a real browser."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pythia_repro import numbers, site
+from pythia_repro.claims import Claim, judged, untestable
+from pythia_repro.claims import table as claims_table
+
+from conftest import BROWSER_REQUIRED, CHROMIUM, CHROMIUM_ARGS, REPO
+
+MACRO = re.compile(r"^\\newcommand\{\\([A-Za-z]+)\}\{([^}]*)\}$")
+
+
+def _parse_tex(text: str) -> tuple[dict[str, str], list[str]]:
+    """Macro → value of a numbers.tex, and every macro name in the order defined (to find duplicates)."""
+    names, values = [], {}
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        match = MACRO.match(line)
+        if match:
+            assert lines[i - 1].startswith("% claims.csv, row profile="), f"{match[1]} has no source comment"
+            names.append(match[1])
+            values[match[1]] = match[2]
+        else:
+            assert line.startswith("%"), f"not a macro or a comment: {line!r}"
+    return values, names
+
+
+def check_numbers(folder: Path) -> int:
+    """numbers.tex and numbers.json against claims.csv: every macro once, every value its source cell's."""
+    claims = pd.read_csv(folder / "claims.csv", keep_default_na=False)
+    cells = {(r.profile, r.id): json.loads(r.numbers) for r in claims.itertuples()}
+    values, names = _parse_tex((folder / "numbers.tex").read_text())
+    assert len(names) == len(set(names)), f"{folder}: a macro defined twice"
+    rows = json.loads((folder / "numbers.json").read_text())
+    assert [r["macro"] for r in rows] == names
+    for row in rows:
+        source = cells[row["profile"], row["claim"]][row["key"]]
+        assert row["value"] == source and row["column"] == f"numbers.{row['key']}" and row["source"] == "claims.csv"
+        written = values[row["macro"]]
+        assert (written in ("true", "false") and (written == "true") == source) or float(written) == source
+    expected = sum(v is not None and not isinstance(v, (list, dict, str)) for c in cells.values() for v in c.values())
+    assert len(rows) == expected, "every number of every claim"
+    return len(rows)
+
+
+def _claims() -> list[Claim]:
+    return [
+        judged("demo.gap", "A gap", "CI above 0", True, "gap 3", gap_points=3.0, ci95_low=0.5, ci95_high=5.25),
+        judged("demo.seeds", "Seeds agree", "most", False, "2/5", seeds_passing_mlp_max_entropy=2, agree=False),
+        untestable("demo.none", "Untestable", "needs counts", "no counts", coef=None),
+    ]
+
+
+def test_numbers_name_every_claim_number_once_with_its_source(tmp_path):
+    table = claims_table({"micro": _claims(), "published": _claims()[:1]})
+    table.to_csv(tmp_path / "claims.csv", index=False)
+    found = numbers.of_claims(pd.read_csv(tmp_path / "claims.csv", keep_default_na=False))
+    (tmp_path / "numbers.tex").write_text(numbers.as_tex(found, "demo"))
+    (tmp_path / "numbers.json").write_text(numbers.as_json(found))
+    assert check_numbers(tmp_path) == 8
+    assert "PRMicroDemoGapCiNineFiveLow" in (tmp_path / "numbers.tex").read_text()
+    assert "PRMicroDemoSeedsSeedsPassingMlpMaxEntropy" in {n.macro for n in found}
+
+
+def test_numbers_refuse_two_numbers_under_one_macro():
+    clash = [judged("demo.a", "s", "t", True, "d", max_rise=1.0, **{"max-rise": 2.0})]
+    with pytest.raises(ValueError, match="share the macro"):
+        numbers.of_claims(claims_table({"micro": clash}))
+
+
+def test_a_changed_number_is_caught(tmp_path):
+    table = claims_table({"micro": _claims()})
+    table.to_csv(tmp_path / "claims.csv", index=False)
+    found = numbers.of_claims(table)
+    (tmp_path / "numbers.json").write_text(numbers.as_json(found))
+    (tmp_path / "numbers.tex").write_text(numbers.as_tex(found, "demo").replace("{5.25}", "{5.3}"))
+    with pytest.raises(AssertionError):
+        check_numbers(tmp_path)
+
+
+def test_committed_results_carry_verified_numbers():
+    folders = sorted(p.parent for p in (REPO / "results").glob("*/*/manifest.json"))
+    assert len(folders) >= 9
+    for folder in folders:
+        assert check_numbers(folder) > 0, folder
+        outputs = json.loads((folder / "manifest.json").read_text())["outputs"]
+        assert {"numbers.json", "numbers.tex"} <= set(outputs), f"{folder}: numbers listed in the manifest"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """The site of a copy of the committed results (so a build never touches the checkout)."""
+    results = tmp_path_factory.mktemp("results")
+    for folder in sorted(p.parent for p in (REPO / "results").glob("*/*/manifest.json")):
+        shutil.copytree(folder, results / folder.parent.name / folder.name)
+    return site.build(results)
+
+
+def test_the_site_rebuilds_byte_identically(built, tmp_path):
+    again = site.build(built.parent, tmp_path / "again")
+    files = sorted(p.relative_to(built) for p in built.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    assert all((built / f).read_bytes() == (again / f).read_bytes() for f in files)
+
+
+def test_the_site_refers_to_nothing_off_the_machine(built):
+    for page in built.rglob("*.html"):
+        text = page.read_text()
+        assert not re.search(r"""(src|href)=["']?(https?:)?//""", text), f"{page}: a resource from the network"
+
+
+def test_no_results_is_one_clear_line(tmp_path, capsys):
+    from pythia_repro.cli import main
+
+    assert main(["site", "--results", str(tmp_path)]) == 1
+    assert "no results under" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(CHROMIUM is None and not BROWSER_REQUIRED, reason="Debian's chromium is not installed")
+def test_every_page_opens_cleanly_and_the_matrix_is_the_claims_files(built):
+    from playwright.sync_api import sync_playwright
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(built))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    pages = sorted(str(p.relative_to(built)) for p in built.rglob("*.html"))
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(f"{page.url}: {m.text}") if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
+            checked = set()
+            for name in pages:
+                page.goto(base + name, wait_until="load")
+                widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => [i.src.slice(0, 80), i.naturalWidth])")
+                assert all(width > 0 for _, width in widths), f"{name}: an image did not load {widths}"
+                links = page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)")
+                for link in links:
+                    target, _, anchor = link.partition("#")
+                    assert target.startswith(base), f"{name}: a link off the site: {link}"
+                    if target not in checked:
+                        assert page.request.get(target).status == 200, f"{name}: broken link {link}"
+                        checked.add(target)
+                    if anchor and target.endswith(".html"):
+                        assert f'id="{anchor}"' in page.request.get(target).text(), f"{name}: no #{anchor} in {target}"
+                if name == "index.html":
+                    cells = page.eval_on_selector_all(
+                        "td[data-claim]", "tds => tds.map(t => [t.dataset.claim, t.dataset.profile, t.dataset.verdict])"
+                    )
+                    page.click("#claims th:nth-child(1)")  # the sorter runs without an error
+            assert not errors, errors
+            browser.close()
+    finally:
+        server.shutdown()
+    expected = {}
+    for folder in sorted(p.parent for p in (built.parent).glob("*/*/manifest.json")):
+        claims = pd.read_csv(folder / "claims.csv", keep_default_na=False)
+        for row in claims[claims.profile == folder.parent.name].itertuples():
+            expected[row.id, row.profile] = row.verdict
+    shown = {(claim, profile): verdict for claim, profile, verdict in cells if verdict}
+    assert shown == expected, "the claims matrix is the claims files, cell by cell"
+    assert len(expected) > 40 and {p for _, p in expected} == {"published", "micro"}
