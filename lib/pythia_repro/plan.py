@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import workers
 from .score_cache import ScoreCache, ScoreKey
 from .suites import Checkpoint, load_model
 
@@ -97,6 +98,7 @@ def score_checkpoint(tasks: list[ScoringTask], checkpoint: Checkpoint, cache: Sc
     """Fill every missing chunk of the checkpoint, loading it once per precision the jobs ask for (usually one);
     each chunk is written as it is done."""
     units = work(tasks, checkpoint)
+    workers.use_threads()
     devices = {task.device for task, _, _ in units}
     if len(devices) > 1:
         raise ValueError(f"{checkpoint.model}@{checkpoint.revision}: tasks ask for several devices {sorted(devices)}")

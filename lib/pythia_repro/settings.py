@@ -66,6 +66,12 @@ SETTINGS = {
         "default",
         "which micro suite the micro profile uses: `default`, or `tiny` (the tests')",
     ),
+    "threads": Setting(
+        "PYTHIA_REPRO_THREADS",
+        None,
+        "torch's intra-op threads when scoring (default: `OMP_NUM_THREADS` when set, else 1, the choice "
+        "`benchmarks/threads.py` supports; with both set, the smaller); builds train one thread per run",
+    ),
     "hub_offline": Setting(
         "HF_HUB_OFFLINE", "0", "huggingface_hub's own: `1` loads checkpoints from the local hub cache only"
     ),

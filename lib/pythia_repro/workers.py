@@ -1,14 +1,24 @@
-"""Process pools whose workers die with their parent: a killed build or count never leaves workers writing on."""
+"""Process pools whose workers die with their parent (a killed build or count never leaves workers writing on),
+and the number of threads a scoring process gives torch."""
 
 from __future__ import annotations
 
 import ctypes
 import multiprocessing
+import os
 import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
 
+from . import settings
+from .errors import Explained
+
 PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies (Linux)
+DEFAULT_THREADS = 1  # benchmarks/threads.py: one thread is never far behind on an idle CPU and far ahead on a busy one
+
+
+class BadThreads(Explained, ValueError):
+    """A thread setting that is not a positive whole number."""
 
 
 def die_with_parent() -> None:
@@ -20,3 +30,27 @@ def die_with_parent() -> None:
 def pool(workers: int, start: str = "spawn") -> ProcessPoolExecutor:
     """A process pool of `workers` started by `start` ("spawn" or "fork"), each worker dying with this process."""
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(start), initializer=die_with_parent)
+
+
+def threads() -> int:
+    """torch's intra-op threads for scoring: the `threads` setting, else `OMP_NUM_THREADS` (the share a scheduler
+    such as Ray or a batch system gives the process), never more than it when both are set; else the default."""
+    given = [_count(v) for v in (settings.variable("threads"), "OMP_NUM_THREADS") if os.environ.get(v, "") != ""]
+    return min(given) if given else DEFAULT_THREADS
+
+
+def _count(variable: str) -> int:
+    text = os.environ[variable]
+    if not text.isdigit() or int(text) < 1:
+        raise BadThreads(f"{variable}={text!r}: expected a whole number of threads, 1 or more")
+    return int(text)
+
+
+def use_threads() -> int:
+    """Give torch the scoring threads (`threads()`) and return how many."""
+    import torch
+
+    count = threads()
+    if torch.get_num_threads() != count:
+        torch.set_num_threads(count)
+    return count

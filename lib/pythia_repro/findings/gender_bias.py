@@ -587,6 +587,17 @@ def heldout_losses(scored: Scored, seed: int = 0) -> tuple[pd.DataFrame, pd.Data
 # --- Analysis: pure functions from tables to tables ---
 
 
+def _last_common(group: pd.DataFrame, against: str) -> Iterator[tuple[str, int, pd.Series, pd.Series]]:
+    """For every other arm of one model's rows: the last step both it and `against` were evaluated at, and the two
+    rows there (against's, then the arm's)."""
+    base = group[group.arm == against]
+    for arm in ARMS:
+        other = group[group.arm == arm]
+        common = sorted(set(base.step) & set(other.step))
+        if arm != against and common:
+            yield arm, common[-1], base[base.step == common[-1]].iloc[0], other[other.step == common[-1]].iloc[0]
+
+
 def final_changes(
     table: pd.DataFrame, value: str, keys: list[str], hits: str, items: str, against: str = BASELINE
 ) -> pd.DataFrame:
@@ -595,22 +606,14 @@ def final_changes(
     since both score the same items)."""
     rows = []
     for key, group in table.groupby(["run", "model", *keys], sort=True):
-        base = group[group.arm == against]
-        for arm in ARMS:
-            if arm == against:
-                continue
-            other = group[group.arm == arm]
-            common = sorted(set(base.step) & set(other.step))
-            if not common:
-                continue
-            b, o = base[base.step == common[-1]].iloc[0], other[other.step == common[-1]].iloc[0]
+        for arm, step, b, o in _last_common(group, against):
             low, high = intervals.newcombe(o[hits], o[items], b[hits], b[items])
             rows.append(
                 {
                     **dict(zip(["run", "model", *keys], key)),
                     "arm": arm,
                     "against": against,
-                    "step": common[-1],
+                    "step": step,
                     "items": b[items],
                     f"{against}_{value}": b[value],
                     value: o[value],
@@ -629,13 +632,7 @@ def winobias_changes(wino: pd.DataFrame, against: str = BASELINE) -> pd.DataFram
     for (run, model, type_, prompt, subset), group in wino.groupby(
         ["run", "model", "type", "prompt", "group"], sort=True
     ):
-        base = group[group.arm == against]
-        for arm in ARMS:
-            other = group[group.arm == arm]
-            common = sorted(set(base.step) & set(other.step))
-            if arm == against or not common:
-                continue
-            b, o = base[base.step == common[-1]].iloc[0], other[other.step == common[-1]].iloc[0]
+        for arm, step, b, o in _last_common(group, against):
             variance = intervals.binomial_variance_of_difference(
                 o.pro_hits, o.pro_items, o.anti_hits, o.anti_items
             ) + intervals.binomial_variance_of_difference(b.pro_hits, b.pro_items, b.anti_hits, b.anti_items)
@@ -650,7 +647,7 @@ def winobias_changes(wino: pd.DataFrame, against: str = BASELINE) -> pd.DataFram
                     "group": subset,
                     "arm": arm,
                     "against": against,
-                    "step": common[-1],
+                    "step": step,
                     f"{against}_net_bias": b.net_bias,
                     "net_bias": o.net_bias,
                     "change": change,

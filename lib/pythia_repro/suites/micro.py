@@ -64,9 +64,7 @@ class MicroConfig:
 
     @property
     def steps(self) -> tuple[int, ...]:
-        """0, 1, 2, 4, … below `spacing`, then every `spacing` up to `final_step`."""
-        logs = [2**i for i in range(int(math.log2(self.spacing)) + 1) if 2**i < self.spacing]
-        return (0, *logs, *range(self.spacing, self.final_step + 1, self.spacing))
+        return pythia_schedule(self.spacing, self.final_step)
 
     @property
     def n_rows(self) -> int:
@@ -80,6 +78,12 @@ class MicroConfig:
 
     def key(self) -> str:
         return content_key({"format": FORMAT_VERSION, **asdict(self)})[:12]
+
+
+def pythia_schedule(spacing: int, final_step: int) -> tuple[int, ...]:
+    """Pythia's checkpoint schedule in miniature: 0, 1, 2, 4, … below `spacing`, then every `spacing` to the end."""
+    logs = [2**i for i in range(int(math.log2(spacing)) + 1) if 2**i < spacing]
+    return (0, *logs, *range(spacing, final_step + 1, spacing))
 
 
 # One variant per block, read as a table.
@@ -539,14 +543,18 @@ def write_manifest(root: Path, manifest: dict) -> None:
 def load_manifest(variant: str | None = None) -> tuple[Path, dict]:
     config = variant_config(variant)
     root = suite_dir(config)
+    return root, read_built(root, f"micro suite ({config.variant})", config.variant)
+
+
+def read_built(root: Path, what: str, micro_variant: str) -> dict:
+    """A built suite folder's manifest; CheckpointNotFound naming what is wrong and the command that builds it
+    (`suite build micro` builds the micro suite and its companions)."""
     problem = damage(root)
     if problem:
         state = problem if problem == "not built" else f"incomplete: {problem}"
-        variant = "" if config.variant == "default" else f" --variant {config.variant}"
-        raise CheckpointNotFound(
-            f"the micro suite ({config.variant}) at {root} is {state}; run `pythia-repro suite build micro{variant}`"
-        )
-    return root, json.loads((root / "manifest.json").read_text())
+        flag = "" if micro_variant == "default" else f" --variant {micro_variant}"
+        raise CheckpointNotFound(f"the {what} at {root} is {state}; run `pythia-repro suite build micro{flag}`")
+    return json.loads((root / "manifest.json").read_text())
 
 
 def model_specs(manifest: dict) -> dict[str, ModelSpec]:

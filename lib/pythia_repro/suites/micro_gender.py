@@ -12,7 +12,6 @@ Built under `<cache>/suites/micro/<variant>-<key>/` with the same lock, resume a
 from __future__ import annotations
 
 import json
-import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ from . import micro
 from .base import CheckpointNotFound, Suite
 from .registry import register_suite
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # the build key: bump it whenever this module or gender_corpus makes other bytes
 INTERVENTION, LONG = "intervention", "intervention-long"
 
 
@@ -61,9 +60,8 @@ class GenderConfig:
     @property
     def steps(self) -> tuple[int, ...]:
         """The micro schedule (0, 1, 2, 4, …, then every `spacing`), and every `window_spacing` over the window."""
-        logs = [2**i for i in range(int(math.log2(self.spacing)) + 1) if 2**i < self.spacing]
         window = range(min(self.start(arm) for arm, _ in self.starts), self.final_step + 1, self.window_spacing)
-        return tuple(sorted({0, *logs, *range(self.spacing, self.final_step + 1, self.spacing), *window}))
+        return tuple(sorted({*micro.pythia_schedule(self.spacing, self.final_step), *window}))
 
     @property
     def n_rows(self) -> int:
@@ -205,16 +203,8 @@ def _swap_table(root: Path) -> np.ndarray:
 def load_manifest(variant: str | None = None) -> tuple[Path, dict]:
     config = variant_config(variant)
     root = suite_dir(config)
-    problem = micro.damage(root)
-    if problem:
-        state = problem if problem == "not built" else f"incomplete: {problem}"
-        micro_variant = next((m for m, g in COMPANION.items() if g == config.variant), config.variant)
-        flag = "" if micro_variant == "default" else f" --variant {micro_variant}"
-        raise CheckpointNotFound(
-            f"the micro gender suite ({config.variant}) at {root} is {state}; run `pythia-repro suite build "
-            f"micro{flag}`"
-        )
-    return root, json.loads((root / "manifest.json").read_text())
+    micro_variant = next((m for m, v in COMPANION.items() if v == config.variant), config.variant)
+    return root, micro.read_built(root, f"micro gender suite ({config.variant})", micro_variant)
 
 
 def intervention_starts(variant: str | None = None) -> dict[str, int]:
