@@ -54,3 +54,46 @@ def test_a_killed_parent_leaves_no_worker_running(tmp_path, start):
     while alive(worker) and time.time() < deadline:
         time.sleep(0.1)
     assert not alive(worker), "the worker died with its parent"
+
+
+def test_scoring_threads_default_to_one_and_honour_the_settings(monkeypatch):
+    from pythia_repro import workers
+
+    monkeypatch.delenv("PYTHIA_REPRO_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert workers.threads() == workers.DEFAULT_THREADS == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert workers.threads() == 3, "a scheduler's share is used when nothing else is said"
+    monkeypatch.setenv("PYTHIA_REPRO_THREADS", "8")
+    assert workers.threads() == 3, "never more than the share"
+    monkeypatch.setenv("PYTHIA_REPRO_THREADS", "2")
+    assert workers.threads() == 2
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("PYTHIA_REPRO_THREADS", bad)
+        with pytest.raises(workers.BadThreads, match="PYTHIA_REPRO_THREADS"):
+            workers.threads()
+
+
+def test_scoring_runs_with_the_chosen_threads(monkeypatch, micro_suite):
+    import pandas as pd
+    import torch
+
+    from pythia_repro.plan import Job, ScoringTask, score_checkpoint
+    from pythia_repro.score_cache import ScoreCache
+
+    seen = []
+
+    def score(model, start, stop, params):
+        seen.append(torch.get_num_threads())
+        return pd.DataFrame({"x": range(start, stop)})
+
+    ckpt = micro_suite.checkpoint("micro-xs", micro_suite.final_step)
+    task = ScoringTask("t", "micro", "rows", "v1", [Job(ckpt, 2, ())], score, lambda c: 2, 2, "cpu", build="b")
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("PYTHIA_REPRO_THREADS", "2")
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+        score_checkpoint([task], ckpt, ScoreCache())
+        assert seen == [2]
+    finally:
+        torch.set_num_threads(before)
