@@ -97,3 +97,22 @@ def test_scoring_runs_with_the_chosen_threads(monkeypatch, micro_suite):
         assert seen == [2]
     finally:
         torch.set_num_threads(before)
+
+
+def test_scores_do_not_depend_on_the_thread_count(tiny_model):
+    import numpy as np
+    import torch
+
+    from pythia_repro.scoring import token_losses
+
+    model, _ = tiny_model
+    rows = np.random.default_rng(0).integers(1, 300, size=(8, 64))
+    before = torch.get_num_threads()
+    try:
+        losses = []
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            losses.append(token_losses(model, rows, batch_size=8))
+    finally:
+        torch.set_num_threads(before)
+    assert np.array_equal(losses[0], losses[1]), "the default thread count changes no published number"
