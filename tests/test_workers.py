@@ -116,3 +116,19 @@ def test_scores_do_not_depend_on_the_thread_count(tiny_model):
     finally:
         torch.set_num_threads(before)
     assert np.array_equal(losses[0], losses[1]), "the default thread count changes no published number"
+
+
+def test_the_numeric_identity_names_the_kernel_path_and_what_overrides_it(monkeypatch):
+    import torch
+
+    from pythia_repro import numerics
+
+    monkeypatch.setenv("MKL_CBWR", "COMPATIBLE")
+    found = numerics.identity()
+    assert found["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert found["torch"] == torch.__version__ and found["overrides"]["MKL_CBWR"] == "COMPATIBLE"
+    assert numerics.same(found, found) == []
+    assert numerics.same({**found, "cpu_capability": "AVX2"}, found) == [
+        f"cpu_capability: AVX2 here {found['cpu_capability']}"
+    ]
+    assert numerics.same(None, found) == ["not recorded"]

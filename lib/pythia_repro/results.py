@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__, atomic
+from . import __version__, atomic, numerics
 from .hashing import content_key, sha256_file
 from .lock import installed_against_lock
 
@@ -157,6 +157,7 @@ def write_manifest(
         "table_notes": recorded.get("table_notes", {}),
         "runtime": {"device": "cpu", "dtype": None, **recorded["runtime"], "platform": platform.platform()},
         "libraries": library_versions(),
+        "numerics": numerics.identity(),
         "environment": installed_against_lock(),
         "started": started.isoformat(),
         "finished": finished.isoformat(),

@@ -530,7 +530,11 @@ def _write_manifest(config: MicroConfig, root: Path, losses: dict[str, list[floa
 
 
 def write_manifest(root: Path, manifest: dict) -> None:
-    """Write a build's manifest with the size and sha256 of every file in it (what `damage` checks)."""
+    """Write a build's manifest with the size and sha256 of every file in it (what `damage` checks) and the numeric
+    identity of the machine that built it (another kernel path trains other weights)."""
+    from .. import numerics
+
+    manifest["numerics"] = numerics.identity()
     manifest["contents"] = {
         str(p.relative_to(root)): [p.stat().st_size, sha256_file(p)] for p in sorted(root.rglob("*")) if p.is_file()
     }
