@@ -178,9 +178,9 @@ def test_crows_claim_judges_only_sizes_whose_baseline_is_biased():
 @pytest.fixture
 def gender_tiny(tiny):
     """The tiny micro gender suite's folder (the `tiny` fixture puts it beside the tiny micro suite)."""
-    from pythia_repro.suites import micro_gender
+    from pythia_repro.suites import micro, micro_gender
 
-    return micro_gender.suite_dir(micro_gender.variant_config())
+    return micro.suite_dir(micro_gender.variant_config())
 
 
 def test_the_intervention_swaps_pronouns_from_its_start_on_the_same_rows(gender_tiny):

@@ -159,9 +159,9 @@ def test_a_fall_is_judged_against_the_paired_noise_of_the_same_images():
 @pytest.fixture
 def images_tiny(tiny):
     """The tiny micro image suite's folder (the `tiny` fixture puts it beside the tiny micro suite)."""
-    from pythia_repro.suites import micro_images
+    from pythia_repro.suites import micro, micro_images
 
-    return micro_images.suite_dir(micro_images.variant_config())
+    return micro.suite_dir(micro_images.variant_config())
 
 
 def test_the_image_suite_is_checkpointed_at_powers_of_two_with_seeds_named_like_pythias(images_tiny):

@@ -325,10 +325,6 @@ def examples_figure(sets: Sets, shape: tuple[int, int], classes: int):
 # --- Claims and the sentences that state them ---
 
 
-def _most(flags: pd.Series) -> bool:
-    return bool(flags.sum() * 2 > len(flags))
-
-
 def _per_arch(shapes: pd.DataFrame, names: tuple[str, ...], test) -> pd.DataFrame:
     """Per (arch, set): seeds passing `test` (a row → bool) and seeds in all."""
     sub = shapes[shapes.set.isin(names)]
@@ -348,18 +344,33 @@ def _numbers(table: pd.DataFrame, name: str) -> dict[str, int]:
     return {f"{name}_{r.arch}_{r.set}": int(r.passed) for r in table.itertuples()}
 
 
-def early_competence_claim(shapes: pd.DataFrame, chance: float) -> Claim:
-    cid = "simplicity_bias_images.early_competence"
-    table = _per_arch(shapes, MAX_ENTROPY, lambda r: r.best_ci95_low > chance)
-    passed = bool((table.passed * 2 > table.seeds).all())
+def _in_most_seeds(table: pd.DataFrame) -> bool:
+    return bool((table.passed * 2 > table.seeds).all())
+
+
+def _seed_claim(cid: str, shapes: pd.DataFrame, names: tuple[str, ...], test, description: str, label: str) -> Claim:
+    """A claim that holds when, per architecture and set, most seeds pass `test`; numbers per (arch, set)."""
+    table = _per_arch(shapes, names, test)
+    detail = f"{label}: {_cells(table)}"
     return judged(
         cid,
         STATEMENTS[cid],
+        description,
+        _in_most_seeds(table),
+        detail,
+        **_numbers(table, label.lower().replace(" ", "_").replace("-", "_")),
+    )
+
+
+def early_competence_claim(shapes: pd.DataFrame, chance: float) -> Claim:
+    return _seed_claim(
+        "simplicity_bias_images.early_competence",
+        shapes,
+        MAX_ENTROPY,
+        lambda r: r.best_ci95_low > chance,
         f"per architecture and maximum-entropy set, in most seeds the best accuracy over training has its Wilson 95% "
         f"lower bound above chance ({chance:.2f})",
-        passed,
-        f"seeds passing: {_cells(table)}",
-        **_numbers(table, "seeds_passing"),
+        "seeds passing",
     )
 
 
@@ -368,7 +379,7 @@ def lost_later_claim(shapes: pd.DataFrame) -> Claim:
     table = _per_arch(shapes, MAX_ENTROPY, lambda r: r.fell)
     real = shapes[shapes.set == REAL]
     real_fell = real.groupby("arch").fell.sum()
-    passed = bool((table.passed * 2 > table.seeds).all()) and not real.fell.any()
+    passed = _in_most_seeds(table) and not real.fell.any()
     falls = shapes[shapes.set.isin(MAX_ENTROPY)].groupby(["arch", "set"]).fall.median()
     return judged(
         cid,
@@ -387,17 +398,14 @@ def lost_later_claim(shapes: pd.DataFrame) -> Claim:
 
 
 def loss_u_claim(shapes: pd.DataFrame) -> Claim:
-    cid = "simplicity_bias_images.loss_u_shaped"
-    table = _per_arch(shapes, MAX_ENTROPY, lambda r: r.loss_u_shaped)
-    passed = bool((table.passed * 2 > table.seeds).all())
-    return judged(
-        cid,
-        STATEMENTS[cid],
+    return _seed_claim(
+        "simplicity_bias_images.loss_u_shaped",
+        shapes,
+        MAX_ENTROPY,
+        lambda r: r.loss_u_shaped,
         "per architecture and maximum-entropy set, the mean loss is U-shaped in most seeds (curves.u_shape: a first "
         "minimum, then a rise beyond the half-width of the difference, paired bootstrap over images)",
-        passed,
-        f"seeds U-shaped: {_cells(table)}",
-        **_numbers(table, "seeds_u_shaped"),
+        "seeds U-shaped",
     )
 
 
@@ -407,7 +415,7 @@ def increasing_order_claim(shapes: pd.DataFrame) -> Claim:
     first, second = wide[list(FIRST_ORDER)].max(axis=1), wide[list(SECOND_ORDER)].min(axis=1)
     ok = (first <= second).groupby(level="arch").agg(["sum", "size"])
     strict = (first < second).groupby(level="arch").sum()
-    passed = bool((ok["sum"] * 2 > ok["size"]).all())
+    passed = bool((ok["sum"] * 2 > ok["size"]).all())  # per arch, over its runs
     return judged(
         cid,
         STATEMENTS[cid],
@@ -423,17 +431,14 @@ def increasing_order_claim(shapes: pd.DataFrame) -> Claim:
 
 
 def ot_edits_claim(shapes: pd.DataFrame, chance: float) -> Claim:
-    cid = "simplicity_bias_images.ot_edits"
-    table = _per_arch(shapes, ("ot-edit",), lambda r: r.best_ci95_low > chance and r.fell)
-    passed = bool((table.passed * 2 > table.seeds).all())
-    return judged(
-        cid,
-        STATEMENTS[cid],
+    return _seed_claim(
+        "simplicity_bias_images.ot_edits",
+        shapes,
+        ("ot-edit",),
+        lambda r: r.best_ci95_low > chance and r.fell,
         f"per architecture, in most seeds the best target-class accuracy on optimal-transport edits has its Wilson "
         f"lower bound above chance ({chance:.2f}) and the final is below the best by more than the paired half-width",
-        passed,
-        f"seeds passing: {_cells(table)}",
-        **_numbers(table, "seeds_passing"),
+        "seeds passing",
     )
 
 

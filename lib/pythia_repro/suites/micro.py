@@ -113,6 +113,16 @@ def suite_dir(config: MicroConfig) -> Path:
     return cache_home() / "suites" / "micro" / f"{config.variant}-{config.key()}"
 
 
+def companion_config(variants: dict, companion: dict[str, str], kind: str, variant: str | None = None):
+    """A companion suite's config (gender, images) that goes with the micro variant in use, or the one named."""
+    micro_variant = variant or settings.value("micro_variant")
+    name = companion.get(micro_variant, micro_variant)
+    try:
+        return variants[name]
+    except KeyError:
+        raise CheckpointNotFound(f"unknown {kind} variant {name!r}; known: {', '.join(variants)}") from None
+
+
 def variant_config(variant: str | None = None) -> MicroConfig:
     variant = variant or settings.value("micro_variant")
     try:

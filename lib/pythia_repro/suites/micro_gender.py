@@ -18,12 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import atomic, corpus, gender_corpus, settings
+from .. import atomic, corpus, gender_corpus
 from ..data import write_mmap
 from ..hashing import content_key
-from ..paths import cache_home
 from . import micro
-from .base import CheckpointNotFound, Suite
+from .base import Suite
 from .registry import register_suite
 
 FORMAT_VERSION = 1  # the build key: bump it whenever this module or gender_corpus makes other bytes
@@ -100,22 +99,13 @@ COMPANION = {"default": "gender", "tiny": "gender-tiny"}  # the micro variant ea
 
 def variant_config(variant: str | None = None) -> GenderConfig:
     """The gender suite that goes with the micro variant in use (or the one named)."""
-    micro_variant = variant or settings.value("micro_variant")
-    name = COMPANION.get(micro_variant, micro_variant)
-    try:
-        return VARIANTS[name]
-    except KeyError:
-        raise CheckpointNotFound(f"unknown gender variant {name!r}; known: {', '.join(VARIANTS)}") from None
-
-
-def suite_dir(config: GenderConfig) -> Path:
-    return cache_home() / "suites" / "micro" / f"{config.variant}-{config.key()}"
+    return micro.companion_config(VARIANTS, COMPANION, "gender", variant)
 
 
 def build(variant: str | None = None, force: bool = False, progress: bool = True) -> Path:
     """Build the gender suite that goes with a micro variant (skipped when complete); returns its folder."""
     config = variant_config(variant)
-    return micro.build_locked(config, suite_dir(config), _build_into, force, progress)
+    return micro.build_locked(config, micro.suite_dir(config), _build_into, force, progress)
 
 
 def _build_into(config: GenderConfig, partial: Path, progress: bool) -> None:
@@ -202,7 +192,7 @@ def _swap_table(root: Path) -> np.ndarray:
 
 def load_manifest(variant: str | None = None) -> tuple[Path, dict]:
     config = variant_config(variant)
-    root = suite_dir(config)
+    root = micro.suite_dir(config)
     micro_variant = next((m for m, v in COMPANION.items() if v == config.variant), config.variant)
     return root, micro.read_built(root, f"micro gender suite ({config.variant})", micro_variant)
 

@@ -18,9 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import atomic, image_models, settings, workers
+from .. import atomic, image_models, workers
 from ..hashing import content_key
-from ..paths import cache_home
 from . import micro
 from .base import Checkpoint, CheckpointNotFound, Suite
 from .registry import register_suite
@@ -80,22 +79,13 @@ COMPANION = {"default": "digits", "tiny": "digits-tiny"}  # the micro variant ea
 
 def variant_config(variant: str | None = None) -> ImagesConfig:
     """The image suite that goes with the micro variant in use (or the one named)."""
-    micro_variant = variant or settings.value("micro_variant")
-    name = COMPANION.get(micro_variant, micro_variant)
-    try:
-        return VARIANTS[name]
-    except KeyError:
-        raise CheckpointNotFound(f"unknown image variant {name!r}; known: {', '.join(VARIANTS)}") from None
-
-
-def suite_dir(config: ImagesConfig) -> Path:
-    return cache_home() / "suites" / "micro" / f"{config.variant}-{config.key()}"
+    return micro.companion_config(VARIANTS, COMPANION, "image", variant)
 
 
 def build(variant: str | None = None, force: bool = False, progress: bool = True) -> Path:
     """Build the image suite that goes with a micro variant (skipped when complete); returns its folder."""
     config = variant_config(variant)
-    return micro.build_locked(config, suite_dir(config), _build_into, force, progress)
+    return micro.build_locked(config, micro.suite_dir(config), _build_into, force, progress)
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -256,7 +246,7 @@ def lr_factor(step: int, config: ImagesConfig) -> float:
 
 def load_manifest(variant: str | None = None) -> tuple[Path, dict]:
     config = variant_config(variant)
-    root = suite_dir(config)
+    root = micro.suite_dir(config)
     micro_variant = next((m for m, v in COMPANION.items() if v == config.variant), config.variant)
     return root, micro.read_built(root, f"micro image suite ({config.variant})", micro_variant)
 
