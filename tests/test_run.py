@@ -153,3 +153,46 @@ def test_verify_names_a_malformed_manifest_a_symlink_and_a_stray_folder_in_one_l
     assert cli.main(["verify", *argv]) == 1
     out = capsys.readouterr().out
     assert "unreadable manifest (TypeError: its outputs are NoneType" in out and "Traceback" not in out
+
+
+def _as_if_made_elsewhere(folder, edits: dict[str, tuple[str, str]], capability: str | None = "AVX2") -> None:
+    """Rewrite a results folder as another machine would have published it: files edited (old → new text), the
+    manifest's numerics from another kernel path, its hashes and digest made consistent again."""
+    from pythia_repro.hashing import sha256_file
+    from pythia_repro.results import manifest_digest
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for name, (old, new) in edits.items():
+        text = (folder / name).read_text()
+        assert old in text
+        (folder / name).write_text(text.replace(old, new, 1))
+        manifest["outputs"][name] = sha256_file(folder / name)
+    if capability:
+        manifest["numerics"]["cpu_capability"] = capability
+    manifest["digest"] = manifest_digest(manifest)
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+
+
+def test_verify_promises_bytes_under_the_same_numerics_and_verdicts_under_others(project, tiny, capsys):
+    import pandas as pd
+
+    args = ["--profile", "micro", "--finding", "simplicity_bias_images", "-p", "per_class=10"]
+    assert cli.main(["reproduce", *args]) == 0
+    folder = project / "results" / "micro" / "simplicity_bias_images"
+    capsys.readouterr()
+    assert cli.main(["verify", *args]) == 0
+    assert "same numerics: byte-identical" in capsys.readouterr().out
+    number = pd.read_csv(folder / "curves.csv").loss.astype(str).iloc[-1]
+    _as_if_made_elsewhere(folder, {"curves.csv": (number, "9.875")})
+    assert cli.main(["verify", *args]) == 0, "other numbers under other numerics are not a failure"
+    out = capsys.readouterr().out
+    assert "other numerics than the committed run (cpu_capability: AVX2 here" in out and "verdicts identical" in out
+    verdict = pd.read_csv(folder / "claims.csv").verdict.iloc[0]
+    flipped = "not reproduced" if verdict == "reproduced" else "reproduced"
+    _as_if_made_elsewhere(folder, {"claims.csv": (f",{verdict},", f",{flipped},")})
+    assert cli.main(["verify", *args]) == 1, "a verdict is promised under any numerics"
+    assert "a verdict differs" in capsys.readouterr().out
+    assert cli.main(["reproduce", *args]) == 0
+    _as_if_made_elsewhere(folder, {"curves.csv": (number, "9.875")}, capability=None)
+    assert cli.main(["verify", *args]) == 1, "under the same numerics every byte is promised"
+    assert "curves.csv differs" in capsys.readouterr().out

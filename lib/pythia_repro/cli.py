@@ -213,12 +213,12 @@ def cmd_verify(args) -> int:
     for finding, profile in _selection(args):
         if not supported(finding, profile):
             continue
-        problems = verify(finding, profile, checked[finding])
-        status = "identical" if not problems else f"{len(problems)} difference(s)"
+        found = verify(finding, profile, checked[finding])
+        status = found.status if not found.problems else f"{len(found.problems)} difference(s); {found.status}"
         print(f"{finding} ({profile}): {status}")
-        for problem in problems:
+        for problem in found.problems:
             print("  " + problem.replace("\n", "\n  "))
-        bad += bool(problems)
+        bad += bool(found.problems)
     return 1 if bad else 0
 
 

@@ -10,10 +10,14 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from . import numerics
 from .atomic import lock_file, locked, recover_dir
 from .findings import all_findings, finding_modules, notebook_of, supports
 from .findings import check as check_parameters
@@ -197,16 +201,33 @@ def recorded_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
     return parameters, changed
 
 
-def verify(finding: str, profile: str, parameters: dict[str, Any] | None = None) -> list[str]:
+SAME_NUMERICS = "same numerics: byte-identical"
+
+
+@dataclass
+class Verified:
+    """What `verify` found: the problems (none: it passed) and what was promised and kept."""
+
+    problems: list[str]
+    status: str = SAME_NUMERICS
+
+
+def verify(finding: str, profile: str, parameters: dict[str, Any] | None = None) -> Verified:
     """Check every published file against the manifest, then re-execute the notebook with the parameters the folder
-    was made with (those given override them) and compare every published file but the executed notebook."""
+    was made with (those given override them) and compare every published file but the executed notebook.
+
+    Under the numerics the folder was made with (`numerics.same`) every file must be byte-identical; under other
+    numerics (another kernel path, library or override) only the claims' verdicts are promised, and other numbers
+    are reported, not failed."""
     committed = results_dir() / profile / finding
     recover(committed)
     if not committed.is_dir():
-        return [f"no committed results at {committed}; run `pythia-repro reproduce --profile {profile}` first"]
+        return Verified(
+            [f"no committed results at {committed}; run `pythia-repro reproduce --profile {profile}` first"]
+        )
     problems = check_published(committed)
     if problems and problems[0].endswith("re-run `pythia-repro reproduce`"):
-        return problems  # no manifest to re-run from
+        return Verified(problems)  # no manifest to re-run from
     recorded, changed = recorded_run(committed)
     declared = {p.name for p in finding_modules()[finding].PARAMETERS}
     given = {k: v for k, v in recorded.items() if k in declared} | dict(parameters or {})
@@ -215,5 +236,38 @@ def verify(finding: str, profile: str, parameters: dict[str, Any] | None = None)
         try:
             execute(finding, profile, Path(tmp), parameters)
         except NotebookFailed as err:
-            return problems + changed + [f"the re-run failed: {err}"]
-        return problems + changed + compare_outputs(committed, Path(tmp))
+            return Verified(problems + changed + [f"the re-run failed: {err}"])
+        differences = compare_outputs(committed, Path(tmp))
+        other = numerics.same(_recorded_numerics(committed), numerics.identity())
+        if not other or other == ["not recorded"]:
+            return Verified(problems + changed + differences)
+        if not differences:
+            return Verified(
+                problems + changed,
+                f"other numerics than the committed run ({'; '.join(other)}): byte-identical all the same",
+            )
+        moved = _verdicts(committed) != _verdicts(Path(tmp))
+        status = (
+            f"other numerics than the committed run ({'; '.join(other)}): verdicts "
+            f"{'DIFFER' if moved else 'identical'}, {len(differences)} file(s) with other numbers (not promised "
+            "under other numerics)"
+        )
+        missing = [d for d in differences if "committed but not" in d or "produced by the re-run but" in d]
+        verdicts = ["claims.csv: a verdict differs from the committed one"] if moved else []
+        return Verified(problems + changed + missing + verdicts, status)
+
+
+def _recorded_numerics(folder: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((folder / MANIFEST_FILE).read_text()).get("numerics")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _verdicts(folder: Path) -> list[tuple[str, str, str]]:
+    """(profile, claim, verdict) of a results folder's claims.csv, in order."""
+    path = folder / "claims.csv"
+    if not path.exists():
+        return []
+    claims = pd.read_csv(path, keep_default_na=False)
+    return list(zip(claims.profile, claims.id, claims.verdict))
