@@ -1,5 +1,6 @@
-"""How many torch threads to score with: the same forward passes with 1 … N threads, on an idle CPU and with a
-CPU-bound process on every core beside it (as on a shared machine: CI runners, laptops, cluster nodes).
+"""How many torch threads to score with: the same forward passes with 1 … N threads, on an idle CPU, beside a
+CPU-bound process on every core, and beside another torch job using every core (as on a shared machine: CI runners,
+laptops, cluster nodes, two sweeps at once).
 
 A GPT-NeoX forward pass of the micro suite's largest shape (micro-l: 4 layers, hidden 160, 320 positions, a
 freshly initialised model: the time does not depend on the weights) over batches of 64 rows, the shape the
@@ -24,6 +25,12 @@ from pythia_repro.suites import ModelSpec
 def _spin(stop) -> None:
     while not stop.is_set():
         pass
+
+
+def _torch_job(stop) -> None:
+    a = torch.randn(512, 512)
+    while not stop.is_set():
+        a = torch.tanh(a @ a)
 
 
 def timed(model, batch: torch.Tensor, threads: int, repeats: int) -> float:
@@ -51,26 +58,32 @@ def main() -> None:
     counts = range(1, args.max_threads + 1)
     print(f"torch {torch.__version__}, {os.cpu_count()} cores, batch 64 x 320, micro-l shape; median of {args.repeats}")
     results = {}
-    for load in ("idle", "shared"):
-        stop, spinners = multiprocessing.Event(), []
-        if load == "shared":
-            spinners = [multiprocessing.Process(target=_spin, args=(stop,)) for _ in range(os.cpu_count() or 1)]
-            for p in spinners:
-                p.start()
+    loads = {"idle": [], "spinners": [_spin] * (os.cpu_count() or 1), "torch job": [_torch_job]}
+    for load, targets in loads.items():
+        context = multiprocessing.get_context("spawn")  # a forked child of a process that ran OpenMP can hang
+        stop = context.Event()
+        spinners = [context.Process(target=target, args=(stop,)) for target in targets]
+        for p in spinners:
+            p.start()
         try:
             results[load] = {n: timed(model, batch, n, args.repeats) for n in counts}
         finally:
             stop.set()
             for p in spinners:
                 p.join()
-    print(f"{'threads':>7} {'idle s':>8} {'vs 1':>6} {'shared s':>9} {'vs 1':>6} {'shared/idle':>11}")
+    header = "".join(f"{load + ' s':>14} {'vs 1':>6} {'/ idle':>7}" for load in loads)
+    print(f"{'threads':>7}{header}")
     for n in counts:
-        idle, shared = results["idle"][n], results["shared"][n]
-        print(
-            f"{n:>7} {idle:8.3f} {idle / results['idle'][1]:6.2f} {shared:9.3f} {shared / results['shared'][1]:6.2f} "
-            f"{shared / idle:11.2f}"
+        cells = "".join(
+            f"{results[load][n]:14.3f} {results[load][n] / results[load][1]:6.2f} "
+            f"{results[load][n] / results['idle'][n]:7.2f}"
+            for load in loads
         )
-    print("shared: one CPU-bound process per core beside the scorer")
+        print(f"{n:>7}{cells}")
+    print(
+        "spinners: one CPU-bound Python process per core; torch job: another process multiplying matrices with "
+        "torch's default threads (every core)"
+    )
 
 
 if __name__ == "__main__":
