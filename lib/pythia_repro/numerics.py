@@ -7,7 +7,6 @@ suite's weights from the first step, so a build records the path it took beside 
 
 from __future__ import annotations
 
-import os
 import platform
 import re
 from pathlib import Path
@@ -39,7 +38,7 @@ def identity() -> dict[str, Any]:
     deterministic algorithms, and the environment variables that change any of these."""
     import torch
 
-    from . import workers
+    from . import settings, workers
 
     config = torch.__config__.show()
     mkl = re.search(r"Math Kernel Library Version (\S+)", config)
@@ -52,7 +51,7 @@ def identity() -> dict[str, Any]:
         "onednn": onednn[1] if onednn else None,
         "scoring_threads": workers.threads(),
         "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
-        "overrides": {name: os.environ[name] for name in OVERRIDES if name in os.environ},
+        "overrides": settings.present(OVERRIDES),
     }
 
 

@@ -72,6 +72,11 @@ SETTINGS = {
         "torch's intra-op threads when scoring (default: `OMP_NUM_THREADS` when set, else 1, the choice "
         "`benchmarks/threads.py` supports; with both set, the smaller); builds train one thread per run",
     ),
+    "omp_threads": Setting(
+        "OMP_NUM_THREADS",
+        None,
+        "OpenMP's own: the cores a scheduler gives the process (Ray sets it per task); scoring never uses more",
+    ),
     "hub_offline": Setting(
         "HF_HUB_OFFLINE", "0", "huggingface_hub's own: `1` loads checkpoints from the local hub cache only"
     ),
@@ -109,6 +114,12 @@ def path(name: str) -> Path | None:
 def enabled(name: str) -> bool:
     """A switch setting: on unless unset, empty or 0."""
     return value(name) not in (None, "", "0")
+
+
+def present(variables: tuple[str, ...]) -> dict[str, str]:
+    """Other programs' variables that are set (e.g. torch's and MKL's kernel-path overrides): recorded in manifests,
+    never acted on by the package."""
+    return {name: os.environ[name] for name in variables if name in os.environ}
 
 
 def variable(name: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ctypes
 import multiprocessing
-import os
 import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -35,14 +34,14 @@ def pool(workers: int, start: str = "spawn") -> ProcessPoolExecutor:
 def threads() -> int:
     """torch's intra-op threads for scoring: the `threads` setting, else `OMP_NUM_THREADS` (the share a scheduler
     such as Ray or a batch system gives the process), never more than it when both are set; else the default."""
-    given = [_count(v) for v in (settings.variable("threads"), "OMP_NUM_THREADS") if os.environ.get(v, "") != ""]
+    given = [_count(name) for name in ("threads", "omp_threads") if settings.value(name) not in (None, "")]
     return min(given) if given else DEFAULT_THREADS
 
 
-def _count(variable: str) -> int:
-    text = os.environ[variable]
+def _count(name: str) -> int:
+    text = settings.value(name)
     if not text.isdigit() or int(text) < 1:
-        raise BadThreads(f"{variable}={text!r}: expected a whole number of threads, 1 or more")
+        raise BadThreads(f"{settings.variable(name)}={text!r}: expected a whole number of threads, 1 or more")
     return int(text)
 
 
