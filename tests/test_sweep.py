@@ -58,7 +58,13 @@ def local_reference(tmp_path: Path, findings: tuple[str, ...] | None = None) -> 
 
 def test_one_plan_loads_each_checkpoint_once_for_every_finding(tiny):
     tasks = scoring_tasks("micro", None, {**OPTIONS, "progress": False})
-    assert [t.finding for t in tasks] == ["gender_bias", "memorization", "simplicity_bias", "term_frequency"]
+    assert [t.finding for t in tasks] == [
+        "gender_bias",
+        "memorization",
+        "simplicity_bias",
+        "simplicity_bias_images",
+        "term_frequency",
+    ]
     ckpts = checkpoints(tasks)
     assert len(ckpts) == len(set(ckpts)) == CHECKPOINTS, "the micro suite's shared by three findings"
     assert scoring_tasks("published", None, OPTIONS) == [], "the published profile scores nothing"

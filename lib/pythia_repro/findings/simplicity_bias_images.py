@@ -146,17 +146,13 @@ def prepare(
     progress: bool = True,
 ) -> Prepared:
     """Cross-entropy and the predicted class of every evaluation image at every checkpoint of every run.
-    `models` names runs or architectures (`mlp`) and, like `steps`, keeps those the suite has."""
+    `models` names runs or architectures (`mlp`) and, like `steps`, keeps those the suite has: a sweep passes the
+    same options to every finding, so models of the language suites leave this one nothing to score."""
     import torch
 
     suite = scored_image_suite(profile)
     runs = [run for run, spec in suite.models.items() if not models or run in models or spec.arch in models]
     chosen = sorted(set(steps or suite.steps) & set(suite.steps))
-    if not runs or not chosen:
-        raise CheckpointNotFound(
-            f"the {suite.name} suite has none of the models {models} or none of the steps {steps} asked for; its "
-            f"runs: {', '.join(suite.models)}; its steps: {', '.join(map(str, suite.steps))}"
-        )
     sets = make_sets(suite, per_class, seed)
     dev = torch.device(device) if device else default_device()
     jobs = [
@@ -199,6 +195,14 @@ def score_suite(
 ) -> Scored:
     """Score every checkpoint (cached, resumable) and return one row per evaluation image and checkpoint."""
     prep = prepare(profile, progress=progress, **options)
+    if not prep.task.jobs:
+        suite = prep.suite
+        raise CheckpointNotFound(
+            f"the {suite.name} suite has none of the models {options.get('models')} or none of the steps "
+            f"{options.get('steps')} asked for; its runs: {', '.join(suite.models)} (architectures "
+            f"{', '.join(sorted({s.arch for s in suite.models.values()}))}); its steps: "
+            f"{', '.join(map(str, suite.steps))}"
+        )
     results, report = sweep_plan(prep, writer, cache, progress)
     frames = [
         frame.assign(run=ckpt.model, arch=prep.suite.spec(ckpt.model).arch, step=ckpt.step)
