@@ -29,7 +29,7 @@ def _parse_tex(text: str) -> tuple[dict[str, str], list[str]]:
     for i, line in enumerate(lines):
         match = MACRO.match(line)
         if match:
-            assert lines[i - 1].startswith("% claims.csv, row profile="), f"{match[1]} has no source comment"
+            assert re.match(r"^% \S+\.csv, row .*, column \S+$", lines[i - 1]), f"{match[1]} has no source comment"
             names.append(match[1])
             values[match[1]] = match[2]
         else:
@@ -38,20 +38,30 @@ def _parse_tex(text: str) -> tuple[dict[str, str], list[str]]:
 
 
 def check_numbers(folder: Path) -> int:
-    """numbers.tex and numbers.json against claims.csv: every macro once, every value its source cell's."""
+    """numbers.tex and numbers.json against their sources: every macro once, every value its source cell's, every
+    claim number present."""
     claims = pd.read_csv(folder / "claims.csv", keep_default_na=False)
     cells = {(r.profile, r.id): json.loads(r.numbers) for r in claims.itertuples()}
     values, names = _parse_tex((folder / "numbers.tex").read_text())
     assert len(names) == len(set(names)), f"{folder}: a macro defined twice"
     rows = json.loads((folder / "numbers.json").read_text())
     assert [r["macro"] for r in rows] == names
+    tables = {}
     for row in rows:
-        source = cells[row["profile"], row["claim"]][row["key"]]
-        assert row["value"] == source and row["column"] == f"numbers.{row['key']}" and row["source"] == "claims.csv"
+        if row["source"] == "claims.csv":
+            source = cells[row["row"]["profile"], row["row"]["id"]][row["column"].removeprefix("numbers.")]
+        else:
+            table = tables.setdefault(row["source"], pd.read_csv(folder / row["source"]))
+            match = table
+            for key, value in row["row"].items():
+                match = match[match[key] == value]
+            assert len(match) == 1, f"{row['macro']}: its row is not one row of {row['source']}"
+            source = match[row["column"]].iloc[0].item()
+        assert row["value"] == source, row["macro"]
         written = values[row["macro"]]
         assert (written in ("true", "false") and (written == "true") == source) or float(written) == source
     expected = sum(v is not None and not isinstance(v, (list, dict, str)) for c in cells.values() for v in c.values())
-    assert len(rows) == expected, "every number of every claim"
+    assert sum(r["source"] == "claims.csv" for r in rows) == expected, "every number of every claim"
     return len(rows)
 
 
@@ -67,17 +77,26 @@ def test_numbers_name_every_claim_number_once_with_its_source(tmp_path):
     table = claims_table({"micro": _claims(), "published": _claims()[:1]})
     table.to_csv(tmp_path / "claims.csv", index=False)
     found = numbers.of_claims(pd.read_csv(tmp_path / "claims.csv", keep_default_na=False))
+    table = pd.DataFrame({"model": ["micro-xs", "micro-s"], "step": [80, 160], "rise": [1.25, 0.123456789012]})
+    table.to_csv(tmp_path / "summary.csv", index=False, float_format="%.10g")
+    found = numbers.checked(found + numbers.of_table(table, "summary", ["model", "step"], ["rise"], "micro", "demo"))
     (tmp_path / "numbers.tex").write_text(numbers.as_tex(found, "demo"))
     (tmp_path / "numbers.json").write_text(numbers.as_json(found))
-    assert check_numbers(tmp_path) == 8
+    assert check_numbers(tmp_path) == 10
     assert "PRMicroDemoGapCiNineFiveLow" in (tmp_path / "numbers.tex").read_text()
+    assert (
+        "\\newcommand{\\PRMicroDemoSummaryMicroSOneSixZeroRise}{0.123456789}" in (tmp_path / "numbers.tex").read_text()
+    )
     assert "PRMicroDemoSeedsSeedsPassingMlpMaxEntropy" in {n.macro for n in found}
 
 
 def test_numbers_refuse_two_numbers_under_one_macro():
     clash = [judged("demo.a", "s", "t", True, "d", max_rise=1.0, **{"max-rise": 2.0})]
     with pytest.raises(ValueError, match="share the macro"):
-        numbers.of_claims(claims_table({"micro": clash}))
+        numbers.checked(numbers.of_claims(claims_table({"micro": clash})))
+    twice = pd.DataFrame({"model": ["a", "a"], "rise": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="do not name one row each"):
+        numbers.of_table(twice, "summary", ["model"], ["rise"], "micro", "demo")
 
 
 def test_a_changed_number_is_caught(tmp_path):

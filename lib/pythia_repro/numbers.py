@@ -1,33 +1,40 @@
-"""Numbers for papers: every number behind a claim, as JSON and as one LaTeX macro each.
+"""Numbers for papers: every number behind a claim, and every number of a finding's headline tables, as JSON and
+as one LaTeX macro each.
 
 A finding's headline numbers are those its claims report (precisions, recalls, gaps with their intervals,
-coefficients, counts of seeds). They are written beside `claims.csv` as `numbers.json` and `numbers.tex`, one macro
-per number named `\\PR<Profile><Claim><Number>` in CamelCase with digits spelled out (TeX names hold letters only),
-each with a comment naming its source cell: `claims.csv`, the claim's row, the `numbers` column's key.
+coefficients, counts of seeds) and the cells of the tables it names in `HEADLINE` (table → key columns, value
+columns: per-model minima and rises, precision and recall per predictor, GLM coefficients, changes per size with
+their intervals). They are written beside `claims.csv` as `numbers.json` and `numbers.tex`, one macro per number
+named `\\PR<Profile><Finding or claim><Table><Row><Column>` in CamelCase with digits spelled out (TeX names hold
+letters only), each with a comment naming its source cell: the file, the row (by its keys) and the column.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import pandas as pd
 
-SOURCE = "claims.csv"
+from .results import TABLE_FLOAT_FORMAT
+
+CLAIMS = "claims.csv"
 DIGITS = ("Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine")
 PREFIX = "PR"
 
 
 @dataclass(frozen=True)
 class Number:
-    """One number of a claim: its macro, its value as written, and the cell it comes from."""
+    """One number: its macro, its value as written, and the cell it comes from (file, row keys, column)."""
 
     macro: str
     value: int | float | bool
-    profile: str
-    claim: str
-    key: str
+    source: str
+    column: str
+    row: dict = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -39,8 +46,17 @@ class Number:
 
 def camel(text: str) -> str:
     """`equal_compute.precision` → `EqualComputePrecision`; digits spelled out (`ci95_low` → `CiNineFiveLow`)."""
-    text = "".join(f" {DIGITS[int(c)]} " if c.isdigit() else c for c in text)
+    text = "".join(f" {DIGITS[int(c)]} " if c.isdigit() else c for c in str(text))
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z]+", text) if part)
+
+
+def _cell(value) -> int | float | bool | str:
+    """A table cell as its CSV holds it (floats at the writer's precision), so a macro equals its source cell."""
+    if isinstance(value, (bool, np.bool_, str)):
+        return value if isinstance(value, str) else bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    return float(TABLE_FLOAT_FORMAT % value)
 
 
 def of_claims(claims: pd.DataFrame) -> list[Number]:
@@ -50,24 +66,46 @@ def of_claims(claims: pd.DataFrame) -> list[Number]:
         for key, value in sorted(json.loads(row.numbers).items()):
             if value is None or isinstance(value, (list, dict, str)):
                 continue
-            found.append(
-                Number(f"{PREFIX}{camel(row.profile)}{camel(row.id)}{camel(key)}", value, row.profile, row.id, key)
-            )
-    macros = [n.macro for n in found]
-    clashes = sorted({m for m in macros if macros.count(m) > 1})
-    if clashes:
-        raise ValueError(f"two numbers would share the macro(s) {', '.join(clashes)}; rename a claim's number")
+            macro = f"{PREFIX}{camel(row.profile)}{camel(row.id)}{camel(key)}"
+            found.append(Number(macro, value, CLAIMS, f"numbers.{key}", {"profile": row.profile, "id": row.id}))
     return found
 
 
+def of_table(
+    table: pd.DataFrame, name: str, keys: list[str], values: list[str], profile: str, finding: str
+) -> list[Number]:
+    """Every value cell of a headline table, its row named by its key columns; empty cells left out."""
+    if table.duplicated(keys).any():
+        raise ValueError(f"{name}: the key columns {keys} do not name one row each")
+    found = []
+    for _, row in table.iterrows():
+        rowkey = {k: _cell(row[k]) for k in keys}
+        stem = f"{PREFIX}{camel(profile)}{camel(finding)}{camel(name)}" + "".join(camel(v) for v in rowkey.values())
+        for column in values:
+            value = row[column]
+            if isinstance(value, str) or value is None or (isinstance(value, float) and math.isnan(value)):
+                continue
+            found.append(Number(stem + camel(column), _cell(value), f"{name}.csv", column, rowkey))
+    return found
+
+
+def checked(numbers: list[Number]) -> list[Number]:
+    """The numbers, refused if two would share a macro."""
+    macros = [n.macro for n in numbers]
+    clashes = sorted({m for m in macros if macros.count(m) > 1})
+    if clashes:
+        raise ValueError(f"two numbers would share the macro(s) {', '.join(clashes[:5])}; rename a number")
+    return numbers
+
+
 def as_json(numbers: list[Number]) -> str:
-    rows = [{**asdict(n), "source": SOURCE, "column": f"numbers.{n.key}"} for n in numbers]
-    return json.dumps(rows, indent=1) + "\n"
+    return json.dumps([asdict(n) for n in numbers], indent=1) + "\n"
 
 
 def as_tex(numbers: list[Number], finding: str) -> str:
-    lines = [f"% Numbers of {finding}, generated by pythia-repro from {SOURCE}; \\input this file in a paper."]
+    lines = [f"% Numbers of {finding}, generated by pythia-repro from its tables; \\input this file in a paper."]
     for n in numbers:
-        lines.append(f"% {SOURCE}, row profile={n.profile} id={n.claim}, column numbers.{n.key}")
+        where = " ".join(f"{k}={v}" for k, v in n.row.items())
+        lines.append(f"% {n.source}, row {where}, column {n.column}")
         lines.append(f"\\newcommand{{\\{n.macro}}}{{{n.text}}}")
     return "\n".join(lines) + "\n"

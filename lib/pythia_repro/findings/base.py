@@ -92,6 +92,7 @@ class Result:
     claims: dict[str, list[Claim]] = field(default_factory=dict)
     sections: dict[str, list[Any]] = field(default_factory=dict)
     current: str = "main"
+    headline: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)  # the module's HEADLINE
 
     def section(self, name: str) -> None:
         """What is recorded next belongs to the notebook section `name`."""
@@ -117,13 +118,18 @@ class Result:
         self.sections.setdefault(self.current, []).append(item)
 
     def judge(self, by_profile: dict[str, list[Claim]]) -> None:
-        """Record the claims judged on each profile (this run's first), write `claims.csv` and the numbers behind
-        them (`numbers.json`, `numbers.tex`), state this profile's."""
+        """Record the claims judged on each profile (this run's first), write `claims.csv` and the numbers for papers
+        (`numbers.json`, `numbers.tex`: the claims' and those of the module's `HEADLINE` tables), state this
+        profile's."""
         from .. import numbers
 
         self.claims = by_profile
         table = self.table("claims", claims_table(by_profile))
         found = numbers.of_claims(table)
+        for name, (keys, values) in self.headline.items():
+            if name in self.tables:  # a profile may not make every headline table
+                found += numbers.of_table(self.tables[name], name, keys, values, self.profile, self.finding)
+        found = numbers.checked(found)
         self.writer.text("numbers.json", numbers.as_json(found))
         self.writer.text("numbers.tex", numbers.as_tex(found, self.finding))
         self.show(sentences(by_profile[self.profile]))
@@ -153,6 +159,7 @@ def run(module: ModuleType, profile: str, output_dir: str | Path | None = None, 
     require_profile(module.FINDING, profile)
     plots.setup()
     result = Result(module.FINDING.name, profile, ResultWriter(output_dir, title_note=plots.source_note(profile)))
+    result.headline = getattr(module, "HEADLINE", {})
     module.analyse(result, **params)
     return result
 

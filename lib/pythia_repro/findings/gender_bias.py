@@ -45,6 +45,14 @@ from .base import Finding, PaperFigure, Plan, Result, Scores, reference_input, s
 
 
 FINDING = Finding("gender_bias", "Gender-bias intervention late in training", ("published",))
+HEADLINE = {  # numbers for papers beside the claims': table -> (key columns, value columns)
+    "crows_pairs_changes": (
+        ["run", "model", "category", "group", "arm"],
+        ["change", "change_ci95_low", "change_ci95_high"],
+    ),
+    "lambada_changes": (["run", "model", "arm"], ["change", "change_ci95_low", "change_ci95_high"]),
+    "heldout_loss_changes": (["run", "model", "arm"], ["change", "change_ci95_low", "change_ci95_high"]),
+}
 PAPER_FIGURES = (
     PaperFigure(
         "Pythia (2023), gender-bias intervention: CrowS-Pairs over the intervention window",

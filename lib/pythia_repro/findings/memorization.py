@@ -42,6 +42,12 @@ from .memorization_scores import Scored
 
 
 FINDING = Finding("memorization", "Emergent and predictable memorization", ("published",))
+HEADLINE = {  # numbers for papers beside the claims': table -> (key columns, value columns)
+    "headline": (
+        ["kind", "predictor"],
+        ["precision", "precision_ci95_low", "precision_ci95_high", "recall", "recall_ci95_low", "recall_ci95_high"],
+    ),
+}
 PAPER_FIGURES = (
     PaperFigure(
         "Emergent and Predictable Memorization (2023): precision and recall of each predictor",

@@ -39,6 +39,12 @@ from .base import Finding, PaperFigure, Plan, Result, Scores, reference_input, s
 
 
 FINDING = Finding("simplicity_bias", "Distributional simplicity bias", ("published",))
+HEADLINE = {  # numbers for papers beside the claims': table -> (key columns, value columns)
+    "curve_summary": (
+        ["model", "variant", "order"],
+        ["first_min_step", "first_min_loss", "rise", "rise_threshold", "min_loss", "final_loss"],
+    ),
+}
 PAPER_FIGURES = (
     PaperFigure(
         "Neural Networks Learn Statistics of Increasing Complexity (2024): loss on n-gram-sampled text",

@@ -35,6 +35,9 @@ from .base import Finding, PaperFigure, Plan, Result, Scores, sweep_plan
 
 
 FINDING = Finding("simplicity_bias_images", "Distributional simplicity bias on images", ())
+HEADLINE = {  # numbers for papers beside the claims': table -> (key columns, value columns)
+    "curve_shapes": (["run", "set"], ["best_accuracy", "best_ci95_low", "final_accuracy", "fall", "fall_half_width"]),
+}
 PAPER_FIGURES = (
     PaperFigure(
         "Neural Networks Learn Statistics of Increasing Complexity (2024): accuracy on maximum-entropy samples and "

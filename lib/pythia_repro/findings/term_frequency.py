@@ -42,6 +42,9 @@ from .base import Finding, PaperFigure, Plan, Result, Scores, reference_input, s
 
 
 FINDING = Finding("term_frequency", "Term frequency effects over training", ("published",))
+HEADLINE = {  # numbers for papers beside the claims': table -> (key columns, value columns)
+    "glm": (["operation", "shots", "counter", "term"], ["coef", "stderr", "p_value"]),
+}
 PAPER_FIGURES = (
     PaperFigure(
         "Pythia (2023), term frequency: the accuracy gap between frequent and infrequent operands over training",
