@@ -208,7 +208,19 @@ def _run_page(run: Run) -> str:
     parts = [f"<p>{_duration(manifest)}. Files: " + ", ".join(_link(p.name) for p in _copied(folder)) + "</p>"]
     numbers = folder / "numbers.json"
     if numbers.exists():
-        frame = pd.DataFrame(json.loads(numbers.read_text()))[["macro", "value", "claim", "column"]]
+        rows = json.loads(numbers.read_text())
+        frame = pd.DataFrame(
+            [
+                {
+                    "macro": f"\\{r['macro']}",
+                    "value": r["value"],
+                    "source": r["source"],
+                    "row": " ".join(f"{k}={v}" for k, v in r["row"].items()),
+                    "column": r["column"],
+                }
+                for r in rows
+            ]
+        )
         parts.append(f"<h2>Numbers for papers</h2><p>{_link('numbers.tex')} (\\input it), {_link('numbers.json')}.</p>")
         parts.append(_table(frame))
     parts.append("<h2>Figures</h2>")
