@@ -94,6 +94,8 @@ def test_numbers_refuse_two_numbers_under_one_macro():
     clash = [judged("demo.a", "s", "t", True, "d", max_rise=1.0, **{"max-rise": 2.0})]
     with pytest.raises(ValueError, match="share the macro"):
         numbers.checked(numbers.of_claims(claims_table({"micro": clash})))
+    assert numbers.of_table(pd.DataFrame(), "glm", ["term"], ["coef"], "micro", "demo") == [], "nothing fitted"
+    assert numbers.of_table(pd.DataFrame({"term": ["x"]}), "glm", ["term"], ["coef"], "micro", "demo") == []
     twice = pd.DataFrame({"model": ["a", "a"], "rise": [1.0, 2.0]})
     with pytest.raises(ValueError, match="do not name one row each"):
         numbers.of_table(twice, "summary", ["model"], ["rise"], "micro", "demo")

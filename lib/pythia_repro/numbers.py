@@ -74,7 +74,11 @@ def of_claims(claims: pd.DataFrame) -> list[Number]:
 def of_table(
     table: pd.DataFrame, name: str, keys: list[str], values: list[str], profile: str, finding: str
 ) -> list[Number]:
-    """Every value cell of a headline table, its row named by its key columns; empty cells left out."""
+    """Every value cell of a headline table, its row named by its key columns; empty cells, and columns a profile's
+    table does not have (e.g. no GLM could be fitted), left out."""
+    if not set(keys) <= set(table.columns):
+        return []
+    values = [column for column in values if column in table.columns]
     if table.duplicated(keys).any():
         raise ValueError(f"{name}: the key columns {keys} do not name one row each")
     found = []
