@@ -55,7 +55,9 @@ def test_bounded_shift_reaches_the_target_mean_inside_the_bounds():
 
 def test_each_set_matches_the_orders_it_claims_and_not_the_others(correlated):
     x, y, stats = correlated
-    sets = image_sets.build_sets(stats, x[::10], y[::10], per_class=2000, seed=0)
+    fitted = ("truncated-normal", "third-order")  # tested below, on skewed classes
+    names = tuple(name for name in image_sets.SETS if name not in fitted)
+    sets = image_sets.build_sets(stats, x[::10], y[::10], per_class=2000, seed=0, names=names)
     moments = image_sets.set_moments(sets, stats).groupby("set")[["mean_error", "covariance_error"]].max()
     for name in ("independent", "max-entropy", "gaussian", "quantile-edit", "mean-shift"):
         assert moments.loc[name, "mean_error"] < 0.05, name
@@ -67,6 +69,30 @@ def test_each_set_matches_the_orders_it_claims_and_not_the_others(correlated):
     assert (edited.labels != edited.sources).all(), "an edit always goes to another class"
 
 
+def test_bounded_fits_stay_in_the_cube_and_match_the_orders_they_claim():
+    """Skewed classes (a squared latent value): the truncated normal matches mean and covariance inside [0, 1]; the
+    third-order fit also matches coskewness, which the Gaussian and the truncated normal miss."""
+    rng = np.random.default_rng(5)
+    d, n = 5, 2000
+    latent = rng.random((2 * n, 1)) ** 2
+    x = np.clip(0.1 + 0.6 * latent + 0.05 * rng.standard_normal((2 * n, d)), 0, 1)
+    x[n:, :2] = 1 - x[n:, :2]
+    y = np.repeat([0, 1], n)
+    stats = image_sets.ClassStats.fit(x, y, 2)
+    names = ("gaussian", "truncated-normal", "third-order")
+    sets = image_sets.build_sets(stats, x[::10], y[::10], per_class=400, seed=0, names=names)
+    for name in ("truncated-normal", "third-order"):
+        assert sets[name].pixels.min() >= 0 and sets[name].pixels.max() <= 1, name
+    moments = image_sets.set_moments(sets, stats).groupby("set")[["mean_error", "covariance_error", "coskewness_error"]]
+    worst = moments.max()
+    assert (
+        worst.loc["truncated-normal", "mean_error"] < 0.02 and worst.loc["truncated-normal", "covariance_error"] < 0.1
+    )
+    assert worst.loc["third-order", "mean_error"] < 0.02 and worst.loc["third-order", "covariance_error"] < 0.1
+    assert worst.loc["third-order", "coskewness_error"] < 0.5 * worst.loc["gaussian", "coskewness_error"]
+    assert worst.loc["third-order", "coskewness_error"] < 0.5 * worst.loc["truncated-normal", "coskewness_error"]
+
+
 def test_sets_are_drawn_from_their_seed_and_each_from_its_own_stream(correlated):
     x, y, stats = correlated
     one = image_sets.build_sets(stats, x[::10], y[::10], per_class=50, seed=3)
@@ -74,6 +100,10 @@ def test_sets_are_drawn_from_their_seed_and_each_from_its_own_stream(correlated)
     other = image_sets.build_sets(stats, x[::10], y[::10], per_class=50, seed=4)
     assert all(np.array_equal(one[k].pixels, two[k].pixels) for k in one)
     assert not np.array_equal(one["gaussian"].pixels, other["gaussian"].pixels)
+    alone = image_sets.build_sets(stats, x[::10], y[::10], per_class=50, seed=3, names=("third-order", "mean-shift"))
+    assert all(np.array_equal(alone[k].pixels, one[k].pixels) for k in alone), "a set does not depend on the others"
+    with pytest.raises(ValueError, match="unknown evaluation set"):
+        image_sets.build_sets(stats, x[::10], y[::10], per_class=50, seed=3, names=("cubic",))
 
 
 # -- the claims, on curves made to pass and to fail --
@@ -85,6 +115,8 @@ PASSING = {
     "independent": (0.1, 0.6, 0.9, 0.8, 0.6, 0.4, 0.3),
     "max-entropy": (0.1, 0.6, 0.85, 0.8, 0.6, 0.4, 0.3),
     "gaussian": (0.1, 0.4, 0.7, 0.9, 0.7, 0.5, 0.4),
+    "truncated-normal": (0.1, 0.4, 0.75, 0.9, 0.7, 0.5, 0.4),
+    "third-order": (0.1, 0.3, 0.6, 0.8, 0.9, 0.7, 0.6),
     "ot-edit": (0.1, 0.4, 0.7, 0.8, 0.6, 0.4, 0.3),
     "quantile-edit": (0.1, 0.3, 0.5, 0.5, 0.4, 0.3, 0.3),
     "mean-shift": (0.1, 0.2, 0.3, 0.3, 0.2, 0.2, 0.2),
@@ -132,6 +164,7 @@ def test_every_claim_holds_on_curves_that_show_the_effect():
         (dict.fromkeys(sbi.MAX_ENTROPY, (0.1, 0.5, 0.8, 0.9, 0.9, 0.9, 0.9)), {"lost_later", "loss_u_shaped"}),
         ({"real": (0.1, 0.5, 0.9, 0.9, 0.95, 0.7, 0.6)}, {"lost_later", "real_control"}),
         ({"gaussian": (0.1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4)}, {"increasing_order"}),
+        ({"third-order": (0.1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4)}, {"increasing_order"}),
         ({"ot-edit": (0.1, 0.4, 0.7, 0.8, 0.8, 0.8, 0.8)}, {"ot_edits"}),
     ],
 )

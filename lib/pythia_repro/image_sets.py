@@ -2,13 +2,19 @@
 
 Each set is drawn once from its own recorded seed (the authors redraw at every checkpoint) and labelled with the
 class whose statistics it carries. Statistics are those of the training split. Images are flat rows of pixels in
-[0, 1]. Orders: 1 matches per-pixel marginals or means; 2 matches means and covariances.
+[0, 1]. Orders: 1 matches per-pixel marginals or means; 2 matches means and covariances; 3 adds coskewness.
 
   independent   order 1: every pixel drawn alone from the class's empirical marginal (the authors' "ICS", their
                 per-pixel quantile table sampled uniformly)
   max-entropy   order 1: every pixel drawn alone from the maximum-entropy density on [0, 1] with the class's pixel
                 mean, p(x) ∝ exp(b·x) (the authors' "Conrad" distribution)
   gaussian      order 2: the Gaussian with the class mean and a Ledoit–Wolf shrinkage covariance
+  truncated-normal
+                order 2: the same moments bounded to [0, 1]: samples in (0, 1) (logistic reparametrization) moved
+                by L-BFGS until their mean and covariance match, an entropy estimate keeping them spread (the
+                authors' truncated-normal fit)
+  third-order   order 3: the same fit matching mean, covariance and the full coskewness tensor
+                E[(x_i − μ_i)(x_j − μ_j)(x_k − μ_k)] (the authors' script for it fails as written)
   edits (a validation image of class A given the statistics of a class B ≠ A drawn uniformly, labelled B):
   ot-edit       the Gaussian optimal-transport map x' = μ_B + T_AB (x − μ_A), one (A, B) map in memory at a time
   quantile-edit every pixel through A's marginal CDF and B's quantile function
@@ -28,6 +34,8 @@ ORDER = {
     "independent": 1,
     "max-entropy": 1,
     "gaussian": 2,
+    "truncated-normal": 2,
+    "third-order": 3,
     "ot-edit": 2,
     "quantile-edit": 1,
     "mean-shift": 1,
@@ -36,6 +44,10 @@ SETS = tuple(ORDER)
 MEAN_CLIP = 3e-3  # pixel means kept this far inside [0, 1], where the max-entropy density has a finite rate
 TRIPLES = 4096  # coskewness compared on this many random (i, j, k) entries: the whole tensor is d³
 SHIFT_ITERATIONS = 10_000
+FIT_ITERATIONS = 100  # L-BFGS iterations of the bounded fits (the authors' truncated-normal default)
+KOLEO_WEIGHT = 1e-3  # weight of the entropy estimate in the bounded fits (the authors')
+FIT_MARGIN = 1e-3  # the bounded fits start from draws clamped to [margin, 1 − margin]: at the authors' float eps the
+# logistic's gradient vanishes (those pixels never move) and duplicate rows make the entropy estimate −∞
 
 
 @dataclass
@@ -121,41 +133,108 @@ def bounded_shift(x: np.ndarray, target: np.ndarray, iterations: int = SHIFT_ITE
     return x
 
 
+STREAMS = {  # each set's stream of the seed: a set does not change when another is added or removed
+    "independent": 1,
+    "max-entropy": 2,
+    "gaussian": 3,
+    "ot-edit": 4,
+    "quantile-edit": 5,
+    "mean-shift": 6,
+    "truncated-normal": 7,
+    "third-order": 8,
+}
+
+
 def build_sets(
-    stats: ClassStats, val_x: np.ndarray, val_y: np.ndarray, per_class: int, seed: int
+    stats: ClassStats,
+    val_x: np.ndarray,
+    val_y: np.ndarray,
+    per_class: int,
+    seed: int,
+    names: tuple[str, ...] = SETS,
 ) -> dict[str, EvalSet]:
-    """Every evaluation set, each from its own stream of the seed (a set does not change when another does)."""
+    """The evaluation sets named (default every one, in `SETS` order), each from its own stream of the seed."""
+    unknown = set(names) - set(SETS)
+    if unknown:
+        raise ValueError(f"unknown evaluation set(s) {sorted(unknown)}; known: {', '.join(SETS)}")
+    return {name: _draw(name, stats, val_x, val_y, per_class, seed) for name in SETS if name in names}
+
+
+def _draw(name: str, stats: ClassStats, val_x: np.ndarray, val_y: np.ndarray, per_class: int, seed: int) -> EvalSet:
+    if name == "real":
+        return EvalSet("real", val_x.astype(np.float32), val_y.copy(), val_y.copy())
     k, d = stats.means.shape
     labels = np.repeat(np.arange(k), per_class)
-    sets = {"real": EvalSet("real", val_x.astype(np.float32), val_y.copy(), val_y.copy())}
-
-    rng = np.random.default_rng([seed, 1])
-    independent = np.stack(
-        [stats.images[c][rng.integers(0, len(stats.images[c]), size=d), np.arange(d)] for c in labels]
-    )
-    sets["independent"] = EvalSet("independent", independent.astype(np.float32), labels, labels)
-
-    rng = np.random.default_rng([seed, 2])
-    rates = np.stack([max_entropy_rate(m) for m in stats.means])
-    maxent = _max_entropy_draw(rates[labels], rng.random((len(labels), d)))
-    sets["max-entropy"] = EvalSet("max-entropy", maxent.astype(np.float32), labels, labels)
-
-    rng = np.random.default_rng([seed, 3])
-    gaussian = np.concatenate(
-        [rng.multivariate_normal(stats.means[c], stats.covariances[c], size=per_class, method="eigh") for c in range(k)]
-    )
-    sets["gaussian"] = EvalSet("gaussian", gaussian.astype(np.float32), labels, labels)
-
-    for offset, name in enumerate(("ot-edit", "quantile-edit", "mean-shift"), start=4):
-        targets = _targets(val_y, k, np.random.default_rng([seed, offset]))
+    rng = np.random.default_rng([seed, STREAMS[name]])
+    if name in ("ot-edit", "quantile-edit", "mean-shift"):
+        targets = _targets(val_y, k, rng)
         edited = np.empty_like(val_x, dtype=np.float64)
         for a in range(k):
             for b in range(k):
                 rows = (val_y == a) & (targets == b)
                 if rows.any():
                     edited[rows] = _edit(name, stats, val_x[rows].astype(np.float64), a, b)
-        sets[name] = EvalSet(name, edited.astype(np.float32), targets, val_y.copy())
-    return sets
+        return EvalSet(name, edited.astype(np.float32), targets, val_y.copy())
+    if name == "independent":
+        pixels = np.stack(
+            [stats.images[c][rng.integers(0, len(stats.images[c]), size=d), np.arange(d)] for c in labels]
+        )
+    elif name == "max-entropy":
+        rates = np.stack([max_entropy_rate(m) for m in stats.means])
+        pixels = _max_entropy_draw(rates[labels], rng.random((len(labels), d)))
+    else:
+        draws = [
+            rng.multivariate_normal(stats.means[c], stats.covariances[c], size=per_class, method="eigh")
+            for c in range(k)
+        ]
+        if name != "gaussian":
+            third = name == "third-order"
+            draws = [
+                bounded_fit(draws[c], stats.means[c], stats.covariances[c], stats.images[c] if third else None)
+                for c in range(k)
+            ]
+        pixels = np.concatenate(draws)
+    return EvalSet(name, pixels.astype(np.float32), labels, labels)
+
+
+def bounded_fit(start: np.ndarray, mean: np.ndarray, cov: np.ndarray, third_of: np.ndarray | None = None) -> np.ndarray:
+    """Samples in (0, 1) whose mean and covariance match `mean` and `cov` (and, given images `third_of`, whose
+    coskewness matches theirs): `start` clamped into the cube, then moved by L-BFGS on the logits, with a
+    Kozachenko–Leonenko entropy estimate keeping the samples spread. One thread, float64: the same bits on a rerun."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        x0 = torch.from_numpy(np.clip(start, FIT_MARGIN, 1 - FIT_MARGIN))
+        mu, sigma = torch.from_numpy(mean), torch.from_numpy(cov)
+        target = _coskewness_tensor(torch.from_numpy(third_of)) if third_of is not None else None
+        z = torch.nn.Parameter(torch.logit(x0))
+        opt = torch.optim.LBFGS([z], max_iter=FIT_ITERATIONS, line_search_fn="strong_wolfe")
+
+        def closure() -> torch.Tensor:
+            opt.zero_grad()
+            x = torch.sigmoid(z)
+            loss = torch.linalg.norm(x.mean(0) - mu) + torch.linalg.norm(torch.cov(x.T, correction=1) - sigma)
+            if target is not None:
+                loss = loss + torch.linalg.norm(_coskewness_tensor(x) - target)
+            nearest = torch.cdist(x, x).kthvalue(2, dim=1).values
+            loss = loss - KOLEO_WEIGHT * nearest.clamp_min(1e-12).log().mean()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        return torch.sigmoid(z).detach().numpy()
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _coskewness_tensor(x):
+    """The full coskewness tensor E[(x_i − μ_i)(x_j − μ_j)(x_k − μ_k)] of a sample (torch, differentiable): d³
+    entries, 262,144 for 8×8 digits (CIFAR's 3,072 pixels would need chunks on a GPU)."""
+    centred = x - x.mean(0)
+    n, d = centred.shape
+    return ((centred[:, :, None] * centred[:, None, :]).reshape(n, d * d).T @ centred / n).reshape(d, d, d)
 
 
 def _edit(name: str, stats: ClassStats, x: np.ndarray, a: int, b: int) -> np.ndarray:

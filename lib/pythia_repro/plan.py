@@ -98,7 +98,6 @@ def score_checkpoint(tasks: list[ScoringTask], checkpoint: Checkpoint, cache: Sc
     """Fill every missing chunk of the checkpoint, loading it once per precision the jobs ask for (usually one);
     each chunk is written as it is done."""
     units = work(tasks, checkpoint)
-    workers.use_threads()
     devices = {task.device for task, _, _ in units}
     if len(devices) > 1:
         raise ValueError(f"{checkpoint.model}@{checkpoint.revision}: tasks ask for several devices {sorted(devices)}")
@@ -110,6 +109,7 @@ def score_checkpoint(tasks: list[ScoringTask], checkpoint: Checkpoint, cache: Sc
         dtype = dict(job.params).get("dtype")  # jobs name the precision they score in; one load per precision
         if model is None or dtype != loaded:
             model, loaded = None, dtype
+            workers.use_threads()  # set where torch first works, so a fully cached checkpoint costs nothing
             model = load_model(checkpoint, task.device, dtype)
             result.device = task.device
         frame = task.score(model, key.start, key.stop, dict(job.params))

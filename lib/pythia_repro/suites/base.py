@@ -83,8 +83,8 @@ class Suite:
     models: dict[str, ModelSpec]
     steps: tuple[int, ...]
     rows_per_step: int
-    row_len: int
-    tokenizer_file: Callable[[], Path]
+    row_len: int | None  # tokens per training row; None: a row is one example with one label (image suites)
+    tokenizer_file: Callable[[], Path] | None  # None: the suite's models read no text
     findings: dict[str, dict[str, Any]]
     local_root: Path | None = None
     data_prefix: Path | None = None
@@ -108,8 +108,8 @@ class Suite:
 
     @property
     def tokens_per_step(self) -> int:
-        """Predicted tokens per training step (rows × (row length − 1))."""
-        return self.rows_per_step * (self.row_len - 1)
+        """Predictions per training step: rows × (row length − 1) tokens, or one label per row on an image suite."""
+        return self.rows_per_step * (self.row_len - 1 if self.row_len else 1)
 
     def spec(self, model: str) -> ModelSpec:
         try:

@@ -96,6 +96,8 @@ def load_tokenizer(suite: Suite):
     """The suite's tokenizer as a transformers fast tokenizer, its end-of-document token as eos, bos and pad."""
     from transformers import PreTrainedTokenizerFast
 
+    if suite.tokenizer_file is None:
+        raise CheckpointNotFound(f"the {suite.name} suite's models read no text: it has no tokenizer")
     tok = PreTrainedTokenizerFast(tokenizer_file=str(suite.tokenizer_file()))
     eos = tok.convert_ids_to_tokens(suite.eod_id)
     tok.eos_token = tok.bos_token = eos

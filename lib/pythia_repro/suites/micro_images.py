@@ -251,10 +251,6 @@ def load_manifest(variant: str | None = None) -> tuple[Path, dict]:
     return root, micro.read_built(root, f"micro image suite ({config.variant})", micro_variant)
 
 
-def _no_tokenizer() -> Path:
-    raise CheckpointNotFound("the micro image suite classifies images: it has no tokenizer")
-
-
 def images_suite(variant: str | None = None) -> Suite:
     """The built image suite, registered as "micro-images": the suite the `micro` profile scores
     simplicity_bias_images on (it lists no finding of its own, so it is no profile of its own)."""
@@ -275,8 +271,8 @@ def images_suite(variant: str | None = None) -> Suite:
         models,
         tuple(manifest["steps"]),
         rows_per_step=config["batch_size"],
-        row_len=2,  # one image is one predicted label: tokens_per_step counts images
-        tokenizer_file=_no_tokenizer,
+        row_len=None,
+        tokenizer_file=None,
         findings={},
         local_root=root,
         description="the micro image suite (digits), trained here; the micro profile scores simplicity_bias_images "
