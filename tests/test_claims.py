@@ -290,7 +290,8 @@ def test_micro_design_targets_are_measured_and_can_fail():
         }
     )
     targets = mem.micro_targets(pr, curve, "l")  # the last cells of both experiments compare l with itself
-    assert targets.measured.tolist() == [0.4, 0.25] and targets.met.tolist() == [False, True]
+    assert targets.measured.tolist() == [0.4, 0.25] and targets.met.tolist() == [True, True]  # 2 of 5: at the bound
+    assert mem.micro_targets(pr.assign(recall=1.0), curve, "l").met.tolist() == [False, True]  # 1 of 5 inside
     assert "5 precision/recall cells" in targets.target[0]
     assert mem.micro_targets(pr.assign(recall=0.5), curve.assign(memorized_rate=0.0), "l").met.tolist() == [True, False]
 

@@ -221,10 +221,11 @@ def score_suite(
 
 def curves(per_row: pd.DataFrame, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per (run, set, step): accuracy (Wilson interval) and mean loss (bootstrap interval over images); and per
-    (run, set): the curve's shape (best and final accuracy, the paired change between them, the loss's U)."""
-    rng = np.random.default_rng(seed)
+    (run, set): the curve's shape (best and final accuracy, the paired change between them, the loss's U). Each
+    curve bootstraps from its own stream of the seed, so its intervals do not depend on which other curves exist."""
     points, shapes = [], []
     for (run, arch, name), group in per_row.groupby(["run", "arch", "set"], sort=True):
+        rng = np.random.default_rng([seed, int(content_key([run, name])[:8], 16)])
         steps = np.sort(group.step.unique())
         correct = group.pivot(index="step", columns="item", values="correct").loc[steps].to_numpy(float)
         loss = group.pivot(index="step", columns="item", values="loss").loc[steps].to_numpy(float)
