@@ -96,7 +96,7 @@ def main() -> None:
         ("authors': k² maps, per-item redraw", theirs),
     ):
         print(f"{name:34} {seconds:8.2f} {seconds / floor:8.1f}")
-    print(f"authors' / ours: {theirs / ours_s:.1f}× (theirs builds two of our seven sets)")
+    print(f"authors' / ours: {theirs / ours_s:.1f}× (theirs builds two of our {len(image_sets.SETS) - 1} sets)")
     peak, dense = map_memory(args.dim)
     print(f"OT maps at {args.dim} pixels: ours peak {peak / 2**20:.0f} MiB (one map at a time, float64, traced); ")
     print(f"  the authors' {10 * 10} maps held at once: {dense / 2**30:.2f} GiB in float32")
