@@ -12,7 +12,6 @@ temporary folder.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -21,6 +20,8 @@ import time
 from pathlib import Path
 
 import pandas as pd
+
+from pythia_repro import numbers
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).with_name("pythia-repro"))
@@ -46,12 +47,6 @@ def verdicts(folder: Path) -> pd.DataFrame:
     return pd.read_csv(folder / "claims.csv", keep_default_na=False)[["profile", "id", "verdict"]]
 
 
-def numbers(folder: Path) -> dict[str, float]:
-    path = folder / "numbers.json"
-    found = json.loads(path.read_text()) if path.exists() else []
-    return {n["macro"]: n["value"] for n in found if isinstance(n["value"], (int, float))}
-
-
 def compare(committed: Path, rebuilt: Path) -> None:
     """Print verdicts that moved, every design target side by side, and the moves of the numbers for papers."""
     print("\n| finding | claims | verdicts moved | numbers | identical | largest move (macro: committed → AVX2) |")
@@ -61,7 +56,7 @@ def compare(committed: Path, rebuilt: Path) -> None:
         before, after = verdicts(folder), verdicts(other)
         merged = before.merge(after, on=["profile", "id"], how="outer", suffixes=("", "_avx2"))
         moved = merged[merged.verdict != merged.verdict_avx2]
-        a, b = numbers(folder), numbers(other)
+        a, b = numbers.read(folder), numbers.read(other)
         shared = sorted(set(a) & set(b))
         same = sum(a[k] == b[k] for k in shared)
         largest = max(shared, key=lambda k: abs(b[k] - a[k]), default=None)

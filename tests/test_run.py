@@ -187,6 +187,12 @@ def test_verify_promises_bytes_under_the_same_numerics_and_verdicts_under_others
     assert cli.main(["verify", *args]) == 0, "other numbers under other numerics are not a failure"
     out = capsys.readouterr().out
     assert "other numerics than the committed run (cpu_capability: AVX2 here" in out and "verdicts identical" in out
+    first = next(n for n in json.loads((folder / "numbers.json").read_text()) if type(n["value"]) is int)
+    old, new = f'"value": {first["value"]},', f'"value": {first["value"] + 7},'
+    _as_if_made_elsewhere(folder, {"numbers.json": (old, new)})
+    assert cli.main(["verify", *args]) == 0
+    out = capsys.readouterr().out
+    assert f"the largest move {first['macro']} {first['value'] + 7} → {first['value']}" in out, out
     verdict = pd.read_csv(folder / "claims.csv").verdict.iloc[0]
     flipped = "not reproduced" if verdict == "reproduced" else "reproduced"
     _as_if_made_elsewhere(folder, {"claims.csv": (f",{verdict},", f",{flipped},")})

@@ -15,6 +15,7 @@ import json
 import math
 import re
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ import pandas as pd
 from .results import TABLE_FLOAT_FORMAT
 
 CLAIMS = "claims.csv"
+JSON_FILE, TEX_FILE = "numbers.json", "numbers.tex"
 DIGITS = ("Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine")
 PREFIX = "PR"
 
@@ -100,6 +102,26 @@ def checked(numbers: list[Number]) -> list[Number]:
     if clashes:
         raise ValueError(f"two numbers would share the macro(s) {', '.join(clashes[:5])}; rename a number")
     return numbers
+
+
+def read(folder: Path) -> dict[str, int | float]:
+    """A results folder's numeric numbers for papers by macro (empty when it has none)."""
+    path = folder / JSON_FILE
+    if not path.exists():
+        return {}
+    found = json.loads(path.read_text())
+    return {n["macro"]: n["value"] for n in found if type(n["value"]) in (int, float)}
+
+
+def moves(before: dict[str, int | float], after: dict[str, int | float]) -> str:
+    """How the numbers for papers moved between two runs of one finding: how many are identical, the largest move."""
+    shared = sorted(set(before) & set(after))
+    same = sum(before[k] == after[k] for k in shared)
+    text = f"numbers for papers: {same} of {len(shared)} identical"
+    largest = max(shared, key=lambda k: abs(after[k] - before[k]), default=None)
+    if largest is not None and before[largest] != after[largest]:
+        text += f", the largest move {largest} {before[largest]} → {after[largest]}"
+    return text
 
 
 def as_json(numbers: list[Number]) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import numerics
+from . import numbers, numerics
 from .atomic import lock_file, locked, recover_dir
 from .findings import all_findings, finding_modules, notebook_of, supports
 from .findings import check as check_parameters
@@ -250,7 +250,7 @@ def verify(finding: str, profile: str, parameters: dict[str, Any] | None = None)
         status = (
             f"other numerics than the committed run ({'; '.join(other)}): verdicts "
             f"{'DIFFER' if moved else 'identical'}, {len(differences)} file(s) with other numbers (not promised "
-            "under other numerics)"
+            f"under other numerics); {numbers.moves(numbers.read(committed), numbers.read(Path(tmp)))}"
         )
         missing = [d for d in differences if "committed but not" in d or "produced by the re-run but" in d]
         verdicts = ["claims.csv: a verdict differs from the committed one"] if moved else []

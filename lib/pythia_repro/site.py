@@ -21,6 +21,7 @@ import pandas as pd
 
 from .claims import NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED
 from .errors import Explained
+from .numbers import JSON_FILE, TEX_FILE
 from .results import MANIFEST_FILE, staging_dir
 
 NOTEBOOK_LINK = re.compile(r'href="([a-z_]+)\.ipynb"')
@@ -206,7 +207,7 @@ def _run_page(run: Run) -> str:
 
     folder, manifest = run.folder, run.manifest
     parts = [f"<p>{_duration(manifest)}. Files: " + ", ".join(_link(p.name) for p in _copied(folder)) + "</p>"]
-    numbers = folder / "numbers.json"
+    numbers = folder / JSON_FILE
     if numbers.exists():
         rows = json.loads(numbers.read_text())
         frame = pd.DataFrame(
@@ -221,7 +222,7 @@ def _run_page(run: Run) -> str:
                 for r in rows
             ]
         )
-        parts.append(f"<h2>Numbers for papers</h2><p>{_link('numbers.tex')} (\\input it), {_link('numbers.json')}.</p>")
+        parts.append(f"<h2>Numbers for papers</h2><p>{_link(TEX_FILE)} (\\input it), {_link(JSON_FILE)}.</p>")
         parts.append(_table(frame))
     parts.append("<h2>Figures</h2>")
     for png in sorted(folder.glob("*.png")):

@@ -130,8 +130,8 @@ class Result:
             if name in self.tables:  # a profile may not make every headline table
                 found += numbers.of_table(self.tables[name], name, keys, values, self.profile, self.finding)
         found = numbers.checked(found)
-        self.writer.text("numbers.json", numbers.as_json(found))
-        self.writer.text("numbers.tex", numbers.as_tex(found, self.finding))
+        self.writer.text(numbers.JSON_FILE, numbers.as_json(found))
+        self.writer.text(numbers.TEX_FILE, numbers.as_tex(found, self.finding))
         self.show(sentences(by_profile[self.profile]))
 
     @property
