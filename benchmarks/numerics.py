@@ -57,11 +57,9 @@ def compare(committed: Path, rebuilt: Path) -> None:
         merged = before.merge(after, on=["profile", "id"], how="outer", suffixes=("", "_avx2"))
         moved = merged[merged.verdict != merged.verdict_avx2]
         a, b = numbers.read(folder), numbers.read(other)
-        shared = sorted(set(a) & set(b))
-        same = sum(a[k] == b[k] for k in shared)
-        largest = max(shared, key=lambda k: abs(b[k] - a[k]), default=None)
+        same, shared, largest = numbers.compared(a, b)
         move = f"{largest}: {a[largest]} → {b[largest]}" if largest else "–"
-        print(f"| {folder.name} | {len(merged)} | {len(moved)} | {len(shared)} | {same} | {move} |")
+        print(f"| {folder.name} | {len(merged)} | {len(moved)} | {shared} | {same} | {move} |")
         for row in moved.itertuples():
             print(f"|   | {row.profile} {row.id}: {row.verdict} → {row.verdict_avx2} | | | | |")
     print("\n| design target | required | committed | AVX2 |")

@@ -41,6 +41,7 @@ ORDER = {
     "mean-shift": 1,
 }
 SETS = tuple(ORDER)
+EDITS = ("ot-edit", "quantile-edit", "mean-shift")  # edited validation images; every other set but "real" is sampled
 MEAN_CLIP = 3e-3  # pixel means kept this far inside [0, 1], where the max-entropy density has a finite rate
 TRIPLES = 4096  # coskewness compared on this many random (i, j, k) entries: the whole tensor is d³
 SHIFT_ITERATIONS = 10_000
@@ -166,7 +167,7 @@ def _draw(name: str, stats: ClassStats, val_x: np.ndarray, val_y: np.ndarray, pe
     k, d = stats.means.shape
     labels = np.repeat(np.arange(k), per_class)
     rng = np.random.default_rng([seed, STREAMS[name]])
-    if name in ("ot-edit", "quantile-edit", "mean-shift"):
+    if name in EDITS:
         targets = _targets(val_y, k, rng)
         edited = np.empty_like(val_x, dtype=np.float64)
         for a in range(k):

@@ -113,15 +113,20 @@ def read(folder: Path) -> dict[str, int | float]:
     return {n["macro"]: n["value"] for n in found if type(n["value"]) in (int, float)}
 
 
+def compared(before: dict[str, int | float], after: dict[str, int | float]) -> tuple[int, int, str | None]:
+    """Between two runs' numbers: how many are identical, how many both have, and the one that moved most (None when
+    none moved)."""
+    shared = sorted(set(before) & set(after))
+    largest = max(shared, key=lambda k: abs(after[k] - before[k]), default=None)
+    moved = largest if largest is not None and before[largest] != after[largest] else None
+    return sum(before[k] == after[k] for k in shared), len(shared), moved
+
+
 def moves(before: dict[str, int | float], after: dict[str, int | float]) -> str:
     """How the numbers for papers moved between two runs of one finding: how many are identical, the largest move."""
-    shared = sorted(set(before) & set(after))
-    same = sum(before[k] == after[k] for k in shared)
-    text = f"numbers for papers: {same} of {len(shared)} identical"
-    largest = max(shared, key=lambda k: abs(after[k] - before[k]), default=None)
-    if largest is not None and before[largest] != after[largest]:
-        text += f", the largest move {largest} {before[largest]} → {after[largest]}"
-    return text
+    same, shared, largest = compared(before, after)
+    text = f"numbers for papers: {same} of {shared} identical"
+    return text + (f", the largest move {largest} {before[largest]} → {after[largest]}" if largest else "")
 
 
 def as_json(numbers: list[Number]) -> str:

@@ -59,10 +59,10 @@ PARAMETERS = (
     Param("seed", int, 0, low=0, nullable=False, help="seed of the evaluation sets and the bootstrap"),
     DEVICE_PARAM,
 )
-MAX_ENTROPY = ("independent", "max-entropy", "gaussian", "truncated-normal", "third-order")
-EDITS = ("ot-edit", "quantile-edit", "mean-shift")
 REAL = "real"
-ORDERS = (("independent", "max-entropy"), ("gaussian", "truncated-normal"), ("third-order",))  # by order 1, 2, 3
+EDITS = image_sets.EDITS
+MAX_ENTROPY = tuple(name for name in image_sets.SETS if name not in (REAL, *EDITS))
+ORDERS = tuple(tuple(n for n in MAX_ENTROPY if image_sets.ORDER[n] == k) for k in (1, 2, 3))  # sampled sets by order
 CHUNK_ROWS = 4096
 STATEMENTS = {
     "simplicity_bias_images.early_competence": "Early in training, networks classify maximum-entropy samples that "
@@ -420,10 +420,9 @@ def loss_u_claim(shapes: pd.DataFrame) -> Claim:
 def increasing_order_claim(shapes: pd.DataFrame) -> Claim:
     cid = "simplicity_bias_images.increasing_order"
     wide = shapes.pivot(index=["arch", "run"], columns="set", values="near_best_step")
-    lower, higher = zip(*[(wide[list(a)].max(axis=1), wide[list(b)].min(axis=1)) for a, b in zip(ORDERS, ORDERS[1:])])
-    ok = pd.concat([lo <= hi for lo, hi in zip(lower, higher)], axis=1).all(axis=1).groupby(level="arch")
-    ok = ok.agg(["sum", "size"])
-    strict = pd.concat([lo < hi for lo, hi in zip(lower, higher)], axis=1).all(axis=1).groupby(level="arch").sum()
+    pairs = [(wide[list(a)].max(axis=1), wide[list(b)].min(axis=1)) for a, b in zip(ORDERS, ORDERS[1:])]
+    ok = pd.concat([lo <= hi for lo, hi in pairs], axis=1).all(axis=1).groupby(level="arch").agg(["sum", "size"])
+    strict = pd.concat([lo < hi for lo, hi in pairs], axis=1).all(axis=1).groupby(level="arch").sum()
     passed = bool((ok["sum"] * 2 > ok["size"]).all())  # per arch, over its runs
     return judged(
         cid,
