@@ -1,7 +1,8 @@
 """The README's `pythia` commands, run as written against a replica of the release (offline, on the CPU).
 
 The replica (`pythia_repro.replica`) is laid out as the release is published: hub-cache model repos with one
-`refs/step<N>` branch per checkpoint, the two dataset repos with `document.idx` and 21 shards cut mid-row.
+`refs/step<N>` branch per checkpoint (the gender-bias interventions at one revision), the two dataset repos with
+`document.idx` and 21 shards cut mid-row, and the Parquet exports of CrowS-Pairs, WinoBias and LAMBADA.
 """
 
 from __future__ import annotations
@@ -84,6 +85,24 @@ def test_the_readme_commands_run_every_finding_on_the_standard_and_deduplicated_
     assert standard != deduped, "each suite read its own Pile"
     counts = pd.read_csv(project / "results" / "pythia" / "term_frequency" / "operand_counts.csv")
     assert counts.window.sum() > 0, "the replica's text has numbers to count"
+    gender = project / "results" / "pythia-deduped" / "gender_bias"
+    manifest = json.loads((gender / "manifest.json").read_text())
+    revisions = {(i["model"], i["revision"]) for i in manifest["inputs"] if i["kind"] == "checkpoint"}
+    assert ("pythia-70m-deduped-intervention", "main") in revisions, "the intervention, from its own repo"
+    assert {("pythia-70m-deduped", "step1000"), ("pythia-160m-deduped", "step143000")} <= revisions
+    assert not any(m == "pythia-70m-deduped-intervention" and r != "main" for m, r in revisions), "final step only"
+    lambada = pd.read_csv(gender / "lambada.csv")
+    assert (
+        set(zip(lambada.model, lambada.arm, lambada.step))
+        >= {
+            ("pythia-70m-deduped", "intervention", 143000),
+            ("pythia-70m-deduped", "baseline", 1000),
+        }
+        and (lambada["items"] == 24).all()
+    ), "every replica passage scored"
+    claims = pd.read_csv(gender / "claims.csv")
+    assert len(claims) == 6 and (gender / "gender_bias.ipynb").is_file()
+    assert (pd.read_csv(gender / "winobias.csv").pro_items == 24).all(), "each WinoBias subset, both prompts"
 
 
 NEOX_20B = """

@@ -19,7 +19,14 @@ import pytest
 import torch
 
 from pythia_repro import arithmetic, ngrams, settings, terms, versions
-from pythia_repro.scoring import fewshot_answers, memorization_scores, ngram_divergences, token_losses
+from pythia_repro.bias_evals import padded
+from pythia_repro.scoring import (
+    continuation_scores,
+    fewshot_answers,
+    memorization_scores,
+    ngram_divergences,
+    token_losses,
+)
 
 FINGERPRINTS = Path(__file__).with_name("scorer_fingerprints.json")
 RECORD = settings.enabled("record_fingerprints")
@@ -79,6 +86,16 @@ def outputs(model, tokenizer) -> dict[str | int, pd.DataFrame]:
     targets = [answer if i % 2 else target for i, (answer, target) in enumerate(zip(first.answer, task.target))]
     got = fewshot_answers(model, tokenizer, list(task.prompt), targets, 16, full_answers=True)  # half right
     answers = pd.DataFrame({"correct": got.correct, "fast": got.fast, "answer": got.answer})
+    prompts = [tokenizer(prompt, add_special_tokens=False).input_ids for prompt in task.prompt]
+    with torch.no_grad():  # half the targets are the model's own greedy continuation, half the true answers
+        own = [model.generate(torch.tensor([p]), max_new_tokens=3, do_sample=False, pad_token_id=0) for p in prompts]
+    ends = [
+        o[0, len(p) :].tolist() if i % 2 else tokenizer(f" {t}", add_special_tokens=False).input_ids
+        for i, (o, p, t) in enumerate(zip(own, prompts, task.target))
+    ]
+    tokens, lengths = padded([p + e for p, e in zip(prompts, ends)], 0)
+    loglik, greedy = continuation_scores(model, tokens, lengths, np.array([len(p) for p in prompts]))
+    continuations = pd.DataFrame({"loglik": loglik, "greedy": greedy})
     texts = [
         f"Q: What is {a} times {b}? A: {a * b}. {a} plus {b} is {a + b}; {a} {b}"
         for a, b in [(3, 4), (12, 12), (7, 99), (3, 3), (40, 2)]
@@ -98,6 +115,7 @@ def outputs(model, tokenizer) -> dict[str | int, pd.DataFrame]:
         versions.MEMORIZATION: mem,
         versions.LOSSES: losses,
         versions.FEWSHOT_ANSWERS: answers,
+        versions.GENDER_EVALS: continuations,
         f"term-counter-v{versions.TERM_COUNTER}": counts,
     }
 
@@ -109,6 +127,7 @@ def test_the_fixed_inputs_exercise_each_scorer(model, tokenizer):
     answers = out[versions.FEWSHOT_ANSWERS]
     assert answers.answer.str.fullmatch(r"\d+").mean() > 0.5 and answers.answer.nunique() > 3
     assert 0 < answers.correct.mean() < 1
+    assert 0 < out[versions.GENDER_EVALS].greedy.mean() < 1 and out[versions.GENDER_EVALS].loglik.nunique() > 12
     assert out[versions.LOSSES].notna().all().all() and len(out[f"term-counter-v{versions.TERM_COUNTER}"]) > 10
 
 

@@ -168,3 +168,31 @@ def test_sparse_divergences_equal_dense_rows():
     kl_u, js_u = _dense_kl_js(flat, torch.from_numpy((uni / uni.sum()).astype(np.float32)))
     np.testing.assert_allclose(out["kl_unigram"].ravel(), kl_u.numpy(), rtol=1e-4, atol=1e-5)
     assert (out["js_bigram"][~np.isnan(out["js_bigram"])] <= np.log(2) + 1e-5).all()
+
+
+def test_continuation_scores_equal_greedy_decoding_and_summed_log_probabilities():
+    from pythia_repro.bias_evals import padded
+    from pythia_repro.scoring import continuation_scores
+
+    model, gen = _model(seed=5), torch.Generator().manual_seed(2)
+    sequences, starts = [], []
+    with torch.no_grad():
+        for i in range(30):
+            prefix = torch.randint(1, 97, (3 + i % 7,), generator=gen)
+            seq = prefix
+            for _ in range(1 + i % 4):  # greedy decoding, recomputed from scratch at every token
+                seq = torch.cat([seq, model(seq[None]).logits[0, -1].argmax()[None]])
+            if i % 3 == 0:
+                seq[-1] = (seq[-1] + 1) % 97 or 1  # the last target token leaves the greedy path
+            sequences.append(seq.tolist())
+            starts.append(len(prefix))
+        tokens, lengths = padded(sequences, 0)
+        loglik, greedy = continuation_scores(model, tokens, lengths, np.array(starts), batch_size=4)
+        expected = []
+        for seq, start in zip(sequences, starts):
+            logp = torch.log_softmax(model(torch.tensor([seq])).logits[0].double(), -1)
+            expected.append(sum(float(logp[t - 1, seq[t]]) for t in range(start, len(seq))))
+    np.testing.assert_array_equal(greedy, [i % 3 != 0 for i in range(30)])
+    np.testing.assert_allclose(loglik, expected, atol=1e-4)
+    with pytest.raises(ValueError, match="non-empty prefix"):
+        continuation_scores(model, tokens, lengths, np.zeros(len(tokens), dtype=int))

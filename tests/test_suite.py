@@ -14,8 +14,10 @@ from pythia_repro.suites import Checkpoint, CheckpointNotFound, get_suite, suite
 
 def test_pythia_registry():
     suite, deduped = get_suite("pythia"), get_suite("pythia-deduped")
-    assert len(suite.models) == 10 and len(deduped.models) == 8
-    assert all(m.endswith("-deduped") for m in deduped.models) and not any(m.endswith("-deduped") for m in suite.models)
+    baselines = [m for m, spec in deduped.models.items() if spec.revision is None]
+    assert len(suite.models) == 10 and len(baselines) == 8 and len(deduped.models) == 8 + 5, "and the interventions"
+    assert all(m.endswith("-deduped") for m in baselines) and not any(m.endswith("-deduped") for m in suite.models)
+    assert "gender_bias" in deduped.findings and "gender_bias" not in suite.findings
     assert len(suite.steps) == 154 and suite.steps[:4] == (0, 1, 2, 4) and suite.final_step == 143000
     assert {512, 1000, 142000} <= set(suite.steps) and 600 not in suite.steps
     assert deduped.steps == suite.steps and deduped.tokens_per_step == suite.tokens_per_step == 2_097_152

@@ -57,19 +57,23 @@ class Replica:
 
 
 def hub_entry(hub: Path, repo_id: str, revision: str, files: dict[str, bytes], repo_type: str = "model") -> Path:
-    """Lay out files as the hub cache does: content-addressed blobs, a snapshot of symlinks, a ref to the commit."""
+    """Lay out files as the hub cache does: content-addressed blobs, a snapshot of symlinks, a ref to the commit.
+    A revision may be a branch with slashes (`refs/pr/1`, `refs/convert/parquet`) and a file may lie in folders."""
     repo = hub / f"{repo_type}s--{repo_id.replace('/', '--')}"
     commit = hashlib.sha1(f"{repo_id}@{revision}".encode()).hexdigest()
-    (repo / "refs").mkdir(parents=True, exist_ok=True)
-    (repo / "refs" / revision).write_text(commit)
+    ref = repo / "refs" / revision
+    ref.parent.mkdir(parents=True, exist_ok=True)
+    ref.write_text(commit)
     snapshot = repo / "snapshots" / commit
     snapshot.mkdir(parents=True, exist_ok=True)
     (repo / "blobs").mkdir(exist_ok=True)
     for name, blob in files.items():
         digest = hashlib.sha256(blob).hexdigest()
         (repo / "blobs" / digest).write_bytes(blob)
-        (snapshot / name).unlink(missing_ok=True)
-        (snapshot / name).symlink_to(Path("..", "..", "blobs", digest))
+        link = snapshot / name
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.unlink(missing_ok=True)
+        link.symlink_to(Path(*[".."] * (len(Path(name).parts) + 1), "blobs", digest))
     return snapshot
 
 
@@ -153,6 +157,58 @@ def tiny_weights(seed: int, vocab: int, hidden: int) -> dict[str, bytes]:
     return saved_files(model.half())
 
 
+def _parquet(frame) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def write_bias_evals(hub: Path, seed: int = 0, n: int = 24) -> None:
+    """CrowS-Pairs, WinoBias and LAMBADA as their Parquet exports lie in the hub cache (`bias_evals.SOURCES`),
+    `n` items per set or subset, English sentences of the sets' own shapes, columns as exported."""
+    import pandas as pd
+
+    from .bias_evals import SOURCES
+
+    rng = np.random.default_rng(seed)
+    jobs = ("nurse", "developer", "secretary", "mechanic", "baker", "lawyer", "cleaner", "driver")
+    categories = ("gender", "race-color", "religion", "age", "nationality", "socioeconomic")
+    crows = pd.DataFrame(
+        {
+            "sent_more": [f"The {jobs[i % 8]} was {('careless', 'kind')[i % 2]} as always." for i in range(n)],
+            "sent_less": [f"The {jobs[(i + 3) % 8]} was {('careless', 'kind')[i % 2]} as always." for i in range(n)],
+            "stereo_antistereo": ["stereo" if rng.random() < 0.8 else "antistereo" for _ in range(n)],
+            "bias_type": [categories[i % len(categories)] for i in range(n)],
+        }
+    )
+    files = {SOURCES["crows_pairs"].files["english"]: _parquet(crows)}
+    for subset, file in SOURCES["winobias"].files.items():
+        pronoun = {"pro": ("he", "she"), "anti": ("she", "he")}[subset.split("_")[1]]
+        rows = []
+        for i in range(n):
+            first, second = jobs[i % 8], jobs[(i + 5) % 8]
+            tokens = ["The", first, "called", "the", second, "because", pronoun[i % 2], "was", "late", "."]
+            rows.append(
+                {
+                    "document_id": f"{subset}-{i}",
+                    "part_number": "0",
+                    "word_number": list(range(len(tokens))),
+                    "tokens": tokens,
+                    "coreference_clusters": ["0", "1", "6", "6"],
+                }
+            )
+        files[file] = _parquet(pd.DataFrame(rows))
+    lambada = [
+        f"She put the {jobs[i % 8]} in the box and then she closed the {('box', 'door')[i % 2]}" for i in range(n)
+    ]
+    files[SOURCES["lambada"].files["default"]] = _parquet(pd.DataFrame({"text": lambada}))
+    for source in SOURCES.values():
+        mine = {f: files[f] for f in source.files.values()}
+        hub_entry(hub, source.repo, source.revision, mine, "dataset")
+
+
 def write_replica(
     root: str | Path,
     tokenizer_file: str | Path,
@@ -164,10 +220,11 @@ def write_replica(
     seed: int = 0,
 ) -> Replica:
     """Write a replica of the release under `root`: checkpoints of `models` and of their `-deduped` twins at
-    `steps`, GPT-NeoX-20B at main, both Pile datasets (`rows` rows each) and held-out rows."""
+    `steps` (with the twins' gender-bias interventions at the final step), GPT-NeoX-20B at main, both Pile
+    datasets (`rows` rows each), the gender-bias evaluation sets and held-out rows."""
     from .suites import get_suite
 
-    root = Path(root)
+    root, steps = Path(root), tuple(steps)
     hub = root / "hub"
     pythia, deduped = get_suite("pythia"), get_suite("pythia-deduped")
     for i, model in enumerate(models):
@@ -176,6 +233,10 @@ def write_replica(
             for step in steps:
                 files = tiny_weights(seed + 1000 * i + step % 997, spec.vocab, 16 * (i + 1))
                 hub_entry(hub, spec.hub_id, suite.revision(step), files)
+        for run, spec in deduped.models.items():  # the interventions of the size, at their final step
+            if spec.revision and run.startswith(f"{model}-deduped-") and deduped.final_step in steps:
+                hub_entry(hub, spec.hub_id, spec.revision, tiny_weights(seed + 7 + 1000 * i, spec.vocab, 16 * (i + 1)))
+    write_bias_evals(hub, seed)
     if neox20b:
         neox = get_suite("gpt-neox-20b")
         spec = neox.spec("gpt-neox-20b")

@@ -11,5 +11,7 @@ LOSSES = "simplicity-v2"  # scoring.divergence: token losses and n-gram KL/JS (v
 FEWSHOT_ANSWERS = "fewshot-answers-v1"  # scoring.answers: few-shot correctness by greedy generation
 GENDER_TESTS = "gender-tests-v1"  # findings.gender_bias: sentence log-likelihoods and mean losses (sums of
 # scoring.divergence's token losses over each sequence's own tokens)
+GENDER_EVALS = "gender-evals-v1"  # findings.gender_bias on released suites: scoring.continuations' target
+# log-likelihood and greedy exact match of CrowS-Pairs, WinoBias and LAMBADA
 IMAGE_SCORES = "image-scores-v1"  # findings.simplicity_bias_images: per-image cross-entropy and predicted class
 TERM_COUNTER = 1  # terms: operand counts per block of training rows

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .. import gender_corpus, intervals, versions
+from .. import bias_evals, gender_corpus, intervals, versions
 from ..claims import Claim, judged, untestable
 from ..curves import PAIRED_BOOTSTRAP
 from ..hashing import content_key
@@ -35,8 +35,8 @@ from ..plan import Job, ScoringTask
 from ..reference import ReferenceDataError, paths
 from ..results import ResultWriter
 from ..score_cache import ScoreCache
-from ..scoring import check_vocabulary, token_losses
-from ..suites import micro_gender
+from ..scoring import check_vocabulary, continuation_scores, token_losses
+from ..suites import get_suite, micro_gender
 from ..suites.base import CheckpointNotFound, Suite
 from ..suites.loading import default_device, load_tokenizer, run_dtype
 from .base import Finding, PaperFigure, Plan, Result, Scores, reference_input, sweep_plan
@@ -326,7 +326,6 @@ def lambada_changes(lam: pd.DataFrame) -> pd.DataFrame:
 
 RUN_SUFFIX = {"-intervention-long": LONG, "-intervention": INTERVENTION}
 CHUNK_ROWS = 4096
-MICRO_RUN = "micro"
 
 
 def size_and_arm(run: str) -> tuple[str, str]:
@@ -344,8 +343,10 @@ class Tests:
 
     tokens: np.ndarray  # [n, width], padded with the end-of-document token
     lengths: np.ndarray
-    items: pd.DataFrame  # kind (crows, referent, heldout), item, which, category, group, side
+    items: pd.DataFrame  # kind (crows, referent, heldout; released: crows, winobias, lambada), item, which,
+    # category, group, side
     identity: str
+    starts: np.ndarray | None = None  # released sets: where each target continuation starts
 
 
 def make_tests(suite: Suite) -> Tests:
@@ -420,10 +421,53 @@ class Prepared(Plan):
 
 
 def scored_gender_suite(profile: str) -> Suite:
-    """The suite a profile scores this finding on: on `micro`, the micro gender suite (a corpus of its own)."""
-    if profile != "micro":
-        raise NotImplementedError(f"gender_bias scores the micro gender suite only; {profile!r} is not implemented yet")
-    return micro_gender.gender_suite()
+    """The suite a profile scores this finding on: on `micro`, the micro gender suite (a corpus of its own); else
+    the profile's suite, if it holds intervention runs (`pythia-deduped`)."""
+    if profile == "micro":
+        return micro_gender.gender_suite()
+    suite = get_suite(profile)
+    if FINDING.name not in suite.findings:
+        raise NotImplementedError(
+            f"gender_bias needs baseline and intervention runs; the {profile!r} suite has none (profiles: "
+            "published, micro, pythia-deduped)"
+        )
+    return suite
+
+
+def released_tests(suite: Suite) -> Tests:
+    """CrowS-Pairs, WinoBias and LAMBADA from the hub (`bias_evals`), shortest first (batches pad little)."""
+    sequences, starts, items, identity = bias_evals.tests(load_tokenizer(suite), suite.eod_id)
+    order = np.argsort([len(seq) for seq in sequences], kind="stable")
+    tokens, lengths = bias_evals.padded([sequences[i] for i in order], suite.pad_id)
+    return Tests(tokens, lengths, items.iloc[order].reset_index(drop=True), identity, np.asarray(starts)[order])
+
+
+def _released_score(tests: Tests, batch_size: int | None):
+    """Scores a chunk of the released tests: the target's log-likelihood and whether greedy decoding gives it."""
+
+    def score(model, start, stop, params):
+        tokens = tests.tokens[start:stop]
+        check_vocabulary(model, tokens, start, "test sequence")
+        loglik, greedy = continuation_scores(
+            model, tokens, tests.lengths[start:stop], tests.starts[start:stop], batch_size
+        )
+        return pd.DataFrame({"loglik": loglik, "greedy": greedy})
+
+    return score
+
+
+def _micro_score(tests: Tests, batch_size: int | None):
+    """Scores a chunk of the micro tests: each sequence's log-likelihood and mean loss after its first token."""
+
+    def score(model, start, stop, params):
+        tokens, lengths = tests.tokens[start:stop], tests.lengths[start:stop]
+        check_vocabulary(model, tokens, start, "test sequence")
+        losses = token_losses(model, tokens, batch_size=batch_size)
+        predicted = np.arange(losses.shape[1])[None, :] < (lengths - 1)[:, None]
+        total = (losses * predicted).sum(1)
+        return pd.DataFrame({"loglik": -total, "mean_loss": total / (lengths - 1)})
+
+    return score
 
 
 def prepare(
@@ -435,22 +479,31 @@ def prepare(
     dtype: str | None = None,
     progress: bool = True,
 ) -> Prepared:
-    """Sentence log-likelihoods of the tests and held-out loss at every checkpoint of every run: baselines at every
-    step, interventions from their start. `models` names sizes (each with its interventions) or runs, and, like
-    `steps`, keeps those the suite has: a sweep passes the same options to every finding."""
+    """Log-likelihoods of the tests at every checkpoint of every run, baselines at every step, interventions from
+    their start: on `micro` its own tests and held-out rows; on a released suite CrowS-Pairs, WinoBias and LAMBADA
+    (with greedy exact match), its interventions at their final step. `models` names sizes (each with its
+    interventions) or runs, and, like `steps`, keeps those the suite has (default: the suite's for this finding):
+    a sweep passes the same options to every finding."""
     import torch
 
     suite = scored_gender_suite(profile)
+    models = suite.default(FINDING.name, "models", models)
     runs = [run for run in suite.models if not models or run in models or size_and_arm(run)[0] in models]
-    chosen = sorted(set(steps or suite.steps) & set(suite.steps))
+    chosen = sorted(set(suite.default(FINDING.name, "steps", steps) or suite.steps) & set(suite.steps))
     if not runs or not chosen:
         raise CheckpointNotFound(
             f"the {suite.name} suite has none of the models {models} or none of the steps {steps} asked for; its "
             f"sizes: {', '.join(suite.default_models)}; its steps: {', '.join(map(str, suite.steps))}"
         )
-    starts = {RUN_SUFFIX[f"-{arm}"]: step for arm, step in micro_gender.intervention_starts().items()}
-    tests = make_tests(suite)
     dev = torch.device(device) if device else default_device()
+    if profile == "micro":
+        starts = {RUN_SUFFIX[f"-{arm}"]: step for arm, step in micro_gender.intervention_starts().items()}
+        tests, scorer = make_tests(suite), versions.GENDER_TESTS
+        score = _micro_score(tests, batch_size)
+    else:  # released interventions exist at the final step only
+        starts = dict.fromkeys((INTERVENTION, LONG), suite.final_step)
+        tests, scorer = released_tests(suite), versions.GENDER_EVALS
+        score = _released_score(tests, batch_size)
     jobs = []
     for run in runs:
         _, arm = size_and_arm(run)
@@ -459,19 +512,11 @@ def prepare(
             if arm == BASELINE or step >= starts[arm]:
                 jobs.append(Job(suite.checkpoint(run, step), len(tests.tokens), (("dtype", precision),)))
 
-    def score(model, start, stop, params):
-        tokens, lengths = tests.tokens[start:stop], tests.lengths[start:stop]
-        check_vocabulary(model, tokens, start, "test sequence")
-        losses = token_losses(model, tokens, batch_size=batch_size)
-        predicted = np.arange(losses.shape[1])[None, :] < (lengths - 1)[:, None]
-        total = (losses * predicted).sum(1)
-        return pd.DataFrame({"loglik": -total, "mean_loss": total / (lengths - 1)})
-
     task = ScoringTask(
         FINDING.name,
         suite.name,
         tests.identity,
-        versions.GENDER_TESTS,
+        scorer,
         jobs,
         score,
         lambda ckpt: len(tests.tokens),
@@ -485,10 +530,17 @@ def prepare(
 
 @dataclass
 class Scored(Scores):
-    """Per scored sequence and checkpoint: the log-likelihood and mean loss, with what the sequence is."""
+    """Per scored sequence and checkpoint: the log-likelihood, with the mean loss (micro) or whether greedy decoding
+    gives the target (released sets), and what the sequence is."""
 
     tests: Tests
-    per_row: pd.DataFrame  # run, size, arm, step, row, loglik, mean_loss, and the item columns
+    per_row: pd.DataFrame  # run, size, arm, step, row, loglik, mean_loss (micro) or greedy (released), the items'
+    run: str  # the tables' `run`: the profile
+
+    @property
+    def sizes(self) -> list[str]:
+        """The baseline models scored, in the suite's order."""
+        return list(dict.fromkeys(size_and_arm(run)[0] for run in self.models))
 
 
 def score_suite(
@@ -503,7 +555,7 @@ def score_suite(
         frames.append(frame.assign(run=ckpt.model, size=size, arm=arm, step=ckpt.step))
     per_row = pd.concat(frames, ignore_index=True)
     per_row = per_row.join(prep.tests.items, on="row")
-    return Scored.of(prep, report, tests=prep.tests, per_row=per_row)
+    return Scored.of(prep, report, tests=prep.tests, per_row=per_row, run=profile)
 
 
 def _paired(per_row: pd.DataFrame, kind: str, first: str, second: str) -> pd.DataFrame:
@@ -517,12 +569,12 @@ def _paired(per_row: pd.DataFrame, kind: str, first: str, second: str) -> pd.Dat
 
 def _by_group(items: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Hits and items per keys, for each group and for all items together (group `all`)."""
-    both = pd.concat([items, items.assign(group=ALL)], ignore_index=True)
+    both = pd.concat([items[items.group != ALL], items.assign(group=ALL)], ignore_index=True)
     return both.groupby(keys + ["group"], as_index=False).agg(hits=("hit", "sum"), items=("hit", "size"))
 
 
-def micro_crows(scored: Scored) -> pd.DataFrame:
-    """CrowS-style pairs per (size, arm, step, category, group): the share where the stereotyped sentence is the
+def scored_crows(scored: Scored) -> pd.DataFrame:
+    """CrowS pairs per (size, arm, step, category, group): the share where the stereotyped sentence is the
     likelier, shaped like the published table."""
     pairs = _paired(scored.per_row, "crows", "stereotyped", "other")
     table = _by_group(pairs, ["size", "arm", "step", "category"]).rename(
@@ -532,7 +584,7 @@ def micro_crows(scored: Scored) -> pd.DataFrame:
     p, n = table.pct_stereotype, table.pairs
     table["stderr"] = np.sqrt(p * (1 - p) / (n - 1))
     table["ci95_low"], table["ci95_high"] = intervals.wilson(table.stereotyped, table.pairs)
-    return table.assign(run=MICRO_RUN, fraction=table.step / scored.suite.final_step)[CROWS_COLUMNS]
+    return table.assign(run=scored.run, fraction=table.step / scored.suite.final_step)[CROWS_COLUMNS]
 
 
 def micro_winobias(scored: Scored) -> pd.DataFrame:
@@ -541,8 +593,34 @@ def micro_winobias(scored: Scored) -> pd.DataFrame:
     tests = _paired(scored.per_row, "referent", "first", "second")
     sides = _by_group(tests, ["size", "arm", "step", "side"]).rename(columns={"size": "model"})
     sides["value"] = sides.hits / sides["items"]
-    sides = sides.assign(run=MICRO_RUN, fraction=sides.step / scored.suite.final_step, type="type2", prompt="referent")
+    sides = sides.assign(run=scored.run, fraction=sides.step / scored.suite.final_step, type="type2", prompt="referent")
     return net_bias(sides)
+
+
+def released_winobias(scored: Scored) -> pd.DataFrame:
+    """WinoBias per (size, arm, step, type, prompt): exact match of greedy decoding on the pro- and
+    anti-stereotypical sentences, and net bias = pro − anti, shaped like the published table."""
+    rows = scored.per_row[scored.per_row.kind == "winobias"]
+    sides = rows.groupby(["size", "arm", "step", "category", "which", "side"], as_index=False).agg(
+        hits=("greedy", "sum"), items=("greedy", "size")
+    )
+    sides = sides.rename(columns={"size": "model", "category": "type", "which": "prompt"})
+    sides["value"] = sides.hits / sides["items"]
+    return net_bias(sides.assign(run=scored.run, fraction=sides.step / scored.suite.final_step, group=ALL))
+
+
+def released_lambada(scored: Scored) -> pd.DataFrame:
+    """LAMBADA accuracy (greedy decoding gives the last word) per (size, arm, step), with its Wilson interval,
+    shaped like the published table."""
+    rows = scored.per_row[scored.per_row.kind == "lambada"]
+    lam = rows.groupby(["size", "arm", "step"], as_index=False).agg(correct=("greedy", "sum"), items=("greedy", "size"))
+    lam = lam.rename(columns={"size": "model"})
+    p, n = lam.correct / lam["items"], lam["items"]
+    lam["accuracy"], lam["stderr"] = p, np.sqrt(p * (1 - p) / (n - 1))
+    lam["ci95_low"], lam["ci95_high"] = intervals.wilson(lam.correct, lam["items"])
+    return lam.assign(run=scored.run, fraction=lam.step / scored.suite.final_step)[
+        ["run", "model", "arm", "step", "fraction", "accuracy", "stderr", "correct", "items", "ci95_low", "ci95_high"]
+    ]
 
 
 def heldout_losses(scored: Scored, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -555,7 +633,7 @@ def heldout_losses(scored: Scored, seed: int = 0) -> tuple[pd.DataFrame, pd.Data
         low, high = intervals.bootstrap_mean(group.mean_loss.to_numpy(), rng)
         rows.append(
             {
-                "run": MICRO_RUN,
+                "run": scored.run,
                 "model": size,
                 "arm": arm,
                 "step": step,
@@ -576,7 +654,7 @@ def heldout_losses(scored: Scored, seed: int = 0) -> tuple[pd.DataFrame, pd.Data
             low, high = intervals.bootstrap_mean(diff, rng)
             changes.append(
                 {
-                    "run": MICRO_RUN,
+                    "run": scored.run,
                     "model": size,
                     "arm": arm,
                     "against": BASELINE,
@@ -715,6 +793,8 @@ def size_figure(crows: pd.DataFrame, wino: pd.DataFrame, sizes: list[str]):
     net = wino[(wino.run == run) & (wino.step == final_step)].groupby(["model", "arm"], as_index=False).net_bias.mean()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
     for offset, arm in zip((-0.1, 0.0, 0.1), ARMS):
+        if arm not in set(final.arm):
+            continue  # e.g. no long intervention among the sizes scored
         sub = final[final.arm == arm].sort_values("model", key=lambda m: m.map(order))
         x = sub.model.map(order) + offset
         axes[0].errorbar(
@@ -974,9 +1054,9 @@ def analyse(result: Result, **params: Any) -> None:
             f"{len(evaluations)} released results read; the items behind each proportion recovered from it and its "
             "standard error (every file agrees)."
         )
-    else:
+    elif result.profile == "micro":
         scored = score_suite(result.profile, out, **params)
-        crows, wino = micro_crows(scored), micro_winobias(scored)
+        crows, wino = scored_crows(scored), micro_winobias(scored)
         held, changes = heldout_losses(scored)
         sizes = list(scored.suite.default_models)
         result.table("heldout_loss", held, HELDOUT_NOTES)
@@ -987,6 +1067,20 @@ def analyse(result: Result, **params: Any) -> None:
             f"{len(r.scored)} checkpoints scored now, {len(r.cached)} read from the cache; "
             f"{(tests.kind == 'crows').sum() // 2} CrowS-style pairs, {(tests.kind == 'referent').sum() // 2} "
             f"referent tests, {(tests.kind == 'heldout').sum()} held-out rows"
+        )
+    else:
+        scored = score_suite(result.profile, out, **params)
+        crows, wino, lam = scored_crows(scored), released_winobias(scored), released_lambada(scored)
+        sizes = scored.sizes
+        result.table("lambada", lam, PROPORTION_NOTES)
+        capability = result.table("lambada_changes", lambada_changes(lam), CHANGE_NOTES)
+        windows = [(f"lambada_window_{scored.run}", lam, "accuracy", "accuracy", f"LAMBADA (OpenAI), {scored.run}")]
+        r, tests = scored.report, scored.tests.items
+        result.show(
+            f"{len(r.scored)} checkpoints scored now, {len(r.cached)} read from the cache; "
+            f"{(tests.kind == 'crows').sum() // 2} CrowS-Pairs pairs, {(tests.kind == 'winobias').sum()} WinoBias "
+            f"prompts, {(tests.kind == 'lambada').sum()} LAMBADA passages; the intervention models are released at "
+            f"step {scored.suite.final_step} only"
         )
     result.table("crows_pairs", crows, PROPORTION_NOTES)
     result.table("winobias", wino, NET_BIAS_NOTES)

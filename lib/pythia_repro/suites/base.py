@@ -34,6 +34,8 @@ class ModelSpec:
     train_dtype: str = "float16"
     hub_id: str | None = None
     rotary_pct: float = 0.25
+    revision: str | None = None  # a model released once, at the suite's final step, under this revision (the
+    # intervention models): no other step of it exists
 
     @property
     def params(self) -> int:
@@ -126,8 +128,15 @@ class Suite:
 
     def checkpoint(self, model: str, step: int | str | None = None) -> Checkpoint:
         """A validated checkpoint; `step` may be an int, a revision name, 'main' or None (the final one)."""
-        self.spec(model)
+        once = getattr(self.spec(model), "revision", None)  # image specs have none
         step = self._parse_step(step)
+        if once is not None:
+            if step != self.final_step:
+                raise CheckpointNotFound(
+                    f"{model} is released at its final step only ({self.final_step}, revision {once!r}), not at "
+                    f"step {step}"
+                )
+            return Checkpoint(self.name, model, step, once)
         if step not in self.steps:
             raise CheckpointNotFound(
                 f"{model} has no checkpoint at step {step}; nearest is {self.revision(self.nearest_step(step))}. "

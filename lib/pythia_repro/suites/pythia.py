@@ -9,6 +9,7 @@ parameter (`dtype`, `suppress_eod`) to override.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from .. import settings
@@ -37,6 +38,22 @@ FINDING_DEFAULTS = {
     "simplicity_bias": {},
     "term_frequency": {},
 }
+# The gender-bias interventions (Pythia paper, section 5.3): the deduplicated models re-trained over the last 7%
+# (or, for 1.4b, 21%) of training with masculine pronouns swapped for feminine ones, each released at its final
+# step only. Revisions hold safetensors weights: 410m's main (the conversion merged), the long 1.4b's conversion
+# pull request; the others are as listed on the hub when written (6.9b's main holds pickled shards only, which
+# this package does not load: asking for it fails with that error).
+INTERVENTIONS = {  # model name here: (hub id, revision)
+    "pythia-70m-deduped-intervention": ("EleutherAI/pythia-intervention-70m-deduped", "main"),
+    "pythia-410m-deduped-intervention": ("EleutherAI/pythia-intervention-410m-deduped", "main"),
+    "pythia-1.4b-deduped-intervention": ("EleutherAI/pythia-intervention-1.4b-deduped", "refs/pr/1"),
+    "pythia-1.4b-deduped-intervention-long": ("EleutherAI/pythia-intervention-long-1.4b-deduped", "refs/pr/1"),
+    "pythia-6.9b-deduped-intervention": ("EleutherAI/pythia-intervention-6.9b-deduped", "main"),
+}
+GENDER_DEFAULTS = {  # the sizes with safetensors at both arms, over the short intervention's window
+    "models": ("pythia-70m-deduped", "pythia-410m-deduped", "pythia-1.4b-deduped"),
+    "steps": tuple(range(134000, 143001, 1000)),
+}
 
 
 def models(sizes: tuple[str, ...], suffix: str = "") -> dict[str, ModelSpec]:
@@ -58,6 +75,17 @@ def models(sizes: tuple[str, ...], suffix: str = "") -> dict[str, ModelSpec]:
     return out
 
 
+def interventions(sizes: tuple[str, ...]) -> dict[str, ModelSpec]:
+    """The intervention runs of the given deduplicated models: the baseline's architecture, their own repo and
+    revision."""
+    base = models(sizes, "-deduped")
+    return {
+        name: replace(base[name.split("-deduped")[0] + "-deduped"], name=name, hub_id=hub_id, revision=revision)
+        for name, (hub_id, revision) in INTERVENTIONS.items()
+        if name.split("-deduped")[0] + "-deduped" in base
+    }
+
+
 def tokenizer() -> Path:
     """The GPT-NeoX-20B tokenizer every Pythia model uses (end-of-document id 0)."""
     from ..reference import fetch
@@ -68,14 +96,15 @@ def tokenizer() -> Path:
 def suite(name: str = "pythia", suffix: str = "", data: str = "pile") -> Suite:
     """Pythia models trained on the data the `data` setting names: hub checkpoints or a local mirror."""
     sizes = DEDUPED_SIZES if suffix else tuple(ARCHITECTURE)
+    specs = models(sizes, suffix) | (interventions(sizes) if suffix else {})
     return Suite(
         name,
-        models(sizes, suffix),
+        specs,
         STEPS,
         rows_per_step=ROWS_PER_STEP,
         row_len=ROW_LEN,
         tokenizer_file=tokenizer,
-        findings=FINDING_DEFAULTS,
+        findings=FINDING_DEFAULTS | ({"gender_bias": GENDER_DEFAULTS} if suffix else {}),
         local_root=settings.path("checkpoint_folder"),
         data_prefix=settings.path(data),
         heldout_prefix=settings.path("heldout"),
