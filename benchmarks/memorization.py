@@ -11,10 +11,10 @@ Both run with `suppress_eod=True` semantics so that their outputs must agree exa
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
+from timing import timed
 from transformers import GPTNeoXForCausalLM
 
 from pythia_repro.scoring import generate_scores_reference, memorization_scores
@@ -46,16 +46,6 @@ def pass_flops(config, rows: int, length: int = 64, context_len: int = 32) -> fl
     attention = layers * 2 * 2 * tokens * tokens * h
     head = 2 * h * vocab * (length - context_len)
     return rows * (2 * dense * tokens + attention + head)
-
-
-def timed(fn):
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    out = fn()
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-    return out, time.perf_counter() - start
 
 
 def compare(name: str, model, rows: np.ndarray, batch: int) -> dict:

@@ -15,11 +15,11 @@ batch 16, the CPU default is 64).
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import scipy.sparse as sp
 import torch
+from timing import timed
 
 from pythia_repro import ngrams
 from pythia_repro.scoring.divergence import _bigram_kl_js, dense_bigram_kl_reference
@@ -34,12 +34,6 @@ def zipf_tokens(n: int, seed: int = 0) -> np.ndarray:
     tokens = rng.choice(VOCAB, size=n, p=p / p.sum()).astype(np.uint16)
     tokens[1::3] = (tokens[0::3][: len(tokens[1::3])].astype(np.int64) * 7 % VOCAB).astype(np.uint16)
     return tokens
-
-
-def timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - start
 
 
 def main() -> None:

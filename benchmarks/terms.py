@@ -19,21 +19,15 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import time
 from functools import partial
 
 import numpy as np
 import torch
+from timing import timed
 
 from pythia_repro import arithmetic, terms
 from pythia_repro.scoring import fewshot_answers, generate_answers_reference
 from pythia_repro.suites import get_suite, load_model, load_tokenizer
-
-
-def timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - start
 
 
 def best_of(fn, repeats: int):

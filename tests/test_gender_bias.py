@@ -348,3 +348,28 @@ def test_released_tables_count_exact_matches_per_side_and_prompt():
     assert (wino.pro_em, wino.anti_em, wino.net_bias) == (0.75, 0.25, 0.5) and wino.pro_items == 4
     lam = gb.released_lambada(scored).iloc[0]
     assert (lam.correct, lam["items"], lam.fraction) == (2, 3, 1.0) and lam.ci95_low < 2 / 3 < lam.ci95_high
+
+
+def test_the_scored_profile_plans_baselines_over_the_window_and_interventions_at_their_final_step(
+    tmp_path, monkeypatch
+):
+    from pythia_repro import versions
+    from pythia_repro.findings import scoring_tasks
+    from pythia_repro.reference import fetch
+    from pythia_repro.replica import write_replica
+
+    replica = write_replica(
+        tmp_path, fetch("tokenizer/20B_tokenizer.json"), ("pythia-70m",), (1000, 143000), 16, 4, False
+    )
+    for key, value in replica.environment().items():
+        monkeypatch.setenv(key, value)
+    [task] = scoring_tasks("pythia-deduped", ["gender_bias"], {"steps": [1000, 143000], "progress": False})
+    jobs = [(j.checkpoint.model, j.checkpoint.revision) for j in task.jobs]
+    assert jobs[:3] == [("pythia-70m-deduped", "step1000"), ("pythia-70m-deduped", "step143000")] + [
+        ("pythia-410m-deduped", "step1000")
+    ]
+    assert ("pythia-1.4b-deduped-intervention-long", "refs/pr/1") in jobs and len(jobs) == 3 * 2 + 4
+    assert task.scorer == versions.GENDER_EVALS and task.jobs[0].rows == 24 * 2 + 24 * 8 + 24
+    [default] = scoring_tasks("pythia-deduped", ["gender_bias"], {"progress": False})
+    steps = sorted({j.checkpoint.step for j in default.jobs})
+    assert steps == list(range(134000, 143001, 1000)) and len(default.jobs) == 3 * 10 + 4, "the defaults: the window"
