@@ -22,10 +22,10 @@ from pathlib import Path
 import pandas as pd
 
 from pythia_repro import numbers
+from pythia_repro.numerics import AVX2
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).with_name("pythia-repro"))
-AVX2 = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
 
 
 def rebuild(out: Path) -> dict[str, float]:

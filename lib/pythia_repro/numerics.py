@@ -7,11 +7,14 @@ suite's weights from the first step, so a build records the path it took beside 
 
 from __future__ import annotations
 
+import hashlib
 import platform
 import re
 from pathlib import Path
 from typing import Any
 
+AVX2 = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}  # what an
+# AVX2-only x86-64 CPU runs, forced on one that has more (for measurements: `benchmarks/numerics.py`, the tests)
 OVERRIDES = (
     "ATEN_CPU_CAPABILITY",
     "MKL_ENABLE_INSTRUCTIONS",
@@ -62,3 +65,13 @@ def same(recorded: dict[str, Any] | None, current: dict[str, Any]) -> list[str]:
         return ["not recorded"]
     keys = ("cpu_capability", "torch", "mkl", "onednn", "overrides")
     return [f"{k}: {recorded.get(k)} here {current.get(k)}" for k in keys if recorded.get(k) != current.get(k)]
+
+
+def weights_digest(folder: Path) -> str:
+    """sha256 of a built suite's weights: every `*.safetensors` below `folder`, by relative path, in path order.
+    Two builds with equal digests hold bit-identical weights."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.safetensors")):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
