@@ -187,17 +187,25 @@ def test_verify_promises_bytes_under_the_same_numerics_and_verdicts_under_others
     assert cli.main(["verify", *args]) == 0, "other numbers under other numerics are not a failure"
     out = capsys.readouterr().out
     assert "other numerics than the committed run (cpu_capability: AVX2 here" in out and "verdicts identical" in out
-    first = next(n for n in json.loads((folder / "numbers.json").read_text()) if type(n["value"]) is int)
-    old, new = f'"value": {first["value"]},', f'"value": {first["value"] + 7},'
-    _as_if_made_elsewhere(folder, {"numbers.json": (old, new)})
-    assert cli.main(["verify", *args]) == 0
+    found = json.loads((folder / "numbers.json").read_text())
+    near = next(n for n in found if type(n["value"]) is float and n["value"] > 0.1)
+    moved = near["value"] * 1.1  # within the finding's tolerance (0.002 + 0.5·|value|)
+    _as_if_made_elsewhere(folder, {"numbers.json": (f'"value": {near["value"]},', f'"value": {moved},')})
+    assert cli.main(["verify", *args]) == 0, "numbers within the stated tolerance"
     out = capsys.readouterr().out
-    assert f"the largest move {first['macro']} {first['value'] + 7} → {first['value']}" in out, out
+    assert f"the largest move {near['macro']} {moved} → {near['value']}" in out, out
+    assert "none beyond the stated tolerance (±0.002 + 0.5·|value|)" in out
     verdict = pd.read_csv(folder / "claims.csv").verdict.iloc[0]
     flipped = "not reproduced" if verdict == "reproduced" else "reproduced"
     _as_if_made_elsewhere(folder, {"claims.csv": (f",{verdict},", f",{flipped},")})
     assert cli.main(["verify", *args]) == 1, "a verdict is promised under any numerics"
     assert "a verdict differs" in capsys.readouterr().out
+    assert cli.main(["reproduce", *args]) == 0
+    far = next(n for n in found if type(n["value"]) is int)
+    old, new = f'"value": {far["value"]},', f'"value": {far["value"] + 7},'
+    _as_if_made_elsewhere(folder, {"numbers.json": (old, new)})
+    assert cli.main(["verify", *args]) == 1, "a number beyond the stated tolerance"
+    assert f"beyond the stated tolerance: {far['macro']} {far['value'] + 7} → {far['value']}" in capsys.readouterr().out
     assert cli.main(["reproduce", *args]) == 0
     _as_if_made_elsewhere(folder, {"curves.csv": (number, "9.875")}, capability=None)
     assert cli.main(["verify", *args]) == 1, "under the same numerics every byte is promised"

@@ -122,6 +122,25 @@ def compared(before: dict[str, int | float], after: dict[str, int | float]) -> t
     return sum(before[k] == after[k] for k in shared), len(shared), moved
 
 
+@dataclass(frozen=True)
+class Tolerance:
+    """How far a finding's numbers for papers may move under other numerics (another kernel path, another library
+    build): |after − before| ≤ absolute + relative · |before|. Each finding states its own, from measured rebuilds."""
+
+    relative: float
+    absolute: float
+    measured: str  # where the figures come from
+
+    def allows(self, before: float, after: float) -> bool:
+        return abs(after - before) <= self.absolute + self.relative * abs(before)
+
+
+def outside(before: dict[str, int | float], after: dict[str, int | float], tolerance: Tolerance) -> list[str]:
+    """The numbers both runs have that moved beyond the tolerance, as `macro a → b`."""
+    shared = sorted(set(before) & set(after))
+    return [f"{k} {before[k]} → {after[k]}" for k in shared if not tolerance.allows(before[k], after[k])]
+
+
 def moves(before: dict[str, int | float], after: dict[str, int | float]) -> str:
     """How the numbers for papers moved between two runs of one finding: how many are identical, the largest move."""
     same, shared, largest = compared(before, after)

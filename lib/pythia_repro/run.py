@@ -217,8 +217,8 @@ def verify(finding: str, profile: str, parameters: dict[str, Any] | None = None)
     was made with (those given override them) and compare every published file but the executed notebook.
 
     Under the numerics the folder was made with (`numerics.same`) every file must be byte-identical; under other
-    numerics (another kernel path, library or override) only the claims' verdicts are promised, and other numbers
-    are reported, not failed."""
+    numerics (another kernel path, library or override) the claims' verdicts are promised, and the numbers for
+    papers within the finding's stated tolerance (`NUMERICS_TOLERANCE`); other files' numbers are reported."""
     committed = results_dir() / profile / finding
     recover(committed)
     if not committed.is_dir():
@@ -247,14 +247,24 @@ def verify(finding: str, profile: str, parameters: dict[str, Any] | None = None)
                 f"other numerics than the committed run ({'; '.join(other)}): byte-identical all the same",
             )
         moved = _verdicts(committed) != _verdicts(Path(tmp))
+        before, after = numbers.read(committed), numbers.read(Path(tmp))
+        tolerance = getattr(finding_modules()[finding], "NUMERICS_TOLERANCE", None)  # a plugin may state none
+        beyond = numbers.outside(before, after, tolerance) if tolerance else []
+        stated = (
+            f"{len(beyond) or 'none'} beyond the stated tolerance (±{tolerance.absolute:g} + "
+            f"{tolerance.relative:g}·|value|)"
+            if tolerance
+            else "the finding states no tolerance"
+        )
         status = (
             f"other numerics than the committed run ({'; '.join(other)}): verdicts "
-            f"{'DIFFER' if moved else 'identical'}, {len(differences)} file(s) with other numbers (not promised "
-            f"under other numerics); {numbers.moves(numbers.read(committed), numbers.read(Path(tmp)))}"
+            f"{'DIFFER' if moved else 'identical'}, {len(differences)} file(s) with other numbers; "
+            f"{numbers.moves(before, after)}; {stated}"
         )
         missing = [d for d in differences if "committed but not" in d or "produced by the re-run but" in d]
         verdicts = ["claims.csv: a verdict differs from the committed one"] if moved else []
-        return Verified(problems + changed + missing + verdicts, status)
+        far = [f"numbers.json: beyond the stated tolerance: {', '.join(beyond[:5])}"] if beyond else []
+        return Verified(problems + changed + missing + verdicts + far, status)
 
 
 def _recorded_numerics(folder: Path) -> dict[str, Any] | None:

@@ -30,6 +30,7 @@ from ..claims import Claim, judged, untestable
 from ..curves import PAIRED_BOOTSTRAP
 from ..hashing import content_key
 from ..names import V0_NAMES
+from ..numbers import Tolerance
 from ..parameters import BATCH_SIZE, DEVICE_PARAM, DTYPE, MODELS, STEPS
 from ..plan import Job, ScoringTask
 from ..reference import ReferenceDataError, paths
@@ -45,6 +46,14 @@ from .base import Finding, PaperFigure, Plan, Result, Scores, reference_input, s
 
 
 FINDING = Finding("gender_bias", "Gender-bias intervention late in training", ("published",))
+NUMERICS_TOLERANCE = Tolerance(  # under other numerics: twice what an AVX2 rebuild of micro moved
+    0.2,
+    0.01,
+    (
+        "benchmarks/numerics.py at 63335d3: the largest move 0.012 (a CrowS change's interval bound); at 0.1·|value| "
+        "none needs more than 0.003"
+    ),
+)
 HEADLINE = {  # numbers for papers beside the claims': table -> (key columns, value columns)
     "crows_pairs_changes": (
         ["run", "model", "category", "group", "arm"],

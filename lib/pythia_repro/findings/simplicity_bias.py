@@ -22,6 +22,7 @@ from ..claims import Claim, judged, untestable
 from ..curves import NOISE_FLOOR, Noise, PairedBootstrap, PointBounds, u_shape
 from ..hashing import content_key
 from ..names import V0_NAMES, run_of
+from ..numbers import Tolerance
 from ..parameters import SCORING, Param
 from ..paths import cache_home
 from ..plan import Job, ScoringTask
@@ -39,6 +40,14 @@ from .base import Finding, PaperFigure, Plan, Result, Scores, reference_input, s
 
 
 FINDING = Finding("simplicity_bias", "Distributional simplicity bias", ("published",))
+NUMERICS_TOLERANCE = Tolerance(  # under other numerics: twice what an AVX2 rebuild of micro moved
+    0.2,
+    0.01,
+    (
+        "benchmarks/numerics.py at 63335d3: the largest move 0.10 nats (a final unigram loss of 12.0); at 0.1·|value| "
+        "none needs more than 0.004"
+    ),
+)
 HEADLINE = {  # numbers for papers beside the claims': table -> (key columns, value columns)
     "curve_summary": (
         ["model", "variant", "order"],

@@ -26,6 +26,7 @@ from .. import arithmetic, intervals, terms, versions
 from ..claims import Claim, judged, untestable
 from ..hashing import content_key, sha256_file
 from ..names import V0_NAMES
+from ..numbers import Tolerance
 from ..parameters import SCORING, BadParameter, Param
 from ..plan import Job, ScoringTask
 from ..plots import model_lines
@@ -42,6 +43,14 @@ from .base import Finding, PaperFigure, Plan, Result, Scores, reference_input, s
 
 
 FINDING = Finding("term_frequency", "Term frequency effects over training", ("published",))
+NUMERICS_TOLERANCE = Tolerance(  # under other numerics: twice what an AVX2 rebuild of micro moved
+    0.5,
+    0.6,
+    (
+        "benchmarks/numerics.py at 63335d3: GLM p-values move by orders of magnitude (4e-06 → 0.30) and coefficients "
+        "by up to 0.42; at 0.5·|value| none needs more than 0.30"
+    ),
+)
 HEADLINE = {  # numbers for papers beside the claims': table -> (key columns, value columns)
     "glm": (["operation", "shots", "counter", "term"], ["coef", "stderr", "p_value"]),
 }
