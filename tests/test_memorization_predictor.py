@@ -102,13 +102,28 @@ def test_the_best_input_is_the_one_with_most_recall_and_nothing_flagged_reads_at
     assert read["recall"] == pytest.approx(2 / 3)
 
 
+def comparison(learned, best, positives=180):
+    """An equal-compute comparison (the columns the claim reads): learned against best threshold recalls, both on
+    `positives` held-out rows, with the difference's Newcombe interval in points."""
+    rows = pd.DataFrame({"learned_minus_best_points": 100 * (np.array(learned) - np.array(best))})
+    bounds = [mp.intervals.newcombe(a * positives, positives, b * positives, positives) for a, b in zip(learned, best)]
+    rows["learned_minus_best_ci95_low"] = [100 * low for low, _ in bounds]
+    rows["learned_minus_best_ci95_high"] = [100 * high for _, high in bounds]
+    return rows
+
+
 @pytest.mark.parametrize(
-    "differences,verdict",
-    [([10.0, 5.0, -1.0], C.REPRODUCED), ([-10.0, 5.0, -1.0], C.NOT_REPRODUCED), ([np.nan], C.NOT_TESTABLE)],
+    "learned,best,verdict",
+    [
+        ([0.80, 0.80, 0.70], [0.60, 0.60, 0.71], C.REPRODUCED),  # beyond the interval at 2 of 3
+        ([0.80, 0.80, 0.70], [0.60, 0.74, 0.71], C.NOT_REPRODUCED),  # +6 points is inside the noise of 180 rows
+        ([0.60, 0.80, 0.70], [0.80, 0.60, 0.63], C.NOT_REPRODUCED),  # the AVX2 build's shape: one clear win
+    ],
 )
-def test_learned_claim_follows_the_comparison(differences, verdict):
-    assert mp.learned_claim(pd.DataFrame({"learned_minus_best_points": differences})).verdict == verdict
+def test_learned_claim_counts_only_wins_beyond_the_noise(learned, best, verdict):
+    assert mp.learned_claim(comparison(learned, best)).verdict == verdict
     assert mp.learned_claim(None).verdict == C.NOT_TESTABLE
+    assert mp.learned_claim(comparison([0.5], [np.nan]).iloc[:0]).verdict == C.NOT_TESTABLE
 
 
 def test_learned_predictor_runs_on_the_tiny_suite(tiny):

@@ -802,7 +802,9 @@ def analyse(result: Result, **params: Any) -> None:
         result.table("learned_predictor", learned, predictor.TABLE_NOTES)
         result.table("learned_coefficients", coefficients, predictor.COEFFICIENT_NOTES)
         result.table("learned_calibration", calibration)
-        learned_vs_best = result.table("learned_equal_compute", predictor.equal_compute(learned))
+        learned_vs_best = result.table(
+            "learned_equal_compute", predictor.equal_compute(learned), predictor.EQUAL_COMPUTE_NOTES
+        )
         result.figure("learned_predictor", predictor.figure(learned, calibration, target))
         own = learned[learned.kind == predictor.LEARNED]
         result.show(own[["predictor", "best_input", "best_input_recall", "precision", "recall"]].round(3))

@@ -348,7 +348,7 @@ def equal_compute(table: pd.DataFrame) -> pd.DataFrame:
     the target checkpoints' curve, each interpolated in log compute (out of range: not compared)."""
     learned = table[table.kind == LEARNED]
     out = (
-        learned[["predictor", "compute_fraction_of_target_final", "recall"]]
+        learned[["predictor", "compute_fraction_of_target_final", "recall", "evaluation_positives"]]
         .rename(columns={"recall": "learned_recall"})
         .reset_index(drop=True)
     )
@@ -356,7 +356,19 @@ def equal_compute(table: pd.DataFrame) -> pd.DataFrame:
         out = out.merge(_curve_at(table[table.kind == kind], learned, name), on="predictor")
     out["best_threshold_recall"] = out[["smaller_recall_interpolated", "checkpoint_recall_interpolated"]].max(axis=1)
     out["learned_minus_best_points"] = 100 * (out.learned_recall - out.best_threshold_recall)
+    bounds = [
+        intervals.newcombe(a * n, n, b * n, n) if not np.isnan(b) else (np.nan, np.nan)
+        for a, b, n in zip(out.learned_recall, out.best_threshold_recall, out.evaluation_positives)
+    ]
+    low, high = zip(*bounds) if bounds else ((), ())
+    out["learned_minus_best_ci95_low"], out["learned_minus_best_ci95_high"] = 100 * np.array(low), 100 * np.array(high)
     return out
+
+
+EQUAL_COMPUTE_NOTES = {  # recall points; both recalls on the same held-out positives, taken as independent samples
+    "learned_minus_best_ci95_low": intervals.NEWCOMBE,
+    "learned_minus_best_ci95_high": intervals.NEWCOMBE,
+}
 
 
 STATEMENT = (
@@ -367,13 +379,15 @@ STATEMENT = (
 
 def learned_claim(comparison: pd.DataFrame | None) -> Claim:
     """Recall at its best input's precision beats the better threshold family (smaller models, target
-    checkpoints), each interpolated at the learned predictor's compute, at most budgets and on average."""
+    checkpoints), each interpolated at the learned predictor's compute, beyond the noise at most budgets, and on
+    average."""
     id = "memorization.learned_predictor"
     test = (
         "on held-out rows (groups of identical windows, stratified), the learned predictor's recall at the "
         "precision of the best threshold predictor among its inputs (0.9 where none flags a row) exceeds "
         "the better of the smaller models' and the target checkpoints' recall, interpolated in log compute at "
-        "its compute, at most budgets where either is in range, and on average"
+        "its compute, beyond the difference's Newcombe interval (the two recalls as independent samples of the "
+        "held-out positives: conservative) at most budgets where either is in range, and on average"
     )
     if comparison is None:
         return untestable(
@@ -385,15 +399,21 @@ def learned_claim(comparison: pd.DataFrame | None) -> Claim:
     usable = comparison.dropna(subset=["learned_minus_best_points"])
     if usable.empty:
         return untestable(id, STATEMENT, test, "no budget whose compute lies inside a threshold family's range")
-    wins = int((usable.learned_minus_best_points > 0).sum())
+    wins = int((usable.learned_minus_best_ci95_low > 0).sum())
     mean = float(usable.learned_minus_best_points.mean())
+    cells = "; ".join(
+        f"{d:+.1f} [{lo:+.1f}, {hi:+.1f}]"
+        for d, lo, hi in zip(
+            usable.learned_minus_best_points, usable.learned_minus_best_ci95_low, usable.learned_minus_best_ci95_high
+        )
+    )
     return judged(
         id,
         STATEMENT,
         test,
         wins > len(usable) / 2 and mean > 0,
-        f"learned wins {wins} of {len(usable)} budgets, by {mean:+.1f} recall points on average "
-        f"({usable.learned_minus_best_points.min():+.1f} to {usable.learned_minus_best_points.max():+.1f})",
+        f"learned beats the best threshold predictor beyond the interval at {wins} of {len(usable)} budgets, by "
+        f"{mean:+.1f} recall points on average (per budget: {cells})",
         wins=wins,
         budgets=len(usable),
         mean_points=mean,
