@@ -108,8 +108,10 @@ def _wino_rows(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
 def tests(tokenizer, eod_id: int) -> tuple[list[list[int]], list[int], pd.DataFrame, str]:
     """Every test as token ids (prefix + target), where its target starts, what it is (`ITEM_COLUMNS`), and the
     identity of the whole (the files' commits and the token ids)."""
-    encode = lambda text: tokenizer(text, add_special_tokens=False).input_ids  # noqa: E731
     sequences, starts, items, commits = [], [], [], []
+
+    def encode(text: str) -> list[int]:
+        return tokenizer(text, add_special_tokens=False).input_ids
 
     def add(prefix: list[int], target: list[int], **item) -> None:
         sequences.append(prefix + target)
