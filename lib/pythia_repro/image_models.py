@@ -30,6 +30,7 @@ class ImageSpec:
     classes: int
     train_dtype: str = "float32"
     hub_id: str | None = None
+    revision = None  # not a field (builds record their specs): every step of a run is a checkpoint (ModelSpec)
 
     @property
     def params(self) -> int:

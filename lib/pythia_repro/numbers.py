@@ -129,10 +129,12 @@ class Tolerance:
 
     relative: float
     absolute: float
-    measured: str  # where the figures come from
 
     def allows(self, before: float, after: float) -> bool:
         return abs(after - before) <= self.absolute + self.relative * abs(before)
+
+    def __str__(self) -> str:
+        return f"±{self.absolute:g} + {self.relative:g}·|value|"
 
 
 def outside(before: dict[str, int | float], after: dict[str, int | float], tolerance: Tolerance) -> list[str]:

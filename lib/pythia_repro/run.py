@@ -251,8 +251,7 @@ def verify(finding: str, profile: str, parameters: dict[str, Any] | None = None)
         tolerance = getattr(finding_modules()[finding], "NUMERICS_TOLERANCE", None)  # a plugin may state none
         beyond = numbers.outside(before, after, tolerance) if tolerance else []
         stated = (
-            f"{len(beyond) or 'none'} beyond the stated tolerance (±{tolerance.absolute:g} + "
-            f"{tolerance.relative:g}·|value|)"
+            f"{len(beyond) or 'none'} beyond the stated tolerance ({tolerance})"
             if tolerance
             else "the finding states no tolerance"
         )
@@ -263,7 +262,7 @@ def verify(finding: str, profile: str, parameters: dict[str, Any] | None = None)
         )
         missing = [d for d in differences if "committed but not" in d or "produced by the re-run but" in d]
         verdicts = ["claims.csv: a verdict differs from the committed one"] if moved else []
-        far = [f"numbers.json: beyond the stated tolerance: {', '.join(beyond[:5])}"] if beyond else []
+        far = [f"{numbers.JSON_FILE}: beyond the stated tolerance: {', '.join(beyond[:5])}"] if beyond else []
         return Verified(problems + changed + missing + verdicts + far, status)
 
 

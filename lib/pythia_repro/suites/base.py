@@ -128,7 +128,7 @@ class Suite:
 
     def checkpoint(self, model: str, step: int | str | None = None) -> Checkpoint:
         """A validated checkpoint; `step` may be an int, a revision name, 'main' or None (the final one)."""
-        once = getattr(self.spec(model), "revision", None)  # image specs have none
+        once = self.spec(model).revision
         step = self._parse_step(step)
         if once is not None:
             if step != self.final_step:

@@ -38,9 +38,9 @@ FINDING_DEFAULTS = {
     "simplicity_bias": {},
     "term_frequency": {},
 }
-# The gender-bias interventions (Pythia paper, section 5.3): the deduplicated models re-trained over the last 7%
-# (or, for 1.4b, 21%) of training with masculine pronouns swapped for feminine ones, each released at its final
-# step only. Revisions hold safetensors weights: 410m's main (the conversion merged), the long 1.4b's conversion
+# The gender-bias interventions (the Pythia paper's third case study): the deduplicated models re-trained over the
+# last 7% (or, for 1.4b, 21%) of training with masculine pronouns swapped for feminine ones, each released at its
+# final step only. Revisions hold safetensors weights: 410m's main (the conversion merged), the long 1.4b's conversion
 # pull request; the others are as listed on the hub when written (6.9b's main holds pickled shards only, which
 # this package does not load: asking for it fails with that error).
 INTERVENTIONS = {  # model name here: (hub id, revision)
@@ -79,11 +79,12 @@ def interventions(sizes: tuple[str, ...]) -> dict[str, ModelSpec]:
     """The intervention runs of the given deduplicated models: the baseline's architecture, their own repo and
     revision."""
     base = models(sizes, "-deduped")
-    return {
-        name: replace(base[name.split("-deduped")[0] + "-deduped"], name=name, hub_id=hub_id, revision=revision)
-        for name, (hub_id, revision) in INTERVENTIONS.items()
-        if name.split("-deduped")[0] + "-deduped" in base
-    }
+    out = {}
+    for name, (hub_id, revision) in INTERVENTIONS.items():
+        baseline = name[: name.index("-deduped")] + "-deduped"
+        if baseline in base:
+            out[name] = replace(base[baseline], name=name, hub_id=hub_id, revision=revision)
+    return out
 
 
 def tokenizer() -> Path:
