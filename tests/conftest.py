@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,26 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
 ]
 SHARED_DATA = settings.path("reference_data") or (REPO.parent / "shared" / "data").resolve()
+
+
+def readme_block(name: str) -> str:
+    """The bash commands of the README's block marked `<!-- name: … -->` … `<!-- end name -->`, as written."""
+    pattern = rf"<!-- {name}:[^>]*-->\s*```bash\n(.*?)```\s*<!-- end {name} -->"
+    found = re.search(pattern, (REPO / "README.md").read_text(), re.S)
+    assert found, f"the README lost its marked block of {name}"
+    return found.group(1)
+
+
+def run_readme_block(name: str, env: dict[str, str], timeout: int) -> subprocess.CompletedProcess:
+    """Run a README block as written (bash -euo pipefail, from the checkout, this environment's `pythia-repro` first
+    on the PATH); a failing command fails the test with the end of its output."""
+    env = env | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"}
+    commands = readme_block(name)
+    run = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", commands], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
+    return run
 
 
 def pytest_configure(config):

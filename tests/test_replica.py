@@ -19,9 +19,8 @@ import pytest
 from pythia_repro import settings
 from pythia_repro.replica import write_replica
 
-from conftest import REPO
+from conftest import run_readme_block
 
-BLOCK = re.compile(r"<!-- pythia-commands:[^>]*-->\s*```bash\n(.*?)```\s*<!-- end pythia-commands -->", re.S)
 FINDINGS = ("memorization", "simplicity_bias", "term_frequency")
 
 
@@ -34,13 +33,6 @@ def replica(tmp_path_factory):
     return write_replica(tmp_path_factory.mktemp("release"), fetch("tokenizer/20B_tokenizer.json"))
 
 
-def readme_commands() -> str:
-    """The README's tested block of `pythia` commands."""
-    found = BLOCK.search((REPO / "README.md").read_text())
-    assert found, "the README lost its marked block of pythia commands"
-    return found.group(1)
-
-
 def test_the_readme_commands_run_every_finding_on_the_standard_and_deduplicated_release(replica, project, tmp_path):
     env = {
         key: value
@@ -48,15 +40,7 @@ def test_the_readme_commands_run_every_finding_on_the_standard_and_deduplicated_
         if not key.startswith(("PYTHIA_REPRO_PILE", "PYTHIA_REPRO_MIRROR", "HF_"))
     }
     env |= replica.environment() | {settings.variable("root"): str(project)}
-    run = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", readme_commands()],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=3000,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
+    run = run_readme_block("pythia-commands", env, timeout=3000)
     plan = run.stdout.split("→")[0]
     assert "checkpoints of pythia-160m: step1000, step143000 (2)" in plan
     assert re.search(r"to download: 0, about 0 B", plan), "every revision is in the replica's hub cache"

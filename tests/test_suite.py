@@ -48,7 +48,7 @@ def test_checkpoint_lookup_and_errors():
     with pytest.raises(CheckpointNotFound, match="'latest' is not one of the pythia suite's, which are named like"):
         suite.checkpoint("pythia-1b", "latest")
     with pytest.raises(
-        CheckpointNotFound, match="unknown suite 'opt'; known: gpt-neox-20b, micro, micro-gender, micro-images, pythia"
+        CheckpointNotFound, match="unknown suite 'opt'; known: cifar10, cifarnet, fashion-mnist, gpt-neox-20b, micro, "
     ):
         get_suite("opt")
     with pytest.raises(CheckpointNotFound, match="pythia-deduped suite"):

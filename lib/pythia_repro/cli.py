@@ -99,6 +99,9 @@ def _sweep(args, params: dict[str, Any]):
     for profile in args.profile or [DEFAULT_PROFILE]:
         if profile == "published":
             continue
+        if not _precompute(args, profile, params):  # work that is not scoring: training a suite, counting terms
+            ok = False
+            continue
         print(f"→ sweep {profile} ({executor.name})", flush=True)
         try:
             summary = executor.run(SweepPlan(profile, tuple(args.finding or ()), params))
@@ -107,22 +110,31 @@ def _sweep(args, params: dict[str, Any]):
             ok = False
             continue
         print("  " + summary.text().replace("\n", "\n  "), flush=True)
-        ok &= summary.ok and _precompute(args, profile, params)
+        ok &= summary.ok
         devices |= summary.devices()
     return ok, devices
 
 
 def cmd_plan(args) -> int:
     """Print what a sweep of each selected profile would do, and what it would cost, without running it."""
-    from .costs import describe
+    from .costs import describe, describe_training
     from .executors import SweepPlan
     from .score_cache import ScoreCache
+    from .suites.micro import damage
+    from .suites.registry import IMAGE_DATASETS
 
     params = _merged(_checked(args))
     for profile in args.profile or [DEFAULT_PROFILE]:
         if profile == "published":
             print("published: the authors' files, nothing to score")
             continue
+        if profile in IMAGE_DATASETS:
+            from .suites import vision
+
+            print(describe_training(profile, args.gpu_tflops))
+            if damage(vision.suite_dir(vision.config_for(profile))) is not None:
+                print(f"scoring the {profile} suite: planned once it is built (its evaluation sets need its data)")
+                continue
         try:
             tasks = SweepPlan(profile, tuple(args.finding or ()), params).tasks()
         except (LookupError, ValueError) as err:
@@ -133,8 +145,8 @@ def cmd_plan(args) -> int:
 
 
 def _precompute(args, profile: str, params: dict[str, Any]) -> bool:
-    """Run each selected finding's `precompute` (work other than scoring checkpoints, e.g. counting terms over
-    the training data) on the sweep's engine; False when one failed."""
+    """Run each selected finding's `precompute` (work other than scoring checkpoints: counting terms over the
+    training data, training an image suite) on the sweep's engine, before the sweep; False when one failed."""
     import inspect
 
     from .findings import finding_modules, supports
@@ -235,8 +247,14 @@ def cmd_fetch(args) -> int:
 
 
 def cmd_suite_build(args) -> int:
-    from .suites import micro, micro_gender, micro_images
+    from .suites import micro, micro_gender, micro_images, vision
 
+    if args.suite in vision.DATASETS:
+        started = time.time()
+        variant = None if args.variant == "default" else args.variant
+        root = vision.build(args.suite, variant, engine=args.engine, address=args.address, force=args.force)
+        print(f"{args.suite} image suite ready at {root} ({time.time() - started:.0f} s)")
+        return 0
     for name, build in (
         ("micro suite", micro.build),
         ("micro gender suite", micro_gender.build),
@@ -294,6 +312,8 @@ def cmd_list(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .suites.registry import IMAGE_DATASETS
+
     parser = argparse.ArgumentParser(prog="pythia-repro", description=__doc__)
     parser.add_argument("--version", action="version", version=f"pythia-repro {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -353,8 +373,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("suite", help="build a locally trained suite")
     suite_sub = p.add_subparsers(dest="action", required=True)
     b = suite_sub.add_parser("build", help="build (or find already built) a suite")
-    b.add_argument("suite", choices=["micro"], help="only the micro suite is built locally; Pythia is loaded")
-    b.add_argument("--variant", default="default", help="default (the micro profile) or tiny (for tests)")
+    b.add_argument(
+        "suite",
+        choices=["micro", *IMAGE_DATASETS],
+        help="micro (with its gender and image companions), or an image dataset's suite of the authors' setting "
+        "(trained on a GPU); Pythia is loaded, not built",
+    )
+    b.add_argument(
+        "--variant",
+        default="default",
+        help="micro: default (the micro profile) or tiny (for tests); image suites: authors or tiny (default: the "
+        f"{settings.variable('vision_variant')} setting)",
+    )
+    b.add_argument("--engine", choices=["local", "ray"], default="local", help="image suites: one Ray task per run")
+    b.add_argument("--address", help="image suites, ray: the cluster to join (default: start one here)")
     b.add_argument("--force", action="store_true", help="rebuild even if a complete build exists")
     b.set_defaults(func=cmd_suite_build)
     p = sub.add_parser("cache", help="inspect the score cache")

@@ -2,9 +2,11 @@
 
 Bytes: a revision already in the hub cache is measured there; otherwise it is estimated as parameters × 2
 (the checkpoints are released in fp16). Scoring: every chunk not in the score cache, with the tokens its
-rows put through the model. GPU hours: forward FLOPs (2 × parameters × tokens) divided by an effective
-throughput: the one given (`--gpu-tflops`, e.g. measured with `benchmarks/`), else an assumption stated in
-the output (30% of an H100's 989 dense fp16 TFLOP/s), never presented as a measurement.
+rows put through the model. GPU hours of scoring: forward FLOPs (2 × parameters × tokens) divided by an
+effective throughput: the one given (`--gpu-tflops`, e.g. measured with `benchmarks/`), else an assumption
+stated in the output (30% of an H100's 989 dense fp16 TFLOP/s), never presented as a measurement. Training an
+image suite: every step of every run not yet built, at 3 × the forward FLOPs of a batch (forward and backward;
+torch's FLOP counter on one image), in GPU hours only at a throughput given.
 """
 
 from __future__ import annotations
@@ -121,3 +123,50 @@ def describe(profile: str, tasks: list[ScoringTask], cache: ScoreCache, gpu_tflo
         f"GPU hours, all findings: {per_finding.gpu_hours.sum():.3g} ({speed.source})",
     ]
     return "\n".join(lines)
+
+
+def training_table(dataset: str) -> pd.DataFrame:
+    """One row per run of an image dataset's suite: steps still to train (none once built) and their FLOPs."""
+    from . import image_models
+    from .suites import micro, vision
+
+    config = vision.config_for(dataset)
+    built = micro.damage(vision.suite_dir(config)) is None
+    suite, flops = get_suite(dataset), {}
+    rows = []
+    for name, arch, size, _ in config.runs:
+        spec = suite.spec(name)
+        if (arch, size) not in flops:
+            flops[arch, size] = image_models.forward_flops(spec)
+        steps = 0 if built else config.final_step
+        rows.append(
+            {
+                "run": name,
+                "params": spec.params,
+                "steps_to_train": steps,
+                "images": steps * config.batch_size,
+                "train_flops": 3.0 * flops[arch, size] * steps * config.batch_size,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def describe_training(profile: str, gpu_tflops: float | None = None) -> str:
+    """The training an image dataset's suite still needs, in words and a table; GPU hours only from a measured
+    throughput (small convolutional networks are far from a GPU's peak, so no assumed figure is given)."""
+    from .suites import vision
+
+    config, table = vision.config_for(profile), training_table(profile)
+    head = (
+        f"training the {profile} suite ({config.variant} variant: {len(table)} runs of {config.final_step} steps at "
+        f"batch {config.batch_size}; `pythia-repro suite build {profile} --engine ray` trains one run per GPU):"
+    )
+    if gpu_tflops is not None:
+        table["gpu_hours"] = table.train_flops / (gpu_tflops * 1e12) / 3600
+        hours = f"GPU hours of training: {table.gpu_hours.sum():.3g} at {gpu_tflops:g} TFLOP/s effective, as given"
+    else:
+        hours = (
+            f"training FLOPs: {table.train_flops.sum():.3g}; GPU hours: pass --gpu-tflops with the effective TFLOP/s "
+            "that benchmarks/vision_train.py measures for training on your GPU"
+        )
+    return "\n".join([head, table.to_string(index=False, float_format=lambda v: f"{v:.3g}"), hours])

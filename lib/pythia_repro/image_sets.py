@@ -24,6 +24,7 @@ class whose statistics it carries. Statistics are those of the training split. I
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -44,11 +45,20 @@ SETS = tuple(ORDER)
 EDITS = ("ot-edit", "quantile-edit", "mean-shift")  # edited validation images; every other set but "real" is sampled
 MEAN_CLIP = 3e-3  # pixel means kept this far inside [0, 1], where the max-entropy density has a finite rate
 TRIPLES = 4096  # coskewness compared on this many random (i, j, k) entries: the whole tensor is d³
+THIRD_ORDER_PIXELS = 100  # the third-order fit holds the whole d³ coskewness tensor: 8×8 digits' 64 pixels make
+# 262,144 entries; CIFAR-10's 3,072 would make 2.9·10¹⁰, so larger images get no third-order set
 SHIFT_ITERATIONS = 10_000
 FIT_ITERATIONS = 100  # L-BFGS iterations of the bounded fits (the authors' truncated-normal default)
 KOLEO_WEIGHT = 1e-3  # weight of the entropy estimate in the bounded fits (the authors')
 FIT_MARGIN = 1e-3  # the bounded fits start from draws clamped to [margin, 1 − margin]: at the authors' float eps the
 # logistic's gradient vanishes (those pixels never move) and duplicate rows make the entropy estimate −∞
+
+
+def load_split(path: Path) -> dict[str, np.ndarray]:
+    """A built image suite's split (`train_x`, `train_y`, `val_x`, `val_y`, …) with pixels as float32 in [0, 1]
+    (the authors' datasets are stored as uint8)."""
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k].astype(np.float32) / 255 if data[k].dtype == np.uint8 else data[k] for k in data.files}
 
 
 @dataclass
@@ -144,6 +154,12 @@ STREAMS = {  # each set's stream of the seed: a set does not change when another
     "truncated-normal": 7,
     "third-order": 8,
 }
+
+
+def feasible_sets(pixels: int) -> tuple[str, ...]:
+    """The sets that can be drawn for images of `pixels` values each (all but third-order above
+    `THIRD_ORDER_PIXELS`)."""
+    return tuple(name for name in SETS if name != "third-order" or pixels <= THIRD_ORDER_PIXELS)
 
 
 def build_sets(

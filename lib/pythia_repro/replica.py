@@ -10,6 +10,7 @@
     at `main`: `document.idx` and the tokens split as released, `document-00000-of-00020.bin` …
     `document-00020-of-00020.bin` (the "of" number is the last index), cut at a fixed odd byte size so that the
     cuts fall inside rows and inside tokens;
+  * the image datasets of the authors' vision setting (`suites.vision`), tiny images, as `datasets` writes them;
 and, beside it, held-out rows (`root/heldout/document`), which the release does not include.
 The training rows are real text with numbers in it, tokenized with the suite's tokenizer, so every finding has
 something to count and score.
@@ -18,6 +19,7 @@ something to count and score.
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,8 +160,6 @@ def tiny_weights(seed: int, vocab: int, hidden: int) -> dict[str, bytes]:
 
 
 def _parquet(frame) -> bytes:
-    import io
-
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
     return buffer.getvalue()
@@ -209,6 +209,50 @@ def write_bias_evals(hub: Path, seed: int = 0, n: int = 24) -> None:
         hub_entry(hub, source.repo, source.revision, mine, "dataset")
 
 
+IMAGE_COLUMNS = {"cifar10": "img", "cifarnet": "img"}  # the image column of each dataset (else "image")
+GREY = ("mnist", "fashion-mnist")  # stored as greyscale images (the others as RGB)
+
+
+def write_image_datasets(hub: Path, seed: int = 0, train: int = 200, test: int = 100, size: int = 8) -> None:
+    """The image datasets of `suites.vision` as their Parquet files lie in the hub cache: `train` and `test` tiny
+    images (size × size PNGs, a class-coloured blob on noise) per split, columns and features as on the hub."""
+    import datasets
+
+    rng = np.random.default_rng(seed)
+    quiet = datasets.utils.are_progress_bars_disabled()
+    datasets.utils.disable_progress_bars()  # a bar per tiny file says nothing
+    try:
+        _write_images(hub, rng, train, test, size)
+    finally:
+        if not quiet:
+            datasets.utils.enable_progress_bars()
+
+
+def _write_images(hub: Path, rng: np.random.Generator, train: int, test: int, size: int) -> None:
+    import datasets
+
+    from .suites.vision import DATASETS
+
+    for name, source in DATASETS.items():
+        files = {}
+        for split, n in (("train", train), (source.test_split, test)):
+            labels = np.arange(n) % 10
+            pixels = rng.integers(0, 96, size=(n, size, size, 3))
+            for i, label in enumerate(labels):  # a bright blob whose place and colour tell the class
+                r, c = divmod(int(label), 4)
+                pixels[i, 2 * r : 2 * r + 3, 2 * c : 2 * c + 3, label % 3] = 255
+            images = pixels.mean(-1).astype(np.uint8) if name in GREY else pixels.astype(np.uint8)
+            column = IMAGE_COLUMNS.get(name, "image")
+            features = datasets.Features(
+                {column: datasets.Image(), "label": datasets.ClassLabel(names=[f"class{k}" for k in range(10)])}
+            )
+            frame = datasets.Dataset.from_dict({column: list(images), "label": labels.tolist()}, features=features)
+            buffer = io.BytesIO()
+            frame.to_parquet(buffer)
+            files[f"{source.folder}/{split}-00000-of-00001.parquet"] = buffer.getvalue()
+        hub_entry(hub, source.repo, source.revision, files, "dataset")
+
+
 def write_replica(
     root: str | Path,
     tokenizer_file: str | Path,
@@ -237,6 +281,7 @@ def write_replica(
             if spec.revision and run.startswith(f"{model}-deduped-") and deduped.final_step in steps:
                 hub_entry(hub, spec.hub_id, spec.revision, tiny_weights(seed + 7 + 1000 * i, spec.vocab, 16 * (i + 1)))
     write_bias_evals(hub, seed)
+    write_image_datasets(hub, seed)
     if neox20b:
         neox = get_suite("gpt-neox-20b")
         spec = neox.spec("gpt-neox-20b")

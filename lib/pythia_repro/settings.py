@@ -66,6 +66,12 @@ SETTINGS = {
         "default",
         "which micro suite the micro profile uses: `default`, or `tiny` (the tests')",
     ),
+    "vision_variant": Setting(
+        "PYTHIA_REPRO_VISION_VARIANT",
+        "authors",
+        "what the image suites of the authors' setting (cifar10, mnist, fashion-mnist, svhn, cifarnet) train: "
+        "`authors` (their networks, 2^16 steps on a GPU), or `tiny` (the tests': tiny networks, 16 steps on a CPU)",
+    ),
     "threads": Setting(
         "PYTHIA_REPRO_THREADS",
         None,

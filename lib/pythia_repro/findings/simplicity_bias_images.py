@@ -6,7 +6,9 @@ as they learn higher-order structure; and early networks classify images of clas
 statistics of class B (optimal-transport edits) as B. Evaluation sets are built by `image_sets`, once per seed.
 
 The authors released no per-checkpoint vision results, so there is no `published` profile: `micro` trains image
-classifiers on scikit-learn's digits (the micro image suite) and scores every checkpoint here.
+classifiers on scikit-learn's digits (the micro image suite) and scores every checkpoint here; the profiles
+`cifar10`, `mnist`, `fashion-mnist`, `svhn` and `cifarnet` train the authors' networks on their datasets
+(`suites.vision`, on a GPU) and score those.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from ..parameters import DEVICE_PARAM, MODELS, STEPS, Param
 from ..plan import Job, ScoringTask
 from ..results import ResultWriter
 from ..score_cache import ScoreCache
-from ..suites import micro_images
+from ..suites import get_suite, micro, micro_images, vision
 from ..suites.base import CheckpointNotFound, Suite
 from ..suites.loading import default_device
 from .base import Finding, PaperFigure, Plan, Result, Scores, sweep_plan
@@ -99,13 +101,15 @@ class Sets:
 
 
 def make_sets(suite: Suite, per_class: int, seed: int) -> Sets:
-    """The evaluation sets of a built image suite from its training split's statistics and its validation images."""
-    with np.load(suite.local_root / "data" / "digits.npz", allow_pickle=False) as data:
-        train_x, train_y, val_x, val_y = (data[k] for k in ("train_x", "train_y", "val_x", "val_y"))
+    """The evaluation sets of a built image suite from its training split's statistics and its validation images
+    (the third-order set only where its coskewness tensor fits: `image_sets.THIRD_ORDER_PIXELS`)."""
+    data = image_sets.load_split(suite.data_prefix)
+    train_x, train_y, val_x, val_y = (data[k] for k in ("train_x", "train_y", "val_x", "val_y"))
     shape = train_x.shape[1:]
     classes = next(iter(suite.models.values())).classes
     stats = image_sets.ClassStats.fit(train_x.reshape(len(train_x), -1), train_y, classes)
-    built = image_sets.build_sets(stats, val_x.reshape(len(val_x), -1), val_y, per_class, seed)
+    names = image_sets.feasible_sets(int(np.prod(shape)))
+    built = image_sets.build_sets(stats, val_x.reshape(len(val_x), -1), val_y, per_class, seed, names)
     pixels = np.concatenate([s.pixels for s in built.values()]).reshape(-1, *shape)
     items = pd.concat(
         [
@@ -134,13 +138,28 @@ class Prepared(Plan):
 
 
 def scored_image_suite(profile: str) -> Suite:
-    """The suite a profile scores this finding on: on `micro`, the micro image suite (digits)."""
-    if profile != "micro":
-        raise NotImplementedError(
-            f"simplicity_bias_images scores the micro image suite only; {profile!r} is not implemented yet (the "
-            "authors released no per-checkpoint vision results, and the GPU image suites are not built yet)"
-        )
-    return micro_images.images_suite()
+    """The suite a profile scores this finding on: on `micro`, the micro image suite (digits); on an image
+    dataset's profile, that suite once built (`analyse` and `precompute` build it)."""
+    if profile == "micro":
+        return micro_images.images_suite()
+    if profile in vision.DATASETS:
+        root = vision.suite_dir(vision.config_for(profile))
+        if micro.damage(root) is not None:
+            raise CheckpointNotFound(
+                f"the {profile} image suite at {root} is not built; `pythia-repro suite build {profile}` trains it "
+                f"(`--engine ray`: one run per GPU), as `pythia-repro reproduce --profile {profile}` does"
+            )
+        return get_suite(profile)
+    raise NotImplementedError(
+        f"simplicity_bias_images runs on micro and on the image suites ({', '.join(vision.DATASETS)}), not on "
+        f"{profile!r} (the authors released no per-checkpoint vision results)"
+    )
+
+
+def precompute(profile: str, engine: str = "local", address: str | None = None) -> None:
+    """Train an image dataset's suite on `engine` (sweeps call this first: one Ray task per run on a cluster)."""
+    if profile in vision.DATASETS:
+        vision.build(profile, engine=engine, address=address)
 
 
 def prepare(
@@ -313,8 +332,8 @@ def curves_figure(points: pd.DataFrame, arch: str, chance: float):
     return fig
 
 
-def examples_figure(sets: Sets, shape: tuple[int, int], classes: int):
-    """One example per class of every set (an edit's title row says from → to)."""
+def examples_figure(sets: Sets, shape: tuple[int, int, int], classes: int):
+    """One example per class of every set (an edit's title row says from → to); `shape` is (channels, h, w)."""
     import matplotlib.pyplot as plt
 
     names = list(sets.examples)
@@ -325,7 +344,11 @@ def examples_figure(sets: Sets, shape: tuple[int, int], classes: int):
             ax = axes[r, c]
             rows = np.flatnonzero(s.labels == c)
             if len(rows):
-                ax.imshow(np.clip(s.pixels[rows[0]].reshape(shape), 0, 1), cmap="gray_r", vmin=0, vmax=1)
+                image = np.clip(s.pixels[rows[0]].reshape(shape), 0, 1).transpose(1, 2, 0)
+                if shape[0] == 1:
+                    ax.imshow(image[..., 0], cmap="gray_r", vmin=0, vmax=1)
+                else:
+                    ax.imshow(image)
                 ax.set_title(f"{s.sources[rows[0]]}→{c}" if name in EDITS else str(c), fontsize=6)
             ax.set_xticks([])
             ax.set_yticks([])
@@ -424,7 +447,8 @@ def loss_u_claim(shapes: pd.DataFrame) -> Claim:
 def increasing_order_claim(shapes: pd.DataFrame) -> Claim:
     cid = "simplicity_bias_images.increasing_order"
     wide = shapes.pivot(index=["arch", "run"], columns="set", values="near_best_step")
-    pairs = [(wide[list(a)].max(axis=1), wide[list(b)].min(axis=1)) for a, b in zip(ORDERS, ORDERS[1:])]
+    orders = [names for names in ([n for n in o if n in wide.columns] for o in ORDERS) if names]  # those scored
+    pairs = [(wide[a].max(axis=1), wide[b].min(axis=1)) for a, b in zip(orders, orders[1:])]
     ok = pd.concat([lo <= hi for lo, hi in pairs], axis=1).all(axis=1).groupby(level="arch").agg(["sum", "size"])
     strict = pd.concat([lo < hi for lo, hi in pairs], axis=1).all(axis=1).groupby(level="arch").sum()
     passed = bool((ok["sum"] * 2 > ok["size"]).all())  # per arch, over its runs
@@ -433,8 +457,8 @@ def increasing_order_claim(shapes: pd.DataFrame) -> Claim:
         STATEMENTS[cid],
         "per run, the earliest step whose accuracy is within the paired half-width of the best comes no later on "
         "every first-order set (independent, max-entropy) than on any second-order set (Gaussian, truncated "
-        "normal), and no later on every second-order set than on the third-order set; in most seeds of every "
-        "architecture",
+        "normal), and no later on every second-order set than on the third-order set (where it was scored); in "
+        "most seeds of every architecture",
         passed,
         "seeds in order: "
         + "; ".join(f"{a} {r['sum']}/{r['size']} ({strict[a]} strictly earlier)" for a, r in ok.iterrows()),
@@ -503,6 +527,8 @@ def analyse(result: Result, **params: Any) -> None:
     result.section("sets")
     if result.profile == "published":
         raise NotImplementedError("the authors released no per-checkpoint vision results: use the micro profile")
+    if result.profile in vision.DATASETS:
+        vision.ensure_built(result.profile)  # trained here, in this process, when no sweep trained it first
     scored = score_suite(result.profile, result.writer, **params)
     suite, sets = scored.suite, scored.sets
     spec = next(iter(suite.models.values()))
@@ -512,7 +538,7 @@ def analyse(result: Result, **params: Any) -> None:
         ["mean_error", "covariance_error", "coskewness_error"]
     ].median()
     result.show(moments.sort_values("order").round(3))
-    result.figure("examples", examples_figure(sets, (spec.size, spec.size), spec.classes))
+    result.figure("examples", examples_figure(sets, sets.pixels.shape[1:], spec.classes))
     r = scored.report
     result.show(
         f"{len(r.scored)} checkpoints scored now, {len(r.cached)} read from the cache; "

@@ -145,26 +145,39 @@ class _Stage:
         (self.root / f".done-{name}").write_text("")
 
 
+def staged(partial: Path, build_data) -> _Stage:
+    """The stages a build has finished in `partial`, its data stage (`build_data()`) done first: a crashed build
+    resumes after the stages it finished."""
+    partial.mkdir(parents=True, exist_ok=True)
+    stage = _Stage(partial)
+    if not stage.done("data"):
+        build_data()
+        stage.mark("data")
+    return stage
+
+
 def build(variant: str | None = None, force: bool = False, progress: bool = True) -> Path:
     """Build the micro suite (skipped when a complete build with the same config exists); returns its folder."""
     config = variant_config(variant)
     return build_locked(config, suite_dir(config), _build_into, force, progress)
 
 
-def build_locked(config, final: Path, build_into, force: bool = False, progress: bool = True) -> Path:
+def build_locked(
+    config, final: Path, build_into, force: bool = False, progress: bool = True, what: str = "the micro suite"
+) -> Path:
     """Build a suite folder with `build_into(config, partial, progress)` unless a complete build is there.
 
     One build at a time per suite folder: a second waits for the first and then finds it complete."""
     if not force and damage(final, checksums=True) is None:
         return final
-    with atomic.locked(atomic.lock_file(final), f"building the micro suite ({config.variant})"):
+    with atomic.locked(atomic.lock_file(final), f"building {what} ({config.variant})"):
         for line in atomic.recover_dir(final):
             print(line, file=sys.stderr)
         problem = damage(final, checksums=True)
         if problem is None and not force:
             return final
         if final.exists() and problem:
-            print(f"the micro suite at {final} is incomplete ({problem}); building it again", file=sys.stderr)
+            print(f"{what} at {final} is incomplete ({problem}); building it again", file=sys.stderr)
         build_into(config, final.with_name(final.name + ".partial"), progress)
         atomic.swap_in(final.with_name(final.name + ".partial"), final)
     return final
@@ -174,12 +187,8 @@ def _build_into(config: MicroConfig, partial: Path, progress: bool) -> None:
     """Build every stage not yet done into `partial` (a crashed build resumes), then its manifest.
 
     Runs train in parallel, one thread each, on `config.threads` processes (each run is deterministic alone)."""
-    partial.mkdir(parents=True, exist_ok=True)
-    stage = _Stage(partial)
     started = time.time()
-    if not stage.done("data"):
-        _build_data(config, partial)
-        stage.mark("data")
+    stage = staged(partial, lambda: _build_data(config, partial))
     todo = [(i, run) for i, run in enumerate(config.runs) if not stage.done(run[0])]
     for _, (name, *_) in todo:
         shutil.rmtree(partial / name, ignore_errors=True)

@@ -110,12 +110,8 @@ def build(variant: str | None = None, force: bool = False, progress: bool = True
 
 def _build_into(config: GenderConfig, partial: Path, progress: bool) -> None:
     """Data, then each size with its interventions (one process per size), then the manifest."""
-    partial.mkdir(parents=True, exist_ok=True)
-    stage = micro._Stage(partial)
     started = time.time()
-    if not stage.done("data"):
-        _build_data(config, partial)
-        stage.mark("data")
+    stage = micro.staged(partial, lambda: _build_data(config, partial))
     swap = _swap_table(partial)
     jobs = [
         (

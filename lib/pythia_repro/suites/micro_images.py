@@ -15,6 +15,7 @@ import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -28,9 +29,43 @@ FORMAT_VERSION = 1  # the build key: bump it whenever this module or image_model
 SUITE = "micro-images"
 
 
+class SeededRuns:
+    """What image suites' configs share: runs of each (architecture, size) under several seeds, named like Pythia's
+    (`run_name`, then `…-seed1`, …), checkpointed at 0, 1, 2, 4, …, final_step; a build key that hashes every
+    field with the module's format version."""
+
+    format_version: ClassVar[int]
+    archs: tuple[tuple[str, Any], ...]
+    seeds: int
+    final_step: int
+
+    def run_name(self, arch: str, size: Any) -> str:
+        """The name of an architecture's first run (the others add `-seed<k>`)."""
+        raise NotImplementedError
+
+    @property
+    def steps(self) -> tuple[int, ...]:
+        """0, 1, 2, 4, …, final_step."""
+        return (0, *(2**i for i in range(int(math.log2(self.final_step)) + 1)))
+
+    @property
+    def runs(self) -> tuple[tuple[str, str, Any, int], ...]:
+        """(run name, architecture, size or width, seed index) of every trained run."""
+        return tuple(
+            (self.run_name(arch, size) + (f"-seed{k}" if k else ""), arch, size, k)
+            for arch, size in self.archs
+            for k in range(self.seeds)
+        )
+
+    def key(self) -> str:
+        return content_key({"format": self.format_version, **asdict(self)})[:12]
+
+
 @dataclass(frozen=True)
-class ImagesConfig:
+class ImagesConfig(SeededRuns):
     """Everything that determines a built image suite (its content key is a hash of this)."""
+
+    format_version: ClassVar[int] = FORMAT_VERSION
 
     variant: str
     seed: int
@@ -47,22 +82,8 @@ class ImagesConfig:
     images_limit: int = 0  # 0: every image; else the first this many (tiny variants)
     threads: int = 2
 
-    @property
-    def steps(self) -> tuple[int, ...]:
-        """0, 1, 2, 4, …, final_step."""
-        return (0, *(2**i for i in range(int(math.log2(self.final_step)) + 1)))
-
-    @property
-    def runs(self) -> tuple[tuple[str, str, int, int], ...]:
-        """(run name, architecture, width, seed index) of every trained run."""
-        return tuple(
-            (f"digits-{arch}" + (f"-seed{k}" if k else ""), arch, width, k)
-            for arch, width in self.archs
-            for k in range(self.seeds)
-        )
-
-    def key(self) -> str:
-        return content_key({"format": FORMAT_VERSION, **asdict(self)})[:12]
+    def run_name(self, arch: str, size: int) -> str:
+        return f"digits-{arch}"
 
 
 # fmt: off
@@ -93,12 +114,8 @@ def build(variant: str | None = None, force: bool = False, progress: bool = True
 
 def _build_into(config: ImagesConfig, partial: Path, progress: bool) -> None:
     """The split, then every run not yet done (in parallel, one thread each), then the manifest."""
-    partial.mkdir(parents=True, exist_ok=True)
-    stage = micro._Stage(partial)
     started = time.time()
-    if not stage.done("data"):
-        _build_data(config, partial)
-        stage.mark("data")
+    stage = micro.staged(partial, lambda: _build_data(config, partial))
     jobs = [(config, run, partial, progress, slot) for slot, run in enumerate(config.runs) if not stage.done(run[0])]
     if config.threads > 1 and len(jobs) > 1:
         jobs.sort(key=lambda job: job[1][1] != "cnn")  # the slower architecture first, so the cores stay busy
@@ -275,6 +292,7 @@ def images_suite(variant: str | None = None) -> Suite:
         tokenizer_file=None,
         findings={},
         local_root=root,
+        data_prefix=root / "data" / "digits.npz",
         description="the micro image suite (digits), trained here; the micro profile scores simplicity_bias_images "
         "on it",
         build=manifest["key"],

@@ -9,6 +9,7 @@ from importlib.metadata import entry_points
 from .. import settings
 from .base import CheckpointNotFound, Suite
 
+IMAGE_DATASETS = ("cifar10", "mnist", "fashion-mnist", "svhn", "cifarnet")  # `vision.DATASETS`, one suite each
 BUILT_IN = {
     "micro": "pythia_repro.suites.micro",
     "micro-gender": "pythia_repro.suites.micro_gender",
@@ -16,6 +17,7 @@ BUILT_IN = {
     "pythia": "pythia_repro.suites.pythia",
     "pythia-deduped": "pythia_repro.suites.pythia_deduped",
     "gpt-neox-20b": "pythia_repro.suites.gpt_neox_20b",
+    **dict.fromkeys(IMAGE_DATASETS, "pythia_repro.suites.vision"),
 }
 ENTRY_POINTS = "pythia_repro.suites"
 _FACTORIES: dict[str, Callable[[], Suite]] = {}
