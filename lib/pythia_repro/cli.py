@@ -71,12 +71,16 @@ def _executor(args):
         return LocalExecutor(retries=args.retries, budget=_budget(args))
     if args.disk_budget:
         raise SystemExit("--disk-budget scores one checkpoint at a time on this machine: use it with --engine local")
-    if importlib.util.find_spec(args.engine) is None:
-        raise SystemExit(
-            f"--engine {args.engine} needs the {args.engine} package: "
-            f"pip install -e '.[{args.engine}]' (make install includes it)"
-        )
+    _require_engine(args.engine)
     return EXECUTORS[args.engine](address=args.address, retries=args.retries, gpus=args.gpus_per_checkpoint)
+
+
+def _require_engine(engine: str) -> None:
+    """Exit with the install command when the engine's package (ray) is missing."""
+    if engine != "local" and importlib.util.find_spec(engine) is None:
+        raise SystemExit(
+            f"--engine {engine} needs the {engine} package: pip install -e '.[{engine}]' (make install includes it)"
+        )
 
 
 def _budget(args):
@@ -120,7 +124,6 @@ def cmd_plan(args) -> int:
     from .costs import describe, describe_training
     from .executors import SweepPlan
     from .score_cache import ScoreCache
-    from .suites.micro import damage
     from .suites.registry import IMAGE_DATASETS
 
     params = _merged(_checked(args))
@@ -132,7 +135,7 @@ def cmd_plan(args) -> int:
             from .suites import vision
 
             print(describe_training(profile, args.gpu_tflops))
-            if damage(vision.suite_dir(vision.config_for(profile))) is not None:
+            if not vision.is_built(profile):
                 print(f"scoring the {profile} suite: planned once it is built (its evaluation sets need its data)")
                 continue
         try:
@@ -250,6 +253,7 @@ def cmd_suite_build(args) -> int:
     from .suites import micro, micro_gender, micro_images, vision
 
     if args.suite in vision.DATASETS:
+        _require_engine(args.engine)
         started = time.time()
         variant = None if args.variant == "default" else args.variant
         root = vision.build(args.suite, variant, engine=args.engine, address=args.address, force=args.force)

@@ -128,24 +128,24 @@ def describe(profile: str, tasks: list[ScoringTask], cache: ScoreCache, gpu_tflo
 def training_table(dataset: str) -> pd.DataFrame:
     """One row per run of an image dataset's suite: steps still to train (none once built) and their FLOPs."""
     from . import image_models
-    from .suites import micro, vision
+    from .suites import vision
 
-    config = vision.config_for(dataset)
-    built = micro.damage(vision.suite_dir(config)) is None
-    suite, flops = get_suite(dataset), {}
+    config, suite = vision.config_for(dataset), get_suite(dataset)
+    steps = 0 if vision.is_built(dataset) else config.final_step
+    shape: dict[tuple[str, str], tuple[int, int]] = {}  # (params, forward FLOPs of one image), once per network
     rows = []
     for name, arch, size, _ in config.runs:
-        spec = suite.spec(name)
-        if (arch, size) not in flops:
-            flops[arch, size] = image_models.forward_flops(spec)
-        steps = 0 if built else config.final_step
+        if (arch, size) not in shape:
+            spec = suite.spec(name)
+            shape[arch, size] = (spec.params, image_models.forward_flops(spec))
+        params, flops = shape[arch, size]
         rows.append(
             {
                 "run": name,
-                "params": spec.params,
+                "params": params,
                 "steps_to_train": steps,
                 "images": steps * config.batch_size,
-                "train_flops": 3.0 * flops[arch, size] * steps * config.batch_size,
+                "train_flops": 3.0 * flops * steps * config.batch_size,
             }
         )
     return pd.DataFrame(rows)

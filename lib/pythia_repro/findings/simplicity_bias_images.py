@@ -29,7 +29,7 @@ from ..parameters import DEVICE_PARAM, MODELS, STEPS, Param
 from ..plan import Job, ScoringTask
 from ..results import ResultWriter
 from ..score_cache import ScoreCache
-from ..suites import get_suite, micro, micro_images, vision
+from ..suites import get_suite, micro_images, vision
 from ..suites.base import CheckpointNotFound, Suite
 from ..suites.loading import default_device
 from .base import Finding, PaperFigure, Plan, Result, Scores, sweep_plan
@@ -143,10 +143,10 @@ def scored_image_suite(profile: str) -> Suite:
     if profile == "micro":
         return micro_images.images_suite()
     if profile in vision.DATASETS:
-        root = vision.suite_dir(vision.config_for(profile))
-        if micro.damage(root) is not None:
+        if not vision.is_built(profile):
             raise CheckpointNotFound(
-                f"the {profile} image suite at {root} is not built; `pythia-repro suite build {profile}` trains it "
+                f"the {profile} image suite at {vision.suite_dir(vision.config_for(profile))} is not built; "
+                f"`pythia-repro suite build {profile}` trains it "
                 f"(`--engine ray`: one run per GPU), as `pythia-repro reproduce --profile {profile}` does"
             )
         return get_suite(profile)

@@ -219,13 +219,14 @@ def train_run(config: VisionConfig, run: tuple[str, str, str, int], root: Path, 
     import torch
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    deterministic = torch.are_deterministic_algorithms_enabled()
+    modes = (torch.are_deterministic_algorithms_enabled(), torch.backends.cuda.matmul.allow_tf32)
     torch.use_deterministic_algorithms(device.type == "cpu")  # on a GPU: the authors' tf32, not bit-identical
-    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = device.type == "cuda"
+    torch.backends.cuda.matmul.allow_tf32 = device.type == "cuda"
     try:
         _train(config, run, root, device, progress)
     finally:
-        torch.use_deterministic_algorithms(deterministic)
+        torch.use_deterministic_algorithms(modes[0])
+        torch.backends.cuda.matmul.allow_tf32 = modes[1]
 
 
 def _train(config: VisionConfig, run: tuple[str, str, str, int], root: Path, device, progress: bool) -> None:
@@ -326,10 +327,14 @@ def build(
     return micro.build_locked(config, suite_dir(config), into, force, progress, what=f"the {dataset} image suite")
 
 
+def is_built(dataset: str) -> bool:
+    """Whether the dataset's suite (under the variant in use) is complete: sizes checked, not contents."""
+    return micro.damage(suite_dir(config_for(dataset))) is None
+
+
 def ensure_built(dataset: str) -> Path:
-    """The suite's folder, built here first when it is not complete (sizes checked, not contents)."""
-    root = suite_dir(config_for(dataset))
-    return root if micro.damage(root) is None else build(dataset)
+    """The suite's folder, built here first when it is not complete."""
+    return suite_dir(config_for(dataset)) if is_built(dataset) else build(dataset)
 
 
 def _build_into(config: VisionConfig, partial: Path, progress: bool, engine: str, address: str | None) -> None:
@@ -399,7 +404,7 @@ def suite(dataset: str) -> Suite:
     """A dataset's suite (built or not: built, its specs carry the data's image size; else the dataset's)."""
     config = config_for(dataset)
     root = suite_dir(config)
-    if micro.damage(root) is None:
+    if is_built(dataset):
         manifest = json.loads((root / "manifest.json").read_text())
         models = {name: image_models.spec_of(m) for name, m in manifest["models"].items()}
     else:
