@@ -1,12 +1,15 @@
-"""The micro results under another machine's numerics: the micro suites rebuilt from empty caches with torch, MKL
-and oneDNN held to their AVX2 kernels (the path an AVX2-only x86-64 CPU takes), every micro finding re-run, and
-the outcome set beside the committed `results/micro`: build time, verdicts, design targets, and how far the
+"""The micro results under the portable numerics (the default) against the native ones: the micro suites rebuilt
+from empty caches in each mode, side by side in one run (build time, weights digests), every micro finding re-run
+natively, and the outcome set beside the committed `results/micro`: verdicts, design targets, and how far the
 numbers for papers moved.
 
-    .venv/bin/python benchmarks/numerics.py [--out DIR]
+    .venv/bin/python benchmarks/numerics.py [--out DIR]           # both builds, then the micro findings natively
+    .venv/bin/python benchmarks/numerics.py --builds-only         # the two builds' times and digests only
+    .venv/bin/python benchmarks/numerics.py --rebuilt DIR         # compare results/micro with results made elsewhere
 
-`--out` keeps the rebuilt results (a clone of this checkout whose `results/micro` is rewritten); the default is a
-temporary folder.
+`--out` keeps the rebuilt results (clones of this checkout whose `results/micro` is rewritten); the default is a
+temporary folder. `--rebuilt` names a results folder laid out as `results/micro` (another machine's, or a native
+run's) and compares without building.
 """
 
 from __future__ import annotations
@@ -21,24 +24,31 @@ from pathlib import Path
 
 import pandas as pd
 
-from pythia_repro import numbers
-from pythia_repro.numerics import AVX2
+from pythia_repro import numbers, settings
+from pythia_repro.kernels import PORTABLE
+from pythia_repro.numerics import weights_digest
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).with_name("pythia-repro"))
+MODES = ("portable", "native")
 
 
-def rebuild(out: Path) -> dict[str, float]:
-    """Build the micro suites and run every micro finding in `out` under the AVX2 path; seconds per step."""
-    root = out / "root"
+def rebuild(out: Path, mode: str, findings: bool) -> dict[str, float | str]:
+    """Build the micro suites in `out` under `mode` (and run every micro finding); seconds per step and the digest
+    of the micro suite's weights."""
+    root = out / mode / "root"
     subprocess.run(["git", "clone", "--quiet", str(CHECKOUT), str(root)], check=True)
-    env = {**os.environ, **AVX2, "PYTHIA_REPRO_HOME": str(out / "home"), "PYTHIA_REPRO_ROOT": str(root)}
-    seconds = {}
-    for label, command in [("build", ["suite", "build", "micro"]), ("findings", ["reproduce", "--profile", "micro"])]:
+    env = {k: v for k, v in os.environ.items() if k not in PORTABLE}  # the package sets them again when portable
+    env |= {settings.variable("numerics"): mode, "PYTHIA_REPRO_HOME": str(out / mode / "home")}
+    env |= {"PYTHIA_REPRO_ROOT": str(root)}
+    steps = [("build", ["suite", "build", "micro"])] + [("findings", ["reproduce", "--profile", "micro"])] * findings
+    outcome: dict[str, float | str] = {}
+    for label, command in steps:
         started = time.perf_counter()
         subprocess.run([CLI, *command], env=env, cwd=root, check=True, stdout=subprocess.DEVNULL)
-        seconds[label] = time.perf_counter() - started
-    return seconds
+        outcome[label] = time.perf_counter() - started
+    outcome["digest"] = weights_digest(next((out / mode / "home" / "suites" / "micro").glob("default-*")))
+    return outcome
 
 
 def verdicts(folder: Path) -> pd.DataFrame:
@@ -49,20 +59,20 @@ def verdicts(folder: Path) -> pd.DataFrame:
 
 def compare(committed: Path, rebuilt: Path) -> None:
     """Print verdicts that moved, every design target side by side, and the moves of the numbers for papers."""
-    print("\n| finding | claims | verdicts moved | numbers | identical | largest move (macro: committed → AVX2) |")
+    print("\n| finding | claims | verdicts moved | numbers | identical | largest move (macro: committed → other) |")
     print("|---|---|---|---|---|---|")
     for folder in sorted(p for p in committed.iterdir() if p.is_dir()):
         other = rebuilt / folder.name
         before, after = verdicts(folder), verdicts(other)
-        merged = before.merge(after, on=["profile", "id"], how="outer", suffixes=("", "_avx2"))
-        moved = merged[merged.verdict != merged.verdict_avx2]
+        merged = before.merge(after, on=["profile", "id"], how="outer", suffixes=("", "_other"))
+        moved = merged[merged.verdict != merged.verdict_other]
         a, b = numbers.read(folder), numbers.read(other)
         same, shared, largest = numbers.compared(a, b)
         move = f"{largest}: {a[largest]} → {b[largest]}" if largest else "–"
         print(f"| {folder.name} | {len(merged)} | {len(moved)} | {shared} | {same} | {move} |")
         for row in moved.itertuples():
-            print(f"|   | {row.profile} {row.id}: {row.verdict} → {row.verdict_avx2} | | | | |")
-    print("\n| design target | required | committed | AVX2 |")
+            print(f"|   | {row.profile} {row.id}: {row.verdict} → {row.verdict_other} | | | | |")
+    print("\n| design target | required | committed | other |")
     print("|---|---|---|---|")
     for path in sorted(committed.glob("*/micro_targets.csv")):
         before = pd.read_csv(path)
@@ -74,13 +84,24 @@ def compare(committed: Path, rebuilt: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, help="keep the rebuilt results here (default: a temporary folder)")
+    parser.add_argument("--builds-only", action="store_true", help="time the two builds; run no finding")
+    parser.add_argument("--rebuilt", type=Path, help="compare with this results folder instead of rebuilding")
     args = parser.parse_args()
+    committed = CHECKOUT / "results" / "micro"
+    if args.rebuilt:
+        compare(committed, args.rebuilt)
+        return
     with tempfile.TemporaryDirectory(prefix="numerics-") as scratch:
         out = args.out or Path(scratch)
-        seconds = rebuild(out)
-        print(f"AVX2 path ({', '.join(f'{k}={v}' for k, v in AVX2.items())}), {os.cpu_count()} cores")
-        print(f"micro suites built in {seconds['build']:.0f} s; micro findings run in {seconds['findings']:.0f} s")
-        compare(CHECKOUT / "results" / "micro", out / "root" / "results" / "micro")
+        runs = {mode: rebuild(out, mode, findings=mode == "native" and not args.builds_only) for mode in MODES}
+        print(f"{os.cpu_count()} cores; portable: {', '.join(f'{k}={v}' for k, v in PORTABLE.items())}")
+        print("\n| numerics | micro suites built | weights digest (micro) |\n|---|---|---|")
+        for mode, run in runs.items():
+            print(f"| {mode} | {run['build']:.0f} s | {str(run['digest'])[:16]} |")
+        print(f"portable / native build time: ×{runs['portable']['build'] / runs['native']['build']:.3f}")
+        if "findings" in runs["native"]:
+            print(f"native micro findings run in {runs['native']['findings']:.0f} s")
+            compare(committed, out / "native" / "root" / "results" / "micro")
 
 
 if __name__ == "__main__":

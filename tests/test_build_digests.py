@@ -1,6 +1,7 @@
-"""A tiny build's weights against digests recorded per kernel path (`build_digests.json`): the same path gives the
-same bits whatever the thread count, another path other bits. Record a path not listed yet with
-`PYTHIA_REPRO_RECORD_FINGERPRINTS=1 pytest tests/test_build_digests.py`."""
+"""A tiny build's weights against digests recorded per kernel path (`build_digests.json`): the portable numerics give
+the AVX2 path's bits whatever the thread count or the kernels the user's environment asks for; native numerics on a
+CPU with more than AVX2 give other bits (not recorded: AVX-512 kernels differ between vendors). Record a path not
+listed yet with `PYTHIA_REPRO_RECORD_FINGERPRINTS=1 pytest tests/test_build_digests.py`."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from pythia_repro import settings
-from pythia_repro.numerics import AVX2, weights_digest
+from pythia_repro import kernels, settings
+from pythia_repro.kernels import PORTABLE
+from pythia_repro.numerics import weights_digest
 
 DIGESTS = Path(__file__).with_name("build_digests.json")
 BUILD = "from pythia_repro.suites import micro; from pythia_repro.numerics import weights_digest as d; " + (
@@ -28,10 +30,11 @@ def path_key(capability: str) -> str:
 
 
 def built(home: Path, **env: str) -> str:
-    """The weights digest of the tiny micro suite built in a fresh process with `env` added."""
+    """The weights digest of the tiny micro suite built in a fresh process whose environment is this one's without
+    the portable kernels' variables (set here by the package), with `env` added."""
     run = subprocess.run(
         [sys.executable, "-c", BUILD],
-        env={**os.environ, settings.variable("home"): str(home), **env},
+        env={**{k: v for k, v in os.environ.items() if k not in PORTABLE}, settings.variable("home"): str(home), **env},
         capture_output=True,
         text=True,
         timeout=600,
@@ -61,12 +64,15 @@ def test_the_tiny_build_has_the_weights_recorded_for_its_kernel_path(here):
     assert digest == recorded[key], f"the tiny build's weights changed on {key}"
 
 
-def test_threads_keep_the_weights_and_another_kernel_path_changes_them(here, tmp_path):
+def test_portable_weights_hold_under_threads_and_forced_kernels_and_native_ones_differ(here, tmp_path):
     capability, digest = here
-    assert built(tmp_path / "threads", OMP_NUM_THREADS="2", PYTHIA_REPRO_THREADS="2") == digest
-    if capability == "AVX2":
-        pytest.skip("this CPU runs the AVX2 path already: no other path to force")
-    forced = built(tmp_path / "avx2", **AVX2)
-    assert forced != digest, "the forced AVX2 path trains other bits"
-    recorded = json.loads(DIGESTS.read_text())
-    assert forced == recorded[path_key("AVX2")], "the AVX2 path's weights, as recorded"
+    if not kernels.portable():
+        pytest.skip("the portable numerics do not apply on this CPU (not x86-64 with AVX2)")
+    assert capability == "AVX2", "the session's build ran on the portable AVX2 kernels"
+    forced = {"ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2", "ONEDNN_MAX_CPU_ISA": "SSE41"}
+    threads = {"OMP_NUM_THREADS": "2", "PYTHIA_REPRO_THREADS": "2", "NPY_DISABLE_CPU_FEATURES": ""}
+    assert built(tmp_path / "forced", **forced, **threads) == digest, "the package's kernels, not the user's"
+    native = built(tmp_path / "native", PYTHIA_REPRO_NUMERICS="native")
+    if "avx512f" not in kernels.cpu_flags():
+        pytest.skip("this CPU's native path is AVX2 already: no other path to compare")
+    assert native != digest, "the native AVX-512 path trains other bits (vendors' AVX-512 kernels may differ too)"

@@ -155,7 +155,7 @@ def test_verify_names_a_malformed_manifest_a_symlink_and_a_stray_folder_in_one_l
     assert "unreadable manifest (TypeError: its outputs are NoneType" in out and "Traceback" not in out
 
 
-def _as_if_made_elsewhere(folder, edits: dict[str, tuple[str, str]], capability: str | None = "AVX2") -> None:
+def _as_if_made_elsewhere(folder, edits: dict[str, tuple[str, str]], capability: str | None = "ZVECTOR") -> None:
     """Rewrite a results folder as another machine would have published it: files edited (old → new text), the
     manifest's numerics from another kernel path, its hashes and digest made consistent again."""
     from pythia_repro.hashing import sha256_file
@@ -186,7 +186,7 @@ def test_verify_promises_bytes_under_the_same_numerics_and_verdicts_under_others
     _as_if_made_elsewhere(folder, {"curves.csv": (number, "9.875")})
     assert cli.main(["verify", *args]) == 0, "other numbers under other numerics are not a failure"
     out = capsys.readouterr().out
-    assert "other numerics than the committed run (cpu_capability: AVX2 here" in out and "verdicts identical" in out
+    assert "other numerics than the committed run (cpu_capability: ZVECTOR here" in out and "verdicts identical" in out
     found = json.loads((folder / "numbers.json").read_text())
     near = next(n for n in found if type(n["value"]) is float and n["value"] > 0.1)
     moved = near["value"] * 1.1  # within the finding's tolerance (0.002 + 0.5·|value|)

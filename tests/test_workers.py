@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from pythia_repro import settings
+
 PARENT = textwrap.dedent(
     """
     import os, sys, time
@@ -128,7 +130,28 @@ def test_the_numeric_identity_names_the_kernel_path_and_what_overrides_it(monkey
     assert found["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
     assert found["torch"] == torch.__version__ and found["overrides"]["MKL_CBWR"] == "COMPATIBLE"
     assert numerics.same(found, found) == []
-    assert numerics.same({**found, "cpu_capability": "AVX2"}, found) == [
-        f"cpu_capability: AVX2 here {found['cpu_capability']}"
+    assert numerics.same({**found, "cpu_capability": "ZVECTOR"}, found) == [
+        f"cpu_capability: ZVECTOR here {found['cpu_capability']}"
     ]
     assert numerics.same(None, found) == ["not recorded"]
+
+
+def test_portable_numerics_refuse_kernels_chosen_before_the_package_and_key_their_builds(monkeypatch):
+    from pythia_repro import kernels
+    from pythia_repro.suites import micro
+
+    if not kernels.portable():
+        pytest.skip("the portable numerics do not apply on this CPU (not x86-64 with AVX2)")
+    late = "import torch; torch.ones(2).exp(); from pythia_repro import numerics; numerics.check()"
+    env = {k: v for k, v in os.environ.items() if k not in kernels.PORTABLE}
+    run = subprocess.run([sys.executable, "-c", late], env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0 and "the portable AVX2 kernels are not in force" in run.stderr
+    first = "from pythia_repro import numerics; import torch; torch.ones(2).exp(); numerics.check()"
+    assert subprocess.run([sys.executable, "-c", first], env=env, timeout=120).returncode == 0
+    config = micro.variant_config("tiny")
+    portable = config.key()
+    monkeypatch.setenv(settings.variable("numerics"), "native")
+    assert config.key() != portable, "a native build is another build"
+    monkeypatch.setenv(settings.variable("numerics"), "avx9")
+    with pytest.raises(kernels.BadNumerics, match="expected one of portable, native"):
+        config.key()

@@ -2,6 +2,10 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import kernels
+
+kernels.pin()  # before torch or NumPy choose their kernels: the same bits on every x86-64 CPU with AVX2
+
 try:
     __version__ = version("pythia-repro")
 except PackageNotFoundError:  # running from a source tree without installation

@@ -1,8 +1,5 @@
-"""The machine's numeric identity: what decides the bits torch computes on a CPU (recorded in every manifest).
-
-Trained weights differ between CPUs when torch takes another kernel path: forcing the AVX2 path on an AVX-512 CPU
-(`ATEN_CPU_CAPABILITY=avx2`, `MKL_ENABLE_INSTRUCTIONS=AVX2`, `ONEDNN_MAX_CPU_ISA=AVX2`) changes the tiny micro
-suite's weights from the first step, so a build records the path it took beside the libraries and settings.
+"""The machine's numeric identity, recorded in every manifest and compared by `verify`, and the digest of a build's
+weights: what shows whether two machines computed the same bits (`kernels` decides which kernels they run).
 """
 
 from __future__ import annotations
@@ -13,17 +10,33 @@ import re
 from pathlib import Path
 from typing import Any
 
-AVX2 = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}  # what an
-# AVX2-only x86-64 CPU runs, forced on one that has more (for measurements: `benchmarks/numerics.py`, the tests)
+from . import kernels
+
 OVERRIDES = (
-    "ATEN_CPU_CAPABILITY",
-    "MKL_ENABLE_INSTRUCTIONS",
-    "MKL_CBWR",
-    "ONEDNN_MAX_CPU_ISA",
+    *kernels.PORTABLE,
     "OMP_NUM_THREADS",
     "MKL_NUM_THREADS",
     "PYTHIA_REPRO_THREADS",
 )
+
+
+def check() -> None:
+    """Stop a build or a score whose libraries did not take the portable kernels (torch or NumPy chose theirs before
+    the package was imported), rather than record other bits under the portable build key."""
+    if not kernels.portable():
+        return
+    current = identity()
+    wrong = []
+    if current["cpu_capability"] != "AVX2":
+        wrong.append(f"torch runs its {current['cpu_capability']} kernels")
+    if set(current["numpy_simd"]) - {"X86_V2", "X86_V3"}:
+        wrong.append(f"NumPy runs {', '.join(current['numpy_simd'])}")
+    if wrong:
+        raise kernels.BadNumerics(
+            f"the portable AVX2 kernels are not in force ({'; '.join(wrong)}): torch or NumPy computed before "
+            "pythia_repro was imported. Import pythia_repro first (a fresh kernel or process), or set "
+            f"{', '.join(f'{k}={v}' for k, v in kernels.PORTABLE.items())} before starting Python"
+        )
 
 
 def cpu_model() -> str:
@@ -36,9 +49,16 @@ def cpu_model() -> str:
     return found[1].strip() if found else platform.machine()
 
 
+def numpy_simd() -> list[str]:
+    """NumPy's dispatched instruction-set levels in force here (its baseline aside), e.g. ['X86_V3', 'X86_V4']."""
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+
+    return [level for level in __cpu_dispatch__ if __cpu_features__.get(level)]
+
+
 def identity() -> dict[str, Any]:
-    """CPU, the kernel path torch takes (its CPU capability), torch, MKL and oneDNN versions, scoring threads,
-    deterministic algorithms, and the environment variables that change any of these."""
+    """The numerics asked for, CPU, the kernel paths torch and NumPy take, torch, MKL and oneDNN versions, scoring
+    threads, deterministic algorithms, and the environment variables that change any of these."""
     import torch
 
     from . import settings, workers
@@ -47,8 +67,10 @@ def identity() -> dict[str, Any]:
     mkl = re.search(r"Math Kernel Library Version (\S+)", config)
     onednn = re.search(r"MKL-DNN v(\S+)", config)
     return {
+        "mode": "portable" if kernels.portable() else "native",
         "cpu": cpu_model(),
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "numpy_simd": numpy_simd(),
         "torch": torch.__version__,
         "mkl": mkl[1] if mkl else None,
         "onednn": onednn[1] if onednn else None,
@@ -59,11 +81,11 @@ def identity() -> dict[str, Any]:
 
 
 def same(recorded: dict[str, Any] | None, current: dict[str, Any]) -> list[str]:
-    """What differs between a recorded numeric identity and this machine's (CPU model aside: the kernel path,
+    """What differs between a recorded numeric identity and this machine's (CPU model aside: the kernel paths,
     libraries and overrides decide the bits); ["not recorded"] for a manifest made before they were recorded."""
     if not recorded:
         return ["not recorded"]
-    keys = ("cpu_capability", "torch", "mkl", "onednn", "overrides")
+    keys = ("mode", "cpu_capability", "numpy_simd", "torch", "mkl", "onednn", "overrides")
     return [f"{k}: {recorded.get(k)} here {current.get(k)}" for k in keys if recorded.get(k) != current.get(k)]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import workers
+from . import numerics, workers
 from .score_cache import ScoreCache, ScoreKey
 from .suites import Checkpoint, load_model
 
@@ -110,6 +110,7 @@ def score_checkpoint(tasks: list[ScoringTask], checkpoint: Checkpoint, cache: Sc
         if model is None or dtype != loaded:
             model, loaded = None, dtype
             workers.use_threads()  # set where torch first works, so a fully cached checkpoint costs nothing
+            numerics.check()
             model = load_model(checkpoint, task.device, dtype)
             result.device = task.device
         frame = task.score(model, key.start, key.stop, dict(job.params))

@@ -78,6 +78,13 @@ SETTINGS = {
         "torch's intra-op threads when scoring (default: `OMP_NUM_THREADS` when set, else 1, the choice "
         "`benchmarks/threads.py` supports; with both set, the smaller); builds train one thread per run",
     ),
+    "numerics": Setting(
+        "PYTHIA_REPRO_NUMERICS",
+        "portable",
+        "CPU kernels for builds and scores: `portable` (torch, MKL, oneDNN, NumPy and OpenBLAS held to their AVX2 "
+        "kernels, so every x86-64 CPU with AVX2 trains and scores the same bits; see *On another machine*) or "
+        "`native` (each library's fastest for this CPU; suites build under other keys)",
+    ),
     "omp_threads": Setting(
         "OMP_NUM_THREADS",
         None,

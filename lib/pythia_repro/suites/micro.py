@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import atomic, corpus, settings, workers
+from .. import atomic, corpus, kernels, numerics, settings, workers
 from ..data import MMapIndexedDataset, TrainingRows, write_mmap
 from ..hashing import content_key, sha256_file
 from ..paths import cache_home
@@ -77,7 +77,7 @@ class MicroConfig:
         return (*self.sizes, *((f"{name}-seed{k}", *shape) for k in range(1, self.seeds)))
 
     def key(self) -> str:
-        return content_key({"format": FORMAT_VERSION, **asdict(self)})[:12]
+        return content_key(kernels.keyed({"format": FORMAT_VERSION, **asdict(self)}))[:12]
 
 
 def pythia_schedule(spacing: int, final_step: int) -> tuple[int, ...]:
@@ -170,6 +170,7 @@ def build_locked(
     One build at a time per suite folder: a second waits for the first and then finds it complete."""
     if not force and damage(final, checksums=True) is None:
         return final
+    numerics.check()
     with atomic.locked(atomic.lock_file(final), f"building {what} ({config.variant})"):
         for line in atomic.recover_dir(final):
             print(line, file=sys.stderr)
@@ -551,8 +552,6 @@ def _write_manifest(config: MicroConfig, root: Path, losses: dict[str, list[floa
 def write_manifest(root: Path, manifest: dict) -> None:
     """Write a build's manifest with the size and sha256 of every file in it (what `damage` checks) and the numeric
     identity of the machine that built it (another kernel path trains other weights)."""
-    from .. import numerics
-
     manifest["numerics"] = numerics.identity()
     manifest["contents"] = {
         str(p.relative_to(root)): [p.stat().st_size, sha256_file(p)] for p in sorted(root.rglob("*")) if p.is_file()

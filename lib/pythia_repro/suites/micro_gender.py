@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import atomic, corpus, gender_corpus
+from .. import atomic, corpus, gender_corpus, kernels
 from ..data import write_mmap
 from ..hashing import content_key
 from . import micro
@@ -78,7 +78,7 @@ class GenderConfig:
         )
 
     def key(self) -> str:
-        return content_key({"format": FORMAT_VERSION, **asdict(self)})[:12]
+        return content_key(kernels.keyed({"format": FORMAT_VERSION, **asdict(self)}))[:12]
 
 
 # fmt: off

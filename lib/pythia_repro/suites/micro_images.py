@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .. import atomic, image_models, workers
+from .. import atomic, image_models, kernels, workers
 from ..hashing import content_key
 from . import micro
 from .base import Checkpoint, CheckpointNotFound, Suite
@@ -58,7 +58,7 @@ class SeededRuns:
         )
 
     def key(self) -> str:
-        return content_key({"format": self.format_version, **asdict(self)})[:12]
+        return content_key(kernels.keyed({"format": self.format_version, **asdict(self)}))[:12]
 
 
 @dataclass(frozen=True)
