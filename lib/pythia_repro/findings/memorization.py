@@ -43,9 +43,10 @@ from .memorization_scores import Scored
 
 
 FINDING = Finding("memorization", "Emergent and predictable memorization", ("published",))
-# Under other numerics: twice what an AVX2 rebuild of micro moved (benchmarks/numerics.py at 63335d3: moves up to 7.1
-# recall points and counts of wins 1 → 2; at 0.5·|value| none needs more than 2.3).
-NUMERICS_TOLERANCE = Tolerance(relative=0.5, absolute=5.0)
+# Under other numerics: twice what the portable (AVX2) and native (AVX-512) builds of micro moved, judged from either
+# (benchmarks/numerics.py at 12e637c: moves up to 7.1 recall points, an equal-compute precision difference
+# 1.6 → 7.9 points; at 0.5·|value| none needs more than 5.45).
+NUMERICS_TOLERANCE = Tolerance(relative=0.5, absolute=11.0)
 HEADLINE = {  # numbers for papers beside the claims': table -> (key columns, value columns)
     "headline": (
         ["kind", "predictor"],

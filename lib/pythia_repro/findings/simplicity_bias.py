@@ -40,8 +40,8 @@ from .base import Finding, PaperFigure, Plan, Result, Scores, reference_input, s
 
 
 FINDING = Finding("simplicity_bias", "Distributional simplicity bias", ("published",))
-# Under other numerics: twice what an AVX2 rebuild of micro moved (benchmarks/numerics.py at 63335d3: the largest move
-# 0.10 nats (a final unigram loss of 12.0); at 0.1·|value| none needs more than 0.004).
+# Under other numerics: twice what the AVX2 and AVX-512 builds of micro moved, judged from either (benchmarks/
+# numerics.py: the largest move 0.10 nats, a final unigram loss of 12.0; at 0.1·|value| none needs more than 0.004).
 NUMERICS_TOLERANCE = Tolerance(relative=0.2, absolute=0.01)
 HEADLINE = {  # numbers for papers beside the claims': table -> (key columns, value columns)
     "curve_summary": (

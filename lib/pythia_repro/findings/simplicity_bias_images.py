@@ -38,8 +38,8 @@ from .base import Finding, PaperFigure, Plan, Result, Scores, sweep_plan
 
 
 FINDING = Finding("simplicity_bias_images", "Distributional simplicity bias on images", ())
-# Under other numerics: twice what an AVX2 rebuild of micro moved (benchmarks/numerics.py at 63335d3: moves of
-# 0.001–0.003 in accuracies written to three decimals; at 0.5·|value| none needs more than 0.0005).
+# Under other numerics: twice what the AVX2 and AVX-512 builds of micro moved, judged from either (benchmarks/
+# numerics.py: moves of 0.001–0.003 in accuracies written to three decimals; at 0.5·|value| none needs more than 0.001).
 NUMERICS_TOLERANCE = Tolerance(relative=0.5, absolute=0.002)
 HEADLINE = {  # numbers for papers beside the claims': table -> (key columns, value columns)
     "curve_shapes": (["run", "set"], ["best_accuracy", "best_ci95_low", "final_accuracy", "fall", "fall_half_width"]),

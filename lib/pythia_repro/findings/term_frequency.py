@@ -43,10 +43,10 @@ from .base import Finding, PaperFigure, Plan, Result, Scores, reference_input, s
 
 
 FINDING = Finding("term_frequency", "Term frequency effects over training", ("published",))
-# Under other numerics: twice what an AVX2 rebuild of micro moved (benchmarks/numerics.py at 63335d3: GLM p-values
-# move by orders of magnitude (4e-06 → 0.30) and coefficients by up to 0.42; at 0.5·|value| none needs more than
-# 0.30).
-NUMERICS_TOLERANCE = Tolerance(relative=0.5, absolute=0.6)
+# Under other numerics: twice what the portable (AVX2) and native (AVX-512) builds of micro moved, judged from either
+# (benchmarks/numerics.py at 12e637c: GLM p-values move by orders of magnitude (4e-06 ↔ 0.30) and coefficients by up
+# to 0.42; at 0.5·|value| none needs more than 0.36).
+NUMERICS_TOLERANCE = Tolerance(relative=0.5, absolute=0.72)
 HEADLINE = {  # numbers for papers beside the claims': table -> (key columns, value columns)
     "glm": (["operation", "shots", "counter", "term"], ["coef", "stderr", "p_value"]),
 }
