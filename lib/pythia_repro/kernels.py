@@ -10,6 +10,7 @@ Imported by the package's `__init__` (`pin`), so it imports nothing that imports
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import re
@@ -46,14 +47,15 @@ def mode() -> str:
     return asked
 
 
-def cpu_flags() -> set[str]:
-    """The CPU's feature flags (Linux: /proc/cpuinfo; elsewhere none are known)."""
+@functools.cache
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags (Linux: /proc/cpuinfo, read once; elsewhere none are known)."""
     try:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:
-        return set()
+        return frozenset()
     found = re.search(r"^flags\s*:\s*(.+)$", text, re.MULTILINE)
-    return set(found[1].split()) if found else set()
+    return frozenset(found[1].split()) if found else frozenset()
 
 
 def portable() -> bool:
