@@ -45,9 +45,7 @@ def main() -> None:
     write_bias_evals(hub, n=args.items)
     os.environ[settings.variable("hub_cache")], os.environ[settings.variable("hub_offline")] = str(hub), "1"
     tokenizer = PreTrainedTokenizerFast(tokenizer_file=str(fetch("tokenizer/20B_tokenizer.json")))
-    sequences, starts, items, _ = bias_evals.tests(tokenizer, 0)
-    order = np.argsort([len(s) for s in sequences], kind="stable")
-    sequences, starts, items = [sequences[i] for i in order], np.asarray(starts)[order], items.iloc[order]
+    sequences, starts, items = bias_evals.shortest_first(*bias_evals.tests(tokenizer, 0)[:3])
 
     layers, hidden, heads, vocab = ARCHITECTURE[args.size]
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")

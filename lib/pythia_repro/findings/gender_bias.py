@@ -441,9 +441,9 @@ def scored_gender_suite(profile: str) -> Suite:
 def released_tests(suite: Suite) -> Tests:
     """CrowS-Pairs, WinoBias and LAMBADA from the hub (`bias_evals`), shortest first (batches pad little)."""
     sequences, starts, items, identity = bias_evals.tests(load_tokenizer(suite), suite.eod_id)
-    order = np.argsort([len(seq) for seq in sequences], kind="stable")
-    tokens, lengths = bias_evals.padded([sequences[i] for i in order], suite.pad_id)
-    return Tests(tokens, lengths, items.iloc[order].reset_index(drop=True), identity, np.asarray(starts)[order])
+    sequences, starts, items = bias_evals.shortest_first(sequences, starts, items)
+    tokens, lengths = bias_evals.padded(sequences, suite.pad_id)
+    return Tests(tokens, lengths, items, identity, starts)
 
 
 def _released_score(tests: Tests, batch_size: int | None):

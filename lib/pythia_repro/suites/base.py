@@ -89,7 +89,7 @@ class Suite:
     tokenizer_file: Callable[[], Path] | None  # None: the suite's models read no text
     findings: dict[str, dict[str, Any]]
     local_root: Path | None = None
-    data_prefix: Path | None = None
+    data_prefix: Path | None = None  # the training data: a token dataset's path prefix, or an image suite's `.npz`
     heldout_prefix: Path | None = None
     data_setting: str | None = None  # the setting that names the training data, for messages
     revision_format: str = "step{step}"
