@@ -48,14 +48,19 @@ def mode() -> str:
 
 
 @functools.cache
-def cpu_flags() -> frozenset[str]:
-    """The CPU's feature flags (Linux: /proc/cpuinfo, read once; elsewhere none are known)."""
+def cpuinfo(field: str) -> str | None:
+    """The first value of a field of /proc/cpuinfo (Linux; e.g. "flags", "model name"), None where there is none."""
     try:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:
-        return frozenset()
-    found = re.search(r"^flags\s*:\s*(.+)$", text, re.MULTILINE)
-    return frozenset(found[1].split()) if found else frozenset()
+        return None
+    found = re.search(rf"^{re.escape(field)}\s*:\s*(.+)$", text, re.MULTILINE)
+    return found[1].strip() if found else None
+
+
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags (none known off Linux)."""
+    return frozenset((cpuinfo("flags") or "").split())
 
 
 def portable() -> bool:

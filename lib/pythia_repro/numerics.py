@@ -41,12 +41,7 @@ def check() -> None:
 
 def cpu_model() -> str:
     """The CPU's model name (Linux: /proc/cpuinfo), else what the platform says."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or platform.machine()
-    found = re.search(r"^model name\s*:\s*(.+)$", text, re.MULTILINE)
-    return found[1].strip() if found else platform.machine()
+    return kernels.cpuinfo("model name") or platform.processor() or platform.machine()
 
 
 def numpy_simd() -> list[str]:
