@@ -197,3 +197,90 @@ def test_every_page_opens_cleanly_and_the_matrix_is_the_claims_files(built):
     shown = {(claim, profile): verdict for claim, profile, verdict in cells if verdict}
     assert shown == expected, "the claims matrix is the claims files, cell by cell"
     assert len(expected) > 40 and {p for _, p in expected} == {"published", "micro"}
+
+
+def _one_result(tmp_path: Path, finding: str = "memorization", profile: str = "micro") -> Path:
+    """A results folder holding a copy of one committed result."""
+    results = tmp_path / "results"
+    shutil.copytree(REPO / "results" / profile / finding, results / profile / finding)
+    return results
+
+
+def _republish(folder: Path) -> None:
+    """Re-list a folder's files in its manifest with a fresh digest, as a run that wrote them would have."""
+    from pythia_repro.results import MANIFEST_FILE, _published_files, manifest_digest
+    from pythia_repro.hashing import sha256_file
+
+    path = folder / MANIFEST_FILE
+    manifest = json.loads(path.read_text())
+    manifest["outputs"] = {name: sha256_file(folder / name) for name in _published_files(folder)}
+    manifest["digest"] = manifest_digest(manifest)
+    path.write_text(json.dumps(manifest, indent=1) + "\n")
+
+
+def test_site_out_never_replaces_a_folder_of_the_users(tmp_path, capsys):
+    from pythia_repro.cli import main
+
+    results = _one_result(tmp_path)
+    mine = tmp_path / "thesis"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("years of work")
+    assert main(["site", "--results", str(results), "--out", str(mine)]) == 1
+    assert "not a site built by pythia-repro" in capsys.readouterr().err
+    assert (mine / "thesis.tex").read_text() == "years of work"
+    before = sorted(p.name for p in (results / "micro" / "memorization").iterdir())
+    for target in (results / "micro", results / "micro" / "memorization", results, tmp_path):
+        assert main(["site", "--results", str(results), "--out", str(target)]) == 1
+        assert "left untouched" in capsys.readouterr().err
+    assert sorted(p.name for p in (results / "micro" / "memorization").iterdir()) == before
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["site", "--results", str(results), "--out", str(empty)]) == 0
+    assert (empty / site.MARKER).is_file() and (empty / "index.html").is_file()
+    assert main(["site", "--results", str(results), "--out", str(empty)]) == 0, "its own site is replaced"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        ("numbers.json", lambda p: p.write_text("[{not json")),
+        ("claims.csv", lambda p: p.write_text(p.read_text()[: len(p.read_text()) // 2])),
+        ("claims.csv", lambda p: p.write_text("a,b\n1,2\n")),
+        ("manifest.json", lambda p: p.write_text("{")),
+        ("headline.csv", lambda p: p.write_bytes(b"\xff\xfe\x00 not a table")),
+        ("memorization.ipynb", lambda p: p.write_text("{}")),
+    ],
+    ids=["numbers-json", "claims-truncated", "claims-other-columns", "manifest", "table", "notebook"],
+)
+@pytest.mark.parametrize("listed", [False, True], ids=["edited", "edited-and-relisted"])
+def test_a_damaged_input_is_one_line_naming_it(tmp_path, capsys, damage, listed):
+    from pythia_repro.cli import main
+
+    results = _one_result(tmp_path)
+    folder = results / "micro" / "memorization"
+    name, harm = damage
+    if not (folder / name).exists():
+        pytest.skip(f"the committed result has no {name}")
+    harm(folder / name)
+    if listed and name != "manifest.json":
+        _republish(folder)  # the damage made to look published: the reader itself must refuse it
+    code = main(["site", "--results", str(results), "--out", str(tmp_path / "site")])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1, err
+    assert str(folder) in err and "reproduce" in err, err
+    assert not (tmp_path / "site").exists()
+
+
+def test_hostile_file_names_are_escaped(tmp_path):
+    results = _one_result(tmp_path)
+    folder = results / "micro" / "memorization"
+    png = next(folder.glob("*.png"))
+    hostile = 'x" onerror="alert(2)'
+    shutil.copyfile(png, folder / f"{hostile}.png")
+    shutil.copyfile(next(folder.glob("*.csv")), folder / "<img src=q onerror=alert(1)>.csv")
+    _republish(folder)
+    out = site.build(results, tmp_path / "site")
+    page = (out / "micro" / "memorization" / "index.html").read_text()
+    assert hostile not in page and "<img src=q" not in page
+    assert 'src="x%22%20onerror%3D%22alert%282%29.png"' in page
+    assert "&lt;img src=q onerror=alert(1)&gt;" in page

@@ -16,13 +16,14 @@ import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 
 from .claims import NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED
 from .errors import Explained
 from .numbers import JSON_FILE, TEX_FILE
-from .results import MANIFEST_FILE, staging_dir
+from .results import MANIFEST_FILE, check_published, staging_dir
 
 NOTEBOOK_LINK = re.compile(r'href="([a-z_]+)\.ipynb"')
 CLAIMS_ANCHOR = "notebook-claims"
@@ -30,6 +31,8 @@ WIDGET = "application/vnd.jupyter.widget-view+json"
 TABLE_ROWS = 300  # rows a page shows of a table; the CSV beside it holds all
 COPIED = (".png", ".pdf", ".csv", ".json", ".tex", ".ipynb")
 VERDICT_CLASS = {REPRODUCED: "yes", NOT_REPRODUCED: "no", NOT_TESTABLE: "na"}
+CLAIM_COLUMNS = ("profile", "id", "verdict", "statement", "test", "detail")
+MARKER = ".pythia-repro-site"  # in every folder `build` writes: only such a folder (or an empty one) is replaced
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:0 auto;max-width:1200px;padding:1em 2em;color:#222;line-height:1.4}
 nav a{margin-right:1em} table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}
@@ -59,6 +62,14 @@ class NoResults(Explained, FileNotFoundError):
     """A results folder with nothing published in it."""
 
 
+class UnsafeOutput(Explained, ValueError):
+    """A site target that holds something other than a site this package built: never replaced."""
+
+
+class BadInput(Explained, ValueError):
+    """A results folder the site cannot publish: damaged, edited or unreadable (named with what to do)."""
+
+
 @dataclass
 class Run:
     """One results folder: its profile, finding, manifest and claims."""
@@ -75,28 +86,65 @@ class Run:
 
 
 def discover(results: Path, skip: Path | None = None) -> list[Run]:
-    """Every published folder `results/<profile>/<finding>/` (with a manifest), published first, then by name."""
+    """Every published folder `results/<profile>/<finding>/` (with a manifest), published first, then by name.
+
+    Each is checked against its manifest first (`check_published`: an edited, cut or unlisted file), and read
+    defensively: a damaged input is `BadInput`, one line naming the file and how to make it whole again."""
     runs = []
     for manifest in sorted(results.glob(f"*/*/{MANIFEST_FILE}")):
         folder = manifest.parent
-        if skip is not None and skip in folder.parents:
+        if skip is not None and (folder == skip or skip in folder.parents):
             continue
-        claims = folder / "claims.csv"
-        runs.append(
-            Run(
-                folder,
-                folder.parent.name,
-                folder.name,
-                json.loads(manifest.read_text()),
-                pd.read_csv(claims, keep_default_na=False) if claims.exists() else pd.DataFrame(),
-            )
+        remake = (
+            f"re-run `pythia-repro reproduce --profile {folder.parent.name} --finding {folder.name}` (or restore it)"
         )
+        problems = check_published(folder)
+        if problems:
+            raise BadInput(
+                f"{folder}: {problems[0]}"
+                + (f" (and {len(problems) - 1} more)" if problems[1:] else "")
+                + f"; the site publishes only whole results: {remake}"
+            )
+        runs.append(Run(folder, folder.parent.name, folder.name, _read_json(manifest, remake), _claims(folder, remake)))
     return sorted(runs, key=lambda r: (r.profile != "published", r.profile != "micro", r.profile, r.finding))
+
+
+def _read_json(path: Path, remake: str):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise BadInput(f"{path}: unreadable ({type(err).__name__}: {err}); {remake}") from None
+
+
+def _read_csv(path: Path, remake: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, keep_default_na=False)
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise BadInput(f"{path}: not a readable table ({type(err).__name__}: {err}); {remake}") from None
+
+
+def _claims(folder: Path, remake: str) -> pd.DataFrame:
+    """A folder's claims table (empty when it has none), refused when a column the matrix shows is missing."""
+    path = folder / "claims.csv"
+    if not path.exists():
+        return pd.DataFrame(columns=list(CLAIM_COLUMNS))
+    claims = _read_csv(path, remake)
+    missing = [c for c in CLAIM_COLUMNS if c not in claims.columns]
+    unknown = sorted(set(claims.get("verdict", [])) - set(VERDICT_CLASS))
+    if missing or unknown:
+        what = (
+            f"lacks the columns {missing}"
+            if missing
+            else f"has verdicts {unknown} that are none of {list(VERDICT_CLASS)}"
+        )
+        raise BadInput(f"{path}: {what}; {remake}")
+    return claims
 
 
 def build(results: Path, out: Path | None = None) -> Path:
     """Build the site from a results folder into `out` (default `<results>/site`), replacing it in one rename."""
     out = out or results / "site"
+    writable(out, results)
     runs = discover(results, skip=out)
     if not runs:
         raise NoResults(
@@ -104,6 +152,7 @@ def build(results: Path, out: Path | None = None) -> Path:
             "reproduce` (or `make reproduce`) first, or give --results"
         )
     with staging_dir(out) as tmp:
+        (tmp / MARKER).write_text("A site built by `pythia-repro site`: the next build replaces this folder whole.\n")
         (tmp / "index.html").write_text(_page("Results", _matrix(runs), ""))
         (tmp / "figures.html").write_text(_page("The papers' figures", _figures(runs), ""))
         for run in runs:
@@ -112,8 +161,33 @@ def build(results: Path, out: Path | None = None) -> Path:
             for path in sorted(run.folder.iterdir()):
                 if path.suffix in COPIED:
                     shutil.copyfile(path, target / path.name)
-            (target / "index.html").write_text(_page(f"{run.finding} · {run.profile}", _run_page(run), "../../"))
+            try:
+                page = _run_page(run)
+            except (KeyError, TypeError, AttributeError) as err:  # valid JSON of another shape
+                raise BadInput(
+                    f"{run.folder}: an input of another shape ({type(err).__name__}: {err}); {_remake(run)}"
+                ) from None
+            (target / "index.html").write_text(_page(f"{run.finding} · {run.profile}", page, "../../"))
     return out
+
+
+def writable(out: Path, results: Path) -> None:
+    """Refuse a target that `build` would destroy something of the user's by replacing: anything but a missing or
+    empty folder or a site this package built (its marker), and the results themselves or a folder holding them."""
+    target, held = out.resolve(), results.resolve()
+    if target == held or target in held.parents or (held in target.parents and target.parent != held):
+        raise UnsafeOutput(
+            f"{out} is or holds published results ({results}), left untouched: the site is never built there; choose another "
+            f"--out "
+            f"(the default is {results / 'site'})"
+        )
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise UnsafeOutput(f"{out} is not a folder; it is left untouched: choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+        raise UnsafeOutput(
+            f"{out} holds files and is not a site built by pythia-repro (no {MARKER} in it); the site replaces its "
+            "folder whole, so it is left untouched: give an empty or new folder as --out"
+        )
 
 
 def _page(title: str, body: str, root: str) -> str:
@@ -153,18 +227,21 @@ def _matrix(runs: list[Run]) -> str:
         ]
         for profile in columns:
             cell = cells.get((claim, profile))
+            where = f'data-claim="{_text(claim)}" data-profile="{_text(profile)}"'
             if cell is None:
-                row.append(f'<td data-claim="{claim}" data-profile="{profile}" data-verdict="">not run</td>')
+                row.append(
+                    f'<td data-claim="{_text(claim)}" data-profile="{_text(profile)}" data-verdict="">not run</td>'
+                )
                 continue
             row.append(
-                f'<td class="{VERDICT_CLASS[cell["verdict"]]}" data-claim="{claim}" data-profile="{profile}" '
-                f'data-verdict="{cell["verdict"]}"><a class="verdict" href="{cell["page"]}#{CLAIMS_ANCHOR}">'
-                f'{html.escape(cell["verdict"])}</a><div class="detail">{html.escape(cell["detail"])}</div></td>'
+                f'<td class="{VERDICT_CLASS[cell["verdict"]]}" {where} data-verdict="{_text(cell["verdict"])}">'
+                f'<a class="verdict" href="{_href(cell["page"])}#{CLAIMS_ANCHOR}">{_text(cell["verdict"])}</a>'
+                f'<div class="detail">{_text(cell["detail"])}</div></td>'
             )
         rows.append(f"<tr>{''.join(row)}</tr>")
     counts = pd.Series([c["verdict"] for c in cells.values()]).value_counts()
     summary = ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICT_CLASS)
-    links = " · ".join(f'<a href="{r.page}">{r.finding} ({r.profile})</a>' for r in runs)
+    links = " · ".join(f'<a href="{_href(r.page)}">{_text(r.finding)} ({_text(r.profile)})</a>' for r in runs)
     return (
         f"<p>Every claim of every finding, judged on each profile present ({summary}). A verdict links to the claims "
         f"section of the executed notebook that judged it; findings that do not reproduce are shown as plainly as "
@@ -184,10 +261,12 @@ def _figures(runs: list[Run]) -> str:
             for run in (r for r in runs if r.finding == finding):
                 files = [p.name for pattern in figure.files for p in sorted(run.folder.glob(pattern))]
                 if files:
-                    links = ", ".join(f'<a href="{run.profile}/{finding}/{f}">{f}</a>' for f in files)
+                    links = ", ".join(
+                        f'<a href="{_href(f"{run.profile}/{finding}/{f}")}">{_text(f)}</a>' for f in files
+                    )
                     made.append(
-                        f"<li><b>{run.profile}</b>: {links}; remake with <code>pythia-repro reproduce --profile "
-                        f"{run.profile} --finding {finding}</code></li>"
+                        f"<li><b>{_text(run.profile)}</b>: {links}; remake with <code>pythia-repro reproduce "
+                        f"--profile {_text(run.profile)} --finding {_text(finding)}</code></li>"
                     )
             parts.append(
                 f"<h2>{html.escape(figure.paper)}</h2><p>{html.escape(figure.shows)}</p>"
@@ -203,13 +282,14 @@ def _table(frame: pd.DataFrame) -> str:
 
 
 def _run_page(run: Run) -> str:
+    import nbformat
     from nbconvert import HTMLExporter
 
     folder, manifest = run.folder, run.manifest
     parts = [f"<p>{_duration(manifest)}. Files: " + ", ".join(_link(p.name) for p in _copied(folder)) + "</p>"]
     numbers = folder / JSON_FILE
     if numbers.exists():
-        rows = json.loads(numbers.read_text())
+        rows = _read_json(numbers, _remake(run))
         frame = pd.DataFrame(
             [
                 {
@@ -226,7 +306,10 @@ def _run_page(run: Run) -> str:
         parts.append(_table(frame))
     parts.append("<h2>Figures</h2>")
     for png in sorted(folder.glob("*.png")):
-        parts.append(f'<figure><img src="{png.name}" alt="{png.stem}"><figcaption>{png.stem}: {_link(png.name)}')
+        parts.append(
+            f'<figure><img src="{_href(png.name)}" alt="{_text(png.stem)}"><figcaption>{_text(png.stem)}: '
+            f"{_link(png.name)}"
+        )
         parts.append(
             (f", {_link(png.stem + '.pdf')}" if png.with_suffix(".pdf").exists() else "") + "</figcaption></figure>"
         )
@@ -236,12 +319,15 @@ def _run_page(run: Run) -> str:
         described = "".join(
             f"<li><code>{html.escape(c)}</code>: {html.escape(n)}</li>" for c, n in notes.get(csv.stem, {}).items()
         )
-        parts.append(f"<h3>{csv.stem} ({_link(csv.name)})</h3>" + (f"<ul>{described}</ul>" if described else ""))
-        parts.append(_table(pd.read_csv(csv, keep_default_na=False)))
+        parts.append(f"<h3>{_text(csv.stem)} ({_link(csv.name)})</h3>" + (f"<ul>{described}</ul>" if described else ""))
+        parts.append(_table(_read_csv(csv, _remake(run))))
     parts.append(_manifest(manifest))
     notebooks = sorted(folder.glob("*.ipynb"))
     if notebooks:
-        body, _ = HTMLExporter(template_name="basic").from_notebook_node(_without_widgets(notebooks[0]))
+        try:
+            body, _ = HTMLExporter(template_name="basic").from_notebook_node(_without_widgets(notebooks[0]))
+        except (OSError, ValueError, KeyError, AttributeError, TypeError, nbformat.ValidationError) as err:
+            raise BadInput(f"{notebooks[0]}: not a readable notebook ({type(err).__name__}); {_remake(run)}") from None
         body = NOTEBOOK_LINK.sub(lambda m: _notebook_link(folder, m), body)
         parts.append(f'<h2>The executed notebook ({_link(notebooks[0].name)})</h2><div class="notebook">{body}</div>')
     return "".join(parts)
@@ -276,8 +362,22 @@ def _copied(folder: Path) -> list[Path]:
     return [p for p in sorted(folder.iterdir()) if p.suffix in COPIED]
 
 
+def _text(text: object) -> str:
+    """Text of a name or value, escaped for HTML content and attributes (quotes included)."""
+    return html.escape(str(text), quote=True)
+
+
+def _href(path: str) -> str:
+    """A relative link to a file: percent-encoded (a name may hold any character), then escaped."""
+    return html.escape(quote(path), quote=True)
+
+
 def _link(name: str) -> str:
-    return f'<a href="{html.escape(name)}">{html.escape(name)}</a>'
+    return f'<a href="{_href(name)}">{_text(name)}</a>'
+
+
+def _remake(run: Run) -> str:
+    return f"re-run `pythia-repro reproduce --profile {run.profile} --finding {run.finding}` (or restore it)"
 
 
 def _duration(manifest: dict) -> str:
