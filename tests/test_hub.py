@@ -124,15 +124,72 @@ def test_a_failed_fetch_leaves_nothing_in_the_ledger_so_the_users_later_copy_is_
     assert present(tmp_path) == {"step1000"}, "the user's copy survives every later eviction"
 
 
-def test_a_revision_replaced_by_another_commit_is_not_evicted(tmp_path, remote):
-    import json
-
+def test_a_commit_another_ref_points_to_is_not_evicted(tmp_path, remote):
     pythia = get_suite("pythia")
     keeper = budget(tmp_path, remote, "1GB")
     keeper.acquire(pythia.checkpoint("pythia-70m", 1000))
-    ledger = json.loads((tmp_path / "ledger.json").read_text())
-    assert ledger[REPO_ID]["step1000"] == cached_revisions(tmp_path / "hub")[(REPO_ID, "step1000")][0]
-    ledger[REPO_ID]["step1000"] = "0" * 40  # as if the user had replaced it with another commit since
-    (tmp_path / "ledger.json").write_text(json.dumps(ledger))
+    commit = cached_revisions(tmp_path / "hub")[(REPO_ID, "step1000")][0]
+    assert keeper._fetched() == {REPO_ID: {commit: ["step1000"]}}, "the ledger is keyed by the commit fetched"
+    (tmp_path / "hub" / "models--EleutherAI--pythia-70m" / "refs" / "main").write_text(commit)  # the user's, since
     keeper.release(pythia.checkpoint("pythia-70m", 1000))
-    assert present(tmp_path) == {"step1000"}
+    assert present(tmp_path) == {"step1000", "main"} and keeper._fetched() == {}
+
+
+def _as_main(tmp_path, remote, step: int) -> str:
+    """The user's download of `main`, the same commit as `step<step>` (the hub serves the final step as main)."""
+    remote(REPO_ID, f"step{step}", tmp_path / "hub")
+    refs = tmp_path / "hub" / "models--EleutherAI--pythia-70m" / "refs"
+    (refs / f"step{step}").rename(refs / "main")
+    return (refs / "main").read_text()
+
+
+@pytest.mark.parametrize("by_hash", [False, True], ids=["as-main", "by-commit-hash"])
+def test_a_commit_the_user_had_under_another_name_is_never_evicted(tmp_path, remote, by_hash):
+    pythia = get_suite("pythia")
+    commit = _as_main(tmp_path, remote, 4000)
+    if by_hash:  # a download by commit hash leaves a snapshot and no ref
+        (tmp_path / "hub" / "models--EleutherAI--pythia-70m" / "refs" / "main").unlink()
+    keeper = budget(tmp_path, remote, "1GB")
+    final = pythia.checkpoint("pythia-70m", 4000)
+    keeper.acquire(final)  # step4000 resolves to the commit the user already has
+    keeper.release(final)
+    keeper.evict_all()
+    snapshot = tmp_path / "hub" / "models--EleutherAI--pythia-70m" / "snapshots" / commit
+    assert (snapshot / "config.json").is_file(), "the user's copy survives"
+    assert keeper._fetched() == {}
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit, ConnectionError])
+def test_an_interrupted_fetch_leaves_the_ledger_as_it_was(tmp_path, remote, interrupt):
+    pythia = get_suite("pythia")
+    keeper = budget(tmp_path, remote, "1GB")
+    keeper.acquire(pythia.checkpoint("pythia-70m", 1000))
+    keeper.release(pythia.checkpoint("pythia-70m", 1000))
+    before = (tmp_path / "ledger.json").read_bytes()
+
+    def cut(repo_id, revision, cache):
+        remote(repo_id, revision, cache)  # part of it arrived
+        raise interrupt()
+
+    with pytest.raises(interrupt):
+        DiskBudget(parse_size("1GB"), tmp_path / "hub", cut, tmp_path / "ledger.json").acquire(
+            pythia.checkpoint("pythia-70m", 2000)
+        )
+    assert (tmp_path / "ledger.json").read_bytes() == before
+    remote(REPO_ID, "step2000", tmp_path / "hub")  # the user then downloads it by hand
+    later = budget(tmp_path, remote, "1GB")
+    later.acquire(pythia.checkpoint("pythia-70m", 3000))
+    later.evict_all()
+    assert present(tmp_path) == {"step2000"}, "the user's copy survives; the sweep's own were evicted"
+
+
+def test_a_ledger_of_the_older_format_keeps_only_finished_fetches(tmp_path, remote):
+    import json
+
+    pythia = get_suite("pythia")
+    remote(REPO_ID, "step1000", tmp_path / "hub")
+    remote(REPO_ID, "step2000", tmp_path / "hub")
+    commit = cached_revisions(tmp_path / "hub")[(REPO_ID, "step1000")][0]
+    (tmp_path / "ledger.json").write_text(json.dumps({REPO_ID: {"step1000": commit, "step2000": None}}))
+    budget(tmp_path, remote, "1GB").acquire(pythia.checkpoint("pythia-70m", 3000))
+    assert present(tmp_path) == {"step2000", "step3000"}, "a killed download of the old format is not ours"

@@ -2,9 +2,10 @@
 
 A sweep with a budget fetches each revision just before it is scored (`snapshot_download`, config and
 safetensors only) and evicts it once every finding that needs it has its scores, through huggingface_hub's
-cache API. Revisions it fetched are written to a ledger in the package cache, so a sweep killed halfway
-evicts them when it resumes; revisions the user had before the sweep are never deleted, and count against
-the budget like everything else in the model repos of the cache (datasets, such as the Pile, are not counted).
+cache API. Commits it fetched are written to a ledger in the package cache once their fetch has finished, so
+a sweep killed halfway evicts them when it resumes; commits the user had before the sweep (under any name),
+points a ref at since, or fetches by hand after an interrupted fetch are never deleted, and count against the
+budget like everything else in the model repos of the cache (datasets, such as the Pile, are not counted).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .suites.loading import hf_cache
 
 WEIGHT_FILES = ["config.json", "*.safetensors", "*.safetensors.index.json"]
 STORED_BYTES_PER_PARAM = 2  # the released checkpoints are stored in fp16
+LEDGER_FORMAT = 2  # ledger keyed by commit (format 1, keyed by revision, is read and rewritten)
 _UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]I?B|B)?\s*$", re.IGNORECASE)
 
@@ -96,27 +98,59 @@ def download(repo_id: str, revision: str, cache: Path) -> None:
     snapshot_download(repo_id, revision=revision, allow_patterns=WEIGHT_FILES, cache_dir=cache)
 
 
+def commits(cache: Path, repo_id: str) -> dict[str, set[str]]:
+    """Commit → the refs that point to it, for every revision of a model repo in the cache (a download by commit
+    hash has no ref: an empty set)."""
+    from huggingface_hub import scan_cache_dir
+
+    if not cache.is_dir():
+        return {}
+    return {
+        revision.commit_hash: set(revision.refs)
+        for repo in scan_cache_dir(cache).repos
+        if repo.repo_type == "model" and repo.repo_id == repo_id
+        for revision in repo.revisions
+    }
+
+
 @dataclass
 class DiskBudget:
-    """Keeps the model repos of the hub cache under `limit` bytes while a sweep fetches and scores revisions."""
+    """Keeps the model repos of the hub cache under `limit` bytes while a sweep fetches and scores revisions.
+
+    A commit is the package's to evict only if it was absent from the cache before the package fetched it, the
+    fetch finished, and no ref but those the package fetched points to it when it is evicted: the user's copies
+    (under any name, by commit hash, or fetched by hand after an interrupted sweep) are never deleted."""
 
     limit: int
     cache: Path = field(default_factory=hf_cache)
     fetch: Callable[[str, str, Path], None] = download
     ledger: Path = field(default_factory=lambda: cache_home() / "hub-budget" / "fetched.json")
 
-    def _fetched(self) -> dict[str, dict[str, str | None]]:
-        """The ledger: revisions this package fetched under a budget and has not evicted yet, repo → revision →
-        the commit it downloaded (None while a download is under way, or after one was killed)."""
+    def _fetched(self) -> dict[str, dict[str, list[str]]]:
+        """The ledger: repo → commit this package fetched under a budget and has not evicted → the revisions it
+        fetched it as. A ledger of an older version (keyed by revision) keeps only finished fetches."""
         try:
             ledger = json.loads(self.ledger.read_text())
         except (OSError, ValueError):
             return {}
-        return {repo: dict.fromkeys(v) if isinstance(v, list) else dict(v) for repo, v in ledger.items()}
+        if not isinstance(ledger, dict):
+            return {}
+        if ledger.get("format") == LEDGER_FORMAT:
+            return {repo: {c: list(r) for c, r in held.items()} for repo, held in ledger["fetched"].items()}
+        old: dict[str, dict[str, list[str]]] = {}
+        for repo, revisions in ledger.items():
+            for revision, commit in revisions.items() if isinstance(revisions, dict) else ():
+                if isinstance(commit, str):  # None: a download that never finished, not ours
+                    old.setdefault(repo, {}).setdefault(commit, []).append(revision)
+        return old
 
-    def _record(self, fetched: dict[str, dict[str, str | None]]) -> None:
-        kept = {repo: dict(sorted(revisions.items())) for repo, revisions in sorted(fetched.items()) if revisions}
-        atomic.write_text(self.ledger, json.dumps(kept, indent=1))
+    def _record(self, fetched: dict[str, dict[str, list[str]]]) -> None:
+        kept = {
+            repo: {commit: sorted(set(revisions)) for commit, revisions in sorted(held.items())}
+            for repo, held in sorted(fetched.items())
+            if held
+        }
+        atomic.write_text(self.ledger, json.dumps({"format": LEDGER_FORMAT, "fetched": kept}, indent=1))
 
     def acquire(self, checkpoint: Checkpoint) -> None:
         """Make the checkpoint's revision present: reuse it, or evict what earlier fetches left and fetch it."""
@@ -136,41 +170,36 @@ class DiskBudget:
                 f"{self.cache} already hold {human(used)} of the {human(self.limit)} budget, none of it fetched by "
                 "a sweep; raise --disk-budget or delete revisions you no longer need (`hf cache delete`)"
             )
+        before = set(commits(self.cache, repo))
+        self.fetch(repo, revision, self.cache)  # interrupted (any exception, Ctrl-C): the ledger is as it was
+        commit = cached_revisions(self.cache).get((repo, revision), (None, 0))[0]
+        if commit is None or commit in before:
+            return  # the user had this commit already (as `main`, by hash, …): theirs, never evicted
         fetched = self._fetched()
-        fetched.setdefault(repo, {})[revision] = None
-        self._record(fetched)  # before the download: a kill mid-download still evicts its part on resume
-        try:
-            self.fetch(repo, revision, self.cache)
-        except Exception:
-            fetched[repo].pop(revision)  # nothing of ours: a later copy is the user's
-            self._record(fetched)
-            raise
-        fetched[repo][revision] = cached_revisions(self.cache).get((repo, revision), (None, 0))[0]
+        fetched.setdefault(repo, {}).setdefault(commit, []).append(revision)
         self._record(fetched)
 
     def release(self, checkpoint: Checkpoint) -> None:
-        """Evict the checkpoint's revision if this package fetched it, and it is still the commit it fetched."""
-        self._evict({repo_of(checkpoint): [checkpoint.revision]})
+        """Evict the checkpoint's revision if this package fetched its commit and nothing of the user's points to it."""
+        repo = repo_of(checkpoint)
+        held = self._fetched().get(repo, {})
+        self._evict({repo: [c for c, revisions in held.items() if checkpoint.revision in revisions]})
 
     def evict_all(self) -> None:
-        """Evict every revision the ledger holds (left by a sweep that was stopped before releasing them)."""
-        self._evict(self._fetched())
+        """Evict every commit the ledger holds (left by a sweep that was stopped before releasing them)."""
+        self._evict({repo: list(held) for repo, held in self._fetched().items()})
 
     def _evict(self, wanted: dict[str, list[str]]) -> None:
         from huggingface_hub import scan_cache_dir
 
-        fetched = self._fetched()
-        present = cached_revisions(self.cache)
-        commits = [
-            present[(repo, revision)][0]
-            for repo, revisions in wanted.items()
-            for revision in revisions
-            if revision in fetched.get(repo, {})
-            and (repo, revision) in present
-            and fetched[repo][revision] in (None, present[(repo, revision)][0])  # None: our killed download
-        ]
-        if commits:
-            scan_cache_dir(self.cache).delete_revisions(*commits).execute()
-        for repo, revisions in wanted.items():
-            fetched[repo] = {r: c for r, c in fetched.get(repo, {}).items() if r not in revisions}
+        fetched, doomed = self._fetched(), []
+        for repo, chosen in wanted.items():
+            present = commits(self.cache, repo)
+            for commit in chosen:
+                ours = set(fetched.get(repo, {}).get(commit, ()))
+                if commit in present and present[commit] <= ours:  # another ref: the user's too, so kept
+                    doomed.append(commit)
+                fetched.get(repo, {}).pop(commit, None)
+        if doomed:
+            scan_cache_dir(self.cache).delete_revisions(*doomed).execute()
         self._record(fetched)
