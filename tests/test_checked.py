@@ -73,3 +73,17 @@ def test_cache_check_names_every_bad_file_and_repairs(micro_suite, capsys):
     assert f"BAD {npz}: its sha256 differs" in out and f"BAD {block}: " in out and "2 problem(s)" in out
     assert cli.main(["cache", "check", "--repair"]) == 0
     assert cli.main(["cache", "check"]) == 0 and not npz.exists() and not block.exists()
+
+
+def test_a_block_copied_with_its_record_under_another_blocks_name_is_refused(micro_suite, capsys):
+    first = terms.block_counts(micro_suite, [8, 16], workers=1, progress=False)
+    one, other = sorted((cache_home() / "terms").rglob("*.parquet"))
+    for source, target in ((one, other), (checked.record_path(one), checked.record_path(other))):
+        target.write_bytes(source.read_bytes())  # a consistent pair, in the wrong place
+    capsys.readouterr()
+    assert cli.main(["cache", "check"]) == 1
+    assert f"BAD {other}: stored under another key's name" in capsys.readouterr().out
+    again = terms.block_counts(micro_suite, [8, 16], workers=1, progress=False)
+    pd.testing.assert_frame_equal(first, again)
+    assert f"cache: ignored {other} (its record says it holds" in capsys.readouterr().err
+    assert cli.main(["cache", "check"]) == 0

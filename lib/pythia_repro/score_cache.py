@@ -28,7 +28,7 @@ from .suites import Suite
 
 ENTRY_FORMAT = 2  # version of an entry's record
 BAD = ".bad"  # where entries found bad are moved aside
-IDENTITY_FORMAT = 1
+IDENTITY_FORMAT = 2  # 2: stamps hold the inode and its change time
 
 
 @dataclass(frozen=True)
@@ -190,11 +190,13 @@ def data_identity(suite: Suite) -> str:
     the tokens lie in one .bin or in shards).
 
     Hashing is done once: the checksums are stored beside the data (or in the cache when that folder is
-    read-only) with each file's size and modification time, and reused while both are unchanged."""
+    read-only) with each file's size, inode, modification time and inode change time, and reused while all four
+    are unchanged. The change time cannot be set back (`touch -r` restores the modification time only), so an edit
+    that keeps the size and time is hashed again; so is a copy, a chmod or a move to another disk."""
     prefix = suite.data_prefix
     dataset = MMapIndexedDataset(prefix)
     files = dataset.files  # the index and its .bin, or its shards
-    stats = {f.name: [f.stat().st_size, f.stat().st_mtime_ns] for f in files}
+    stats = {f.name: _stamp(f) for f in files}
     for place in _identity_records(prefix):
         record = _read_record(place)
         if isinstance(record, dict) and record.get("format") == IDENTITY_FORMAT and record.get("files") == stats:
@@ -212,6 +214,12 @@ def data_identity(suite: Suite) -> str:
         except OSError:
             continue  # read-only data folder: keep it in the cache
     return record["identity"]
+
+
+def _stamp(path: Path) -> list[int]:
+    """What shows a file was written since it was hashed: size, inode, modification and inode change times."""
+    stat = path.stat()
+    return [stat.st_size, stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns]
 
 
 def _identity_records(prefix: Path) -> list[Path]:

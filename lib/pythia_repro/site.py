@@ -177,9 +177,8 @@ def writable(out: Path, results: Path) -> None:
     target, held = out.resolve(), results.resolve()
     if target == held or target in held.parents or (held in target.parents and target.parent != held):
         raise UnsafeOutput(
-            f"{out} is or holds published results ({results}), left untouched: the site is never built there; choose another "
-            f"--out "
-            f"(the default is {results / 'site'})"
+            f"{out} is or holds published results ({results}), left untouched: the site is never built there; "
+            f"choose another --out (the default is {results / 'site'})"
         )
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise UnsafeOutput(f"{out} is not a folder; it is left untouched: choose another --out")

@@ -31,8 +31,6 @@ import pandas as pd
 
 from . import arithmetic, atomic, checked, versions
 from . import workers as worker_pools
-from .hashing import content_key
-from .paths import cache_home
 
 _PUNCT = re.escape(string.punctuation)
 WINDOW = re.compile(rf"(?=( (\d){{1,5}} ((\w|[{_PUNCT}])+\s+){{1,3}}(\d){{1,5}}))")
@@ -107,9 +105,9 @@ def count_rows(tokenizer_file: str, prefix: str, row_len: int, start: int, stop:
 
 def _count_block(task: tuple[str, str, int, int, int, tuple[str, ...], str]) -> str:
     """Worker (a process here, or a Ray task): count one block and write it, atomically, to its cache file."""
-    *job, path = task
+    *job, holds, path = task
     atomic.write_parquet(Path(path), count_rows(*job))
-    checked.seal(Path(path), f"term counts of rows {job[3]}-{job[4]}")
+    checked.seal(Path(path), holds, f"term counts ({', '.join(job[5])}) of rows {job[3]}-{job[4]}")
     return path
 
 
@@ -122,9 +120,15 @@ def blocks(steps: Iterable[int], rows_per_step: int, max_block_rows: int) -> lis
     return out
 
 
-def _block_path(identity: str, counters: tuple[str, ...], start: int, stop: int) -> Path:
-    key = content_key({"data": identity, "counters": counters, "version": versions.TERM_COUNTER})[:16]
-    return cache_home() / "terms" / key / f"rows{start}-{stop}.parquet"
+def _task_block(identity: str, counters: tuple[str, ...], start: int, stop: int) -> tuple[dict, str]:
+    holds, path = _block(identity, counters, start, stop)
+    return holds, str(path)
+
+
+def _block(identity: str, counters: tuple[str, ...], start: int, stop: int) -> tuple[dict, Path]:
+    """What a block's counts hold, and where they are cached."""
+    holds = {"data": identity, "counters": list(counters), "version": versions.TERM_COUNTER, "rows": [start, stop]}
+    return holds, checked.location("terms", holds, ".parquet")
 
 
 def block_counts(
@@ -164,15 +168,15 @@ def block_counts(
     limit = min(needed, max_rows if max_rows is not None else needed)
     wanted = [(a, min(b, limit)) for a, b in blocks(steps, suite.rows_per_step, max_block_rows) if a < limit]
     identity = data_identity(suite)
-    todo = [(a, b) for a, b in wanted if not checked.usable(_block_path(identity, counters, a, b))]
+    todo = [(a, b) for a, b in wanted if not checked.usable(*reversed(_block(identity, counters, a, b)))]
     if todo:
         tasks = [
             (str(suite.tokenizer_file()), str(suite.data_prefix), suite.row_len, a, b, counters)
-            + (str(_block_path(identity, counters, a, b)),)
+            + _task_block(identity, counters, a, b)
             for a, b in todo
         ]
         COUNTING_ENGINES[engine](tasks, workers, address, progress)
-    frames = [pd.read_parquet(_block_path(identity, counters, a, b)).assign(start=a, stop=b) for a, b in wanted]
+    frames = [pd.read_parquet(_block(identity, counters, a, b)[1]).assign(start=a, stop=b) for a, b in wanted]
     return pd.concat(frames, ignore_index=True)[["start", "stop", "counter", "term", "count"]]
 
 

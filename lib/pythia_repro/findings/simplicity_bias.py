@@ -24,7 +24,6 @@ from ..hashing import content_key
 from ..names import V0_NAMES, run_of
 from ..numbers import Tolerance
 from ..parameters import SCORING, Param
-from ..paths import cache_home
 from ..plan import Job, ScoringTask
 from ..plots import NATS_TO_BITS_PER_BYTE_PILE, step_axis
 from ..reference import ReferenceDataError, paths
@@ -175,15 +174,16 @@ def ngram_statistics(suite: Suite, max_rows: int | None = None, progress: bool =
     rows = suite.training_rows()
     n = min(rows.n_rows, max_rows or rows.n_rows)
     vocab = max(spec.vocab for spec in suite.models.values())
-    path = cache_home() / "ngrams" / f"{suite.name}-{data_identity(suite)}-{n}-{vocab}.npz"
-    if checked.usable(path):
+    holds = {"suite": suite.name, "data": data_identity(suite), "rows": n, "vocab": vocab, "orders": [1, 2]}
+    path = checked.location("ngrams", holds, ".npz")
+    if checked.usable(path, holds):
         return ngrams.load_counts(path)
     tokens = rows.stream(n)
     unigrams = ngrams.count_unigrams(tokens, vocab, progress=progress)
     bigrams = ngrams.count_bigrams(tokens, vocab, progress=progress)
     path.parent.mkdir(parents=True, exist_ok=True)
     ngrams.save_counts(path, unigrams, bigrams)
-    checked.seal(path, f"unigram and bigram counts of the first {n} training rows of {suite.name}")
+    checked.seal(path, holds, f"unigram and bigram counts of the first {n} training rows of {suite.name}")
     return unigrams, bigrams
 
 
