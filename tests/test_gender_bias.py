@@ -373,3 +373,16 @@ def test_the_scored_profile_plans_baselines_over_the_window_and_interventions_at
     [default] = scoring_tasks("pythia-deduped", ["gender_bias"], {"progress": False})
     steps = sorted({j.checkpoint.step for j in default.jobs})
     assert steps == list(range(134000, 143001, 1000)) and len(default.jobs) == 3 * 10 + 4, "the defaults: the window"
+
+
+def test_a_list_partly_unknown_is_refused_whole_before_any_work(gender_tiny, capsys):
+    from pythia_repro import cli
+    from pythia_repro.parameters import BadParameter
+
+    with pytest.raises(BadParameter, match=r"no 'micro-nope'; valid: .*micro-xs"):
+        gb.prepare("micro", models=["micro-xs", "micro-nope"], progress=False)
+    with pytest.raises(BadParameter, match=r"no 99999; valid: "):
+        gb.prepare("micro", steps=[0, 99999], progress=False)
+    for models in ("['pythia-nope']", "['pythia-70m-deduped']"):
+        with pytest.raises(SystemExit, match="published profile reads the authors' files and scores no checkpoint"):
+            cli.main(["reproduce", "--profile", "published", "--finding", "gender_bias", "-p", f"models={models}"])

@@ -250,10 +250,14 @@ def test_micro_profile_runs_end_to_end_on_the_tiny_image_suite(project, images_t
     assert (reproduce("simplicity_bias_images", "micro", {"per_class": 10}) / "curves.csv").read_bytes() == first
 
 
-def test_models_of_another_suite_leave_nothing_to_score_in_a_sweep_and_stop_a_run(images_tiny):
-    from pythia_repro.suites import CheckpointNotFound
+def test_a_list_partly_unknown_is_refused_whole_naming_the_bad_values(images_tiny):
+    from pythia_repro.parameters import BadParameter
 
-    assert sbi.prepare("micro", models=["micro-xs"], per_class=2, progress=False).task.jobs == []
     assert len(sbi.prepare("micro", models=["mlp"], steps=[8], per_class=2, progress=False).task.jobs) == 2
-    with pytest.raises(CheckpointNotFound, match="none of the models \\['micro-xs'\\].*architectures cnn, mlp"):
-        sbi.score_suite("micro", models=["micro-xs"], per_class=2, progress=False)
+    for asked, bad in (
+        ({"steps": [0, 16, 32, 99999]}, "no 99999; valid: 0, 1, 2, 4, 8, 16, 32"),
+        ({"models": ["digits-mlp", "digits-nope"]}, "no 'digits-nope'; valid: "),
+        ({"models": ["micro-xs"]}, "no 'micro-xs'; valid: "),
+    ):
+        with pytest.raises(BadParameter, match=bad):
+            sbi.prepare("micro", per_class=2, progress=False, **asked)

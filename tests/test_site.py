@@ -208,8 +208,8 @@ def _one_result(tmp_path: Path, finding: str = "memorization", profile: str = "m
 
 def _republish(folder: Path) -> None:
     """Re-list a folder's files in its manifest with a fresh digest, as a run that wrote them would have."""
-    from pythia_repro.results import MANIFEST_FILE, _published_files, manifest_digest
     from pythia_repro.hashing import sha256_file
+    from pythia_repro.results import MANIFEST_FILE, _published_files, manifest_digest
 
     path = folder / MANIFEST_FILE
     manifest = json.loads(path.read_text())

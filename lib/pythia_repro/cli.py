@@ -43,10 +43,13 @@ def _non_negative(text: str) -> int:
 def _checked(args) -> dict[str, dict[str, Any]]:
     """The -p parameters, checked against the selected findings' declarations before any work starts."""
     from .findings import check
-    from .parameters import BadParameter
+    from .parameters import BadParameter, not_scored
 
     try:
-        return check(list(dict.fromkeys(f for f, _ in _selection(args))), parse_parameters(args.p))
+        checked = check(list(dict.fromkeys(f for f, _ in _selection(args))), parse_parameters(args.p))
+        for finding, profile in _selection(args):
+            not_scored(profile, checked[finding])
+        return checked
     except BadParameter as err:
         raise SystemExit(f"pythia-repro: {err}") from None
 

@@ -133,3 +133,22 @@ DTYPE = Param(
     "precision on a GPU and float32 on a CPU)",
 )
 SCORING = (MODELS, STEPS, MAX_ROWS, BATCH_SIZE, DEVICE_PARAM, DTYPE)
+
+
+def known_values(name: str, asked: list | None, known: list, where: str) -> None:
+    """Refuse a list parameter any of whose values `where` lacks, naming those and the valid ones: a list is
+    checked whole, never trimmed to what exists (a run would record values it never used)."""
+    unknown = [value for value in asked or () if value not in known]
+    if unknown:
+        shown = ", ".join(map(str, known[:40])) + (f", … ({len(known)} in all)" if len(known) > 40 else "")
+        raise BadParameter(f"parameter {name}: {where} has no {', '.join(map(repr, unknown))}; valid: {shown}")
+
+
+def not_scored(profile: str, given: dict[str, Any]) -> None:
+    """Refuse scoring parameters on a profile that scores nothing (`published` reads the authors' files)."""
+    set_ = [name for name in (p.name for p in SCORING) if given.get(name) is not None]
+    if profile == "published" and set_:
+        raise BadParameter(
+            f"parameter {', '.join(set_)}: the published profile reads the authors' files and scores no checkpoint, "
+            "so it has no models, steps or devices to choose; drop the parameter or run a scored profile"
+        )

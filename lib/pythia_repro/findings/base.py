@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..claims import Claim, sentences
 from ..claims import table as claims_table
+from ..parameters import not_scored
 from ..plan import ScoringTask, SweepReport, sweep
 from ..results import ResultWriter
 from ..suites import get_suite
@@ -157,6 +158,7 @@ def run(module: ModuleType, profile: str, output_dir: str | Path | None = None, 
     from .. import plots
 
     require_profile(module.FINDING, profile)
+    not_scored(profile, params)
     plots.setup()
     result = Result(module.FINDING.name, profile, ResultWriter(output_dir, title_note=plots.source_note(profile)))
     result.headline = getattr(module, "HEADLINE", {})

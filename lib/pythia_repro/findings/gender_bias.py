@@ -31,7 +31,7 @@ from ..curves import PAIRED_BOOTSTRAP
 from ..hashing import content_key
 from ..names import V0_NAMES
 from ..numbers import Tolerance
-from ..parameters import BATCH_SIZE, DEVICE_PARAM, DTYPE, MODELS, STEPS
+from ..parameters import BATCH_SIZE, DEVICE_PARAM, DTYPE, MODELS, STEPS, known_values
 from ..plan import Job, ScoringTask
 from ..reference import ReferenceDataError, paths
 from ..results import ResultWriter
@@ -486,11 +486,13 @@ def prepare(
     """Log-likelihoods of the tests at every checkpoint of every run, baselines at every step, interventions from
     their start: on `micro` its own tests and held-out rows; on a released suite CrowS-Pairs, WinoBias and LAMBADA
     (with greedy exact match), its interventions at their final step. `models` names sizes (each with its
-    interventions) or runs, and, like `steps`, keeps those the suite has (default: the suite's for this finding):
-    a sweep passes the same options to every finding."""
+    interventions) or runs (default: the suite's for this finding); each of it and of `steps` must exist."""
     import torch
 
     suite = scored_gender_suite(profile)
+    known = list(dict.fromkeys([*(size_and_arm(run)[0] for run in suite.models), *suite.models]))
+    known_values("models", models, known, suite.name)
+    known_values("steps", steps, list(suite.steps), suite.name)
     models = suite.default(FINDING.name, "models", models)
     runs = [run for run in suite.models if not models or run in models or size_and_arm(run)[0] in models]
     chosen = sorted(set(suite.default(FINDING.name, "steps", steps) or suite.steps) & set(suite.steps))

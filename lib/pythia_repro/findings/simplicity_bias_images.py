@@ -25,7 +25,7 @@ from ..claims import Claim, judged, untestable
 from ..curves import PAIRED_BOOTSTRAP, PairedBootstrap, u_shape
 from ..hashing import content_key
 from ..numbers import Tolerance
-from ..parameters import DEVICE_PARAM, MODELS, STEPS, Param
+from ..parameters import DEVICE_PARAM, MODELS, STEPS, Param, known_values
 from ..plan import Job, ScoringTask
 from ..results import ResultWriter
 from ..score_cache import ScoreCache
@@ -129,9 +129,9 @@ def make_sets(suite: Suite, per_class: int, seed: int) -> Sets:
 
 @dataclass
 class Prepared(Plan):
-    """The plan, and the sets it scores (none when the plan has no jobs)."""
+    """The plan, and the sets it scores."""
 
-    sets: Sets | None
+    sets: Sets
 
     def scored_data(self) -> tuple[str, dict[str, Any]]:
         return "image_sets", {"suite": self.suite.name, "build": self.suite.build, "identity": self.sets.identity}
@@ -172,16 +172,16 @@ def prepare(
     progress: bool = True,
 ) -> Prepared:
     """Cross-entropy and the predicted class of every evaluation image at every checkpoint of every run.
-    `models` names runs or architectures (`mlp`) and, like `steps`, keeps those the suite has: a sweep passes the
-    same options to every finding, so models of the language suites leave this one nothing to score."""
+    `models` names runs or architectures (`mlp`); each of it and of `steps` must exist in the suite."""
     import torch
 
     suite = scored_image_suite(profile)
+    known_values("models", models, [*suite.models, *dict.fromkeys(s.arch for s in suite.models.values())], suite.name)
+    known_values("steps", steps, list(suite.steps), suite.name)
     runs = [run for run, spec in suite.models.items() if not models or run in models or spec.arch in models]
     chosen = sorted(set(steps or suite.steps) & set(suite.steps))
-    # A sweep's options may leave this suite nothing to score: then no sets are drawn (minutes at CIFAR scale).
-    sets = make_sets(suite, per_class, seed) if runs and chosen else None
-    rows = len(sets.pixels) if sets else 0
+    sets = make_sets(suite, per_class, seed)
+    rows = len(sets.pixels)
     dev = torch.device(device) if device else default_device()
     jobs = [Job(suite.checkpoint(run, step), rows, (("dtype", "float32"),)) for run in runs for step in chosen]
 
@@ -195,7 +195,7 @@ def prepare(
     task = ScoringTask(
         FINDING.name,
         suite.name,
-        sets.identity if sets else "",
+        sets.identity,
         versions.IMAGE_SCORES,
         jobs,
         score,
@@ -221,14 +221,6 @@ def score_suite(
 ) -> Scored:
     """Score every checkpoint (cached, resumable) and return one row per evaluation image and checkpoint."""
     prep = prepare(profile, progress=progress, **options)
-    if not prep.task.jobs:
-        suite = prep.suite
-        raise CheckpointNotFound(
-            f"the {suite.name} suite has none of the models {options.get('models')} or none of the steps "
-            f"{options.get('steps')} asked for; its runs: {', '.join(suite.models)} (architectures "
-            f"{', '.join(sorted({s.arch for s in suite.models.values()}))}); its steps: "
-            f"{', '.join(map(str, suite.steps))}"
-        )
     results, report = sweep_plan(prep, writer, cache, progress)
     frames = [
         frame.assign(run=ckpt.model, arch=prep.suite.spec(ckpt.model).arch, step=ckpt.step)
