@@ -58,6 +58,42 @@ def test_a_killed_parent_leaves_no_worker_running(tmp_path, start):
     assert not alive(worker), "the worker died with its parent"
 
 
+KILLED_WHILE_STARTING = textwrap.dedent(
+    """
+    import os, signal, sys, time
+    from pythia_repro import workers
+
+    def report_and_wait(path):
+        with open(path, "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(600)
+
+    if __name__ == "__main__":
+        pool = workers.pool(1, sys.argv[2])
+        pool.submit(report_and_wait, sys.argv[1])  # starts the worker process
+        os.kill(os.getpid(), signal.SIGKILL)  # before (spawn) or about when (fork) the worker is up
+    """
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
+@pytest.mark.parametrize("start", ["spawn", "fork"])
+def test_a_parent_killed_while_its_worker_starts_leaves_no_worker_running(tmp_path, start):
+    script, marker = tmp_path / "parent.py", tmp_path / "worker.pid"
+    script.write_text(KILLED_WHILE_STARTING)
+    parent = subprocess.run([sys.executable, str(script), str(marker), start], timeout=60)
+    assert parent.returncode == -signal.SIGKILL
+    deadline = time.time() + 15  # longer than a worker takes to start here
+    try:
+        while time.time() < deadline:
+            if marker.is_file() and marker.read_text():
+                pytest.fail("an orphaned worker started its task")
+            time.sleep(0.1)
+    finally:
+        if marker.is_file() and marker.read_text() and alive(int(marker.read_text())):
+            os.kill(int(marker.read_text()), signal.SIGKILL)
+
+
 def test_scoring_threads_default_to_one_and_honour_the_settings(monkeypatch):
     from pythia_repro import workers
 

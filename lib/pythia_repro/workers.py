@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import multiprocessing
+import os
 import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -20,15 +21,22 @@ class BadThreads(Explained, ValueError):
     """A thread setting that is not a positive whole number."""
 
 
-def die_with_parent() -> None:
-    """Ask the kernel to kill this process when its parent dies (Linux; elsewhere nothing to do)."""
+def die_with_parent(parent: int | None = None) -> None:
+    """Ask the kernel to kill this process when its parent dies (Linux; elsewhere nothing to do), then end at once
+    if the parent that started it (`parent`, a pid) is already gone: a parent killed while this worker was still
+    starting would otherwise leave it running under init."""
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
 
 
 def pool(workers: int, start: str = "spawn") -> ProcessPoolExecutor:
-    """A process pool of `workers` started by `start` ("spawn" or "fork"), each worker dying with this process."""
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(start), initializer=die_with_parent)
+    """A process pool of `workers` started by `start` ("spawn" or "fork"), each worker dying with this process
+    from the first thing it does."""
+    return ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context(start), initializer=die_with_parent, initargs=(os.getpid(),)
+    )
 
 
 def threads() -> int:
