@@ -155,6 +155,27 @@ def test_verify_names_a_malformed_manifest_a_symlink_and_a_stray_folder_in_one_l
     assert "unreadable manifest (TypeError: its outputs are NoneType" in out and "Traceback" not in out
 
 
+def test_verify_refuses_a_symlinked_results_folder_and_says_when_it_re_ran_nothing(project, capsys):
+    argv = ["--profile", "published", "--finding", "term_frequency"]
+    assert cli.main(["reproduce", *argv]) == 0
+    folder = project / "results" / "published" / "term_frequency"
+    elsewhere = project / "elsewhere"
+    folder.rename(elsewhere)
+    folder.symlink_to(elsewhere)
+    capsys.readouterr()
+    assert cli.main(["verify", *argv]) == 1
+    out = capsys.readouterr().out
+    assert "is a symbolic link" in out and "nothing re-run" in out and "byte-identical" not in out
+    folder.unlink()
+    (project / "results" / "published").rename(project / "published-elsewhere")
+    (project / "results" / "published").symlink_to(project / "published-elsewhere")
+    assert cli.main(["verify", *argv]) == 1 and "is a symbolic link" in capsys.readouterr().out
+
+    assert cli.main(["verify", "--profile", "published", "--finding", "simplicity_bias_images"]) == 1
+    captured = capsys.readouterr()
+    assert "nothing re-run" in captured.out + captured.err and "byte-identical" not in captured.out
+
+
 def _as_if_made_elsewhere(folder, edits: dict[str, tuple[str, str]], capability: str | None = "ZVECTOR") -> None:
     """Rewrite a results folder as another machine would have published it: files edited (old → new text), the
     manifest's numerics from another kernel path, its hashes and digest made consistent again."""

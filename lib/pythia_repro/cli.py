@@ -227,17 +227,21 @@ def cmd_verify(args) -> int:
     from .run import supported, verify
 
     checked = _checked(args)
-    bad = 0
+    bad = verified = 0
     for finding, profile in _selection(args):
         if not supported(finding, profile):
+            print(f"{finding} ({profile}): nothing re-run (the profile does not run this finding)")
             continue
+        verified += 1
         found = verify(finding, profile, checked[finding])
         status = found.status if not found.problems else f"{len(found.problems)} difference(s); {found.status}"
         print(f"{finding} ({profile}): {status}")
         for problem in found.problems:
             print("  " + problem.replace("\n", "\n  "))
         bad += bool(found.problems)
-    return 1 if bad else 0
+    if not verified:
+        print("nothing re-run: no selected finding runs on the selected profiles", file=sys.stderr)
+    return 1 if bad or not verified else 0
 
 
 def cmd_fetch(args) -> int:

@@ -162,9 +162,8 @@ def compare_outputs(expected_dir: Path, actual_dir: Path, max_lines: int = 40) -
     """Readable differences between the published files of two result folders (empty when identical): a unified
     diff for tables, the sha256 for figures; the executed notebook, which records run times, is not compared."""
     problems = []
-    skip = {MANIFEST_FILE, *(p.name for p in expected_dir.glob("*.ipynb"))}
-    expected = {p.name for p in expected_dir.iterdir() if p.is_file()} - skip
-    actual = {p.name for p in actual_dir.iterdir() if p.is_file()} - skip - {"inputs.json"}
+    expected = _compared(expected_dir)
+    actual = _compared(actual_dir) - {"inputs.json"}
     for name in sorted(expected - actual):
         problems.append(f"{name}: committed but not produced by the re-run")
     for name in sorted(actual - expected):
@@ -182,6 +181,12 @@ def compare_outputs(expected_dir: Path, actual_dir: Path, max_lines: int = 40) -
         elif sha256_file(expected_dir / name) != sha256_file(actual_dir / name):
             problems.append(f"{name} differs (sha256) from the re-run's")
     return problems
+
+
+def _compared(folder: Path) -> set[str]:
+    """The files of a results folder `verify` compares: all but the manifest and the executed notebook."""
+    skip = {MANIFEST_FILE, *(p.name for p in folder.glob("*.ipynb"))}
+    return {p.name for p in folder.iterdir() if p.is_file()} - skip
 
 
 def recorded_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
@@ -202,6 +207,7 @@ def recorded_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
 
 
 SAME_NUMERICS = "same numerics: byte-identical"
+NOTHING_RERUN = "nothing re-run"
 
 
 @dataclass
@@ -220,14 +226,33 @@ def verify(finding: str, profile: str, parameters: dict[str, Any] | None = None)
     numerics (another kernel path, library or override) the claims' verdicts are promised, and the numbers for
     papers within the finding's stated tolerance (`NUMERICS_TOLERANCE`); other files' numbers are reported."""
     committed = results_dir() / profile / finding
+    linked = [p for p in (committed, committed.parent, results_dir()) if p.is_symlink()]
+    if linked:
+        return Verified(
+            [
+                f"{linked[0]} is a symbolic link (to {linked[0].resolve()}), not the checkout's results: nothing re-run; "
+                "verify the folder where it lies, or copy it here"
+            ],
+            NOTHING_RERUN,
+        )
     recover(committed)
     if not committed.is_dir():
         return Verified(
-            [f"no committed results at {committed}; run `pythia-repro reproduce --profile {profile}` first"]
+            [f"no committed results at {committed}; run `pythia-repro reproduce --profile {profile}` first"],
+            NOTHING_RERUN,
         )
     problems = check_published(committed)
     if problems and problems[0].endswith("re-run `pythia-repro reproduce`"):
-        return Verified(problems)  # no manifest to re-run from
+        return Verified(problems, NOTHING_RERUN)  # no manifest to re-run from
+    if not _compared(committed):
+        return Verified(
+            problems
+            + [
+                f"{committed}: no published file to compare (only a manifest or a notebook); re-run "
+                f"`pythia-repro reproduce --profile {profile} --finding {finding}`"
+            ],
+            NOTHING_RERUN,
+        )
     recorded, changed = recorded_run(committed)
     declared = {p.name for p in finding_modules()[finding].PARAMETERS}
     given = {k: v for k, v in recorded.items() if k in declared} | dict(parameters or {})
@@ -236,7 +261,7 @@ def verify(finding: str, profile: str, parameters: dict[str, Any] | None = None)
         try:
             execute(finding, profile, Path(tmp), parameters)
         except NotebookFailed as err:
-            return Verified(problems + changed + [f"the re-run failed: {err}"])
+            return Verified(problems + changed + [f"the re-run failed: {err}"], "the re-run failed")
         differences = compare_outputs(committed, Path(tmp))
         other = numerics.same(_recorded_numerics(committed), numerics.identity())
         if not other or other == ["not recorded"]:
