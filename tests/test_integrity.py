@@ -323,6 +323,7 @@ def test_concurrent_writers_never_fail_or_leave_a_mix(tmp_path, case):
             "did you mean 'max_rows'?",
         ),
         ("device=gpu", "parameter device='gpu'"),
+        ("device=cpu:7", "parameter device='cpu:7': expected cpu, mps, cuda or cuda:N"),
         ("device=cuda:99", "parameter device='cuda:99': torch sees"),
         ("suppress_eod=1", "parameter suppress_eod=1: expected True or False"),
         ("profile=pythia", "parameter profile cannot be set with -p: choose it with --profile"),
@@ -468,7 +469,7 @@ def test_a_notebook_on_a_suite_not_built_says_the_command_in_one_line(project):
     assert len(err.value.traceback) == 1 and "run `pythia-repro suite build micro`" in err.value.traceback[0]
 
 
-@pytest.mark.parametrize("kind", ["symlink", "folder"])
+@pytest.mark.parametrize("kind", ["symlink", "folder", "hard link"])
 def test_a_lock_path_that_is_not_our_file_is_refused_and_left_untouched(tmp_path, kind):
     victim = tmp_path / "victim.txt"
     victim.write_text("the user's own words")
@@ -476,6 +477,8 @@ def test_a_lock_path_that_is_not_our_file_is_refused_and_left_untouched(tmp_path
     lock.parent.mkdir()
     if kind == "symlink":
         lock.symlink_to(victim)
+    elif kind == "hard link":
+        os.link(victim, lock)
     else:
         lock.mkdir()
     with pytest.raises(atomic.UnsafeLock, match="left untouched; remove it"), atomic.locked(lock, "publishing"):
@@ -533,3 +536,47 @@ def test_a_read_only_or_full_folder_is_one_line_naming_the_settings(monkeypatch,
     err = capsys.readouterr().err
     assert "cannot write /cache/suites/micro/.default.lock" in err and "PYTHIA_REPRO_HOME" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "0", "inf", "half"])
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_a_gpu_share_that_is_not_a_positive_number_is_refused_before_any_work(engine, value, monkeypatch, capsys):
+    monkeypatch.setattr(memorization, "prepare", lambda *a, **k: pytest.fail("work started"))
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["sweep", "--profile", "micro", "--engine", engine, "--gpus-per-checkpoint", value])
+    assert stop.value.code == 2 and "--gpus-per-checkpoint: expected a number above 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("code", [30, 28])  # EROFS, ENOSPC
+def test_a_read_only_or_full_cache_fails_a_checkpoint_at_once_naming_the_folder(monkeypatch, code):
+    from pythia_repro import executors
+    from pythia_repro.paths import cache_home
+
+    tries = []
+
+    def refuse(tasks, ckpt, cache):
+        tries.append(ckpt)
+        raise OSError(code, os.strerror(code))  # a write() that fails names no file
+
+    monkeypatch.setattr(executors, "score_checkpoint", refuse)
+    ckpt = get_suite("pythia").checkpoint("pythia-70m", 1000)
+    [(_, failure)] = list(executors.LocalExecutor(retries=2)._execute([], [ckpt], None))
+    assert tries == [ckpt], "not retried: no retry mends a read-only or full folder"
+    assert str(cache_home()) in failure.reason and "PYTHIA_REPRO_HOME" in failure.reason
+
+
+def test_a_kernel_spec_of_the_same_name_elsewhere_is_never_run(tmp_path, monkeypatch):
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    from pythia_repro.run import KERNEL_NAME, ensure_kernel, local_kernel_manager
+
+    foreign = tmp_path / "shared" / "kernels" / KERNEL_NAME
+    foreign.mkdir(parents=True)
+    (foreign / "kernel.json").write_text(json.dumps({"argv": ["/bin/sh", "-c", "echo owned"], "language": "sh"}))
+    for folder in (foreign, foreign.parent, foreign.parent.parent):
+        folder.chmod(0o777)
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "shared"))
+    assert KernelSpecManager().get_kernel_spec(KERNEL_NAME).argv[0] == "/bin/sh", "jupyter itself would run it"
+    manager = local_kernel_manager()(kernel_name=ensure_kernel())
+    assert Path(manager.kernel_spec.argv[0]).resolve() == Path(sys.executable).resolve()
+    assert Path(manager.kernel_spec.resource_dir).is_relative_to(sys.prefix)

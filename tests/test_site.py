@@ -37,14 +37,15 @@ def _parse_tex(text: str) -> tuple[dict[str, str], list[str]]:
     return values, names
 
 
-def check_numbers(folder: Path) -> int:
+def check_numbers(folder: Path, profile: str | None = None) -> int:
     """numbers.tex and numbers.json against their sources: every macro once, every value its source cell's, every
-    claim number present."""
+    claim number of the folder's profile present (and no other profile's)."""
+    profile = profile or folder.parent.name
     claims = pd.read_csv(folder / "claims.csv", keep_default_na=False)
-    cells = {(r.profile, r.id): json.loads(r.numbers) for r in claims.itertuples()}
+    cells = {(r.profile, r.id): json.loads(r.numbers) for r in claims.itertuples() if r.profile == profile}
     values, names = _parse_tex((folder / "numbers.tex").read_text())
     assert len(names) == len(set(names)), f"{folder}: a macro defined twice"
-    rows = json.loads((folder / "numbers.json").read_text())
+    rows = json.loads((folder / "numbers.json").read_text(), parse_constant=_not_json)
     assert [r["macro"] for r in rows] == names
     tables = {}
     for row in rows:
@@ -57,12 +58,19 @@ def check_numbers(folder: Path) -> int:
                 match = match[match[key] == value]
             assert len(match) == 1, f"{row['macro']}: its row is not one row of {row['source']}"
             source = match[row["column"]].iloc[0].item()
-        assert row["value"] == source, row["macro"]
         written = values[row["macro"]]
+        if row["value"] is None:  # not finite: null in JSON, said in words in TeX
+            assert row["not_finite"] == repr(float(source)) and written == f"not finite ({row['not_finite']})"
+            continue
+        assert row["value"] == source, row["macro"]
         assert (written in ("true", "false") and (written == "true") == source) or float(written) == source
     expected = sum(v is not None and not isinstance(v, (list, dict, str)) for c in cells.values() for v in c.values())
     assert sum(r["source"] == "claims.csv" for r in rows) == expected, "every number of every claim"
     return len(rows)
+
+
+def _not_json(constant: str):
+    raise AssertionError(f"{constant} is not JSON")
 
 
 def _claims() -> list[Claim]:
@@ -76,13 +84,13 @@ def _claims() -> list[Claim]:
 def test_numbers_name_every_claim_number_once_with_its_source(tmp_path):
     table = claims_table({"micro": _claims(), "published": _claims()[:1]})
     table.to_csv(tmp_path / "claims.csv", index=False)
-    found = numbers.of_claims(pd.read_csv(tmp_path / "claims.csv", keep_default_na=False))
+    found = numbers.of_claims(pd.read_csv(tmp_path / "claims.csv", keep_default_na=False), "micro")
     table = pd.DataFrame({"model": ["micro-xs", "micro-s"], "step": [80, 160], "rise": [1.25, 0.123456789012]})
     table.to_csv(tmp_path / "summary.csv", index=False, float_format="%.10g")
     found = numbers.checked(found + numbers.of_table(table, "summary", ["model", "step"], ["rise"], "micro", "demo"))
     (tmp_path / "numbers.tex").write_text(numbers.as_tex(found, "demo"))
     (tmp_path / "numbers.json").write_text(numbers.as_json(found))
-    assert check_numbers(tmp_path) == 10
+    assert check_numbers(tmp_path, "micro") == 7, "the micro claims' 5 numbers and the table's 2; none of published"
     assert "PRMicroDemoGapCiNineFiveLow" in (tmp_path / "numbers.tex").read_text()
     assert (
         "\\newcommand{\\PRMicroDemoSummaryMicroSOneSixZeroRise}{0.123456789}" in (tmp_path / "numbers.tex").read_text()
@@ -93,7 +101,7 @@ def test_numbers_name_every_claim_number_once_with_its_source(tmp_path):
 def test_numbers_refuse_two_numbers_under_one_macro():
     clash = [judged("demo.a", "s", "t", True, "d", max_rise=1.0, **{"max-rise": 2.0})]
     with pytest.raises(ValueError, match="share the macro"):
-        numbers.checked(numbers.of_claims(claims_table({"micro": clash})))
+        numbers.checked(numbers.of_claims(claims_table({"micro": clash}), "micro"))
     assert numbers.of_table(pd.DataFrame(), "glm", ["term"], ["coef"], "micro", "demo") == [], "nothing fitted"
     assert numbers.of_table(pd.DataFrame({"term": ["x"]}), "glm", ["term"], ["coef"], "micro", "demo") == []
     twice = pd.DataFrame({"model": ["a", "a"], "rise": [1.0, 2.0]})
@@ -104,11 +112,34 @@ def test_numbers_refuse_two_numbers_under_one_macro():
 def test_a_changed_number_is_caught(tmp_path):
     table = claims_table({"micro": _claims()})
     table.to_csv(tmp_path / "claims.csv", index=False)
-    found = numbers.of_claims(table)
+    found = numbers.of_claims(table, "micro")
     (tmp_path / "numbers.json").write_text(numbers.as_json(found))
     (tmp_path / "numbers.tex").write_text(numbers.as_tex(found, "demo").replace("{5.25}", "{5.3}"))
     with pytest.raises(AssertionError):
-        check_numbers(tmp_path)
+        check_numbers(tmp_path, "micro")
+
+
+def test_a_number_that_is_not_finite_is_valid_json_and_a_macro_that_says_so(tmp_path):
+    infinite = [judged("demo.odds", "Odds", "above 1", True, "inf", odds=float("-inf"), low=float("inf"), n=3)]
+    table = claims_table({"micro": infinite})
+    table.to_csv(tmp_path / "claims.csv", index=False)
+    found = numbers.checked(numbers.of_claims(table, "micro"))
+    (tmp_path / "numbers.json").write_text(numbers.as_json(found))
+    (tmp_path / "numbers.tex").write_text(numbers.as_tex(found, "demo"))
+    assert check_numbers(tmp_path, "micro") == 3
+    rows = {r["macro"]: r for r in json.loads((tmp_path / "numbers.json").read_text(), parse_constant=_not_json)}
+    assert rows["PRMicroDemoOddsOdds"] == {**rows["PRMicroDemoOddsOdds"], "value": None, "not_finite": "-inf"}
+    assert "\\newcommand{\\PRMicroDemoOddsLow}{not finite (inf)}" in (tmp_path / "numbers.tex").read_text()
+    assert "not_finite" not in rows["PRMicroDemoOddsN"]
+
+
+def test_every_macro_is_defined_once_across_every_committed_numbers_file():
+    seen: dict[str, Path] = {}
+    for path in sorted((REPO / "results").glob("*/*/numbers.tex")):
+        for name in _parse_tex(path.read_text())[1]:
+            assert name not in seen, f"\\{name} defined by {seen.get(name)} and {path}: one paper cannot input both"
+            seen[name] = path
+    assert len(seen) > 1000
 
 
 def test_committed_results_carry_verified_numbers():

@@ -119,9 +119,13 @@ def _open_lock(lock_file: Path) -> IO[str]:
                 "remove it and run again"
             ) from None
         raise
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
         os.close(fd)
-        raise UnsafeLock(f"{lock_file} is not a regular file: it is left untouched; remove it and run again")
+        kind = "not a regular file" if not stat.S_ISREG(info.st_mode) else f"a hard link ({info.st_nlink} names)"
+        raise UnsafeLock(
+            f"{lock_file} is {kind}, not a lock file of pythia-repro's: it is left untouched; remove it and run again"
+        )
     return os.fdopen(fd, "r+")
 
 

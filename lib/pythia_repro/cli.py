@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import ast
-import errno
 import importlib.util
+import math
 import sys
 import time
 from pathlib import Path
@@ -13,6 +13,7 @@ from typing import Any
 
 from . import __version__, settings
 from .findings import DEFAULT_PROFILE, all_findings, profiles
+from .paths import unwritable
 
 
 def parse_parameters(pairs: list[str]) -> dict[str, Any]:
@@ -37,6 +38,17 @@ def _non_negative(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return value
+
+
+def _gpu_share(text: str) -> float:
+    """An argparse type: a GPU share per checkpoint, a finite number above 0 (0.25: four checkpoints a GPU)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number above 0 such as 0.25 or 1, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number above 0 such as 0.25 or 1, got {text!r}")
     return value
 
 
@@ -358,7 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument(
             "--gpus-per-checkpoint",
-            type=float,
+            type=_gpu_share,
             help="ray: GPU share per checkpoint (default by model size: 0.25 up to 500M parameters, "
             "0.5 up to 3B, else 1)",
         )
@@ -414,9 +426,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-FOLDER_ERRORS = (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT)  # read-only, denied, full
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run a command; an error that explains itself (an unbuilt or unknown suite or variant, a refused lock) is one
     line on stderr and exit status 1, never a traceback."""
@@ -429,14 +438,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pythia-repro {args.command}: {err}", file=sys.stderr)
         return 1
     except OSError as err:
-        if err.errno not in FOLDER_ERRORS:
+        if (why := unwritable(err)) is None:
             raise
-        print(
-            f"pythia-repro {args.command}: cannot write {err.filename or 'a file'}: {err.strerror}. The cache is "
-            f"{settings.variable('home')}, the results are under {settings.variable('root')}: point them at a "
-            "writable folder with room",
-            file=sys.stderr,
-        )
+        print(f"pythia-repro {args.command}: {why}", file=sys.stderr)
         return 1
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .paths import unwritable
 from .plan import CheckpointResult, ScoringTask, checkpoints, missing, score_checkpoint
 from .score_cache import ScoreCache
 from .suites import Checkpoint, get_suite
@@ -123,6 +124,9 @@ class LocalExecutor:
                     yield ckpt, result
                     break
                 except RETRYABLE as err:
+                    if (why := unwritable(err)) is not None:  # a read-only or full folder: no retry mends it
+                        yield ckpt, Failure(ckpt, why)
+                        break
                     if attempt == self.retries:
                         yield ckpt, Failure(ckpt, f"{describe(err)} (after {attempt + 1} attempts)")
                 except Exception as err:

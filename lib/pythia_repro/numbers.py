@@ -30,20 +30,38 @@ PREFIX = "PR"
 
 @dataclass(frozen=True)
 class Number:
-    """One number: its macro, its value as written, and the cell it comes from (file, row keys, column)."""
+    """One number: its macro, its value as written, and the cell it comes from (file, row keys, column). A value
+    that is not finite (an infinite odds ratio, say) is kept as None, with `not_finite` saying which it was."""
 
     macro: str
-    value: int | float | bool
+    value: int | float | bool | None
     source: str
     column: str
     row: dict = field(default_factory=dict)
+    not_finite: str | None = None
+
+    @classmethod
+    def of(cls, macro: str, value, source: str, column: str, row: dict) -> Number:
+        if isinstance(value, float) and not math.isfinite(value):
+            return cls(macro, None, source, column, row, repr(value))
+        return cls(macro, value, source, column, row)
 
     @property
     def text(self) -> str:
-        """The value as the macro expands: integers and floats as stored (round-trip exact), booleans as words."""
+        """The value as the macro expands: integers and floats as stored (round-trip exact), booleans as words, a
+        value that is not finite as words that say so."""
+        if self.not_finite is not None:
+            return f"not finite ({self.not_finite})"
         if isinstance(self.value, bool):
             return "true" if self.value else "false"
         return repr(self.value)
+
+    def as_dict(self) -> dict:
+        """As `numbers.json` holds it: valid JSON (null for a value that is not finite, and why)."""
+        shown = asdict(self)
+        if self.not_finite is None:
+            shown.pop("not_finite")
+        return shown
 
 
 def camel(text: str) -> str:
@@ -61,15 +79,16 @@ def _cell(value) -> int | float | bool | str:
     return float(TABLE_FLOAT_FORMAT % value)
 
 
-def of_claims(claims: pd.DataFrame) -> list[Number]:
-    """Every number of a claims table (one per row and key of its `numbers` JSON), nulls left out."""
+def of_claims(claims: pd.DataFrame, profile: str) -> list[Number]:
+    """Every number the claims table states for `profile` (one per row and key of its `numbers` JSON), nulls left
+    out: a folder's numbers are its own profile's, so the files of several profiles can be input in one paper."""
     found = []
-    for row in claims.itertuples():
+    for row in claims[claims.profile == profile].itertuples():
         for key, value in sorted(json.loads(row.numbers).items()):
             if value is None or isinstance(value, (list, dict, str)):
                 continue
             macro = f"{PREFIX}{camel(row.profile)}{camel(row.id)}{camel(key)}"
-            found.append(Number(macro, value, CLAIMS, f"numbers.{key}", {"profile": row.profile, "id": row.id}))
+            found.append(Number.of(macro, value, CLAIMS, f"numbers.{key}", {"profile": row.profile, "id": row.id}))
     return found
 
 
@@ -91,7 +110,7 @@ def of_table(
             value = row[column]
             if isinstance(value, str) or value is None or (isinstance(value, float) and math.isnan(value)):
                 continue
-            found.append(Number(stem + camel(column), _cell(value), f"{name}.csv", column, rowkey))
+            found.append(Number.of(stem + camel(column), _cell(value), f"{name}.csv", column, rowkey))
     return found
 
 
@@ -151,7 +170,7 @@ def moves(before: dict[str, int | float], after: dict[str, int | float]) -> str:
 
 
 def as_json(numbers: list[Number]) -> str:
-    return json.dumps([asdict(n) for n in numbers], indent=1) + "\n"
+    return json.dumps([n.as_dict() for n in numbers], indent=1, allow_nan=False) + "\n"
 
 
 def as_tex(numbers: list[Number], finding: str) -> str:

@@ -35,6 +35,7 @@ class Param:
     high: int | None = None
     choices: tuple[str, ...] = ()  # for str: allowed values (else any string)
     pattern: re.Pattern | None = None  # for str: allowed form
+    form: str = ""  # the allowed form in words (with `pattern`)
     missing: Callable[[Any], str | None] | None = None  # why an allowed value does not exist here (None: it does)
     nullable: bool = True
     help: str = ""
@@ -44,6 +45,8 @@ class Param:
         what = {int: "an integer", bool: "True or False", str: "a string", float: "a number"}[self.kind]
         if self.choices:
             what = "one of " + ", ".join(map(repr, self.choices))
+        elif self.form:
+            what = self.form
         if self.low is not None and self.high is not None:
             what += f" from {self.low} to {self.high}"
         elif self.low is not None:
@@ -122,6 +125,7 @@ DEVICE_PARAM = Param(
     "device",
     str,
     pattern=DEVICE,
+    form="cpu, mps, cuda or cuda:N",
     missing=device_missing,
     help="cpu, cuda, cuda:N or mps (default: cuda when available)",
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import platformdirs
@@ -30,3 +31,18 @@ def results_dir() -> Path:
 def cache_home() -> Path:
     """Cache for fetched reference data, built suites and scores (env PYTHIA_REPRO_HOME overrides)."""
     return settings.path("home") or Path(platformdirs.user_cache_dir("pythia-repro"))
+
+
+FOLDER_ERRORS = (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT)  # read-only, denied, full
+
+
+def unwritable(err: BaseException) -> str | None:
+    """For an error that no retry mends (a read-only, forbidden or full folder), one line naming the folder and
+    what to do; None for any other error."""
+    if not isinstance(err, OSError) or err.errno not in FOLDER_ERRORS:
+        return None
+    where = err.filename or f"a file under {cache_home()} (the cache) or {results_dir()} (the results)"
+    return (
+        f"cannot write {where}: {err.strerror}. The cache is {cache_home()} ({settings.variable('home')}), the "
+        f"results are under {results_dir()} ({settings.variable('root')}): point them at a writable folder with room"
+    )

@@ -34,12 +34,20 @@ class NotebookFailed(RuntimeError):
     """A notebook raised in a cell, or its kernel could not be started."""
 
 
+def kernel_specs():
+    """The kernel specs of this interpreter's prefix only: a spec of the same name elsewhere on JUPYTER_PATH (another
+    user's, a world-writable folder's) is never the one run."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return KernelSpecManager(kernel_dirs=[str(Path(sys.prefix) / "share" / "jupyter" / "kernels")])
+
+
 def ensure_kernel() -> str:
     """Register an ipykernel for this interpreter (inside its prefix) unless one already points at it."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    from jupyter_client.kernelspec import NoSuchKernel
 
     try:
-        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+        spec = kernel_specs().get_kernel_spec(KERNEL_NAME)
         if spec.argv and Path(spec.argv[0]).resolve() == Path(sys.executable).resolve():
             return KERNEL_NAME
     except NoSuchKernel:
@@ -65,12 +73,14 @@ def kernel_folder() -> Path:
 
 
 def local_kernel_manager() -> type:
-    """A kernel manager that talks to its kernel over local sockets (IPC), not TCP: no open port, no warning."""
+    """A kernel manager that talks to its kernel over local sockets (IPC), not TCP: no open port, no warning; and
+    that starts the kernels of this interpreter's prefix only (`kernel_specs`)."""
     from jupyter_client.manager import KernelManager
 
     class LocalSocketKernelManager(KernelManager):
         def __init__(self, **kwargs):
             folder = kernel_folder()
+            kwargs.setdefault("kernel_spec_manager", kernel_specs())
             kwargs.setdefault("transport", "ipc")
             kwargs.setdefault("ip", str(folder / f"kernel-{uuid.uuid4().hex[:12]}"))
             super().__init__(**kwargs)
@@ -230,7 +240,8 @@ def verify(finding: str, profile: str, parameters: dict[str, Any] | None = None)
     if linked:
         return Verified(
             [
-                f"{linked[0]} is a symbolic link (to {linked[0].resolve()}), not the checkout's results: nothing re-run; "
+                f"{linked[0]} is a symbolic link (to {linked[0].resolve()}), not the checkout's results: nothing "
+                "re-run; "
                 "verify the folder where it lies, or copy it here"
             ],
             NOTHING_RERUN,

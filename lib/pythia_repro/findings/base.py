@@ -126,7 +126,7 @@ class Result:
 
         self.claims = by_profile
         table = self.table("claims", claims_table(by_profile))
-        found = numbers.of_claims(table)
+        found = numbers.of_claims(table, self.profile)
         for name, (keys, values) in self.headline.items():
             if name in self.tables:  # a profile may not make every headline table
                 found += numbers.of_table(self.tables[name], name, keys, values, self.profile, self.finding)
