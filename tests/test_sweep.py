@@ -17,7 +17,8 @@ import pytest
 
 from pythia_repro.cli import main
 from pythia_repro.executors import LocalExecutor, RayExecutor, SweepPlan, gpu_share
-from pythia_repro.findings import gender_bias, memorization, scoring_tasks, simplicity_bias, term_frequency
+from pythia_repro.findings import gender_bias, memorization, scoring_tasks, shared, simplicity_bias, term_frequency
+from pythia_repro.parameters import BadParameter
 from pythia_repro.plan import checkpoints, missing
 from pythia_repro.score_cache import ScoreCache
 
@@ -58,18 +59,16 @@ def local_reference(tmp_path: Path, findings: tuple[str, ...] | None = None) -> 
 
 def test_one_plan_loads_each_checkpoint_once_for_every_finding(tiny):
     tasks = scoring_tasks("micro", None, {**OPTIONS, "progress": False})
-    assert [t.finding for t in tasks] == [
-        "gender_bias",
-        "memorization",
-        "simplicity_bias",
-        "simplicity_bias_images",
-        "term_frequency",
-    ]
+    assert [t.finding for t in tasks] == ["gender_bias", "memorization", "simplicity_bias", "term_frequency"], (
+        "the image suite holds none of the models asked for: left out of the sweep"
+    )
     ckpts = checkpoints(tasks)
     assert len(ckpts) == len(set(ckpts)) == CHECKPOINTS, "the micro suite's shared by three findings"
     assert scoring_tasks("published", None, OPTIONS) == [], "the published profile scores nothing"
     with pytest.raises(ValueError, match="unknown finding"):
         scoring_tasks("micro", ["no_such_finding"])
+    with pytest.raises(BadParameter, match=r"the micro profile has no 'micro-nope'; valid: micro-xs"):
+        scoring_tasks("micro", None, {**OPTIONS, "models": ["micro-xs", "micro-nope"], "progress": False})
 
 
 def test_cli_sweep_then_notebook_scoring_reads_only_the_cache(tiny, capsys):
@@ -77,9 +76,13 @@ def test_cli_sweep_then_notebook_scoring_reads_only_the_cache(tiny, capsys):
     assert f"{CHECKPOINTS} checkpoint(s) scored" in capsys.readouterr().out
     assert main(["sweep", "--profile", "micro", *CLI_OPTIONS]) == 0
     assert f"0 checkpoint(s) scored (0 chunk(s) written), {CHECKPOINTS} skipped" in capsys.readouterr().out
-    for module in (gender_bias, memorization, simplicity_bias, term_frequency):
+    modules = (gender_bias, memorization, simplicity_bias, term_frequency)
+    own = shared("micro", [m.FINDING.name for m in modules], OPTIONS)
+    assert own["gender_bias"]["models"] == ["micro-xs"], "the models the gender suite holds"
+    for module in modules:
         accepted = inspect.signature(module.prepare).parameters
-        scored = module.score_suite("micro", progress=False, **{k: v for k, v in OPTIONS.items() if k in accepted})
+        options = own[module.FINDING.name]
+        scored = module.score_suite("micro", progress=False, **{k: v for k, v in options.items() if k in accepted})
         assert scored.report.cached and not scored.report.scored and not scored.report.loaded, module.__name__
 
 

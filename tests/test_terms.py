@@ -1,5 +1,6 @@
 """Term counting: the authors' window definition, exactly, and cumulative counts per checkpoint."""
 
+import json
 import random
 from collections import Counter
 
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 
 from pythia_repro import terms
+from pythia_repro.paths import cache_home
 
 
 def test_a_number_far_from_any_other_is_not_counted():
@@ -102,7 +104,9 @@ def test_counts_are_cached_per_block_and_resume_after_a_lost_block(micro_suite, 
     _InProcessPool.tasks = []
     again = terms.block_counts(micro_suite, steps, ("window",), max_block_rows=40, progress=False)
     assert _InProcessPool.tasks == [] and again.equals(first)
-    lost = next((terms.cache_home() / "terms").rglob("rows32-72.parquet"))
+    records = (cache_home() / "terms").glob("*.record.json")
+    lost = next(r for r in records if json.loads(r.read_text())["holds"]["rows"] == [32, 72])
+    lost = lost.with_name(lost.name.removesuffix(".record.json"))
     lost.unlink()
     resumed = terms.block_counts(micro_suite, steps, ("window",), max_block_rows=40, progress=False)
     assert [t[3:5] for t in _InProcessPool.tasks] == [(32, 72)]

@@ -202,9 +202,13 @@ def cmd_reproduce(args) -> int:
         for params in checked.values():
             if len(devices) == 1 and "device" not in params:
                 params["device"] = next(iter(devices))  # read the scores under the keys the workers wrote
-    failed, missing = [], []
+    failed = []
     steps = [(f, p) for f, p in _selection(args) if supported(f, p)]
     missing = [f"{f} ({p})" for f, p in _selection(args) if not supported(f, p)]
+    own = _shares(steps, checked)
+    for finding, profile in [s for s in steps if s not in own]:
+        print(f"not run: {finding} ({profile}) holds none of the models or steps asked for", flush=True)
+    steps = [s for s in steps if s in own]
     started = time.time()
     for number, (finding, profile) in enumerate(steps, 1):
         previous = previous_duration(finding, profile)
@@ -215,7 +219,7 @@ def cmd_reproduce(args) -> int:
         )
         began = time.time()
         try:
-            folder = reproduce(finding, profile, checked[finding])
+            folder = reproduce(finding, profile, own[finding, profile])
             print(
                 f"  wrote {folder} in {_clock(time.time() - began)} ({_clock(time.time() - started)} in all)",
                 flush=True,
@@ -229,6 +233,23 @@ def cmd_reproduce(args) -> int:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _shares(steps: list[tuple[str, str]], checked: dict[str, dict[str, Any]]) -> dict[tuple[str, str], dict]:
+    """(finding, profile) → the parameters its run takes: of the models and steps asked for, those its suite holds
+    (`findings.shared`); a value no selected finding holds stops the command before any work."""
+    from .findings import shared
+    from .parameters import BadParameter
+
+    out = {}
+    for profile in dict.fromkeys(p for _, p in steps):
+        names = [f for f, p in steps if p == profile]
+        try:
+            split = shared(profile, names, _merged({f: checked[f] for f in names}))
+        except BadParameter as err:
+            raise SystemExit(f"pythia-repro: {err}") from None
+        out |= {(f, profile): {k: v for k, v in split[f].items() if k in checked[f]} for f in split}
+    return out
 
 
 def _clock(seconds: float) -> str:

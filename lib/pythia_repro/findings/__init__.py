@@ -17,7 +17,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..parameters import RESERVED, BadParameter, Param
+from ..parameters import RESERVED, BadParameter, Param, known_values
+from ..suites import get_suite
 from .base import Finding, Result, run, supports
 
 DEFAULT_PROFILE = "micro"
@@ -81,15 +82,52 @@ def scoring_tasks(profile: str, findings: list[str] | None = None, options: dict
     unknown = set(findings or ()) - set(modules)
     if unknown:
         raise ValueError(f"unknown finding(s) {sorted(unknown)}; known: {', '.join(modules)}")
+    scored = [
+        name
+        for name in findings or modules
+        if profile != "published"
+        and getattr(modules[name], "prepare", None) is not None
+        and supports(modules[name].FINDING, profile)
+    ]
     tasks = []
-    for name in findings or modules:
-        module = modules[name]
-        prepare = getattr(module, "prepare", None)
-        if profile == "published" or prepare is None or not supports(module.FINDING, profile):
-            continue
+    for name, own in shared(profile, scored, options or {}).items():
+        prepare = modules[name].prepare
         accepted = inspect.signature(prepare).parameters
-        tasks.append(prepare(profile, **{k: v for k, v in (options or {}).items() if k in accepted}).task)
+        tasks.append(prepare(profile, **{k: v for k, v in own.items() if k in accepted}).task)
     return tasks
+
+
+LISTS = ("models", "steps")  # list parameters that name what a suite holds
+
+
+def known(name: str, profile: str) -> dict[str, list]:
+    """The models (and the other names a finding takes for them: sizes, architectures) and steps a finding can
+    score on a profile: its module's `known(profile)`, else its profile's suite's."""
+    module = finding_modules()[name]
+    if hasattr(module, "known"):
+        return module.known(profile)
+    suite = get_suite(profile)
+    return {"models": list(suite.models), "steps": list(suite.steps)}
+
+
+def shared(profile: str, names: list[str], options: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each of several findings' own share of one set of options: of `models` and `steps`, the values its suite
+    holds. A value that no finding's suite holds is refused (`BadParameter`, naming it and the valid ones); a finding
+    that holds none of the values asked for is left out. One finding alone takes the options as given (its
+    `prepare` refuses any value its suite lacks)."""
+    if len(names) < 2 or not any(options.get(name) for name in LISTS):
+        return {name: dict(options) for name in names}
+    holds = {name: known(name, profile) for name in names}
+    out = {name: dict(options) for name in names}
+    for param in LISTS:
+        asked = options.get(param)
+        if not asked:
+            continue
+        valid = list(dict.fromkeys(v for h in holds.values() for v in h[param]))
+        known_values(param, asked, valid, f"the {profile} profile")
+        for name in names:
+            out[name][param] = [v for v in asked if v in holds[name][param]]
+    return {name: own for name, own in out.items() if all(own.get(p) != [] for p in LISTS)}
 
 
 # -- notebook parameters, checked against the findings' declarations --

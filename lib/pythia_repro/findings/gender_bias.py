@@ -474,6 +474,15 @@ def _micro_score(tests: Tests, batch_size: int | None):
     return score
 
 
+def known(profile: str) -> dict[str, list]:
+    """What `models` may name on a profile (sizes, each with its interventions, and runs) and its steps."""
+    suite = scored_gender_suite(profile)
+    return {
+        "models": list(dict.fromkeys([*(size_and_arm(run)[0] for run in suite.models), *suite.models])),
+        "steps": list(suite.steps),
+    }
+
+
 def prepare(
     profile: str,
     models: list[str] | None = None,
@@ -490,9 +499,8 @@ def prepare(
     import torch
 
     suite = scored_gender_suite(profile)
-    known = list(dict.fromkeys([*(size_and_arm(run)[0] for run in suite.models), *suite.models]))
-    known_values("models", models, known, suite.name)
-    known_values("steps", steps, list(suite.steps), suite.name)
+    for name, asked in (("models", models), ("steps", steps)):
+        known_values(name, asked, known(profile)[name], suite.name)
     models = suite.default(FINDING.name, "models", models)
     runs = [run for run in suite.models if not models or run in models or size_and_arm(run)[0] in models]
     chosen = sorted(set(suite.default(FINDING.name, "steps", steps) or suite.steps) & set(suite.steps))

@@ -162,6 +162,13 @@ def precompute(profile: str, engine: str = "local", address: str | None = None) 
         vision.build(profile, engine=engine, address=address)
 
 
+def known(profile: str) -> dict[str, list]:
+    """What `models` may name on a profile (runs and architectures) and its steps."""
+    suite = scored_image_suite(profile)
+    architectures = dict.fromkeys(spec.arch for spec in suite.models.values())
+    return {"models": [*suite.models, *architectures], "steps": list(suite.steps)}
+
+
 def prepare(
     profile: str,
     models: list[str] | None = None,
@@ -176,8 +183,8 @@ def prepare(
     import torch
 
     suite = scored_image_suite(profile)
-    known_values("models", models, [*suite.models, *dict.fromkeys(s.arch for s in suite.models.values())], suite.name)
-    known_values("steps", steps, list(suite.steps), suite.name)
+    for name, asked in (("models", models), ("steps", steps)):
+        known_values(name, asked, known(profile)[name], suite.name)
     runs = [run for run, spec in suite.models.items() if not models or run in models or spec.arch in models]
     chosen = sorted(set(steps or suite.steps) & set(suite.steps))
     sets = make_sets(suite, per_class, seed)
