@@ -28,7 +28,7 @@ lock: install
 	$(PY) -m piptools compile pyproject.toml --extra dev --generate-hashes --strip-extras --no-header \
 	    --no-emit-index-url --no-emit-find-links --unsafe-package torch -c .lock-constraint.txt -o requirements.lock
 	rm -f .lock-constraint.txt
-	$(PY) -m pythia_repro.lock
+	$(PY) -m pythia_repro.integrity.environment
 
 install: $(VENV)/.installed
 

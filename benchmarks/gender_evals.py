@@ -35,11 +35,12 @@ def main() -> None:
 
     from transformers import PreTrainedTokenizerFast
 
-    from pythia_repro import bias_evals, settings
-    from pythia_repro.reference import fetch
-    from pythia_repro.replica import random_neox, write_bias_evals
+    from pythia_repro import settings
+    from pythia_repro.data.reference import fetch
+    from pythia_repro.evals import bias_evals
     from pythia_repro.scoring import continuation_scores
     from pythia_repro.suites.pythia import ARCHITECTURE
+    from pythia_repro.testing.replica import random_neox, write_bias_evals
 
     hub = Path(tempfile.mkdtemp(prefix="bias-evals-")) / "hub"
     write_bias_evals(hub, n=args.items)

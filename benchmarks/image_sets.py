@@ -18,7 +18,7 @@ import tracemalloc
 import numpy as np
 import torch
 
-from pythia_repro import image_sets
+from pythia_repro.evals import image_sets
 from pythia_repro.findings.simplicity_bias_images import make_sets
 from pythia_repro.suites import micro_images
 

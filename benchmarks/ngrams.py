@@ -1,6 +1,6 @@
 """N-gram statistics: counting throughput and sparse KL against the straightforward methods, in one run.
 
-1. Bigram counting of uint16 tokens: `pythia_repro.ngrams.count_bigrams` (packed uint32 codes, sort, run
+1. Bigram counting of uint16 tokens: `pythia_repro.evals.ngrams.count_bigrams` (packed uint32 codes, sort, run
    lengths) against building a scipy COO matrix of all pairs and converting it to CSR.
 2. Per-token KL(bigram ‖ model) at vocabulary 50304: `pythia_repro.scoring._bigram_kl_js` on the sparse rows
    (positions grouped by previous token) against the authors' method, a dense vocabulary row per position
@@ -21,7 +21,7 @@ import scipy.sparse as sp
 import torch
 from timing import timed
 
-from pythia_repro import ngrams
+from pythia_repro.evals import ngrams
 from pythia_repro.scoring.divergence import _bigram_kl_js, dense_bigram_kl_reference
 
 VOCAB = 50304

@@ -24,9 +24,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from pythia_repro import numbers, settings
-from pythia_repro.kernels import PORTABLE
-from pythia_repro.numerics import weights_digest
+from pythia_repro import settings
+from pythia_repro.integrity.kernels import PORTABLE
+from pythia_repro.integrity.numerics import weights_digest
+from pythia_repro.report import numbers
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).with_name("pythia-repro"))

@@ -4,7 +4,7 @@ One process counts rows of 2049 GPT-NeoX tokens (decode with the Pythia tokenize
 `terms.count_rows` does for every block of a sweep): the window counter against the authors' loop
 (`terms.count_terms_reference`: the lookahead regex tried at every position) on the same rows, and the three
 counters the finding runs in one pass, whose rate gives the projection.
-The rows are the replica's text (`pythia_repro.replica.text_rows`): one word in five is a number, denser than
+The rows are the replica's text (`pythia_repro.testing.replica.text_rows`): one word in five is a number, denser than
 the Pile, so the projection errs long. Blocks are independent, so N cores (processes here, or Ray tasks on a
 cluster) count N blocks at once: wall time = tokens / (rate per core × N).
 
@@ -18,10 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from pythia_repro import terms
-from pythia_repro.data import write_mmap
-from pythia_repro.reference import fetch
-from pythia_repro.replica import ROW_LEN, text_rows
+from pythia_repro.data.reference import fetch
+from pythia_repro.data.tokens import write_mmap
+from pythia_repro.evals import terms
+from pythia_repro.testing.replica import ROW_LEN, text_rows
 
 PILE_TOKENS = 143_000 * 1024 * 2048  # the tokens every Pythia model saw (299.9 billion)
 CORES = (16, 128, 1024)

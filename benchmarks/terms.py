@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from timing import timed
 
-from pythia_repro import arithmetic, terms
+from pythia_repro.evals import arithmetic, terms
 from pythia_repro.scoring import fewshot_answers, generate_answers_reference
 from pythia_repro.suites import get_suite, load_model, load_tokenizer
 

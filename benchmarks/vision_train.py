@@ -25,8 +25,7 @@ import numpy as np
 import torch
 from timing import timed
 
-from pythia_repro import image_models
-from pythia_repro.suites import vision
+from pythia_repro.suites import image_models, vision
 
 BATCH, SIZE, TRAIN = 128, 32, 50_000
 

@@ -128,8 +128,8 @@ def make_fake_pythia(tmp_path, monkeypatch):
     `rows` replaces the random Pile rows (of 2049 tokens)."""
     import numpy as np
 
-    from pythia_repro.data import write_mmap
-    from pythia_repro.replica import hub_entry, random_neox, saved_files, shard
+    from pythia_repro.data.tokens import write_mmap
+    from pythia_repro.testing.replica import hub_entry, random_neox, saved_files, shard
 
     def make(vocab: int = 64, rows=None) -> Path:
         hub = tmp_path / "hf"
@@ -166,7 +166,7 @@ def neox_tokenizer():
     """The GPT-NeoX-20B tokenizer (Pythia's), from the reference data."""
     from transformers import PreTrainedTokenizerFast
 
-    from pythia_repro.reference import fetch
+    from pythia_repro.data.reference import fetch
 
     return PreTrainedTokenizerFast(tokenizer_file=str(fetch("tokenizer/20B_tokenizer.json")), pad_token="<|padding|>")
 
@@ -177,7 +177,7 @@ def digit_model(neox_tokenizer):
     tokens and the newline: greedy generation gives varied digit answers to arithmetic prompts."""
     import torch
 
-    from pythia_repro.replica import random_neox
+    from pythia_repro.testing.replica import random_neox
 
     model = random_neox(0, 50304, hidden=32, layers=2, heads=4, intermediate=64, positions=512)
     reachable = [i for t, i in neox_tokenizer.get_vocab().items() if t.isdigit() and len(t) <= 2] + [187]  # "\n"

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from pythia_repro import arithmetic
+from pythia_repro.evals import arithmetic
 from pythia_repro.scoring import fewshot_answers, generate_answers_reference
 from pythia_repro.scoring.answers import _decided, extract_answer
 

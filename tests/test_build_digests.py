@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from pythia_repro import kernels, settings
-from pythia_repro.kernels import PORTABLE
-from pythia_repro.numerics import weights_digest
+from pythia_repro import settings
+from pythia_repro.integrity import kernels
+from pythia_repro.integrity.kernels import PORTABLE
+from pythia_repro.integrity.numerics import weights_digest
 
 DIGESTS = Path(__file__).with_name("build_digests.json")
-BUILD = "from pythia_repro.suites import micro; from pythia_repro.numerics import weights_digest as d; " + (
+BUILD = "from pythia_repro.suites import micro; from pythia_repro.integrity.numerics import weights_digest as d; " + (
     "print(d(micro.build('tiny', progress=False)))"
 )
 

@@ -7,8 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pythia_repro import checked, cli, ngrams, terms
+from pythia_repro import cli
+from pythia_repro.evals import ngrams, terms
 from pythia_repro.findings import simplicity_bias as sb
+from pythia_repro.integrity import checked
 from pythia_repro.paths import cache_home
 
 

@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pythia_repro import claims as C
-from pythia_repro import intervals
 from pythia_repro.findings import memorization as mem
 from pythia_repro.findings import simplicity_bias as sb
 from pythia_repro.findings import term_frequency as tf
+from pythia_repro.report import claims as C
+from pythia_repro.report import intervals
 
 
 def by_id(found):

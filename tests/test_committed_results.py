@@ -36,7 +36,7 @@ def test_every_finding_publishes_its_claims():
 
 
 def test_every_committed_folder_matches_its_manifest():
-    from pythia_repro.results import check_published
+    from pythia_repro.report.results import check_published
 
     folders = sorted(p.parent for p in RESULTS.glob("*/*/manifest.json"))
     assert len(folders) >= 6, "published and micro, three findings each"

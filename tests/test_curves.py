@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pythia_repro import curves
 from pythia_repro.findings import simplicity_bias as sb
+from pythia_repro.report import curves
 
 STEPS = np.array([0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000, 2000])
 U = np.array([10, 10, 9, 8, 7, 6, 5, 4.5, 4, 4.3, 4.6, 4.2, 3.8])  # minimum 4 at 128, peak 4.6 at 512, then 3.8

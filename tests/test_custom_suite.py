@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from pythia_repro import settings
-from pythia_repro.replica import random_neox
 from pythia_repro.suites import ModelSpec, Suite, register_suite
+from pythia_repro.testing.replica import random_neox
 
 NAME = "tokens-suite"
 EOD, SECOND = 2, 5
@@ -71,7 +71,7 @@ def custom_suite(tmp_path, project, monkeypatch):
     settings that make every process find this module."""
     from tokenizers import Tokenizer, models
 
-    from pythia_repro.data import write_mmap
+    from pythia_repro.data.tokens import write_mmap
 
     root = tmp_path / "tokens-suite"
     vocab = {f"w{i}": i for i in range(VOCAB)} | {"<|endoftext|>": EOD}

@@ -1,21 +1,20 @@
 import struct
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from pythia_repro import ngrams
-from pythia_repro.data import (
+from pythia_repro.data.tokens import (
     DTYPES,
     MAGIC,
     IndexedDataError,
     MMapIndexedDataset,
     TrainingRows,
     concat_shards,
+    data_identity,
     write_mmap,
 )
-from pythia_repro.replica import shard
-from pythia_repro.score_cache import data_identity
+from pythia_repro.evals import ngrams
+from pythia_repro.testing.replica import shard
 
 
 @pytest.mark.parametrize("code", sorted(DTYPES))
@@ -117,11 +116,11 @@ def test_released_shards_are_read_in_place(tmp_path, last_index):
     assert (
         ngrams.count_bigrams(stream, 1 << 16, chunk=10) != ngrams.count_bigrams(rows[:33].reshape(-1), 1 << 16)
     ).nnz == 0
-    in_shards = data_identity(SimpleNamespace(data_prefix=prefix))
+    in_shards = data_identity(prefix)
     np.testing.assert_array_equal(concat_shards(prefix)[0:40], rows)  # joining stays available
     assert ds.bin_path.is_file() and MMapIndexedDataset(prefix).shards is None
-    assert data_identity(SimpleNamespace(data_prefix=prefix)) == in_shards, "one identity for the same tokens"
-    assert data_identity(SimpleNamespace(data_prefix=joined.prefix)) == in_shards
+    assert data_identity(prefix) == in_shards, "one identity for the same tokens"
+    assert data_identity(joined.prefix) == in_shards
 
 
 def test_a_bad_shard_set_names_the_shard(tmp_path):

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pythia_repro import claims as C
 from pythia_repro.findings import gender_bias as gb
+from pythia_repro.report import claims as C
 
 
 @pytest.fixture(scope="module")
@@ -187,8 +187,7 @@ def test_the_intervention_swaps_pronouns_from_its_start_on_the_same_rows(gender_
     import torch
     from safetensors.torch import load_file
 
-    from pythia_repro import gender_corpus
-    from pythia_repro.suites import get_suite, load_tokenizer, micro_gender
+    from pythia_repro.suites import gender_corpus, get_suite, load_tokenizer, micro_gender
 
     suite = get_suite("micro-gender")
     tokenizer = load_tokenizer(suite)
@@ -247,7 +246,7 @@ def test_micro_profile_runs_end_to_end_on_the_tiny_suites(project, gender_tiny):
 @pytest.fixture
 def bias_hub(tmp_path, monkeypatch):
     """The gender-bias evaluation sets of the replica in an offline hub cache."""
-    from pythia_repro.replica import write_bias_evals
+    from pythia_repro.testing.replica import write_bias_evals
 
     write_bias_evals(tmp_path / "hub")
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
@@ -256,7 +255,7 @@ def bias_hub(tmp_path, monkeypatch):
 
 
 def test_released_sets_are_read_and_rendered_as_the_harness_prompts_them(bias_hub, neox_tokenizer):
-    from pythia_repro import bias_evals
+    from pythia_repro.evals import bias_evals
 
     sequences, starts, items, identity = bias_evals.tests(neox_tokenizer, 0)
     assert items.kind.value_counts().to_dict() == {"winobias": 24 * 4 * 2, "crows": 48, "lambada": 24}
@@ -279,14 +278,14 @@ def test_released_sets_are_read_and_rendered_as_the_harness_prompts_them(bias_hu
     lambada = items.index[items.kind == "lambada"]
     assert text(lambada[0]) == ("She put the nurse in the box and then she closed the", " box")
 
-    from pythia_repro.replica import write_bias_evals
+    from pythia_repro.testing.replica import write_bias_evals
 
     write_bias_evals(bias_hub, n=20)  # other contents: another identity
     assert bias_evals.tests(neox_tokenizer, 0)[3] != identity
 
 
 def test_a_missing_evaluation_set_says_how_to_get_it(tmp_path, monkeypatch):
-    from pythia_repro import bias_evals
+    from pythia_repro.evals import bias_evals
 
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -353,10 +352,10 @@ def test_released_tables_count_exact_matches_per_side_and_prompt():
 def test_the_scored_profile_plans_baselines_over_the_window_and_interventions_at_their_final_step(
     tmp_path, monkeypatch
 ):
-    from pythia_repro import versions
+    from pythia_repro.data.reference import fetch
     from pythia_repro.findings import scoring_tasks
-    from pythia_repro.reference import fetch
-    from pythia_repro.replica import write_replica
+    from pythia_repro.integrity import versions
+    from pythia_repro.testing.replica import write_replica
 
     replica = write_replica(
         tmp_path, fetch("tokenizer/20B_tokenizer.json"), ("pythia-70m",), (1000, 143000), 16, 4, False

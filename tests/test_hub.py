@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pythia_repro import executors
-from pythia_repro.hub import DiskBudget, DiskBudgetExceeded, cached_revisions, human, parse_size
-from pythia_repro.replica import hub_entry, tiny_weights
 from pythia_repro.suites import get_suite
+from pythia_repro.sweep import executors
+from pythia_repro.sweep.hub import DiskBudget, DiskBudgetExceeded, cached_revisions, human, parse_size
+from pythia_repro.testing.replica import hub_entry, tiny_weights
 
 REPO_ID = "EleutherAI/pythia-70m"
 STEPS = (1000, 2000, 3000, 4000)

@@ -12,15 +12,18 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from pythia_repro import atomic, cli, ngrams
+from pythia_repro import cli
+from pythia_repro.data.tokens import data_identity
+from pythia_repro.evals import ngrams
 from pythia_repro.findings import check, check_notebook, memorization
-from pythia_repro.hashing import sha256_file
+from pythia_repro.integrity import atomic
+from pythia_repro.integrity.hashing import sha256_file
 from pythia_repro.parameters import BadParameter
-from pythia_repro.results import check_published
+from pythia_repro.report.results import check_published
 from pythia_repro.run import recover
-from pythia_repro.score_cache import ScoreCache, data_identity, record_path
 from pythia_repro.scoring import check_vocabulary
 from pythia_repro.suites import get_suite, load_model, micro
+from pythia_repro.sweep.score_cache import ScoreCache, record_path
 
 FORK = multiprocessing.get_context("fork")
 
@@ -120,18 +123,18 @@ def test_cache_check_command_reports_and_repairs(tiny, capsys):
 
 
 def test_data_identity_is_the_content_hashed_once(tiny, monkeypatch):
-    import pythia_repro.score_cache as score_cache
+    import pythia_repro.data.tokens as tokens
 
     suite = get_suite("micro")
-    before = data_identity(suite)
+    before = data_identity(suite.data_prefix)
     hashed = []
-    real = score_cache.sha256_files
-    monkeypatch.setattr(score_cache, "sha256_files", lambda paths, **k: hashed.append(paths) or real(paths, **k))
-    assert data_identity(suite) == before and not hashed, "reused while sizes and times are unchanged"
+    real = tokens.sha256_files
+    monkeypatch.setattr(tokens, "sha256_files", lambda paths, **k: hashed.append(paths) or real(paths, **k))
+    assert data_identity(suite.data_prefix) == before and not hashed, "reused while sizes and times are unchanged"
 
     token_file = suite.data_prefix.with_name("train.bin")
     os.utime(token_file)
-    assert data_identity(suite) == before and len(hashed) == 2, "touched, hashed again, same content"
+    assert data_identity(suite.data_prefix) == before and len(hashed) == 2, "touched, hashed again, same content"
 
     scored = memorization.score_suite("micro", progress=False)
     assert scored.report.scored
@@ -140,7 +143,7 @@ def test_data_identity_is_the_content_hashed_once(tiny, monkeypatch):
     token_file.write_bytes(bytes(data))
     os.utime(token_file, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
     assert token_file.stat().st_size == stamp.st_size and token_file.stat().st_mtime_ns == stamp.st_mtime_ns
-    assert data_identity(suite) != before, "the inode's change time gives the edit away: hashed again"
+    assert data_identity(suite.data_prefix) != before, "the inode's change time gives the edit away: hashed again"
     again = memorization.score_suite("micro", progress=False)
     assert not again.report.cached and len(again.report.scored) == len(scored.report.scored), (
         "nothing scored on the old tokens is reused"
@@ -549,8 +552,8 @@ def test_a_gpu_share_that_is_not_a_positive_number_is_refused_before_any_work(en
 
 @pytest.mark.parametrize("code", [30, 28])  # EROFS, ENOSPC
 def test_a_read_only_or_full_cache_fails_a_checkpoint_at_once_naming_the_folder(monkeypatch, code):
-    from pythia_repro import executors
     from pythia_repro.paths import cache_home
+    from pythia_repro.sweep import executors
 
     tries = []
 

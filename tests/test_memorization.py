@@ -7,9 +7,9 @@ import pytest
 
 from pythia_repro import settings
 from pythia_repro.findings import memorization
-from pythia_repro.plan import chunks
-from pythia_repro.replica import shard
-from pythia_repro.score_cache import ScoreCache
+from pythia_repro.sweep.plan import chunks
+from pythia_repro.sweep.score_cache import ScoreCache
+from pythia_repro.testing.replica import shard
 
 
 def test_chunks_are_fixed_by_the_checkpoint():
@@ -97,8 +97,7 @@ def test_pythia_profile_runs_end_to_end_on_a_fake_hub_and_pile(project, fake_pyt
 
 
 def test_deduplicated_models_read_the_deduplicated_pile_and_nothing_else(fake_pythia, monkeypatch):
-    from pythia_repro.data import write_mmap
-    from pythia_repro.score_cache import data_identity
+    from pythia_repro.data.tokens import data_identity, write_mmap
     from pythia_repro.suites import CheckpointNotFound, get_suite
 
     deduped = dict(models=["pythia-70m-deduped", "pythia-160m-deduped"], steps=[1, 2], max_rows=48)
@@ -114,10 +113,10 @@ def test_deduplicated_models_read_the_deduplicated_pile_and_nothing_else(fake_py
     monkeypatch.setenv(settings.variable("pile_deduped"), str(fake_pythia / "pile-deduped" / "document"))
     plan = memorization.prepare("pythia-deduped", **deduped)
     np.testing.assert_array_equal(plan.suite.training_rows().rows(0, 48), rows)
-    assert plan.task.data == data_identity(plan.suite) != data_identity(get_suite("pythia"))
+    assert plan.task.data == data_identity(plan.suite.data_prefix) != data_identity(get_suite("pythia").data_prefix)
     standard = memorization.prepare("pythia", **{**deduped, "models": ["pythia-70m", "pythia-160m"]})
     assert standard.suite.data_prefix == fake_pythia / "pile" / "document"
-    assert standard.task.data == data_identity(get_suite("pythia"))
+    assert standard.task.data == data_identity(get_suite("pythia").data_prefix)
 
 
 def test_scoring_only_the_final_checkpoint_gives_untestable_claims_not_a_traceback(tiny):

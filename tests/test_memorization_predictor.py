@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pythia_repro import claims as C
 from pythia_repro.findings import memorization as mem
-from pythia_repro.findings import memorization_predictor as mp
+from pythia_repro.findings.memorization import predictor as mp
+from pythia_repro.report import claims as C
 
 
 def test_occurrence_counts_match_a_brute_force_count():

@@ -70,7 +70,7 @@ def test_ground_truth_is_recorded(tiny):
 
 
 def test_seed_runs_and_the_task_grid_of_the_suite(tiny):
-    from pythia_repro import arithmetic
+    from pythia_repro.evals import arithmetic
     from pythia_repro.findings.base import scored_models
 
     suite = get_suite("micro")
@@ -90,7 +90,7 @@ def test_seed_runs_and_the_task_grid_of_the_suite(tiny):
 
 
 def test_operands_frequency_is_a_permutation_not_magnitude():
-    from pythia_repro.corpus import OperandPlan
+    from pythia_repro.suites.corpus import OperandPlan
 
     plan = OperandPlan.make(np.random.default_rng(0), 1.2)
     assert np.argmax(plan.times_p) == plan.permutation[0]

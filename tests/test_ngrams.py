@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from pythia_repro import ngrams
+from pythia_repro.evals import ngrams
 
 
 def _stream(n=20_000, vocab=40, seed=0):

@@ -19,7 +19,7 @@ def _name(requirement: str) -> str:
 def test_the_lock_pins_every_dependency_within_pyproject_and_environment_yml_is_generated_from_it():
     from packaging.requirements import Requirement
 
-    from pythia_repro import lock
+    from pythia_repro.integrity import environment as lock
 
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     locked = lock.pins(REPO / lock.LOCK_FILE)
@@ -38,7 +38,7 @@ def test_the_lock_pins_every_dependency_within_pyproject_and_environment_yml_is_
 
 
 def test_manifest_says_how_the_environment_differs_from_the_lock(monkeypatch):
-    from pythia_repro import lock
+    from pythia_repro.integrity import environment as lock
 
     monkeypatch.setattr(lock, "version", lambda name: "0.0.0-other" if name == "pandas" else lock.pins()[name])
     found = lock.installed_against_lock()

@@ -14,12 +14,13 @@ import nbformat
 import pandas as pd
 import pytest
 
-from pythia_repro import claims, findings
+from pythia_repro import findings
 from pythia_repro.cli import main
-from pythia_repro.findings.base import Finding, Plan, Result, scored_models, sweep_plan
+from pythia_repro.findings.base import Finding, Plan, Result, scored_models, scoring_task, sweep_plan
 from pythia_repro.parameters import BATCH_SIZE, MODELS, STEPS
-from pythia_repro.plan import Job, ScoringTask
+from pythia_repro.report import claims
 from pythia_repro.suites import get_suite
+from pythia_repro.sweep.plan import Job
 
 FINDING = Finding("heldout_loss", "Held-out loss falls over training (a plug-in)", ("micro",))
 PARAMETERS = (MODELS, STEPS, BATCH_SIZE)
@@ -43,7 +44,17 @@ def prepare(
     def available(checkpoint):
         return ROWS
 
-    task = ScoringTask(FINDING.name, suite.name, "heldout-head", SCORER, jobs, score, available, ROWS, "cpu")
+    task = scoring_task(
+        FINDING,
+        suite,
+        data="heldout-head",
+        scorer=SCORER,
+        jobs=jobs,
+        score=score,
+        rows=available,
+        chunk_rows=ROWS,
+        device="cpu",
+    )
     return Plan(task, suite, sorted({j.checkpoint.model for j in jobs}), sorted({j.checkpoint.step for j in jobs}))
 
 

@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from pythia_repro import intervals
 from pythia_repro.findings import memorization, simplicity_bias, term_frequency
+from pythia_repro.report import intervals
 from pythia_repro.suites import get_suite
 
 
@@ -105,7 +105,7 @@ def test_bigram_loss_u_shape_over_the_whole_curve(losses):
 
 
 def test_released_bounds_are_the_authors_formula(losses):
-    from pythia_repro.intervals import authors_bound
+    from pythia_repro.report.intervals import authors_bound
 
     low, high = authors_bound(losses.loss, simplicity_bias.AUTHORS_SEQUENCES)
     assert abs(losses.authors_bound_low - low).max() < 1e-6 and abs(losses.authors_bound_high - high).max() < 1e-6

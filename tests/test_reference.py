@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pythia_repro import reference
-from pythia_repro.reference import ReferenceDataError, ReferenceFile, fetch
+from pythia_repro.data import reference
+from pythia_repro.data.reference import ReferenceDataError, ReferenceFile, fetch
 
 from conftest import SHARED_DATA
 

@@ -1,6 +1,6 @@
 """The README's `pythia` commands, run as written against a replica of the release (offline, on the CPU).
 
-The replica (`pythia_repro.replica`) is laid out as the release is published: hub-cache model repos with one
+The replica (`pythia_repro.testing.replica`) is laid out as the release is published: hub-cache model repos with one
 `refs/step<N>` branch per checkpoint (the gender-bias interventions at one revision), the two dataset repos with
 `document.idx` and 21 shards cut mid-row, and the Parquet exports of CrowS-Pairs, WinoBias and LAMBADA.
 """
@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from pythia_repro import settings
-from pythia_repro.replica import write_replica
+from pythia_repro.testing.replica import write_replica
 
 from conftest import run_readme_block
 
@@ -28,7 +28,7 @@ FINDINGS = ("memorization", "simplicity_bias", "term_frequency")
 def replica(tmp_path_factory):
     """A replica of the release: pythia-70m/160m and their deduplicated twins at steps 1000 and 143000,
     GPT-NeoX-20B at main, both Piles and held-out rows."""
-    from pythia_repro.reference import fetch
+    from pythia_repro.data.reference import fetch
 
     return write_replica(tmp_path_factory.mktemp("release"), fetch("tokenizer/20B_tokenizer.json"))
 

@@ -8,7 +8,7 @@ import pytest
 
 from pythia_repro import cli
 from pythia_repro.findings import term_frequency
-from pythia_repro.hashing import sha256_file
+from pythia_repro.integrity.hashing import sha256_file
 from pythia_repro.run import NotebookFailed, previous_duration, reproduce
 
 
@@ -179,8 +179,8 @@ def test_verify_refuses_a_symlinked_results_folder_and_says_when_it_re_ran_nothi
 def _as_if_made_elsewhere(folder, edits: dict[str, tuple[str, str]], capability: str | None = "ZVECTOR") -> None:
     """Rewrite a results folder as another machine would have published it: files edited (old → new text), the
     manifest's numerics from another kernel path, its hashes and digest made consistent again."""
-    from pythia_repro.hashing import sha256_file
-    from pythia_repro.results import manifest_digest
+    from pythia_repro.integrity.hashing import sha256_file
+    from pythia_repro.report.results import manifest_digest
 
     manifest = json.loads((folder / "manifest.json").read_text())
     for name, (old, new) in edits.items():

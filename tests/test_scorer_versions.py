@@ -22,8 +22,10 @@ import pandas as pd
 import pytest
 import torch
 
-from pythia_repro import arithmetic, kernels, ngrams, settings, terms, versions
-from pythia_repro.bias_evals import padded
+from pythia_repro import settings
+from pythia_repro.evals import arithmetic, ngrams, terms
+from pythia_repro.evals.bias_evals import padded
+from pythia_repro.integrity import kernels, versions
 from pythia_repro.scoring import (
     continuation_scores,
     fewshot_answers,

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from pythia_repro.replica import random_neox
 from pythia_repro.scoring import generate_scores_reference, memorization_scores, run_batched
+from pythia_repro.testing.replica import random_neox
 
 
 def _model(seed=0, vocab=97):
@@ -111,7 +111,7 @@ def test_bad_shapes_are_refused():
 def _stats(vocab=97, seed=0):
     import scipy.sparse as sp
 
-    from pythia_repro import ngrams
+    from pythia_repro.evals import ngrams
 
     tokens = np.random.default_rng(seed).integers(1, vocab, 5000).astype(np.uint16)
     tokens[::7] = 3  # token 3 is often followed by the next one: rows of very different widths
@@ -171,7 +171,7 @@ def test_sparse_divergences_equal_dense_rows():
 
 
 def test_continuation_scores_equal_greedy_decoding_and_summed_log_probabilities():
-    from pythia_repro.bias_evals import padded
+    from pythia_repro.evals.bias_evals import padded
     from pythia_repro.scoring import continuation_scores
 
     model, gen = _model(seed=5), torch.Generator().manual_seed(2)

@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 
-from pythia_repro import curves
 from pythia_repro.findings import simplicity_bias as sb
+from pythia_repro.report import curves
 
 
 def test_sets_come_from_the_training_statistics(tiny):
@@ -49,7 +49,7 @@ def test_pythia_early_section_ends_at_512():
 
 
 def test_pythia_profile_runs_end_to_end_on_a_fake_hub_and_pile(project, fake_pythia, monkeypatch):
-    from pythia_repro.data import write_mmap
+    from pythia_repro.data.tokens import write_mmap
     from pythia_repro.run import reproduce
 
     heldout = np.random.default_rng(5).integers(1, 64, (8, 2049), dtype=np.uint16)

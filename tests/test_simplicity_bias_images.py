@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pythia_repro import image_sets
+from pythia_repro.evals import image_sets
 from pythia_repro.findings import simplicity_bias_images as sbi
 
 # -- the evaluation sets --

@@ -13,9 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pythia_repro import numbers, site
-from pythia_repro.claims import Claim, judged, untestable
-from pythia_repro.claims import table as claims_table
+from pythia_repro import site
+from pythia_repro.report import numbers
+from pythia_repro.report.claims import Claim, judged, untestable
+from pythia_repro.report.claims import table as claims_table
 
 from conftest import BROWSER_REQUIRED, CHROMIUM, CHROMIUM_ARGS, REPO
 
@@ -239,8 +240,8 @@ def _one_result(tmp_path: Path, finding: str = "memorization", profile: str = "m
 
 def _republish(folder: Path) -> None:
     """Re-list a folder's files in its manifest with a fresh digest, as a run that wrote them would have."""
-    from pythia_repro.hashing import sha256_file
-    from pythia_repro.results import MANIFEST_FILE, _published_files, manifest_digest
+    from pythia_repro.integrity.hashing import sha256_file
+    from pythia_repro.report.results import MANIFEST_FILE, _published_files, manifest_digest
 
     path = folder / MANIFEST_FILE
     manifest = json.loads(path.read_text())

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pythia_repro.replica import hub_entry, random_neox, saved_files
 from pythia_repro.suites import Checkpoint, CheckpointNotFound, get_suite, suite_names
+from pythia_repro.testing.replica import hub_entry, random_neox, saved_files
 
 
 def test_pythia_registry():

@@ -16,11 +16,19 @@ import pandas as pd
 import pytest
 
 from pythia_repro.cli import main
-from pythia_repro.executors import LocalExecutor, RayExecutor, SweepPlan, gpu_share
-from pythia_repro.findings import gender_bias, memorization, scoring_tasks, shared, simplicity_bias, term_frequency
+from pythia_repro.findings import (
+    SweepPlan,
+    gender_bias,
+    memorization,
+    scoring_tasks,
+    shared,
+    simplicity_bias,
+    term_frequency,
+)
 from pythia_repro.parameters import BadParameter
-from pythia_repro.plan import checkpoints, missing
-from pythia_repro.score_cache import ScoreCache
+from pythia_repro.sweep.executors import LocalExecutor, RayExecutor, gpu_share
+from pythia_repro.sweep.plan import checkpoints, missing
+from pythia_repro.sweep.score_cache import ScoreCache
 
 OPTIONS = {"models": ["micro-xs", "micro-l"], "steps": [8, 32], "shots": [0], "operands": [3, 17], "n_sequences": 8}
 CLI_OPTIONS = [arg for k, v in OPTIONS.items() for arg in ("-p", f"{k}={v!r}")]
@@ -270,7 +278,7 @@ def test_ray_engine_without_ray_installed_says_how_to_install(monkeypatch):
 
 
 def test_term_counting_on_ray_equals_the_local_count_and_resumes(micro_suite, ray_cluster, tmp_path, monkeypatch):
-    from pythia_repro import terms
+    from pythia_repro.evals import terms
 
     steps = [8, 16, 32]
     local = terms.block_counts(micro_suite, steps, ("window", "task"), max_block_rows=20, progress=False)

@@ -134,8 +134,8 @@ def test_heatmap_orders_operands_by_frequency_and_fits_its_colour_scale():
 def test_every_saved_figure_says_whose_numbers_it_shows(tmp_path):
     import matplotlib.pyplot as plt
 
-    from pythia_repro.plots import source_note
-    from pythia_repro.results import ResultWriter
+    from pythia_repro.report.plots import source_note
+    from pythia_repro.report.results import ResultWriter
 
     out = ResultWriter(tmp_path, title_note=source_note("published"))
     plain, titled = plt.figure(), plt.figure()

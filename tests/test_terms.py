@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from pythia_repro import terms
+from pythia_repro.evals import terms
 from pythia_repro.paths import cache_home
 
 

@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pythia_repro import image_sets, settings
+from pythia_repro import settings
+from pythia_repro.evals import image_sets
 from pythia_repro.findings import simplicity_bias_images as sbi
-from pythia_repro.replica import GREY, write_image_datasets
 from pythia_repro.suites import get_suite, vision
 from pythia_repro.suites.registry import IMAGE_DATASETS
+from pythia_repro.testing.replica import GREY, write_image_datasets
 
 from conftest import run_readme_block
 

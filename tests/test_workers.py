@@ -95,7 +95,7 @@ def test_a_parent_killed_while_its_worker_starts_leaves_no_worker_running(tmp_pa
 
 
 def test_scoring_threads_default_to_one_and_honour_the_settings(monkeypatch):
-    from pythia_repro import workers
+    from pythia_repro.integrity import workers
 
     monkeypatch.delenv("PYTHIA_REPRO_THREADS", raising=False)
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
@@ -116,8 +116,8 @@ def test_scoring_runs_with_the_chosen_threads(monkeypatch, micro_suite):
     import pandas as pd
     import torch
 
-    from pythia_repro.plan import Job, ScoringTask, score_checkpoint
-    from pythia_repro.score_cache import ScoreCache
+    from pythia_repro.sweep.plan import Job, ScoringTask, score_checkpoint
+    from pythia_repro.sweep.score_cache import ScoreCache
 
     seen = []
 
@@ -126,7 +126,18 @@ def test_scoring_runs_with_the_chosen_threads(monkeypatch, micro_suite):
         return pd.DataFrame({"x": range(start, stop)})
 
     ckpt = micro_suite.checkpoint("micro-xs", micro_suite.final_step)
-    task = ScoringTask("t", "micro", "rows", "v1", [Job(ckpt, 2, ())], score, lambda c: 2, 2, "cpu", build="b")
+    task = ScoringTask(
+        finding="t",
+        suite="micro",
+        data="rows",
+        scorer="v1",
+        jobs=[Job(ckpt, 2, ())],
+        score=score,
+        available=lambda c: 2,
+        chunk_rows=2,
+        device="cpu",
+        build="b",
+    )
     before = torch.get_num_threads()
     try:
         monkeypatch.setenv("PYTHIA_REPRO_THREADS", "2")
@@ -159,7 +170,7 @@ def test_scores_do_not_depend_on_the_thread_count(tiny_model):
 def test_the_numeric_identity_names_the_kernel_path_and_what_overrides_it(monkeypatch):
     import torch
 
-    from pythia_repro import numerics
+    from pythia_repro.integrity import numerics
 
     monkeypatch.setenv("MKL_CBWR", "COMPATIBLE")
     found = numerics.identity()
@@ -173,7 +184,7 @@ def test_the_numeric_identity_names_the_kernel_path_and_what_overrides_it(monkey
 
 
 def test_portable_numerics_refuse_kernels_chosen_before_the_package_and_key_their_builds(monkeypatch):
-    from pythia_repro import kernels
+    from pythia_repro.integrity import kernels
     from pythia_repro.suites import micro
 
     if not kernels.portable():

@@ -2,7 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import kernels
+from .integrity import kernels
 
 kernels.pin()  # before torch or NumPy choose their kernels: the same bits on every x86-64 CPU with AVX2
 

@@ -80,7 +80,7 @@ def _selection(args) -> list[tuple[str, str]]:
 
 
 def _executor(args):
-    from .executors import EXECUTORS, LocalExecutor
+    from .sweep.executors import EXECUTORS, LocalExecutor
 
     if args.engine == "local":
         return LocalExecutor(retries=args.retries, budget=_budget(args))
@@ -100,7 +100,7 @@ def _require_engine(engine: str) -> None:
 
 def _budget(args):
     """The disk budget of --disk-budget, or None."""
-    from .hub import DiskBudget, parse_size
+    from .sweep.hub import DiskBudget, parse_size
 
     if not args.disk_budget:
         return None
@@ -112,7 +112,7 @@ def _budget(args):
 
 def _sweep(args, params: dict[str, Any]):
     """Run the sweep of every selected profile; the summary of each, and whether all succeeded."""
-    from .executors import SweepPlan
+    from .findings import SweepPlan
 
     executor, ok, devices = _executor(args), True, set()
     for profile in args.profile or [DEFAULT_PROFILE]:
@@ -136,10 +136,10 @@ def _sweep(args, params: dict[str, Any]):
 
 def cmd_plan(args) -> int:
     """Print what a sweep of each selected profile would do, and what it would cost, without running it."""
-    from .costs import describe, describe_training
-    from .executors import SweepPlan
-    from .score_cache import ScoreCache
+    from .findings import SweepPlan
     from .suites.registry import IMAGE_DATASETS
+    from .sweep.costs import describe, describe_training
+    from .sweep.score_cache import ScoreCache
 
     params = _merged(_checked(args))
     for profile in args.profile or [DEFAULT_PROFILE]:
@@ -278,7 +278,7 @@ def cmd_verify(args) -> int:
 
 
 def cmd_fetch(args) -> int:
-    from .reference import ReferenceDataError, fetch, registry
+    from .data.reference import ReferenceDataError, fetch, registry
 
     for path in args.paths or sorted(registry()):
         try:
@@ -311,8 +311,8 @@ def cmd_suite_build(args) -> int:
 
 
 def cmd_cache_check(args) -> int:
-    from . import checked
-    from .score_cache import ScoreCache
+    from .integrity import checked
+    from .sweep.score_cache import ScoreCache
 
     cache = ScoreCache()
     found = cache.check(repair=args.repair) + checked.check(repair=args.repair)

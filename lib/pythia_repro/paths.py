@@ -28,6 +28,13 @@ def results_dir() -> Path:
     return project_root() / "results"
 
 
+def hf_cache() -> Path:
+    """The hub cache folder: the `hub_cache` setting, else huggingface_hub's default."""
+    from huggingface_hub import constants
+
+    return settings.path("hub_cache") or Path(constants.HF_HUB_CACHE)
+
+
 def cache_home() -> Path:
     """Cache for fetched reference data, built suites and scores (env PYTHIA_REPRO_HOME overrides)."""
     return settings.path("home") or Path(platformdirs.user_cache_dir("pythia-repro"))

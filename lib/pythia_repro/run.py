@@ -17,14 +17,15 @@ from typing import Any
 
 import pandas as pd
 
-from . import numbers, numerics
-from .atomic import lock_file, locked, recover_dir
 from .findings import all_findings, finding_modules, notebook_of, supports
 from .findings import check as check_parameters
 from .findings import used as used_parameters
-from .hashing import sha256_file
+from .integrity import numerics
+from .integrity.atomic import lock_file, locked, recover_dir
+from .integrity.hashing import sha256_file
 from .paths import project_root, results_dir
-from .results import MANIFEST_FILE, check_published, now, staging_dir, write_manifest
+from .report import numbers
+from .report.results import MANIFEST_FILE, check_published, now, staging_dir, write_manifest
 
 KERNEL_NAME = "pythia-repro"
 KERNEL_START_RETRIES = 2

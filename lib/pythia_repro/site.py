@@ -20,10 +20,10 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from .claims import NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED
 from .errors import Explained
-from .numbers import JSON_FILE, TEX_FILE
-from .results import MANIFEST_FILE, check_published, staging_dir
+from .report.claims import NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED
+from .report.numbers import JSON_FILE, TEX_FILE
+from .report.results import MANIFEST_FILE, check_published, staging_dir
 
 NOTEBOOK_LINK = re.compile(r'href="([a-z_]+)\.ipynb"')
 CLAIMS_ANCHOR = "notebook-claims"

@@ -12,6 +12,7 @@ import difflib
 import importlib
 import inspect
 import pkgutil
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
@@ -95,6 +96,21 @@ def scoring_tasks(profile: str, findings: list[str] | None = None, options: dict
         accepted = inspect.signature(prepare).parameters
         tasks.append(prepare(profile, **{k: v for k, v in own.items() if k in accepted}).task)
     return tasks
+
+
+@dataclass
+class SweepPlan:
+    """The scoring of a profile's findings (default all) with notebook parameters `options`: a task source the
+    sweep engines (`sweep.executors`) rebuild wherever they run, on this machine or on a Ray worker."""
+
+    profile: str
+    findings: tuple[str, ...] | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def tasks(self) -> list:
+        return scoring_tasks(
+            self.profile, list(self.findings) if self.findings else None, {**self.options, "progress": False}
+        )
 
 
 LISTS = ("models", "steps")  # list parameters that name what a suite holds

@@ -14,6 +14,7 @@ narrative, and `result.show(section)` calls.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -21,12 +22,12 @@ from typing import Any
 
 import pandas as pd
 
-from ..claims import Claim, sentences
-from ..claims import table as claims_table
 from ..parameters import not_scored
-from ..plan import ScoringTask, SweepReport, sweep
-from ..results import ResultWriter
+from ..report.claims import Claim, sentences
+from ..report.claims import table as claims_table
+from ..report.results import ResultWriter
 from ..suites import get_suite
+from ..sweep.plan import ScoringTask, SweepReport, sweep
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ class Result:
         """Record the claims judged on each profile (this run's first), write `claims.csv` and the numbers for papers
         (`numbers.json`, `numbers.tex`: the claims' and those of the module's `HEADLINE` tables), state this
         profile's."""
-        from .. import numbers
+        from ..report import numbers
 
         self.claims = by_profile
         table = self.table("claims", claims_table(by_profile))
@@ -155,7 +156,7 @@ class Result:
 
 def run(module: ModuleType, profile: str, output_dir: str | Path | None = None, **params: Any) -> Result:
     """Run a finding module's analysis on a profile; `params` are its notebook parameters, already checked."""
-    from .. import plots
+    from ..report import plots
 
     require_profile(module.FINDING, profile)
     not_scored(profile, params)
@@ -182,7 +183,7 @@ def require_profile(finding: Finding, profile: str) -> None:
 
 def reference_input(path: str, writer: ResultWriter | None = None) -> Path:
     """Fetch a verified reference file and, given a ResultWriter, record it as an input of the run."""
-    from ..reference import entry, fetch
+    from ..data.reference import entry, fetch
 
     local = fetch(path)
     if writer is not None:
@@ -198,6 +199,38 @@ def scored_models(suite, models: list[str] | None = None, finding: str | None = 
     for model in chosen:
         suite.spec(model)
     return chosen
+
+
+def scoring_task(
+    finding: Finding,
+    suite,
+    *,
+    data: str,
+    scorer: str,
+    jobs: list,
+    score: Callable[[Any, int, int, dict], pd.DataFrame],
+    rows: int | Callable[[Any], int],
+    chunk_rows: int,
+    device: Any,
+    row_tokens: float | None = None,
+) -> ScoringTask:
+    """A finding's scoring work on a suite, declared by name: the identity of the scored `data`, the `scorer` and
+    its version, the `jobs` (checkpoint, rows, parameters), how to `score` a chunk, the `rows` a checkpoint may be
+    scored on (a number, or a function of the checkpoint), the chunk size, the device and the tokens a row puts
+    through the model (for plans)."""
+    return ScoringTask(
+        finding=finding.name,
+        suite=suite.name,
+        data=data,
+        scorer=scorer,
+        jobs=jobs,
+        score=score,
+        available=rows if callable(rows) else lambda checkpoint: rows,
+        chunk_rows=chunk_rows,
+        device=str(device),
+        row_tokens=row_tokens,
+        build=suite.build,
+    )
 
 
 def scored_suite(profile: str, finding: str, models: list[str] | None = None) -> tuple[Any, list[str]]:

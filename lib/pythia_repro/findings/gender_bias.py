@@ -25,22 +25,25 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .. import bias_evals, gender_corpus, intervals, versions
-from ..claims import Claim, judged, untestable
-from ..curves import PAIRED_BOOTSTRAP
-from ..hashing import content_key
-from ..names import V0_NAMES
-from ..numbers import Tolerance
+from ..data.names import V0_NAMES
+from ..data.reference import ReferenceDataError, paths
+from ..evals import bias_evals
+from ..integrity import versions
+from ..integrity.hashing import content_key
 from ..parameters import BATCH_SIZE, DEVICE_PARAM, DTYPE, MODELS, STEPS, known_values
-from ..plan import Job, ScoringTask
-from ..reference import ReferenceDataError, paths
-from ..results import ResultWriter
-from ..score_cache import ScoreCache
+from ..report import intervals
+from ..report.claims import Claim, judged, untestable
+from ..report.curves import PAIRED_BOOTSTRAP
+from ..report.numbers import Tolerance
+from ..report.results import ResultWriter
 from ..scoring import check_vocabulary, continuation_scores, token_losses
-from ..suites import get_suite, micro_gender
+from ..suites import gender_corpus, get_suite, micro_gender
 from ..suites.base import CheckpointNotFound, Suite
 from ..suites.loading import default_device, load_tokenizer, run_dtype
-from .base import Finding, PaperFigure, Plan, Result, Scores, reference_input, sweep_plan
+from ..suites.registry import scored_by
+from ..sweep.plan import Job
+from ..sweep.score_cache import ScoreCache
+from .base import Finding, PaperFigure, Plan, Result, Scores, reference_input, scoring_task, sweep_plan
 
 # --- The finding, its parameters and settings ---
 
@@ -427,10 +430,9 @@ class Prepared(Plan):
 def scored_gender_suite(profile: str) -> Suite:
     """The suite a profile scores this finding on: on `micro`, the micro gender suite (a corpus of its own); else
     the profile's suite, if it holds intervention runs (`pythia-deduped`)."""
-    if profile == "micro":
-        return micro_gender.gender_suite()
-    suite = get_suite(profile)
-    if FINDING.name not in suite.findings:
+    name = scored_by(profile, FINDING.name)
+    suite = get_suite(name)
+    if name == profile and FINDING.name not in suite.findings:
         raise NotImplementedError(
             f"gender_bias needs baseline and intervention runs; the {profile!r} suite has none (profiles: "
             "published, micro, pythia-deduped)"
@@ -510,7 +512,7 @@ def prepare(
             f"sizes: {', '.join(suite.default_models)}; its steps: {', '.join(map(str, suite.steps))}"
         )
     dev = torch.device(device) if device else default_device()
-    if profile == "micro":
+    if suite.planted:  # trained here: interventions from their start, its own tests
         starts = {RUN_SUFFIX[f"-{arm}"]: step for arm, step in micro_gender.intervention_starts().items()}
         tests, scorer = make_tests(suite), versions.GENDER_TESTS
         score = _micro_score(tests, batch_size)
@@ -526,18 +528,17 @@ def prepare(
             if arm == BASELINE or step >= starts[arm]:
                 jobs.append(Job(suite.checkpoint(run, step), len(tests.tokens), (("dtype", precision),)))
 
-    task = ScoringTask(
-        FINDING.name,
-        suite.name,
-        tests.identity,
-        scorer,
-        jobs,
-        score,
-        lambda ckpt: len(tests.tokens),
-        CHUNK_ROWS,
-        str(dev),
-        float(tests.lengths.mean()),
-        build=suite.build,
+    task = scoring_task(
+        FINDING,
+        suite,
+        data=tests.identity,
+        scorer=scorer,
+        jobs=jobs,
+        score=score,
+        rows=len(tests.tokens),
+        chunk_rows=CHUNK_ROWS,
+        device=dev,
+        row_tokens=float(tests.lengths.mean()),
     )
     return Prepared(task, suite, runs, chosen, tests=tests)
 
@@ -1068,8 +1069,7 @@ def analyse(result: Result, **params: Any) -> None:
             f"{len(evaluations)} released results read; the items behind each proportion recovered from it and its "
             "standard error (every file agrees)."
         )
-    elif result.profile == "micro":
-        scored = score_suite(result.profile, out, **params)
+    elif (scored := score_suite(result.profile, out, **params)).suite.planted:  # its own tests and held-out rows
         crows, wino = scored_crows(scored), micro_winobias(scored)
         held, changes = heldout_losses(scored)
         sizes = list(scored.suite.default_models)
@@ -1083,7 +1083,6 @@ def analyse(result: Result, **params: Any) -> None:
             f"referent tests, {(tests.kind == 'heldout').sum()} held-out rows"
         )
     else:
-        scored = score_suite(result.profile, out, **params)
         crows, wino, lam = scored_crows(scored), released_winobias(scored), released_lambada(scored)
         sizes = scored.sizes
         result.table("lambada", lam, PROPORTION_NOTES)

@@ -17,23 +17,27 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .. import checked, intervals, ngrams, versions
-from ..claims import Claim, judged, untestable
-from ..curves import NOISE_FLOOR, Noise, PairedBootstrap, PointBounds, u_shape
-from ..hashing import content_key
-from ..names import V0_NAMES, run_of
-from ..numbers import Tolerance
+from ..data.names import V0_NAMES, run_of
+from ..data.reference import ReferenceDataError, paths
+from ..data.tokens import data_identity
+from ..evals import ngrams
+from ..integrity import checked, versions
+from ..integrity.hashing import content_key
 from ..parameters import SCORING, Param
-from ..plan import Job, ScoringTask
-from ..plots import NATS_TO_BITS_PER_BYTE_PILE, step_axis
-from ..reference import ReferenceDataError, paths
-from ..results import ResultWriter
-from ..score_cache import ScoreCache, data_identity
+from ..report import intervals
+from ..report.claims import Claim, judged, untestable
+from ..report.curves import NOISE_FLOOR, Noise, PairedBootstrap, PointBounds, u_shape
+from ..report.numbers import Tolerance
+from ..report.plots import step_axis
+from ..report.results import ResultWriter
 from ..scoring import check_vocabulary, ngram_divergences, token_losses
 from ..suites import get_suite
 from ..suites.base import Suite
 from ..suites.loading import default_device, run_dtype
-from .base import Finding, PaperFigure, Plan, Result, Scores, reference_input, scored_suite, sweep_plan
+from ..suites.pythia import PILE_BITS_PER_BYTE
+from ..sweep.plan import Job
+from ..sweep.score_cache import ScoreCache
+from .base import Finding, PaperFigure, Plan, Result, Scores, reference_input, scored_suite, scoring_task, sweep_plan
 
 # --- The finding, its parameters and settings ---
 
@@ -128,7 +132,7 @@ def load_losses(writer: ResultWriter | None = None) -> pd.DataFrame:
             part = raw[cols].set_axis(["step", "loss", "authors_bound_low", "authors_bound_high"], axis=1)
             frames.append(part.assign(model=run.model, variant=run.variant, order=order))
     df = pd.concat(frames, ignore_index=True)
-    df["loss_bpb"] = df.loss * NATS_TO_BITS_PER_BYTE_PILE
+    df["loss_bpb"] = df.loss * PILE_BITS_PER_BYTE
     df["model"] = pd.Categorical(df.model, [m for m in MODEL_ORDER if m in set(df.model)], ordered=True)
     return df.sort_values(["model", "variant", "order", "step"], ignore_index=True)[
         ["model", "variant", "order", "step", "loss", "authors_bound_low", "authors_bound_high", "loss_bpb"]
@@ -174,7 +178,8 @@ def ngram_statistics(suite: Suite, max_rows: int | None = None, progress: bool =
     rows = suite.training_rows()
     n = min(rows.n_rows, max_rows or rows.n_rows)
     vocab = max(spec.vocab for spec in suite.models.values())
-    holds = {"suite": suite.name, "data": data_identity(suite), "rows": n, "vocab": vocab, "orders": [1, 2]}
+    identity = data_identity(suite.data_prefix)
+    holds = {"suite": suite.name, "data": identity, "rows": n, "vocab": vocab, "orders": [1, 2]}
     path = checked.location("ngrams", holds, ".npz")
     if checked.usable(path, holds):
         return ngrams.load_counts(path)
@@ -203,7 +208,7 @@ def make_sets(
     tokens = np.concatenate([uni, bi, held.rows(0, n_sequences).astype(np.int64)])
     labels = np.repeat(np.array(SETS), n_sequences)
     identity = content_key(
-        [data_identity(suite), n_sequences, seed, max_rows, hashlib.sha256(tokens.tobytes()).hexdigest()]
+        [data_identity(suite.data_prefix), n_sequences, seed, max_rows, hashlib.sha256(tokens.tobytes()).hexdigest()]
     )[:16]
     return NgramSets(tokens, labels, cond, probs, identity)
 
@@ -279,18 +284,17 @@ def prepare(
         return len(sets.tokens)
 
     width = sets.tokens.shape[1]
-    task = ScoringTask(
-        FINDING.name,
-        suite.name,
-        sets.identity,
-        versions.LOSSES,
-        jobs,
-        score,
-        available,
-        CHUNK_ROWS,
-        str(dev),
-        width,
-        build=suite.build,
+    task = scoring_task(
+        FINDING,
+        suite,
+        data=sets.identity,
+        scorer=versions.LOSSES,
+        jobs=jobs,
+        score=score,
+        rows=available,
+        chunk_rows=CHUNK_ROWS,
+        device=dev,
+        row_tokens=width,
     )
     return Prepared(task, suite, models, steps, sets=sets, n_sequences=n_sequences, seed=seed, max_rows=max_rows)
 
@@ -750,8 +754,9 @@ def analyse(result: Result, **params: Any) -> None:
 
     result.section("curves")
     result.figure("loss_nats", loss_figure(losses, "loss"))
-    if profile != "micro":
-        in_bits = losses if "loss_bpb" in losses else losses.assign(loss_bpb=losses.loss * NATS_TO_BITS_PER_BYTE_PILE)
+    bits_per_byte = PILE_BITS_PER_BYTE if scored is None else scored.suite.bits_per_byte  # published: the Pile
+    if bits_per_byte is not None:
+        in_bits = losses if "loss_bpb" in losses else losses.assign(loss_bpb=losses.loss * bits_per_byte)
         result.figure("loss_bits_per_byte", loss_figure(in_bits, "loss_bpb"))
 
     result.section("summary")

@@ -20,19 +20,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import image_sets, intervals, versions
-from ..claims import Claim, judged, untestable
-from ..curves import PAIRED_BOOTSTRAP, PairedBootstrap, u_shape
-from ..hashing import content_key
-from ..numbers import Tolerance
+from ..evals import image_sets
+from ..integrity import versions
+from ..integrity.hashing import content_key
 from ..parameters import DEVICE_PARAM, MODELS, STEPS, Param, known_values
-from ..plan import Job, ScoringTask
-from ..results import ResultWriter
-from ..score_cache import ScoreCache
-from ..suites import get_suite, micro_images, vision
+from ..report import intervals
+from ..report.claims import Claim, judged, untestable
+from ..report.curves import PAIRED_BOOTSTRAP, PairedBootstrap, u_shape
+from ..report.numbers import Tolerance
+from ..report.results import ResultWriter
+from ..suites import get_suite, vision
 from ..suites.base import CheckpointNotFound, Suite
 from ..suites.loading import default_device
-from .base import Finding, PaperFigure, Plan, Result, Scores, sweep_plan
+from ..suites.registry import scored_by
+from ..sweep.plan import Job
+from ..sweep.score_cache import ScoreCache
+from .base import Finding, PaperFigure, Plan, Result, Scores, scoring_task, sweep_plan
 
 # --- The finding, its parameters and settings ---
 
@@ -140,8 +143,8 @@ class Prepared(Plan):
 def scored_image_suite(profile: str) -> Suite:
     """The suite a profile scores this finding on: on `micro`, the micro image suite (digits); on an image
     dataset's profile, that suite once built (`analyse` and `precompute` build it)."""
-    if profile == "micro":
-        return micro_images.images_suite()
+    if scored_by(profile, FINDING.name) != profile:
+        return get_suite(scored_by(profile, FINDING.name))
     if profile in vision.DATASETS:
         if not vision.is_built(profile):
             raise CheckpointNotFound(
@@ -199,18 +202,16 @@ def prepare(
         loss = torch.nn.functional.cross_entropy(logits, labels, reduction="none")
         return pd.DataFrame({"loss": loss.numpy(), "predicted": logits.argmax(1).numpy()})
 
-    task = ScoringTask(
-        FINDING.name,
-        suite.name,
-        sets.identity,
-        versions.IMAGE_SCORES,
-        jobs,
-        score,
-        lambda ckpt: rows,
-        CHUNK_ROWS,
-        str(dev),
-        None,
-        build=suite.build,
+    task = scoring_task(
+        FINDING,
+        suite,
+        data=sets.identity,
+        scorer=versions.IMAGE_SCORES,
+        jobs=jobs,
+        score=score,
+        rows=rows,
+        chunk_rows=CHUNK_ROWS,
+        device=dev,
     )
     return Prepared(task, suite, runs, chosen, sets=sets)
 

@@ -22,22 +22,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import arithmetic, intervals, terms, versions
-from ..claims import Claim, judged, untestable
-from ..hashing import content_key, sha256_file
-from ..names import V0_NAMES
-from ..numbers import Tolerance
+from ..data.names import V0_NAMES
+from ..data.reference import ReferenceDataError, paths
+from ..evals import arithmetic, terms
+from ..integrity import versions
+from ..integrity.hashing import content_key, sha256_file
 from ..parameters import SCORING, BadParameter, Param
-from ..plan import Job, ScoringTask
-from ..plots import model_lines
-from ..reference import ReferenceDataError, paths
-from ..results import ResultWriter
-from ..score_cache import ScoreCache
+from ..report import intervals
+from ..report.claims import Claim, judged, untestable
+from ..report.numbers import Tolerance
+from ..report.plots import model_lines
+from ..report.results import ResultWriter
 from ..scoring import fewshot_answers
 from ..suites import get_suite, load_tokenizer
 from ..suites.base import Suite
 from ..suites.loading import default_device, run_dtype
-from .base import Finding, PaperFigure, Plan, Result, Scores, reference_input, scored_suite, sweep_plan
+from ..sweep.plan import Job
+from ..sweep.score_cache import ScoreCache
+from .base import Finding, PaperFigure, Plan, Result, Scores, reference_input, scored_suite, scoring_task, sweep_plan
 
 # --- The finding, its parameters and settings ---
 
@@ -269,18 +271,17 @@ def prepare(
         return n
 
     kept_lengths = [length for k in kept for length in lengths[k]]
-    task = ScoringTask(
-        FINDING.name,
-        suite.name,
-        data,
-        versions.FEWSHOT_ANSWERS,
-        jobs,
-        score,
-        available,
-        CHUNK_ROWS,
-        str(dev),
-        sum(kept_lengths) / len(kept_lengths) + MAX_NEW_TOKENS,
-        build=suite.build,
+    task = scoring_task(
+        FINDING,
+        suite,
+        data=data,
+        scorer=versions.FEWSHOT_ANSWERS,
+        jobs=jobs,
+        score=score,
+        rows=available,
+        chunk_rows=CHUNK_ROWS,
+        device=dev,
+        row_tokens=sum(kept_lengths) / len(kept_lengths) + MAX_NEW_TOKENS,
     )
     return Prepared(
         task,
@@ -470,8 +471,9 @@ def scored_accuracy(scored: Scored) -> pd.DataFrame:
     return with_wilson(acc).sort_values(["params", "step", "operation", "shots", "x1"], ignore_index=True)
 
 
-def rankings(freq: pd.DataFrame, profile: str) -> dict[str, dict[str, pd.DataFrame]]:
-    """Per ranking name, per operation: a per-checkpoint score table (step, x1, score) for `frequency_gap`."""
+def rankings(freq: pd.DataFrame, planted: bool) -> dict[str, dict[str, pd.DataFrame]]:
+    """Per ranking name, per operation: a per-checkpoint score table (step, x1, score) for `frequency_gap`; on a
+    suite that plants its task statements, also the ranking by the planted counts (`task`)."""
 
     def table(column: str) -> pd.DataFrame:
         return freq[["step", "x1", column]].rename(columns={column: "score"})
@@ -480,7 +482,7 @@ def rankings(freq: pd.DataFrame, profile: str) -> dict[str, dict[str, pd.DataFra
         "window": {op: table("window") for op in arithmetic.WORDS},
         "occurrence": {op: table("occurrence") for op in arithmetic.WORDS},
     }
-    if profile == "micro":
+    if planted:
         out["task"] = {op: table(word) for op, word in arithmetic.WORDS.items()}
     return out
 
@@ -988,7 +990,7 @@ def analyse(
         gaps = frequency_gap(acc, operand_ranking(frequency_ranking)).assign(ranking=ranking)
     else:
         ranking = "window"
-        gaps = gaps_by_ranking(acc, rankings(freq, profile))
+        gaps = gaps_by_ranking(acc, rankings(freq, scored.suite.planted))
     result.table("frequency_gap", gaps, GAP_NOTES)
     reported = gaps[gaps.shots.isin(reported_shots) & (gaps.ranking == ranking)]
     result.show(
@@ -1017,7 +1019,8 @@ def analyse(
 
     result.section("controls")
     control = None
-    if profile != "micro":
+    planted = scored is not None and scored.suite.planted
+    if not planted:
         result.show("Only the micro suite plants a control operation with known counts.")
     else:
         result.show(result.table("confound_check", confound_check(freq, max(scored.steps))).round(3))
@@ -1027,7 +1030,7 @@ def analyse(
         result.show("\n".join(describe_gaps(gaps, "task", "micro")))
 
     result.section("miniature")
-    if profile != "micro":
+    if not planted:
         result.show("The design targets below are the micro suite's.")
     else:
         targets = result.table("micro_targets", micro_targets(gaps))

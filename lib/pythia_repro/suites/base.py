@@ -98,6 +98,9 @@ class Suite:
     pad_id: int = 0
     default_models: tuple[str, ...] = ()  # what a run scores when no models are given (default: every model)
     pythia_schedule: bool = False
+    planted: bool = False  # its corpus plants ground truth the findings check (duplicated passages, task statements
+    # with known counts, tests of its own), and the findings hold it to design targets
+    bits_per_byte: float | None = None  # nats per token → bits per byte on its training text (None: not known)
     description: str = ""
     missing_hint: str = ""  # added to the error for a model the suite does not have (where to find it)
     build: str = ""  # a locally built suite's build key: scores cached for one build are never read for another
@@ -189,7 +192,7 @@ class Suite:
         )
 
     def _rows(self, prefix: Path | None, missing: str):
-        from ..data import MMapIndexedDataset, TrainingRows
+        from ..data.tokens import MMapIndexedDataset, TrainingRows
 
         if prefix is None:
             raise CheckpointNotFound(missing)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .. import settings
 from .base import ModelSpec, Suite
-from .pythia import ROW_LEN, tokenizer
+from .pythia import PILE_BITS_PER_BYTE, ROW_LEN, tokenizer
 from .registry import register_suite
 
 NAME = "gpt-neox-20b"
@@ -33,6 +33,7 @@ def neox20b() -> Suite:
         heldout_prefix=settings.path("heldout"),
         data_setting="pile",
         revision_format="main",
+        bits_per_byte=PILE_BITS_PER_BYTE,
         description="GPT-NeoX-20B, scored here",
     )
 

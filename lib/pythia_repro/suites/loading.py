@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import torch
 
 from .. import settings
+from ..paths import hf_cache
 from .base import Checkpoint, CheckpointNotFound, ModelSpec, Suite
 from .registry import get_suite
 
@@ -83,13 +83,6 @@ def quiet_weight_loading() -> Iterator[None]:
     finally:
         if enabled:
             hf_logging.enable_progress_bar()
-
-
-def hf_cache() -> Path:
-    """The hub cache folder: the `hub_cache` setting, else huggingface_hub's default."""
-    from huggingface_hub import constants
-
-    return settings.path("hub_cache") or Path(constants.HF_HUB_CACHE)
 
 
 def load_tokenizer(suite: Suite):

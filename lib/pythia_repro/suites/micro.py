@@ -21,10 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import atomic, corpus, kernels, numerics, settings, workers
-from ..data import MMapIndexedDataset, TrainingRows, write_mmap
-from ..hashing import content_key, sha256_file
+from .. import settings
+from ..data.tokens import MMapIndexedDataset, TrainingRows, write_mmap
+from ..integrity import atomic, kernels, numerics, workers
+from ..integrity.hashing import content_key, sha256_file
 from ..paths import cache_home
+from . import corpus
 from .base import CheckpointNotFound, ModelSpec, Suite
 from .registry import register_suite
 
@@ -622,6 +624,7 @@ def micro_suite(variant: str | None = None) -> Suite:
         local_root=root,
         data_prefix=root / "data" / "train",
         heldout_prefix=root / "data" / "heldout",
+        planted=True,
         description="micro suite, trained and scored here",
         build=manifest["key"],
     )

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import atomic, corpus, gender_corpus, kernels
-from ..data import write_mmap
-from ..hashing import content_key
-from . import micro
+from ..data.tokens import write_mmap
+from ..integrity import atomic, kernels
+from ..integrity.hashing import content_key
+from . import corpus, gender_corpus, micro
 from .base import Suite
 from .registry import register_suite
 
@@ -216,6 +216,7 @@ def gender_suite(variant: str | None = None) -> Suite:
         local_root=root,
         data_prefix=root / "data" / "train",
         heldout_prefix=root / "data" / "heldout",
+        planted=True,
         description="the micro gender suite, trained here; the micro profile scores gender_bias on it",
         build=manifest["key"],
     )

@@ -19,9 +19,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .. import atomic, image_models, kernels, workers
-from ..hashing import content_key
-from . import micro
+from ..integrity import atomic, kernels, workers
+from ..integrity.hashing import content_key
+from . import image_models, micro
 from .base import Checkpoint, CheckpointNotFound, Suite
 from .registry import register_suite
 

@@ -19,6 +19,7 @@ from .registry import register_suite
 STEPS: tuple[int, ...] = (0, *(2**i for i in range(10)), *range(1000, 143001, 1000))
 ROWS_PER_STEP = 1024  # rows of 2049 tokens per step: 2,097,152 predicted tokens
 ROW_LEN = 2049
+PILE_BITS_PER_BYTE = 0.3650388  # nats per token → bits per byte on the Pile with the GPT-NeoX tokenizer
 ARCHITECTURE = {  # size: (layers, hidden, heads, padded vocab)
     "14m": (6, 128, 4, 50304),
     "31m": (6, 256, 8, 50304),
@@ -89,7 +90,7 @@ def interventions(sizes: tuple[str, ...]) -> dict[str, ModelSpec]:
 
 def tokenizer() -> Path:
     """The GPT-NeoX-20B tokenizer every Pythia model uses (end-of-document id 0)."""
-    from ..reference import fetch
+    from ..data.reference import fetch
 
     return fetch("tokenizer/20B_tokenizer.json")
 
@@ -112,6 +113,7 @@ def suite(name: str = "pythia", suffix: str = "", data: str = "pile") -> Suite:
         data_setting=data,
         default_models=tuple(f"pythia-{size}{suffix}" for size in DEFAULT_SIZES),
         pythia_schedule=True,
+        bits_per_byte=PILE_BITS_PER_BYTE,
         description=f"Pythia{suffix} checkpoints, scored here",
         missing_hint=(
             "the deduplicated models are the pythia-deduped suite (--profile pythia-deduped)"

@@ -19,6 +19,10 @@ BUILT_IN = {
     "gpt-neox-20b": "pythia_repro.suites.gpt_neox_20b",
     **dict.fromkeys(IMAGE_DATASETS, "pythia_repro.suites.vision"),
 }
+COMPANIONS = {  # (profile, finding) → the suite the profile scores that finding on, built beside the profile's own
+    ("micro", "gender_bias"): "micro-gender",
+    ("micro", "simplicity_bias_images"): "micro-images",
+}
 ENTRY_POINTS = "pythia_repro.suites"
 _FACTORIES: dict[str, Callable[[], Suite]] = {}
 
@@ -60,3 +64,8 @@ def get_suite(name: str) -> Suite:
         if name not in _FACTORIES:
             raise CheckpointNotFound(f"suite module {module} did not call register_suite({name!r}, …)")
     return _FACTORIES[name]()
+
+
+def scored_by(profile: str, finding: str) -> str:
+    """The suite a profile scores a finding on: its companion suite for that finding (`COMPANIONS`), else its own."""
+    return COMPANIONS.get((profile, finding), profile)

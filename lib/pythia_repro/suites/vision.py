@@ -24,13 +24,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from .. import atomic, image_models, settings
+from .. import settings
 from ..errors import Explained
-from ..hashing import content_key
-from ..paths import cache_home
-from . import micro
+from ..integrity import atomic
+from ..integrity.hashing import content_key
+from ..paths import cache_home, hf_cache
+from . import image_models, micro
 from .base import Checkpoint, CheckpointNotFound, Suite
-from .loading import hf_cache
 from .micro_images import SeededRuns, lr_factor
 from .registry import register_suite
 
@@ -377,7 +377,7 @@ def _train_on_ray(config, todo, root: Path, address: str | None, stage, progress
     import ray
     from tqdm.auto import tqdm
 
-    from ..executors import forwarded_env
+    from ..integrity.workers import forwarded_env
 
     if not todo:
         return

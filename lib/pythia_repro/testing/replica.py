@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import write_mmap
-from .suites.loading import quiet_weight_loading
+from ..data.tokens import write_mmap
+from ..suites.loading import quiet_weight_loading
 
 DATASETS = {
     "standard": "EleutherAI/pile-standard-pythia-preshuffled",
@@ -170,7 +170,7 @@ def write_bias_evals(hub: Path, seed: int = 0, n: int = 24) -> None:
     `n` items per set or subset, English sentences of the sets' own shapes, columns as exported."""
     import pandas as pd
 
-    from .bias_evals import SOURCES
+    from ..evals.bias_evals import SOURCES
 
     rng = np.random.default_rng(seed)
     jobs = ("nurse", "developer", "secretary", "mechanic", "baker", "lawyer", "cleaner", "driver")
@@ -231,7 +231,7 @@ def write_image_datasets(hub: Path, seed: int = 0, train: int = 200, test: int =
 def _write_images(hub: Path, rng: np.random.Generator, train: int, test: int, size: int) -> None:
     import datasets
 
-    from .suites.vision import DATASETS
+    from ..suites.vision import DATASETS
 
     for name, source in DATASETS.items():
         files = {}
@@ -266,7 +266,7 @@ def write_replica(
     """Write a replica of the release under `root`: checkpoints of `models` and of their `-deduped` twins at
     `steps` (with the twins' gender-bias interventions at the final step), GPT-NeoX-20B at main, both Pile
     datasets (`rows` rows each), the gender-bias evaluation sets and held-out rows."""
-    from .suites import get_suite
+    from ..suites import get_suite
 
     root, steps = Path(root), tuple(steps)
     hub = root / "hub"

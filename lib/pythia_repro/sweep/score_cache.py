@@ -1,4 +1,4 @@
-"""A content-keyed cache of per-row scores (Parquet), filled by the sweeps of `pythia_repro.plan`.
+"""A content-keyed cache of per-row scores (Parquet), filled by the sweeps of `pythia_repro.sweep.plan`.
 
 A cache entry holds the scores of one checkpoint on one chunk of rows. Each entry is written
 atomically and proves itself with a JSON record (its key, row count and checksum), so a crash,
@@ -20,15 +20,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import atomic
-from .data import MMapIndexedDataset
-from .hashing import content_key, sha256_file, sha256_files
-from .paths import cache_home
-from .suites import Suite
+from ..integrity import atomic
+from ..integrity.hashing import content_key, sha256_file
+from ..paths import cache_home
 
 ENTRY_FORMAT = 2  # version of an entry's record
 BAD = ".bad"  # where entries found bad are moved aside
-IDENTITY_FORMAT = 2  # 2: stamps hold the inode and its change time
 
 
 @dataclass(frozen=True)
@@ -183,49 +180,3 @@ def _read_entry(path: Path, expected_key: dict[str, Any]) -> tuple[pd.DataFrame 
     ):
         return None, f"its rows are not rows [{start}, {stop})"
     return frame, None
-
-
-def data_identity(suite: Suite) -> str:
-    """The identity of the suite's training data, from the content of its index and its tokens (the same whether
-    the tokens lie in one .bin or in shards).
-
-    Hashing is done once: the checksums are stored beside the data (or in the cache when that folder is
-    read-only) with each file's size, inode, modification time and inode change time, and reused while all four
-    are unchanged. The change time cannot be set back (`touch -r` restores the modification time only), so an edit
-    that keeps the size and time is hashed again; so is a copy, a chmod or a move to another disk."""
-    prefix = suite.data_prefix
-    dataset = MMapIndexedDataset(prefix)
-    files = dataset.files  # the index and its .bin, or its shards
-    stats = {f.name: _stamp(f) for f in files}
-    for place in _identity_records(prefix):
-        record = _read_record(place)
-        if isinstance(record, dict) and record.get("format") == IDENTITY_FORMAT and record.get("files") == stats:
-            return record["identity"]
-    tokens = dataset.shards or [dataset.bin_path]
-    sums = {
-        dataset.idx_path.name: sha256_files([dataset.idx_path]),
-        dataset.bin_path.name: sha256_files(tokens, progress=f"checksum of {dataset.bin_path.name}"),
-    }
-    record = {"format": IDENTITY_FORMAT, "identity": content_key(sums)[:16], "files": stats, "sha256": sums}
-    for place in _identity_records(prefix):
-        try:
-            atomic.write_text(place, json.dumps(record, indent=1))
-            break
-        except OSError:
-            continue  # read-only data folder: keep it in the cache
-    return record["identity"]
-
-
-def _stamp(path: Path) -> list[int]:
-    """What shows a file was written since it was hashed: size, inode, modification and inode change times."""
-    stat = path.stat()
-    return [stat.st_size, stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns]
-
-
-def _identity_records(prefix: Path) -> list[Path]:
-    """Where a data file's checksums are kept: beside it, else in the cache."""
-    absolute = prefix.resolve()
-    return [
-        absolute.with_name(absolute.name + ".identity.json"),
-        cache_home() / "identities" / f"{content_key(str(absolute))[:16]}.json",
-    ]

@@ -16,11 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import atomic
-from .errors import Explained
-from .paths import cache_home
-from .suites import Checkpoint, get_suite
-from .suites.loading import hf_cache
+from ..errors import Explained
+from ..integrity import atomic
+from ..paths import cache_home, hf_cache
+from ..suites import Checkpoint, get_suite
 
 WEIGHT_FILES = ["config.json", "*.safetensors", "*.safetensors.index.json"]
 STORED_BYTES_PER_PARAM = 2  # the released checkpoints are stored in fp16

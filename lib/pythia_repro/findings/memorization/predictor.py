@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .. import intervals
-from ..claims import Claim, judged, untestable
-from ..paths import cache_home
+from ...paths import cache_home
+from ...report import intervals
+from ...report.claims import Claim, judged, untestable
 from .equal_compute import EARLY, SMALLER, equal_compute_comparison
-from .memorization_scores import Scored
+from .scores import Scored
 
 SPLIT_SEED = 0
 PRECISION_TARGET = 0.9

@@ -17,9 +17,9 @@ import sys
 import time
 from pathlib import Path
 
+from ..paths import cache_home
 from . import atomic
 from .hashing import content_key, sha256_file
-from .paths import cache_home
 
 RECORD = ".record.json"
 KINDS = {"ngrams": "*.npz", "terms": "*.parquet"}  # folders of the package cache whose files are checked

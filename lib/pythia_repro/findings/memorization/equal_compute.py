@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import intervals
+from ...report import intervals
 
 METRICS = {"precision": "predicted_rows", "recall": "target_rows"}  # metric → its denominator
 SMALLER, EARLY = "smaller model, fully trained", "intermediate checkpoint of the target"

@@ -17,8 +17,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .errors import Explained
-from .settings import value, variable
+from ..errors import Explained
+from ..settings import value, variable
 
 MODES = ("portable", "native")
 PORTABLE = {  # each library's AVX2 kernels; read when the library loads or first computes, so set before that

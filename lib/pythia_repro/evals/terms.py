@@ -29,8 +29,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import arithmetic, atomic, checked, versions
-from . import workers as worker_pools
+from ..integrity import atomic, checked, versions
+from ..integrity import workers as worker_pools
+from . import arithmetic
 
 _PUNCT = re.escape(string.punctuation)
 WINDOW = re.compile(rf"(?=( (\d){{1,5}} ((\w|[{_PUNCT}])+\s+){{1,3}}(\d){{1,5}}))")
@@ -87,7 +88,7 @@ def count_rows(tokenizer_file: str, prefix: str, row_len: int, start: int, stop:
     """Decode rows [start, stop) with the suite's tokenizer; counts of every counter as one table."""
     from tokenizers import Tokenizer
 
-    from .data import MMapIndexedDataset, TrainingRows
+    from ..data.tokens import MMapIndexedDataset, TrainingRows
 
     tokenizer = Tokenizer.from_file(tokenizer_file)
     rows = TrainingRows(MMapIndexedDataset(prefix), 1, row_len).rows(start, stop)
@@ -149,7 +150,7 @@ def block_counts(
     "ray" as one Ray task per block (on the cluster at `address`, or one started here; workers must share the
     cache folder). `max_rows` counts only a prefix of the data.
     """
-    from .score_cache import data_identity
+    from ..data.tokens import data_identity
 
     counters = tuple(counters)
     unknown = set(counters) - set(COUNT_FUNCTIONS)
@@ -167,7 +168,7 @@ def block_counts(
         )
     limit = min(needed, max_rows if max_rows is not None else needed)
     wanted = [(a, min(b, limit)) for a, b in blocks(steps, suite.rows_per_step, max_block_rows) if a < limit]
-    identity = data_identity(suite)
+    identity = data_identity(suite.data_prefix)
     todo = [(a, b) for a, b in wanted if not checked.usable(*reversed(_block(identity, counters, a, b)))]
     if todo:
         tasks = [
@@ -194,7 +195,7 @@ def _count_on_ray(tasks: list[tuple], workers: int | None, address: str | None, 
     import ray
     from tqdm.auto import tqdm
 
-    from .executors import forwarded_env
+    from ..integrity.workers import forwarded_env
 
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False)

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from . import atomic
+from ..integrity import atomic
 
 ARCHITECTURES = ("mlp", "cnn")
 

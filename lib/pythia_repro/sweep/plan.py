@@ -5,7 +5,7 @@ parameters) and how to score rows [start, stop) with a loaded model. Chunks are 
 checkpoint alone (`[k·chunk, (k+1)·chunk)` clipped to the rows it may be scored on), so
 re-running, resuming or asking for more rows never scores a row twice. `score_checkpoint`
 loads a checkpoint once and fills every missing chunk of every task that needs it; executors
-(`pythia_repro.executors`) call it per checkpoint, in process or on Ray workers.
+(`pythia_repro.sweep.executors`) call it per checkpoint, in process or on Ray workers.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from . import numerics, workers
+from ..integrity import numerics, workers
+from ..suites import Checkpoint, load_model
 from .score_cache import ScoreCache, ScoreKey
-from .suites import Checkpoint, load_model
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Job:
     params: tuple[tuple[str, Any], ...]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ScoringTask:
     """One finding's scoring on one suite: its jobs, and how to score a chunk of a job's rows."""
 

@@ -1,11 +1,9 @@
-"""Shared figure conventions: seaborn theme, training-step axes, unit conversions."""
+"""Shared figure conventions: seaborn theme, training-step axes, the note naming whose numbers a figure shows."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import seaborn as sns
-
-NATS_TO_BITS_PER_BYTE_PILE = 0.3650388
 
 
 def setup() -> None:
@@ -28,6 +26,6 @@ def step_axis(ax, label: str = "training step") -> None:
 
 def source_note(profile: str) -> str:
     """What a profile's figures show, for their titles: the authors' numbers, or a suite scored here."""
-    from .suites import get_suite
+    from ..suites import get_suite
 
     return "the authors' released data" if profile == "published" else get_suite(profile).description

@@ -2,7 +2,8 @@
 
 `make install` installs from the lock (torch aside: its build depends on the machine, so it is pinned in the
 Makefile and installed first); `make lock` re-resolves it and regenerates `environment.yml` from the same
-pins (`python -m pythia_repro.lock`). The manifest of every run records how the installed versions compare.
+pins (`python -m pythia_repro.integrity.environment`). The manifest of every run records how the installed
+versions compare.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import re
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from ..paths import project_root
 from . import atomic
-from .paths import project_root
 
 LOCK_FILE = "requirements.lock"
 TORCH_PIN = "torch==2.13.0"  # the Makefile's TORCH; a test keeps the two equal
@@ -32,7 +33,7 @@ def normalise(name: str) -> str:
 def environment_yml(locked: dict[str, str]) -> str:
     """A conda environment with the same pins as the lock (without hashes), torch pinned as the Makefile does."""
     lines = [
-        "# Generated from requirements.lock by `make lock` (python -m pythia_repro.lock); do not edit.",
+        "# Generated from requirements.lock by `make lock` (`python -m pythia_repro.integrity.environment`).",
         "# On a CPU-only machine, install the CPU build of torch first, e.g.",
         f"#   pip install {TORCH_PIN} --index-url https://download.pytorch.org/whl/cpu",
         "name: pythia-repro",

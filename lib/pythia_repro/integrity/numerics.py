@@ -56,7 +56,8 @@ def identity() -> dict[str, Any]:
     threads, deterministic algorithms, and the environment variables that change any of these."""
     import torch
 
-    from . import settings, workers
+    from .. import settings
+    from . import workers
 
     config = torch.__config__.show()
     mkl = re.search(r"Math Kernel Library Version (\S+)", config)

@@ -22,9 +22,10 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__, atomic, numerics
-from .hashing import content_key, sha256_file
-from .lock import installed_against_lock
+from .. import __version__
+from ..integrity import atomic, numerics
+from ..integrity.environment import installed_against_lock
+from ..integrity.hashing import content_key, sha256_file
 
 INPUTS_FILE = "inputs.json"
 MANIFEST_FILE = "manifest.json"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import arithmetic
+from ..evals import arithmetic
 
 SENTENCE_TEMPLATES = (
     "the {adj} {noun} {verb} the {noun2} .",

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from . import atomic
+from ..integrity import atomic
 
 CHUNK_TOKENS = 1 << 24
 

@@ -10,10 +10,11 @@ import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
 
-from . import settings
-from .errors import Explained
+from .. import settings
+from ..errors import Explained
 
 PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies (Linux)
+FORWARDED_ENV = ("PYTHIA_REPRO_", "HF_", "TRANSFORMERS_")  # settings a worker on another machine needs too
 DEFAULT_THREADS = 1  # benchmarks/threads.py: one thread is never far behind on an idle CPU and far ahead on a busy one
 
 
@@ -37,6 +38,12 @@ def pool(workers: int, start: str = "spawn") -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context(start), initializer=die_with_parent, initargs=(os.getpid(),)
     )
+
+
+def forwarded_env() -> dict[str, str]:
+    """The driver's settings a worker (a Ray task, here or on another machine) needs to find the same suites, data
+    and caches."""
+    return {k: v for k, v in os.environ.items() if k.startswith(FORWARDED_ENV)}
 
 
 def threads() -> int:

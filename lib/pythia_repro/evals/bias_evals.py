@@ -23,10 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import settings
-from .errors import Explained
-from .hashing import content_key
-from .suites.loading import hf_cache
+from .. import settings
+from ..errors import Explained
+from ..integrity.hashing import content_key
+from ..paths import hf_cache
 
 
 class EvalSetMissing(Explained, FileNotFoundError):

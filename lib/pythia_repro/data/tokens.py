@@ -11,6 +11,7 @@ MMMMM is the last index; a count is accepted too). They are read in place, never
 
 from __future__ import annotations
 
+import json
 import re
 import struct
 from collections.abc import Iterable, Sequence
@@ -18,8 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomic
-from .errors import Explained
+from ..errors import Explained
+from ..integrity import atomic
+from ..integrity.hashing import content_key, sha256_files
+from ..paths import cache_home
 
 MAGIC = b"MMIDIDX\x00\x00"
 VERSION = 1
@@ -356,3 +359,59 @@ class TrainingRows:
         if length > self.row_len:
             raise ValueError(f"window of {length} tokens is longer than a row ({self.row_len})")
         return self.rows(start, stop)[:, :length]
+
+
+IDENTITY_FORMAT = 2  # 2: stamps hold the inode and its change time
+
+
+def data_identity(prefix: Path) -> str:
+    """The identity of the training data at `prefix`, from the content of its index and its tokens (the same
+    whether the tokens lie in one .bin or in shards): what every cache of scores and counts is keyed by.
+
+    Hashing is done once: the checksums are stored beside the data (or in the cache when that folder is
+    read-only) with each file's size, inode, modification time and inode change time, and reused while all four
+    are unchanged. The change time cannot be set back (`touch -r` restores the modification time only), so an edit
+    that keeps the size and time is hashed again; so is a copy, a chmod or a move to another disk."""
+    prefix = Path(prefix)
+    dataset = MMapIndexedDataset(prefix)
+    files = dataset.files  # the index and its .bin, or its shards
+    stats = {f.name: _stamp(f) for f in files}
+    for place in _identity_records(prefix):
+        record = _read_json(place)
+        if isinstance(record, dict) and record.get("format") == IDENTITY_FORMAT and record.get("files") == stats:
+            return record["identity"]
+    tokens = dataset.shards or [dataset.bin_path]
+    sums = {
+        dataset.idx_path.name: sha256_files([dataset.idx_path]),
+        dataset.bin_path.name: sha256_files(tokens, progress=f"checksum of {dataset.bin_path.name}"),
+    }
+    record = {"format": IDENTITY_FORMAT, "identity": content_key(sums)[:16], "files": stats, "sha256": sums}
+    for place in _identity_records(prefix):
+        try:
+            atomic.write_text(place, json.dumps(record, indent=1))
+            break
+        except OSError:
+            continue  # read-only data folder: keep it in the cache
+    return record["identity"]
+
+
+def _stamp(path: Path) -> list[int]:
+    """What shows a file was written since it was hashed: size, inode, modification and inode change times."""
+    stat = path.stat()
+    return [stat.st_size, stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns]
+
+
+def _identity_records(prefix: Path) -> list[Path]:
+    """Where a data file's checksums are kept: beside it, else in the cache."""
+    absolute = prefix.resolve()
+    return [
+        absolute.with_name(absolute.name + ".identity.json"),
+        cache_home() / "identities" / f"{content_key(str(absolute))[:16]}.json",
+    ]
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None

@@ -9,42 +9,25 @@ of times; every checkpoint ends up done, skipped or failed with its reason, neve
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .paths import unwritable
+from ..integrity.workers import forwarded_env
+from ..paths import unwritable
+from ..suites import Checkpoint, get_suite
 from .plan import CheckpointResult, ScoringTask, checkpoints, missing, score_checkpoint
 from .score_cache import ScoreCache
-from .suites import Checkpoint, get_suite
 
 # I/O, hub and CUDA errors may pass on a second try; a missing checkpoint or bad input will not.
 RETRYABLE = (OSError, RuntimeError)
 DEFAULT_RETRIES = 2
-FORWARDED_ENV = ("PYTHIA_REPRO_", "HF_", "TRANSFORMERS_")
 
 
 class TaskSource(Protocol):
     """Anything that builds the same list of scoring tasks wherever it is called (driver or worker)."""
 
     def tasks(self) -> list[ScoringTask]: ...
-
-
-@dataclass
-class SweepPlan:
-    """The scoring of a profile's findings (default all) with notebook parameters `options`."""
-
-    profile: str
-    findings: tuple[str, ...] | None = None
-    options: dict[str, Any] = field(default_factory=dict)
-
-    def tasks(self) -> list[ScoringTask]:
-        from .findings import scoring_tasks
-
-        return scoring_tasks(
-            self.profile, list(self.findings) if self.findings else None, {**self.options, "progress": False}
-        )
 
 
 @dataclass
@@ -137,11 +120,6 @@ class LocalExecutor:
 def gpu_share(params: int) -> float:
     """The fraction of a GPU a checkpoint's task asks for: small models share a device."""
     return 0.25 if params <= 500e6 else 0.5 if params <= 3e9 else 1.0
-
-
-def forwarded_env() -> dict[str, str]:
-    """The driver's settings a worker needs to find the same suites, data and caches."""
-    return {k: v for k, v in os.environ.items() if k.startswith(FORWARDED_ENV)}
 
 
 _WORKER_TASKS: dict[str, list[ScoringTask]] = {}

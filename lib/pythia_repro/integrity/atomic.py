@@ -25,7 +25,7 @@ from typing import IO
 
 import pandas as pd
 
-from .errors import Explained
+from ..errors import Explained
 
 STALE_SECONDS = 24 * 3600  # a temporary of another machine is left alone for this long
 TEMP_NAME = re.compile(r"\.(tmp|old)-(?P<host>.+)-(?P<pid>\d+)-[0-9a-f]{12}$")

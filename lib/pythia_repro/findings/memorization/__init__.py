@@ -15,20 +15,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import intervals, versions
-from ..claims import Claim, judged, sentences, untestable
-from ..numbers import Tolerance
-from ..parameters import SCORING, Param
-from ..plan import Job, ScoringTask
-from ..reference import ReferenceDataError
-from ..results import ResultWriter
-from ..score_cache import ScoreCache, data_identity
-from ..scoring import check_vocabulary, memorization_scores, token_losses
-from ..suites import get_suite
-from ..suites.base import Suite
-from ..suites.loading import default_device, run_dtype
-from . import memorization_predictor as predictor
-from .base import Finding, PaperFigure, Plan, Result, reference_input, scored_suite, sweep_plan
+from ...data.reference import ReferenceDataError
+from ...data.tokens import data_identity
+from ...integrity import versions
+from ...parameters import SCORING, Param
+from ...report import intervals
+from ...report.claims import Claim, judged, sentences, untestable
+from ...report.numbers import Tolerance
+from ...report.results import ResultWriter
+from ...scoring import check_vocabulary, memorization_scores, token_losses
+from ...suites import get_suite
+from ...suites.base import Suite
+from ...suites.loading import default_device, run_dtype
+from ...sweep.plan import Job
+from ...sweep.score_cache import ScoreCache
+from ..base import Finding, PaperFigure, Plan, Result, reference_input, scored_suite, scoring_task, sweep_plan
+from . import predictor
 from .equal_compute import (
     EARLY,
     EQUAL_COMPUTE_NOTES,
@@ -37,7 +39,7 @@ from .equal_compute import (
     equal_compute_comparison,
     equal_compute_verdicts,
 )
-from .memorization_scores import Scored
+from .scores import Scored
 
 # --- The finding, its parameters and settings ---
 
@@ -230,19 +232,18 @@ def prepare(
     def available(checkpoint):
         return min(suite.rows_per_step * checkpoint.step, rows.n_rows)
 
-    identity = data_identity(suite)
-    task = ScoringTask(
-        FINDING.name,
-        suite.name,
-        identity,
-        versions.MEMORIZATION,
-        jobs,
-        score,
-        available,
-        CHUNK_ROWS,
-        str(dev),
-        64,
-        build=suite.build,
+    identity = data_identity(suite.data_prefix)
+    task = scoring_task(
+        FINDING,
+        suite,
+        data=identity,
+        scorer=versions.MEMORIZATION,
+        jobs=jobs,
+        score=score,
+        rows=available,
+        chunk_rows=CHUNK_ROWS,
+        device=dev,
+        row_tokens=64,
     )
     return Prepared(task, suite, models, steps, target=target, common_rows=common, final_rows=n_final, dtypes=dtypes)
 
@@ -776,7 +777,7 @@ def analyse(result: Result, **params: Any) -> None:
         )
 
     result.section("duplicates")
-    if profile != "micro":
+    if scored is None or not scored.suite.planted:
         result.show("Only the micro suite plants passages a known number of times.")
     else:
         curve = result.table("duplicate_curve", duplicate_curve(scored.finals, planted_duplicates(scored.suite)))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .base import Scores
+from ..base import Scores
 
 
 @dataclass

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..paths import hf_cache
+from ..suites import get_suite
 from .hub import cached_revisions, estimated_bytes, human
 from .plan import ScoringTask, work
 from .score_cache import ScoreCache
-from .suites import get_suite
-from .suites.loading import hf_cache
 
 H100_DENSE_FP16_TFLOPS = 989.0
 ASSUMED_UTILISATION = 0.3
@@ -127,8 +127,7 @@ def describe(profile: str, tasks: list[ScoringTask], cache: ScoreCache, gpu_tflo
 
 def training_table(dataset: str) -> pd.DataFrame:
     """One row per run of an image dataset's suite: steps still to train (none once built) and their FLOPs."""
-    from . import image_models
-    from .suites import vision
+    from ..suites import image_models, vision
 
     config, suite = vision.config_for(dataset), get_suite(dataset)
     steps = 0 if vision.is_built(dataset) else config.final_step
@@ -154,7 +153,7 @@ def training_table(dataset: str) -> pd.DataFrame:
 def describe_training(profile: str, gpu_tflops: float | None = None) -> str:
     """The training an image dataset's suite still needs, in words and a table; GPU hours only from a measured
     throughput (small convolutional networks are far from a GPU's peak, so no assumed figure is given)."""
-    from .suites import vision
+    from ..suites import vision
 
     config, table = vision.config_for(profile), training_table(profile)
     head = (

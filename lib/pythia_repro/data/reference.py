@@ -19,11 +19,12 @@ from pathlib import Path
 import pooch
 import requests
 
-from . import atomic, settings
-from .errors import Explained
-from .hashing import sha256_file
+from .. import settings
+from ..errors import Explained
+from ..integrity import atomic
+from ..integrity.hashing import sha256_file
+from ..paths import cache_home
 from .names import V0_NAMES
-from .paths import cache_home
 
 DERIVED_PREFIX = "derived:"
 

@@ -1,0 +1,2 @@
+"""What a finding states: result folders and manifests, claims and verdicts, intervals, curve shapes, plots and
+the numbers for papers."""
