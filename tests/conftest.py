@@ -31,11 +31,13 @@ SHARED_DATA = settings.path("reference_data") or (REPO.parent / "shared" / "data
 
 
 def readme_block(name: str) -> str:
-    """The bash commands of the README's block marked `<!-- name: … -->` … `<!-- end name -->`, as written."""
+    """The bash commands of the block marked `<!-- name: … -->` … `<!-- end name -->` in the README or a page of
+    `docs/`, as written."""
     pattern = rf"<!-- {name}:[^>]*-->\s*```bash\n(.*?)```\s*<!-- end {name} -->"
-    found = re.search(pattern, (REPO / "README.md").read_text(), re.S)
-    assert found, f"the README lost its marked block of {name}"
-    return found.group(1)
+    pages = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+    found = [m.group(1) for page in pages if (m := re.search(pattern, page.read_text(), re.S))]
+    assert len(found) == 1, f"the docs hold {len(found)} marked blocks of {name}, not one"
+    return found[0]
 
 
 def run_readme_block(name: str, env: dict[str, str], timeout: int) -> subprocess.CompletedProcess:

@@ -1,7 +1,7 @@
 """Every setting the package reads from the environment, in one place: its variable, default and meaning.
 
 Values are read when asked for (`value`, `path`), so a test or a notebook that changes the environment is
-seen at once. The README's table of settings is `table()`; a test keeps the two the same.
+seen at once. The table in `docs/settings.md` is `table()`; a test keeps the two the same.
 """
 
 from __future__ import annotations
@@ -141,6 +141,6 @@ def variable(name: str) -> str:
 
 
 def table() -> str:
-    """The settings as a Markdown table (the README holds this table)."""
+    """The settings as a Markdown table (`docs/settings.md` holds this table)."""
     rows = [f"| `{s.variable}` | {f'`{s.default}`' if s.default else ''} | {s.meaning} |" for s in SETTINGS.values()]
     return "\n".join(["| variable | default | what it sets |", "|---|---|---|", *rows])

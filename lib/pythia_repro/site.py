@@ -189,6 +189,26 @@ def writable(out: Path, results: Path) -> None:
         )
 
 
+def verdict_table(results: Path, prefix: str = "") -> str:
+    """The README's table of verdicts: a row per finding, a column per profile, each cell the counts of its claims by
+    verdict on that profile, linking to its results folder (`prefix` is the link's path to `results`)."""
+    runs = discover(results)
+    columns = profiles(runs)
+    lines = ["| finding | " + " | ".join(f"`{p}`" for p in columns) + " |", "|---|" + "---|" * len(columns)]
+    for finding in dict.fromkeys(run.finding for run in runs):
+        cells = []
+        for profile in columns:
+            run = next((r for r in runs if r.finding == finding and r.profile == profile), None)
+            if run is None:
+                cells.append("not run")
+                continue
+            own = run.claims[run.claims.profile == profile].verdict.value_counts()
+            counts = ", ".join(f"{own[v]} {v}" for v in VERDICT_CLASS if own.get(v, 0))
+            cells.append(f"[{counts or 'no claims'}]({prefix}results/{profile}/{finding}/)")
+        lines.append(f"| {finding} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def _page(title: str, body: str, root: str) -> str:
     nav = f'<nav><a href="{root}index.html">Claims</a><a href="{root}figures.html">The papers\' figures</a></nav>'
     return (
