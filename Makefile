@@ -41,8 +41,10 @@ reproduce: install
 site: install
 	$(VENV)/bin/pythia-repro site
 
+# Tests run on TEST_WORKERS processes (pytest-xdist); Ray's tests share one (`xdist_group("ray")`).
+TEST_WORKERS ?= 2
 test: install
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # ruff, configured in pyproject.toml: `make lint` checks (CI runs it), `make format` rewrites.
 lint: install

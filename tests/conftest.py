@@ -123,7 +123,7 @@ def tiny_model(micro_suite):
 @pytest.fixture
 def make_fake_pythia(tmp_path, monkeypatch):
     """A function that lays out an offline hub cache with tiny pythia-70m/160m checkpoints at steps 1, 2 and
-    143000 (vocabulary `vocab`, for fast tests; `tests/test_replica.py` runs the README on a full replica), and a
+    143000 (vocabulary `vocab`, for fast tests; `tests/e2e/test_replica.py` runs the README on a full replica), and a
     small fake Pile in shards named as released, and points the pythia suite at them.
 
     `vocab` must cover the token ids the test feeds (50304 for text encoded with the real tokenizer);

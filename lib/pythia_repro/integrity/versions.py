@@ -1,7 +1,7 @@
 """The version of everything whose output is cached, in one place. Bump one whenever its output changes:
 the version is part of the cache key, so old entries are then never read for the new output.
 
-`tests/test_scorer_versions.py` keeps a fingerprint of each scorer's output on a fixed random model per
+`tests/integrity/test_scorer_versions.py` keeps a fingerprint of each scorer's output on a fixed random model per
 version: changing an output under an unchanged version fails there.
 """
 

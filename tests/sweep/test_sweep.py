@@ -30,6 +30,8 @@ from pythia_repro.sweep.executors import LocalExecutor, RayExecutor, gpu_share
 from pythia_repro.sweep.plan import checkpoints, missing
 from pythia_repro.sweep.score_cache import ScoreCache
 
+pytestmark = pytest.mark.xdist_group("ray")  # one Ray cluster at a time on this machine
+
 OPTIONS = {"models": ["micro-xs", "micro-l"], "steps": [8, 32], "shots": [0], "operands": [3, 17], "n_sequences": 8}
 CLI_OPTIONS = [arg for k, v in OPTIONS.items() for arg in ("-p", f"{k}={v!r}")]
 CHECKPOINTS = 4 + 2  # every finding's: 2 models × 2 steps of the micro suite, and micro-xs's 2 of the gender suite

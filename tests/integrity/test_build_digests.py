@@ -1,7 +1,7 @@
 """A tiny build's weights against digests recorded per kernel path (`build_digests.json`): the portable numerics give
 the AVX2 path's bits whatever the thread count or the kernels the user's environment asks for; native numerics on a
 CPU with more than AVX2 give other bits (not recorded: AVX-512 kernels differ between vendors). Record a path not
-listed yet with `PYTHIA_REPRO_RECORD_FINGERPRINTS=1 pytest tests/test_build_digests.py`."""
+listed yet with `PYTHIA_REPRO_RECORD_FINGERPRINTS=1 pytest tests/integrity/test_build_digests.py`."""
 
 from __future__ import annotations
 

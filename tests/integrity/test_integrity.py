@@ -408,7 +408,7 @@ def test_notebook_parameters_cells_declare_what_the_findings_declare():
     from pythia_repro.findings import finding_modules
 
     for name, module in finding_modules().items():
-        nb = json.loads((Path(__file__).parents[1] / "notebooks" / f"{name}.ipynb").read_text())
+        nb = json.loads((Path(__file__).parents[2] / "notebooks" / f"{name}.ipynb").read_text())
         cell = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
         namespace: dict = {}
         exec("".join(cell["source"]), namespace)

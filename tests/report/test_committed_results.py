@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-RESULTS = Path(__file__).resolve().parents[1] / "results"
+RESULTS = Path(__file__).resolve().parents[2] / "results"
 INTERVAL = re.compile(r"(_ci95_(low|high)|^authors_bound_(low|high))$")
 
 

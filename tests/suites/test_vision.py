@@ -20,6 +20,8 @@ from pythia_repro.testing.replica import GREY, write_image_datasets
 
 from conftest import run_readme_block
 
+pytestmark = pytest.mark.xdist_group("ray")  # one Ray cluster at a time on this machine
+
 
 @pytest.fixture(scope="module")
 def image_hub(tmp_path_factory):
