@@ -1,6 +1,7 @@
 """A cached output never changes under the same version: each scorer's output on fixed inputs is fingerprinted
 per version in `scorer_fingerprints.json`. Change a scorer's output and this fails until `versions.py` is bumped
-and the new version's fingerprint recorded (`PYTHIA_REPRO_RECORD_FINGERPRINTS=1 pytest tests/integrity/test_scorer_versions.py`).
+and the new version's fingerprint recorded
+(`PYTHIA_REPRO_RECORD_FINGERPRINTS=1 pytest tests/integrity/test_scorer_versions.py`).
 
 The model is a seeded, randomly initialised GPT-NeoX (no training, so no machine-dependent drift) whose output
 layer only reaches digit tokens and the newline: greedy generation then gives varied answers to arithmetic

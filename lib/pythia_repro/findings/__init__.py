@@ -1,8 +1,8 @@
 """The registry of findings: every module of this package that declares `FINDING`, plus any registered.
 
 The shape of a finding is described in `findings.base`, and each finding module lays out its parts in the same
-order under the same headings. A finding that lives outside the package (a plug-in; `tests/findings/test_plugin_finding.py`
-is a working one) calls `register(module)` in the process that runs it.
+order under the same headings. A finding that lives outside the package (a plug-in;
+`tests/findings/test_plugin_finding.py` is a working one) calls `register(module)` in the process that runs it.
 """
 
 from __future__ import annotations
