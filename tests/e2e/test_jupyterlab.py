@@ -218,3 +218,52 @@ def test_notebook_runs_in_jupyterlab(lab, name):
     assert figures >= 2 and images >= figures, f"{name}: {figures} figures in the notebook, {images} rendered"
     printed = "".join("".join(o.get("text", "")) for o in outputs if o["output_type"] == "stream")
     assert "reproduced" in printed.lower(), f"{name}: the claims cell printed no verdict"
+
+
+def _section_output(notebook: dict, section: str) -> str:
+    """The outputs of the cell that displays `section`, as JSON text (a figure's PNG included)."""
+    cell = next(c for c in notebook["cells"] if f'result.display("{section}")' in "".join(c["source"]))
+    return json.dumps(cell.get("outputs", []))
+
+
+def test_a_reader_changes_a_parameter_and_reruns_a_section(lab):
+    """As a reader exploring: run the notebook, change a parameter in its first cell, re-run from there, and the
+    section it governs shows the new value while the tables stay in the namespace under their names."""
+    from playwright.sync_api import sync_playwright
+
+    url, token, root = lab
+    name = "term_frequency"
+    artifacts = settings.path("artifacts") or root / "artifacts"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    saved = root / "notebooks" / f"{name}.ipynb"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/lab/tree/notebooks/{name}.ipynb?reset&token={token}")
+        page.wait_for_selector(f"{PANEL} .jp-Cell", timeout=120_000)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+        _run_to_end(page, name, root, artifacts)
+        page.keyboard.press("Control+s")
+        time.sleep(2)
+        before = json.loads(saved.read_text())
+        page.locator(f"{PANEL} .jp-CodeCell .cm-content").first.click()
+        page.keyboard.press("Control+End")
+        page.keyboard.type('\nheatmap_model = "micro-xs"')
+        page.keyboard.press("Escape")
+        _menu(page, "Run", "Run Selected Cell and All Below")
+        deadline = time.time() + RUN_SECONDS
+        time.sleep(2)
+        while not _finished(page):
+            assert time.time() < deadline, f"the re-run did not finish; prompts {_prompts(page)}"
+            time.sleep(2)
+        page.keyboard.press("Control+s")
+        time.sleep(2)
+        page.screenshot(path=str(artifacts / f"jupyterlab-{name}-rerun.png"), full_page=True)
+        browser.close()
+    after = json.loads(saved.read_text())
+    assert 'heatmap_model = "micro-xs"' in "".join(after["cells"][1]["source"])
+    errors = [o for c in after["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
+    assert not errors, errors
+    assert _section_output(after, "heatmap") != _section_output(before, "heatmap"), "the heatmap shows micro-xs now"
+    printed = _section_output(after, "gaps")
+    assert "its tables: `frequency_gap`" in printed, "the section names its tables, each a variable of that name"

@@ -95,6 +95,8 @@ class Result:
     sections: dict[str, list[Any]] = field(default_factory=dict)
     current: str = "main"
     headline: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)  # the module's HEADLINE
+    made: dict[str, list[str]] = field(default_factory=dict)  # section → the tables it wrote, in order
+    module: str = ""  # the finding's module, whose `analyse` made the sections
 
     def section(self, name: str) -> None:
         """What is recorded next belongs to the notebook section `name`."""
@@ -104,6 +106,7 @@ class Result:
     def table(self, name: str, df: pd.DataFrame, notes: dict[str, str] | None = None) -> pd.DataFrame:
         """Write a result table (`<name>.csv`) and keep it; it is not shown unless passed to `show`."""
         self.tables[name] = self.writer.table(name, df, notes)
+        self.made.setdefault(self.current, []).append(name)
         return df
 
     def figure(self, name: str, fig) -> None:
@@ -142,11 +145,14 @@ class Result:
         return self.claims.get(self.profile, [])
 
     def display(self, section: str) -> None:
-        """Display what a section recorded (frames and figures as rich output, text as lines)."""
+        """Display what a section recorded (frames and figures as rich output, text as lines), after a line naming
+        the function that made it and the tables it wrote (each a variable of that name in the notebook)."""
         from IPython.display import display
 
         if section not in self.sections:
             raise KeyError(f"{self.finding} has no section {section!r}; it has {', '.join(self.sections)}")
+        tables = ", ".join(f"`{name}`" for name in self.made.get(section, [])) or "none"
+        print(f"[section {section!r} of {self.module}.analyse; its tables: {tables}]")
         for item in self.sections[section]:
             if isinstance(item, str):
                 print(item)
@@ -163,6 +169,7 @@ def run(module: ModuleType, profile: str, output_dir: str | Path | None = None, 
     plots.setup()
     result = Result(module.FINDING.name, profile, ResultWriter(output_dir, title_note=plots.source_note(profile)))
     result.headline = getattr(module, "HEADLINE", {})
+    result.module = module.__name__
     module.analyse(result, **params)
     return result
 

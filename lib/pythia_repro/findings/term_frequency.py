@@ -1019,8 +1019,8 @@ def analyse(
 
     result.section("controls")
     control = None
-    planted = scored is not None and scored.suite.planted
-    if not planted:
+    plants = scored is not None and scored.suite.planted  # a suite whose task statements are planted
+    if not plants:
         result.show("Only the micro suite plants a control operation with known counts.")
     else:
         result.show(result.table("confound_check", confound_check(freq, max(scored.steps))).round(3))
@@ -1030,7 +1030,7 @@ def analyse(
         result.show("\n".join(describe_gaps(gaps, "task", "micro")))
 
     result.section("miniature")
-    if not planted:
+    if not plants:
         result.show("The design targets below are the micro suite's.")
     else:
         targets = result.table("micro_targets", micro_targets(gaps))
