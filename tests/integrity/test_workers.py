@@ -14,7 +14,7 @@ from pythia_repro import settings
 PARENT = textwrap.dedent(
     """
     import os, sys, time
-    from pythia_repro import workers
+    from pythia_repro.integrity import workers
 
     def report_and_wait(path):
         with open(path, "w") as f:
@@ -61,7 +61,7 @@ def test_a_killed_parent_leaves_no_worker_running(tmp_path, start):
 KILLED_WHILE_STARTING = textwrap.dedent(
     """
     import os, signal, sys, time
-    from pythia_repro import workers
+    from pythia_repro.integrity import workers
 
     def report_and_wait(path):
         with open(path, "w") as f:
@@ -189,11 +189,11 @@ def test_portable_numerics_refuse_kernels_chosen_before_the_package_and_key_thei
 
     if not kernels.portable():
         pytest.skip("the portable numerics do not apply on this CPU (not x86-64 with AVX2)")
-    late = "import torch; torch.ones(2).exp(); from pythia_repro import numerics; numerics.check()"
+    late = "import torch; torch.ones(2).exp(); from pythia_repro.integrity import numerics; numerics.check()"
     env = {k: v for k, v in os.environ.items() if k not in kernels.PORTABLE}
     run = subprocess.run([sys.executable, "-c", late], env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode != 0 and "the portable AVX2 kernels are not in force" in run.stderr
-    first = "from pythia_repro import numerics; import torch; torch.ones(2).exp(); numerics.check()"
+    first = "from pythia_repro.integrity import numerics; import torch; torch.ones(2).exp(); numerics.check()"
     assert subprocess.run([sys.executable, "-c", first], env=env, timeout=120).returncode == 0
     config = micro.variant_config("tiny")
     portable = config.key()

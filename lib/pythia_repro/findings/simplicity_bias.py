@@ -280,10 +280,6 @@ def prepare(
             frame["position_loss"] = list(losses.astype(np.float32))
         return frame
 
-    def available(checkpoint):
-        return len(sets.tokens)
-
-    width = sets.tokens.shape[1]
     task = scoring_task(
         FINDING,
         suite,
@@ -291,10 +287,10 @@ def prepare(
         scorer=versions.LOSSES,
         jobs=jobs,
         score=score,
-        rows=available,
+        rows=len(sets.tokens),
         chunk_rows=CHUNK_ROWS,
         device=dev,
-        row_tokens=width,
+        row_tokens=sets.tokens.shape[1],
     )
     return Prepared(task, suite, models, steps, sets=sets, n_sequences=n_sequences, seed=seed, max_rows=max_rows)
 
