@@ -82,7 +82,7 @@ SETTINGS = {
         "PYTHIA_REPRO_NUMERICS",
         "portable",
         "CPU kernels for builds and scores: `portable` (torch, MKL, oneDNN, NumPy and OpenBLAS held to their AVX2 "
-        "kernels, so every x86-64 CPU with AVX2 trains and scores the same bits; see *On another machine*) or "
+        "kernels, so every x86-64 CPU with AVX2 trains and scores the same bits; see docs/reliability.md) or "
         "`native` (each library's fastest for this CPU; suites build under other keys)",
     ),
     "omp_threads": Setting(

@@ -84,6 +84,10 @@ class Run:
     def page(self) -> str:
         return f"{self.profile}/{self.finding}/index.html"
 
+    @property
+    def remake(self) -> str:
+        return _remake(self.profile, self.finding)
+
 
 def discover(results: Path, skip: Path | None = None) -> list[Run]:
     """Every published folder `results/<profile>/<finding>/` (with a manifest), published first, then by name.
@@ -95,9 +99,7 @@ def discover(results: Path, skip: Path | None = None) -> list[Run]:
         folder = manifest.parent
         if skip is not None and (folder == skip or skip in folder.parents):
             continue
-        remake = (
-            f"re-run `pythia-repro reproduce --profile {folder.parent.name} --finding {folder.name}` (or restore it)"
-        )
+        remake = _remake(folder.parent.name, folder.name)
         problems = check_published(folder)
         if problems:
             raise BadInput(
@@ -165,7 +167,7 @@ def build(results: Path, out: Path | None = None) -> Path:
                 page = _run_page(run)
             except (KeyError, TypeError, AttributeError) as err:  # valid JSON of another shape
                 raise BadInput(
-                    f"{run.folder}: an input of another shape ({type(err).__name__}: {err}); {_remake(run)}"
+                    f"{run.folder}: an input of another shape ({type(err).__name__}: {err}); {run.remake}"
                 ) from None
             (target / "index.html").write_text(_page(f"{run.finding} · {run.profile}", page, "../../"))
     return out
@@ -308,7 +310,7 @@ def _run_page(run: Run) -> str:
     parts = [f"<p>{_duration(manifest)}. Files: " + ", ".join(_link(p.name) for p in _copied(folder)) + "</p>"]
     numbers = folder / JSON_FILE
     if numbers.exists():
-        rows = _read_json(numbers, _remake(run))
+        rows = _read_json(numbers, run.remake)
         frame = pd.DataFrame(
             [
                 {
@@ -339,14 +341,14 @@ def _run_page(run: Run) -> str:
             f"<li><code>{html.escape(c)}</code>: {html.escape(n)}</li>" for c, n in notes.get(csv.stem, {}).items()
         )
         parts.append(f"<h3>{_text(csv.stem)} ({_link(csv.name)})</h3>" + (f"<ul>{described}</ul>" if described else ""))
-        parts.append(_table(_read_csv(csv, _remake(run))))
+        parts.append(_table(_read_csv(csv, run.remake)))
     parts.append(_manifest(manifest))
     notebooks = sorted(folder.glob("*.ipynb"))
     if notebooks:
         try:
             body, _ = HTMLExporter(template_name="basic").from_notebook_node(_without_widgets(notebooks[0]))
         except (OSError, ValueError, KeyError, AttributeError, TypeError, nbformat.ValidationError) as err:
-            raise BadInput(f"{notebooks[0]}: not a readable notebook ({type(err).__name__}); {_remake(run)}") from None
+            raise BadInput(f"{notebooks[0]}: not a readable notebook ({type(err).__name__}); {run.remake}") from None
         body = NOTEBOOK_LINK.sub(lambda m: _notebook_link(folder, m), body)
         parts.append(f'<h2>The executed notebook ({_link(notebooks[0].name)})</h2><div class="notebook">{body}</div>')
     return "".join(parts)
@@ -395,8 +397,9 @@ def _link(name: str) -> str:
     return f'<a href="{_href(name)}">{_text(name)}</a>'
 
 
-def _remake(run: Run) -> str:
-    return f"re-run `pythia-repro reproduce --profile {run.profile} --finding {run.finding}` (or restore it)"
+def _remake(profile: str, finding: str) -> str:
+    """What to do about a damaged results folder, for an error's message."""
+    return f"re-run `pythia-repro reproduce --profile {profile} --finding {finding}` (or restore it)"
 
 
 def _duration(manifest: dict) -> str:
