@@ -187,7 +187,8 @@ def writable(out: Path, results: Path) -> None:
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
         raise UnsafeOutput(
             f"{out} holds files and is not a site built by pythia-repro (no {MARKER} in it); the site replaces its "
-            "folder whole, so it is left untouched: give an empty or new folder as --out"
+            "folder whole, so it is left untouched: give an empty or new folder as --out, or delete it if it is a site "
+            "built by an earlier version (they carry no marker)"
         )
 
 

@@ -121,11 +121,6 @@ def blocks(steps: Iterable[int], rows_per_step: int, max_block_rows: int) -> lis
     return out
 
 
-def _task_block(identity: str, counters: tuple[str, ...], start: int, stop: int) -> tuple[dict, str]:
-    holds, path = _block(identity, counters, start, stop)
-    return holds, str(path)
-
-
 def _block(identity: str, counters: tuple[str, ...], start: int, stop: int) -> tuple[dict, Path]:
     """What a block's counts hold, and where they are cached."""
     holds = {"data": identity, "counters": list(counters), "version": versions.TERM_COUNTER, "rows": [start, stop]}
@@ -169,15 +164,16 @@ def block_counts(
     limit = min(needed, max_rows if max_rows is not None else needed)
     wanted = [(a, min(b, limit)) for a, b in blocks(steps, suite.rows_per_step, max_block_rows) if a < limit]
     identity = data_identity(suite.data_prefix)
-    todo = [(a, b) for a, b in wanted if not checked.usable(*reversed(_block(identity, counters, a, b)))]
+    cached = {(a, b): _block(identity, counters, a, b) for a, b in wanted}  # (a, b) → (what it holds, its file)
+    todo = [(a, b) for (a, b), (holds, path) in cached.items() if not checked.usable(path, holds)]
     if todo:
         tasks = [
             (str(suite.tokenizer_file()), str(suite.data_prefix), suite.row_len, a, b, counters)
-            + _task_block(identity, counters, a, b)
+            + (cached[a, b][0], str(cached[a, b][1]))
             for a, b in todo
         ]
         COUNTING_ENGINES[engine](tasks, workers, address, progress)
-    frames = [pd.read_parquet(_block(identity, counters, a, b)[1]).assign(start=a, stop=b) for a, b in wanted]
+    frames = [pd.read_parquet(cached[a, b][1]).assign(start=a, stop=b) for a, b in wanted]
     return pd.concat(frames, ignore_index=True)[["start", "stop", "counter", "term", "count"]]
 
 

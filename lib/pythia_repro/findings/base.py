@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..parameters import not_scored
+from ..parameters import known_values, not_scored
 from ..report.claims import Claim, sentences
 from ..report.claims import table as claims_table
 from ..report.results import ResultWriter
@@ -238,6 +238,13 @@ def scoring_task(
         row_tokens=row_tokens,
         build=suite.build,
     )
+
+
+def refuse_unknown(suite, holds: dict[str, list], **asked: list | None) -> None:
+    """Refuse a run whose `models` or `steps` (`asked`) name anything `holds` (what the finding can score on
+    `suite`) lacks, naming the bad values and the valid ones (`parameters.BadParameter`)."""
+    for name, values in asked.items():
+        known_values(name, values, holds[name], suite.name)
 
 
 def scored_suite(profile: str, finding: str, models: list[str] | None = None) -> tuple[Any, list[str]]:

@@ -30,7 +30,7 @@ from ..data.reference import ReferenceDataError, paths
 from ..evals import bias_evals
 from ..integrity import versions
 from ..integrity.hashing import content_key
-from ..parameters import BATCH_SIZE, DEVICE_PARAM, DTYPE, MODELS, STEPS, known_values
+from ..parameters import BATCH_SIZE, DEVICE_PARAM, DTYPE, MODELS, STEPS
 from ..report import intervals
 from ..report.claims import Claim, judged, untestable
 from ..report.curves import PAIRED_BOOTSTRAP
@@ -43,7 +43,17 @@ from ..suites.loading import default_device, load_tokenizer, run_dtype
 from ..suites.registry import scored_by
 from ..sweep.plan import Job
 from ..sweep.score_cache import ScoreCache
-from .base import Finding, PaperFigure, Plan, Result, Scores, reference_input, scoring_task, sweep_plan
+from .base import (
+    Finding,
+    PaperFigure,
+    Plan,
+    Result,
+    Scores,
+    reference_input,
+    refuse_unknown,
+    scoring_task,
+    sweep_plan,
+)
 
 # --- The finding, its parameters and settings ---
 
@@ -478,7 +488,10 @@ def _micro_score(tests: Tests, batch_size: int | None):
 
 def known(profile: str) -> dict[str, list]:
     """What `models` may name on a profile (sizes, each with its interventions, and runs) and its steps."""
-    suite = scored_gender_suite(profile)
+    return _holds(scored_gender_suite(profile))
+
+
+def _holds(suite: Suite) -> dict[str, list]:
     return {
         "models": list(dict.fromkeys([*(size_and_arm(run)[0] for run in suite.models), *suite.models])),
         "steps": list(suite.steps),
@@ -501,8 +514,7 @@ def prepare(
     import torch
 
     suite = scored_gender_suite(profile)
-    for name, asked in (("models", models), ("steps", steps)):
-        known_values(name, asked, known(profile)[name], suite.name)
+    refuse_unknown(suite, _holds(suite), models=models, steps=steps)
     models = suite.default(FINDING.name, "models", models)
     runs = [run for run in suite.models if not models or run in models or size_and_arm(run)[0] in models]
     chosen = sorted(set(suite.default(FINDING.name, "steps", steps) or suite.steps) & set(suite.steps))

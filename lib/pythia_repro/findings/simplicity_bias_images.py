@@ -23,7 +23,7 @@ import pandas as pd
 from ..evals import image_sets
 from ..integrity import versions
 from ..integrity.hashing import content_key
-from ..parameters import DEVICE_PARAM, MODELS, STEPS, Param, known_values
+from ..parameters import DEVICE_PARAM, MODELS, STEPS, Param
 from ..report import intervals
 from ..report.claims import Claim, judged, untestable
 from ..report.curves import PAIRED_BOOTSTRAP, PairedBootstrap, u_shape
@@ -35,7 +35,7 @@ from ..suites.loading import default_device
 from ..suites.registry import scored_by
 from ..sweep.plan import Job
 from ..sweep.score_cache import ScoreCache
-from .base import Finding, PaperFigure, Plan, Result, Scores, scoring_task, sweep_plan
+from .base import Finding, PaperFigure, Plan, Result, Scores, refuse_unknown, scoring_task, sweep_plan
 
 # --- The finding, its parameters and settings ---
 
@@ -143,8 +143,8 @@ class Prepared(Plan):
 def scored_image_suite(profile: str) -> Suite:
     """The suite a profile scores this finding on: on `micro`, the micro image suite (digits); on an image
     dataset's profile, that suite once built (`analyse` and `precompute` build it)."""
-    if scored_by(profile, FINDING.name) != profile:
-        return get_suite(scored_by(profile, FINDING.name))
+    if (companion := scored_by(profile, FINDING.name)) != profile:
+        return get_suite(companion)
     if profile in vision.DATASETS:
         if not vision.is_built(profile):
             raise CheckpointNotFound(
@@ -167,7 +167,10 @@ def precompute(profile: str, engine: str = "local", address: str | None = None) 
 
 def known(profile: str) -> dict[str, list]:
     """What `models` may name on a profile (runs and architectures) and its steps."""
-    suite = scored_image_suite(profile)
+    return _holds(scored_image_suite(profile))
+
+
+def _holds(suite: Suite) -> dict[str, list]:
     architectures = dict.fromkeys(spec.arch for spec in suite.models.values())
     return {"models": [*suite.models, *architectures], "steps": list(suite.steps)}
 
@@ -186,8 +189,7 @@ def prepare(
     import torch
 
     suite = scored_image_suite(profile)
-    for name, asked in (("models", models), ("steps", steps)):
-        known_values(name, asked, known(profile)[name], suite.name)
+    refuse_unknown(suite, _holds(suite), models=models, steps=steps)
     runs = [run for run, spec in suite.models.items() if not models or run in models or spec.arch in models]
     chosen = sorted(set(steps or suite.steps) & set(suite.steps))
     sets = make_sets(suite, per_class, seed)
