@@ -24,6 +24,16 @@ def test_the_readme_is_one_screen_and_its_verdicts_are_the_results():
     assert block.group(1) == site.verdict_table(REPO / "results"), "regenerate it: site.verdict_table(results)"
 
 
+def test_the_readmes_list_of_the_papers_figures_is_their_declarations():
+    from pythia_repro.findings import finding_modules
+    from pythia_repro.findings.papers import readme_lines
+
+    readme = (REPO / "README.md").read_text()
+    block = re.search(r"<!-- figures:[^>]*-->\n(.*?)<!-- end figures -->", readme, re.S)
+    assert block, "the README lost its list of the papers' figures"
+    assert block.group(1) == readme_lines(finding_modules()), "regenerate it: findings.papers.readme_lines"
+
+
 def test_a_changed_verdict_makes_the_table_differ(tmp_path):
     import json
     import shutil

@@ -13,6 +13,7 @@ import html
 import json
 import re
 import shutil
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +41,9 @@ th,td{border:1px solid #ccc;padding:0.25em 0.5em;vertical-align:top;text-align:l
 th.sort{cursor:pointer;background:#f3f3f3} td.yes{background:#e3f4e3} td.no{background:#fbe3e3} td.na{background:#eee}
 .verdict{font-weight:bold} .detail{font-size:0.85em} img{max-width:100%} pre{white-space:pre-wrap}
 .notebook{border-top:2px solid #ddd;margin-top:2em} .scroll{overflow-x:auto}
+.status{font-size:0.7em;padding:0.1em 0.4em;border-radius:0.3em} .status.regenerated{background:#e3f4e3}
+.status.partly{background:#fdf3d0} .status.not{background:#eee} .missing{color:#b00020;font-weight:bold}
+.papers figure{display:inline-block;max-width:48%;margin:0.5em;vertical-align:top}
 """
 SORTER = """
 document.querySelectorAll('table.sortable').forEach(function(t){
@@ -275,26 +279,53 @@ def _matrix(runs: list[Run]) -> str:
 
 def _figures(runs: list[Run]) -> str:
     from .findings import finding_modules
+    from .findings.papers import PAPERS, STATUSES, declared
 
-    modules, parts = finding_modules(), []
-    for finding in dict.fromkeys(run.finding for run in runs):
-        for figure in getattr(modules.get(finding), "PAPER_FIGURES", ()):
-            made = []
-            for run in (r for r in runs if r.finding == finding):
-                files = [p.name for pattern in figure.files for p in sorted(run.folder.glob(pattern))]
-                if files:
-                    links = ", ".join(
-                        f'<a href="{_href(f"{run.profile}/{finding}/{f}")}">{_text(f)}</a>' for f in files
-                    )
-                    made.append(
-                        f"<li><b>{_text(run.profile)}</b>: {links}; remake with <code>pythia-repro reproduce "
-                        f"--profile {_text(run.profile)} --finding {_text(finding)}</code></li>"
-                    )
-            parts.append(
-                f"<h2>{html.escape(figure.paper)}</h2><p>{html.escape(figure.shows)}</p>"
-                + (f"<ul>{''.join(made)}</ul>" if made else "<p>Not made by any profile present.</p>")
-            )
-    return "<p>Each figure and table of the reproduced papers that the package regenerates.</p>" + "".join(parts)
+    figures, parts, paper = declared(finding_modules()), [], None
+    counts = Counter(figure.status for _, figure in figures if figure.paper != "package")
+    for finding, figure in figures:
+        if figure.paper != paper:
+            paper = figure.paper
+            parts.append(f"<h2>{html.escape(PAPERS[paper])}</h2>")
+        made = [_figure_made(run, figure) for run in runs if run.finding == finding and run.profile in figure.files]
+        absent = [p for p in figure.files if not any(r.finding == finding and r.profile == p for r in runs)]
+        made += [f"<p><b>{_text(p)}</b>: not among these results.</p>" for p in absent]
+        parts.append(
+            f'<h3 id="{figure.anchor}">{html.escape(figure.label)} <span class="status {figure.status}">'
+            f"{figure.status}</span></h3><p>{html.escape(figure.shows)}"
+            + (f" <i>{html.escape(figure.note)}.</i>" if figure.note else "")
+            + (f" Made by the finding <code>{_text(finding)}</code>." if finding else "")
+            + "</p>"
+            + "".join(made)
+        )
+    summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES)
+    return (
+        f"<p>Every figure and table of the reproduced papers, in the papers' order, with how far the package remakes "
+        f"it ({summary}), then the figures the package adds. The simplicity-bias paper's figures are named by the "
+        "authors' plot names (their numbers in the ICML version are not yet checked).</p>"
+        f'<div class="papers">{"".join(parts)}</div>'
+    )
+
+
+def _figure_made(run: Run, figure) -> str:
+    """One profile's files of a declared figure: its pictures shown, every file linked, a declared one missing
+    said so."""
+    files = [p.name for pattern in figure.files[run.profile] for p in sorted(run.folder.glob(pattern))]
+    missing = [pattern for pattern in figure.files[run.profile] if not any(run.folder.glob(pattern))]
+    base = f"{run.profile}/{run.finding}/"
+    pictures = "".join(
+        f'<figure><img src="{_href(base + f)}" alt="{_text(figure.label)}, {_text(run.profile)}: {_text(f)}" '
+        f'loading="lazy"><figcaption>{_text(figure.label)}, {_text(run.profile)}: {_text(f)}</figcaption></figure>'
+        for f in files
+        if f.endswith(".png")
+    )
+    links = ", ".join(f'<a href="{_href(base + f)}">{_text(f)}</a>' for f in files)
+    return (
+        f"<p><b>{_text(run.profile)}</b>: {links or 'no files'}; remake with <code>pythia-repro reproduce --profile "
+        f"{_text(run.profile)} --finding {_text(run.finding)}</code>"
+        + (f'; <span class="missing">missing: {_text(", ".join(missing))}</span>' if missing else "")
+        + f"</p>{pictures}"
+    )
 
 
 def _table(frame: pd.DataFrame) -> str:

@@ -316,3 +316,67 @@ def test_hostile_file_names_are_escaped(tmp_path):
     assert hostile not in page and "<img src=q" not in page
     assert 'src="x%22%20onerror%3D%22alert%282%29.png"' in page
     assert "&lt;img src=q onerror=alert(1)&gt;" in page
+
+
+def test_every_file_a_paper_figure_declares_is_among_the_committed_results():
+    from pythia_repro.findings import finding_modules
+    from pythia_repro.findings.papers import declared
+
+    figures = declared(finding_modules())
+    missing = [m for finding, figure in figures if finding for m in figure.missing(REPO / "results", finding)]
+    assert not missing, f"declared and not committed: {missing}"
+    assert {figure.paper for _, figure in figures} == {"pythia", "emp", "dsb", "package"}
+
+
+def test_the_figures_page_lists_every_papers_figure_in_order_with_its_status_and_its_pictures(built):
+    import html
+
+    from pythia_repro.findings import finding_modules
+    from pythia_repro.findings.papers import declared
+
+    page = (built / "figures.html").read_text()
+    figures = declared(finding_modules())
+    at = [
+        page.index(f'<h3 id="{f.anchor}">{html.escape(f.label)} <span class="status {f.status}">') for _, f in figures
+    ]
+    assert at == sorted(at), "in the papers' order"
+    for finding, figure in figures:
+        for profile, patterns in figure.files.items():
+            pngs = [p for pattern in patterns for p in (built.parent / profile / finding).glob(pattern)]
+            for png in (p for p in pngs if p.suffix == ".png"):
+                assert f'<img src="{profile}/{finding}/{png.name}"' in page, (figure.label, png.name)
+    assert "Pythia Tables 7–16" in page and "no finding reads them yet" in page, "a figure no finding makes is listed"
+
+
+def test_a_declared_figure_whose_file_is_gone_is_caught_and_shown_missing(tmp_path):
+    from pythia_repro.findings import finding_modules
+    from pythia_repro.findings.papers import declared
+
+    results = _one_result(tmp_path, "memorization", "micro")
+    folder = results / "micro" / "memorization"
+    for name in ("poisson_qq.png", "poisson_qq.pdf"):
+        (folder / name).unlink()
+    _republish(folder)
+    figure = next(f for name, f in declared(finding_modules()) if name == "memorization" and f.label == "Pythia Fig. 3")
+    assert figure.missing(results, "memorization") == ["micro/memorization/poisson_qq.*"]
+    page = (site.build(results) / "figures.html").read_text()
+    assert '<span class="missing">missing: poisson_qq.*</span>' in page
+    assert "<b>published</b>: not among these results." in page
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        {"files": {"micro": ("a.png",)}, "status": "not", "note": "never released"},  # not made, yet files
+        {"status": "not"},  # not made, and no reason
+        {"files": {"micro": ("a.png",)}, "status": "partly"},  # partly, without what differs
+        {"files": {"micro": ("a.png",)}, "status": "done"},  # an unknown status
+        {"files": {"micro": ("a.png",)}, "paper": "gpt3"},  # an unknown paper
+    ],
+)
+def test_a_figure_declared_without_its_status_reason_is_refused(declaration):
+    from pythia_repro.findings.papers import PaperFigure
+
+    fields = {"paper": "pythia", "number": "Fig. 9", "shows": "a figure"} | declaration
+    with pytest.raises(ValueError):
+        PaperFigure(**fields)

@@ -25,11 +25,13 @@ def hash_list(folder: Path, prefix: str = "") -> dict[str, str]:
     return listed
 
 
-def test_registry_matches_both_released_hash_lists():
-    """The tree's own list, and the gender-bias folder's list (relative to that folder)."""
-    gender = hash_list(SHARED_DATA / "published" / "gender_bias", "published/gender_bias/")
-    assert len(gender) == 426
-    assert {p: e.sha256 for p, e in reference.registry().items()} == {**hash_list(SHARED_DATA), **gender}
+def test_registry_matches_the_released_hash_lists():
+    """The tree's own list, and the gender-bias and trigram folders' lists (relative to those folders)."""
+    folders = {}
+    for name in ("gender_bias", "simplicity_bias_trigram"):
+        folders |= hash_list(SHARED_DATA / "published" / name, f"published/{name}/")
+    assert len(folders) == 426 + 23
+    assert {p: e.sha256 for p, e in reference.registry().items()} == {**hash_list(SHARED_DATA), **folders}
 
 
 def test_every_origin_is_pinned_to_a_full_commit():
@@ -37,6 +39,7 @@ def test_every_origin_is_pinned_to_a_full_commit():
         assert (
             "/a19eecb807ec2c79a39ebf18108816e6ffffc1d5/" in item.origin
             or "/bd27074d9bc171f5f98a90e12ffcc13ce722cce3/" in item.origin
+            or "/47989688deb26093411f614054125fe966e9bcfc/" in item.origin
         ), item
 
 

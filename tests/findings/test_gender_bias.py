@@ -385,3 +385,20 @@ def test_a_list_partly_unknown_is_refused_whole_before_any_work(gender_tiny, cap
     for models in ("['pythia-nope']", "['pythia-70m-deduped']"):
         with pytest.raises(SystemExit, match="published profile reads the authors' files and scores no checkpoint"):
             cli.main(["reproduce", "--profile", "published", "--finding", "gender_bias", "-p", f"models={models}"])
+
+
+def test_a_window_figure_names_every_arm_of_any_panel_and_draws_the_whole_run_when_asked():
+    rows = [
+        {"model": model, "arm": arm, "step": step, "net_bias": 0.1}
+        for model in ("pythia-1.4b-deduped", "pythia-6.9b-deduped")
+        for arm in (gb.ARMS if model == "pythia-1.4b-deduped" else gb.ARMS[:2])
+        for step in ((3000, 100000, 134000, 143000) if arm == gb.BASELINE else (134000, 143000))
+    ]
+    table = pd.DataFrame(rows)
+    sizes = list(gb.SIZES)
+    window = gb.window_figure(table, "net_bias", "net bias", "t", sizes)
+    legend = window.axes[-1].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == list(gb.ARMS), "the long arm, drawn in 1.4b's panel only"
+    assert min(window.axes[0].lines[0].get_xdata()) > 3000, "a window starts a little before the intervention"
+    whole = gb.window_figure(table, "net_bias", "net bias", "t", sizes, whole_run=True)
+    assert min(whole.axes[0].lines[0].get_xdata()) == 3000

@@ -113,7 +113,10 @@ def test_released_bounds_are_the_authors_formula(losses):
 
 def test_released_kl_disagrees_at_step_zero_and_is_flagged():
     kl = simplicity_bias.released_divergences()
-    start = kl[kl.step == 0].set_index("model")
+    warmups = kl[(kl.step == 0) & kl.variant.str.startswith("warmup")]
+    assert set(warmups.model) == {"pythia-14m", "pythia-70m"} and warmups.bigram_kl_known_defect.all()
+    assert warmups.kl_bigram.between(3.28, 3.29).all(), "the warm-up runs' step-0 bigram KL is the defective value"
+    start = kl[(kl.step == 0) & (kl.variant == "main")].set_index("model")
     before, after = start[start.bigram_kl_known_defect], start[~start.bigram_kl_known_defect]
     assert set(after.index) == {"pythia-6.9b", "pythia-12b"}
     # Every step-0 model is a random initialization predicting almost uniformly: KL ≈ log V − H(bigram) for all.
@@ -134,6 +137,39 @@ def test_bits_per_byte_and_seed_spread(losses):
         by.rise_min[("pythia-14m", "bigram")] > 0.35 and by.final_level_sd_across_runs[("pythia-14m", "bigram")] > 0.3
     )
     assert "pythia-12b" not in set(bands.model)
+
+
+def test_the_trigram_series_join_the_losses_and_seeds_stay_unigram_and_bigram(losses):
+    trigram = losses[losses.order == "trigram"]
+    sizes = ["pythia-14m", "pythia-70m", "pythia-160m", "pythia-410m", "pythia-1b", "pythia-1.4b", "pythia-2.8b"]
+    assert sorted(set(trigram.model), key=sizes.index) == sizes and set(trigram.variant) == {"main"}
+    steps = [1, 2, 4, 8, 16, 256, 1000, 8000, 33000, 66000, 131000, 143000]
+    assert all(sorted(g.step) == steps for _, g in trigram.groupby("model", observed=True))
+    assert set(simplicity_bias.seed_bands(losses).order) == {"unigram", "bigram"}, "no seeds were released on trigram"
+
+
+def test_released_positions_take_the_authors_steps_by_block_and_every_size_on_trigram_text():
+    from pythia_repro.data.reference import fetch
+
+    positions = simplicity_bias.released_positions()
+    twelve = positions[(positions.model == "pythia-12b") & (positions.order == "bigram")]
+    assert sorted(set(twelve.step)) == list(simplicity_bias.IN_CONTEXT_STEPS)
+    assert (twelve.groupby("step").position.agg(["min", "max"]) == [1, 2048]).all().all(), "1-indexed, 2048 each"
+    first = pd.read_csv(fetch("published/simplicity_bias/pythia-12b_1024_steps.csv"))
+    later = pd.read_csv(fetch("published/simplicity_bias/pythia-12b_1024_steps_additional.csv"))
+    at = twelve.set_index(["step", "position"]).loss
+    assert at[16, 1] == first.mean_bigram_loss.iloc[0] and at[8000, 2048] == first.mean_bigram_loss.iloc[-1]
+    assert at[33000, 1] == later.mean_bigram_loss.iloc[0] and at[143000, 2048] == later.mean_bigram_loss.iloc[-1]
+    trigram = positions[positions.order == "trigram"]
+    assert trigram.model.nunique() == 9 and set(trigram.step) >= {0, 256, 143000}
+
+
+def test_position_files_whose_blocks_are_not_the_authors_steps_are_refused(monkeypatch):
+    from pythia_repro.data.reference import ReferenceDataError
+
+    monkeypatch.setattr(simplicity_bias, "IN_CONTEXT_STEPS", simplicity_bias.IN_CONTEXT_STEPS[:-1])
+    with pytest.raises(ReferenceDataError, match="8 position blocks, not 7"):
+        simplicity_bias.released_positions()
 
 
 @pytest.fixture(scope="module")

@@ -261,3 +261,20 @@ def test_a_list_partly_unknown_is_refused_whole_naming_the_bad_values(images_tin
     ):
         with pytest.raises(BadParameter, match=bad):
             sbi.prepare("micro", per_class=2, progress=False, **asked)
+
+
+def test_the_sets_are_drawn_once_then_read_back_bit_for_bit_and_a_damaged_copy_is_drawn_again(images_tiny, capsys):
+    from pythia_repro.paths import cache_home
+
+    suite = sbi.scored_image_suite("micro")
+    drawn = sbi.make_sets(suite, 3, 0)
+    [cached] = (cache_home() / "image_sets").glob("*.npz")
+    read = sbi.make_sets(suite, 3, 0)
+    assert np.array_equal(read.pixels, drawn.pixels) and read.identity == drawn.identity
+    assert read.items.equals(drawn.items) and read.moments.equals(drawn.moments)
+    assert len(list((cache_home() / "image_sets").glob("*.npz"))) == 1, "read, not drawn again"
+    sbi.make_sets(suite, 4, 0)
+    assert len(list((cache_home() / "image_sets").glob("*.npz"))) == 2, "another size is another entry"
+    cached.write_bytes(cached.read_bytes()[:-10])
+    again = sbi.make_sets(suite, 3, 0)
+    assert "moved to" in capsys.readouterr().err and np.array_equal(again.pixels, drawn.pixels)

@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from ..integrity import atomic
+
 ORDER = {
     "real": 0,
     "independent": 1,
@@ -175,6 +177,23 @@ def build_sets(
     if unknown:
         raise ValueError(f"unknown evaluation set(s) {sorted(unknown)}; known: {', '.join(SETS)}")
     return {name: _draw(name, stats, val_x, val_y, per_class, seed) for name in SETS if name in names}
+
+
+_PARTS = ("pixels", "labels", "sources")
+
+
+def save_sets(path: Path, sets: dict[str, EvalSet]) -> None:
+    """Write drawn sets to one `.npz` (arrays only, read back without unpickling), atomically."""
+    arrays = {
+        f"{name}/{part}": getattr(s, part) for name, s in sets.items() for part in ("pixels", "labels", "sources")
+    }
+    atomic.write_with(path, lambda f: np.savez(f, names=np.array(list(sets)), **arrays))
+
+
+def load_sets(path: Path) -> dict[str, EvalSet]:
+    """Sets written by `save_sets`, in their order."""
+    with np.load(path, allow_pickle=False) as data:
+        return {str(n): EvalSet(str(n), *(data[f"{n}/{part}"] for part in _PARTS)) for n in data["names"]}
 
 
 def _draw(name: str, stats: ClassStats, val_x: np.ndarray, val_y: np.ndarray, per_class: int, seed: int) -> EvalSet:

@@ -40,16 +40,6 @@ class Finding:
     notebook: Path | None = None
 
 
-@dataclass(frozen=True)
-class PaperFigure:
-    """A figure or table of a reproduced paper that a finding regenerates: which, what it shows, and the output
-    files (glob patterns in a results folder) that remake it. A finding lists them as `PAPER_FIGURES`."""
-
-    paper: str
-    shows: str
-    files: tuple[str, ...]
-
-
 @dataclass
 class Plan:
     """A finding's scoring on one profile: the task (what to score on which checkpoints) and what it covers.

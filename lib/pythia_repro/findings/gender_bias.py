@@ -45,7 +45,6 @@ from ..sweep.plan import Job
 from ..sweep.score_cache import ScoreCache
 from .base import (
     Finding,
-    PaperFigure,
     Plan,
     Result,
     Scores,
@@ -54,6 +53,7 @@ from .base import (
     scoring_task,
     sweep_plan,
 )
+from .papers import PaperFigure
 
 # --- The finding, its parameters and settings ---
 
@@ -72,24 +72,36 @@ HEADLINE = {  # numbers for papers beside the claims': table -> (key columns, va
 }
 PAPER_FIGURES = (
     PaperFigure(
-        "Pythia (2023), gender-bias intervention: CrowS-Pairs over the intervention window",
-        "CrowS-Pairs English gender pct_stereotype of baseline and intervention at every checkpoint of the window.",
-        ("crows_gender_window_*", "crows_pairs.csv"),
+        "pythia",
+        "Fig. 1",
+        "CrowS-Pairs English gender pct_stereotype of baseline and intervention over the intervention window, per "
+        "size, the 1.4b long (21%) intervention named apart; the package adds each point's interval.",
+        {
+            "published": ("crows_gender_window_first.*", "crows_gender_window_v1.*", "crows_pairs.csv"),
+            "micro": ("crows_gender_window_micro.*", "crows_pairs.csv"),
+        },
     ),
     PaperFigure(
-        "Pythia (2023), gender-bias intervention: WinoBias",
-        "WinoBias net bias (pro - anti) of baseline and intervention over the window.",
-        ("winobias_window_*", "winobias.csv"),
+        "pythia",
+        "Fig. 2",
+        "WinoBias net bias (pro − anti) of baseline and intervention over the whole run, per size.",
+        {"published": ("winobias_v1.*", "winobias.csv"), "micro": ("winobias_micro.*", "winobias.csv")},
     ),
     PaperFigure(
-        "Pythia (2023), gender-bias intervention: capability (LAMBADA)",
-        "LAMBADA accuracy (published) or held-out loss (micro) of baseline and intervention over the window.",
-        ("lambada_window_*", "heldout_loss_window.*"),
+        "pythia",
+        "Fig. 6",
+        "Capability kept: LAMBADA accuracy of baseline and intervention over the window (Appendix C.1); on micro, "
+        "held-out loss.",
+        {
+            "published": ("lambada_window_first.*", "lambada_window_v1.*", "lambada.csv"),
+            "micro": ("heldout_loss_window.*", "heldout_loss.csv"),
+        },
     ),
     PaperFigure(
-        "Pythia (2023), gender-bias intervention: bias by model size",
+        "package",
+        "bias by size",
         "CrowS-Pairs and WinoBias at the final step, baseline against intervention, per size.",
-        ("bias_by_size.*",),
+        {"published": ("bias_by_size.*",), "micro": ("bias_by_size.*",)},
     ),
 )
 PARAMETERS = (MODELS, STEPS, BATCH_SIZE, DEVICE_PARAM, DTYPE)
@@ -778,10 +790,16 @@ ARM_STYLE = {BASELINE: "-", INTERVENTION: "--", LONG: ":"}
 
 
 def window_figure(
-    table: pd.DataFrame, value: str, ylabel: str, title: str, sizes: list[str], chance: float | None = None
+    table: pd.DataFrame,
+    value: str,
+    ylabel: str,
+    title: str,
+    sizes: list[str],
+    chance: float | None = None,
+    whole_run: bool = False,
 ):
-    """A metric against step over the intervention window (from a little before its start), one panel per model,
-    one line per arm."""
+    """A metric against step over the intervention window (from a little before its start; `whole_run`: every
+    step), one panel per model, one line per arm; the legend names every arm of any panel."""
     import matplotlib.pyplot as plt
 
     models = [m for m in sizes if m in set(table.model)]
@@ -790,7 +808,7 @@ def window_figure(
         sub = table[table.model == model]
         start = sub[sub.arm != BASELINE].step.min()
         lead = (sub.step.max() - start) / 4
-        for arm, curve in sub[sub.step >= start - lead].groupby("arm"):
+        for arm, curve in (sub if whole_run else sub[sub.step >= start - lead]).groupby("arm"):
             curve = curve.sort_values("step")
             ax.plot(curve.step, curve[value], ARM_STYLE[arm], marker="o", markersize=3, label=arm)
             if "ci95_low" in curve:
@@ -802,7 +820,8 @@ def window_figure(
         if sub.step.max() >= 10000:
             ax.xaxis.set_major_formatter(lambda x, _: f"{x / 1000:g}k")
     axes[0][0].set_ylabel(ylabel)
-    axes[0][-1].legend(fontsize=7)
+    arms = {label: line for ax in axes[0] for line, label in zip(*ax.get_legend_handles_labels())}
+    axes[0][-1].legend(arms.values(), arms.keys(), fontsize=7)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
@@ -1143,14 +1162,15 @@ def _bias_sections(result: Result, crows: pd.DataFrame, wino: pd.DataFrame, size
     mean_net = wino[wino.group == ALL].groupby(["run", "model", "arm", "step"], as_index=False).net_bias.mean()
     for run in sorted(set(mean_net.run)):
         result.figure(
-            f"winobias_window_{run}",
+            f"winobias_{run}",
             window_figure(
                 mean_net[mean_net.run == run],
                 "net_bias",
                 "net bias (pro − anti)",
-                f"WinoBias, {RUNS.get(run, run)}, mean of types and prompts",
+                f"WinoBias over training, {RUNS.get(run, run)}, mean of types and prompts",
                 sizes,
                 chance=0.0,
+                whole_run=True,
             ),
         )
     result.show(result.tables["winobias_changes"].drop(columns=["against"]).round(3))

@@ -28,7 +28,7 @@ from ..report import intervals
 from ..report.claims import Claim, judged, untestable
 from ..report.curves import NOISE_FLOOR, Noise, PairedBootstrap, PointBounds, u_shape
 from ..report.numbers import Tolerance
-from ..report.plots import step_axis
+from ..report.plots import log2_axis, step_axis
 from ..report.results import ResultWriter
 from ..scoring import check_vocabulary, ngram_divergences, token_losses
 from ..suites import get_suite
@@ -37,7 +37,8 @@ from ..suites.loading import default_device, run_dtype
 from ..suites.pythia import PILE_BITS_PER_BYTE
 from ..sweep.plan import Job
 from ..sweep.score_cache import ScoreCache
-from .base import Finding, PaperFigure, Plan, Result, Scores, reference_input, scored_suite, scoring_task, sweep_plan
+from .base import Finding, Plan, Result, Scores, reference_input, scored_suite, scoring_task, sweep_plan
+from .papers import PaperFigure
 
 # --- The finding, its parameters and settings ---
 
@@ -54,20 +55,54 @@ HEADLINE = {  # numbers for papers beside the claims': table -> (key columns, va
 }
 PAPER_FIGURES = (
     PaperFigure(
-        "Neural Networks Learn Statistics of Increasing Complexity (2024): loss on n-gram-sampled text",
-        "Mean loss of every model on unigram- and bigram-sampled sequences over training: the U (falls, then rises "
-        "as models move beyond the statistics), with intervals named by method.",
-        ("loss_nats.*", "loss_bits_per_byte.*", "losses.csv"),
+        "dsb",
+        "ngram-loss",
+        "Loss on unigram-, bigram- and trigram-sampled text over training, every size: the U (falls, then rises "
+        "as models move beyond the statistics). Published: bits per byte against step + 1 on a log₂ axis, the "
+        "authors' bounds as bands, the n-gram entropies as floors; micro adds bootstrap intervals in its tables.",
+        {
+            "published": ("loss_bits_per_byte.*", "loss_nats.*", "losses.csv"),
+            "micro": ("loss_nats.*", "losses.csv"),
+        },
     ),
     PaperFigure(
-        "Neural Networks Learn Statistics of Increasing Complexity (2024): seeds",
-        "The bigram loss curve of every seed run, and the shape measured in each run against its own noise.",
-        ("seed_spread_bigram.*", "seed_runs.csv"),
+        "dsb",
+        "ngram-divergence",
+        "KL divergence of the models' predictions from the n-gram statistics over training; the released bigram "
+        "KL of 14m–2.8b, which predates the authors' fix, is drawn dashed and marked disputed.",
+        {"published": ("kl_divergence.*", "released_divergences.csv"), "micro": ("kl_divergence.*", "divergences.csv")},
     ),
     PaperFigure(
-        "Neural Networks Learn Statistics of Increasing Complexity (2024): divergence from n-gram statistics",
-        "KL divergence of the models' predictions from the bigram statistics on held-out text over training.",
-        ("kl_divergence.*",),
+        "dsb",
+        "seed_1_gram, seed_2_gram",
+        "Each seed's curve, a panel per size (14m, 70m, 160m, 410m), unigram and bigram, loss and KL; micro shows "
+        "its seeds as a min–max band of bigram loss.",
+        {
+            "published": ("seeds.*", "seed_spread_bigram.*", "seed_runs.csv", "seed_bands.csv"),
+            "micro": ("seed_spread_bigram.*", "seed_runs.csv", "seed_bands.csv"),
+        },
+    ),
+    PaperFigure(
+        "dsb",
+        "warmups-14m, warmups-70m",
+        "Loss and KL of 14m and 70m trained with a longer warm-up, beside the main runs.",
+        {"published": ("warmups.*",)},
+    ),
+    PaperFigure(
+        "dsb",
+        "in-context-pythia-12b",
+        "Loss by token position at several steps: later positions improve as in-context learning appears. "
+        "Published: 12b on unigram and bigram text, every size on trigram text; micro: each final model.",
+        {
+            "published": ("in_context_12b.*", "in_context_trigram.*", "position_loss.csv"),
+            "micro": ("position_loss.*",),
+        },
+    ),
+    PaperFigure(
+        "package",
+        "micro against the paper",
+        "A micro model's bigram loss curve beside the paper's, on a shared log-step axis.",
+        {"micro": ("comparison_bigram.*",)},
     ),
 )
 PARAMETERS = (
@@ -76,8 +111,17 @@ PARAMETERS = (
     Param("seed", int, 0, low=0, nullable=False, help="sampling and bootstrap seed"),
 )
 FOLDER = "published/simplicity_bias"
+TRIGRAM_FOLDER = "published/simplicity_bias_trigram"
 _RUN_FILE = re.compile(r"means_ngrams_model_(pythia-[0-9.]+[mb])(?:-(seed\d+|warmup\d+))?_1024(_kl_div)?\.csv$")
-ORDERS = ("unigram", "bigram")
+_TRIGRAM_RUN_FILE = re.compile(r"means_ngrams_model_(pythia-[0-9.]+[mb])_1024_\[3\]\.csv$")
+_TRIGRAM_POSITION_FILE = re.compile(r"(pythia-[0-9.]+[mb])_1024_steps_\[3\]\.csv$")
+ORDERS = ("unigram", "bigram")  # the orders scored here, and those released with seeds and KL
+RELEASED_ORDERS = (*ORDERS, "trigram")  # trigram: 14m–2.8b, main runs, loss only
+# The 12b per-position files carry no step column: the authors' plot (scripts/plot_pythia_in_context.py at bd27074)
+# gives their 2048-row blocks these steps in file order, steps file first; so do we.
+IN_CONTEXT_STEPS = (16, 256, 1000, 8000, 33000, 66000, 131000, 143000)
+# The n-gram entropies the authors draw as floors, in bits per byte (scripts/plots/plot_ngram.py at 4798968).
+ENTROPY_FLOORS_BPB = {"unigram": 2.89, "bigram": 2.04, "trigram": 2.0}
 MODEL_ORDER = ["pythia-14m", *V0_NAMES]
 AUTHORS_SEQUENCES = 1024  # n in the authors' bound mean ± 1.96·√(mean/n)
 # Released bigram-KL columns computed before the authors' normalization fix (README, "Where we differ").
@@ -99,7 +143,9 @@ STATEMENTS = {
     "simplicity_bias.seeds_agree": "Runs with other seeds agree on the shape and on where the minimum sits",
 }
 DIVERGENCES = ("kl_bigram", "js_bigram", "kl_unigram", "js_unigram")  # scored on held-out rows only
-SECTIONS = ("scores", "curves", "summary", "seeds", "divergence", "claims")
+SECTIONS = ("scores", "curves", "summary", "seeds", "divergence", "in_context", "claims")
+POSITION_NOTES = {"position": "powers of two only (1, 2, 4, …), the positions the authors' plot draws"}
+BOUND_BANDS = "bands: the authors' released bounds, mean ± 1.96·√(mean/1024), not an interval of the mean"
 
 
 # --- Reading the authors' published files ---
@@ -116,7 +162,8 @@ def released_runs(kl: bool = False) -> pd.DataFrame:
 
 
 def load_losses(writer: ResultWriter | None = None) -> pd.DataFrame:
-    """Long table: model, variant, step, order, loss (nats), the authors' bound, and loss in bits per byte.
+    """Long table: model, variant, step, order, loss (nats), the authors' bound, and loss in bits per byte; the
+    trigram series (14m–2.8b, main runs) from the later release.
 
     The released bounds are mean ± 1.96·√(mean/n) with n = 1024 sequences (the authors' code), which is not
     an interval of the mean loss; they keep their own name, `authors_bound_low/high`."""
@@ -131,6 +178,14 @@ def load_losses(writer: ResultWriter | None = None) -> pd.DataFrame:
                 raise ReferenceDataError(f"{local}: missing columns {sorted(missing)}")
             part = raw[cols].set_axis(["step", "loss", "authors_bound_low", "authors_bound_high"], axis=1)
             frames.append(part.assign(model=run.model, variant=run.variant, order=order))
+    for path in paths(TRIGRAM_FOLDER):
+        match = _TRIGRAM_RUN_FILE.search(path)
+        if match:
+            cols = ["step", "mean_3_gram_loss", "bottom_conf_3_gram_loss", "top_conf_3_gram_loss"]
+            part = _columns(
+                reference_input(path, writer), cols, ["step", "loss", "authors_bound_low", "authors_bound_high"]
+            )
+            frames.append(part.assign(model=match[1], variant="main", order="trigram"))
     df = pd.concat(frames, ignore_index=True)
     df["loss_bpb"] = df.loss * PILE_BITS_PER_BYTE
     df["model"] = pd.Categorical(df.model, [m for m in MODEL_ORDER if m in set(df.model)], ordered=True)
@@ -140,20 +195,57 @@ def load_losses(writer: ResultWriter | None = None) -> pd.DataFrame:
 
 
 def released_divergences(writer: ResultWriter | None = None) -> pd.DataFrame:
-    """The released per-checkpoint KL(n-gram ‖ model) of the main runs; bigram columns flagged where known wrong."""
+    """The released per-checkpoint KL(n-gram ‖ model) of every run (main, seeds, warm-ups); the bigram column
+    flagged where known wrong (its step-0 value, 3.28 nats, gives it away in the warm-up runs too)."""
     frames = []
-    for run in released_runs(kl=True).query("variant == 'main'").itertuples():
-        raw = pd.read_csv(reference_input(run.path, writer))
+    for run in released_runs(kl=True).itertuples():
         cols = ["step", "mean_bigram_logit_kl_div", "mean_unigram_logit_kl_div"]
-        if set(cols) - set(raw.columns):
-            raise ReferenceDataError(f"{run.path}: missing columns {sorted(set(cols) - set(raw.columns))}")
-        frames.append(raw[cols].set_axis(["step", "kl_bigram", "kl_unigram"], axis=1).assign(model=run.model))
+        part = _columns(reference_input(run.path, writer), cols, ["step", "kl_bigram", "kl_unigram"])
+        frames.append(part.assign(model=run.model, variant=run.variant))
     df = pd.concat(frames, ignore_index=True)
     df["bigram_kl_known_defect"] = df.model.isin(KL_BEFORE_FIX)
     df["model"] = pd.Categorical(df.model, [m for m in MODEL_ORDER if m in set(df.model)], ordered=True)
-    return df.sort_values(["model", "step"], ignore_index=True)[
-        ["model", "step", "kl_bigram", "kl_unigram", "bigram_kl_known_defect"]
+    return df.sort_values(["model", "variant", "step"], ignore_index=True)[
+        ["model", "variant", "step", "kl_bigram", "kl_unigram", "bigram_kl_known_defect"]
     ]
+
+
+def released_positions(writer: ResultWriter | None = None) -> pd.DataFrame:
+    """Loss by token position (1-indexed) at several steps, with the authors' bounds: 12b on unigram and bigram
+    text (steps by block, `IN_CONTEXT_STEPS`), every size on trigram text (the files name their steps)."""
+    bounds = ["loss", "authors_bound_low", "authors_bound_high"]
+    blocks = [reference_input(f"{FOLDER}/pythia-12b_1024_steps{s}.csv", writer) for s in ("", "_additional")]
+    raw = pd.concat([pd.read_csv(path) for path in blocks], ignore_index=True)
+    block = raw["index"].eq(0).cumsum() - 1
+    if raw.empty or block.max() + 1 != len(IN_CONTEXT_STEPS):
+        raise ReferenceDataError(f"{blocks}: {block.max() + 1} position blocks, not {len(IN_CONTEXT_STEPS)}")
+    raw["step"] = np.asarray(IN_CONTEXT_STEPS)[block]
+    frames = []
+    for order in ORDERS:
+        cols = ["step", "index", f"mean_{order}_loss", f"bottom_conf_{order}_loss", f"top_conf_{order}_loss"]
+        frames.append(raw[cols].set_axis(["step", "position", *bounds], axis=1).assign(model="pythia-12b", order=order))
+    for path in paths(TRIGRAM_FOLDER):
+        match = _TRIGRAM_POSITION_FILE.search(path)
+        if match:
+            cols = ["step", "index", "mean_3-gram_loss", "bottom_conf_3-gram_loss", "top_conf_3-gram_loss"]
+            part = _columns(reference_input(path, writer), cols, ["step", "position", *bounds])
+            frames.append(part.assign(model=match[1], order="trigram"))
+    df = pd.concat(frames, ignore_index=True)
+    df["position"] += 1
+    df["loss_bpb"] = df.loss * PILE_BITS_PER_BYTE
+    df["model"] = pd.Categorical(df.model, [m for m in MODEL_ORDER if m in set(df.model)], ordered=True)
+    return df.sort_values(["model", "order", "step", "position"], ignore_index=True)[
+        ["model", "order", "step", "position", *bounds, "loss_bpb"]
+    ]
+
+
+def _columns(path, columns: list[str], names: list[str]) -> pd.DataFrame:
+    """Columns of a released CSV under our names; a file without them is refused, naming what is missing."""
+    raw = pd.read_csv(path)
+    missing = set(columns) - set(raw.columns)
+    if missing:
+        raise ReferenceDataError(f"{path}: missing columns {sorted(missing)}")
+    return raw[columns].set_axis(names, axis=1)
 
 
 # --- Scoring checkpoints: the plan, and reading the scores back ---
@@ -406,7 +498,7 @@ def early_section_end(suite: Suite) -> int:
 def seed_bands(losses: pd.DataFrame) -> pd.DataFrame:
     """Per seeded model, order and step: the loss over its runs (main and seeds; warmup variants excluded)."""
     seeded = {m for m, v in zip(losses.model, losses.variant) if v.startswith("seed")}
-    runs = losses[losses.model.isin(seeded) & ~losses.variant.str.startswith("warmup")]
+    runs = losses[losses.model.isin(seeded) & ~losses.variant.str.startswith("warmup") & losses.order.isin(ORDERS)]
     return (
         runs.groupby(["model", "order", "step"], observed=True)
         .loss.agg(n_runs="count", mean="mean", std="std", min="min", max="max")
@@ -419,7 +511,7 @@ def seed_runs(summary: pd.DataFrame) -> pd.DataFrame:
     minima fall, each run's rise (measured in that run) with a t interval over runs, and the spread of the final
     level across runs, which says how far runs end apart, not whether one of them rises."""
     seeded = set(summary.model[summary.variant.str.startswith("seed")])
-    runs = summary[summary.model.isin(seeded) & ~summary.variant.str.startswith("warmup")]
+    runs = summary[summary.model.isin(seeded) & ~summary.variant.str.startswith("warmup") & summary.order.isin(ORDERS)]
     rows = []
     for (model, order), sub in runs.groupby(["model", "order"], observed=True, sort=True):
         low, high = intervals.t_mean(sub.rise)
@@ -470,6 +562,11 @@ def scored_losses(scored: Scored, seed: int = 0) -> pd.DataFrame:
     return df.sort_values(["model", "variant", "order", "step"], ignore_index=True)
 
 
+def _power_of_two(values: pd.Series) -> pd.Series:
+    """Which values are powers of two (1, 2, 4, …)."""
+    return (values > 0) & ((values & (values - 1)) == 0)
+
+
 def _main_runs(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows of main runs (not `<model>-seed<N>`) of a table with a `model` column of run names."""
     return frame[[run_of(m)[1] == "main" for m in frame.model]]
@@ -494,19 +591,168 @@ def parameter_counts(profile: str, losses: pd.DataFrame) -> dict[str, int]:
 
 
 def loss_figure(losses: pd.DataFrame, unit: str = "loss"):
-    """Loss on unigram- and bigram-sampled sequences against step, one line per model (main runs)."""
+    """Loss on unigram- and bigram- (and, where released, trigram-) sampled sequences against step, one line per
+    model (main runs)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
     main = losses[losses.variant == "main"]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
-    for ax, order in zip(axes, ORDERS):
+    orders = [order for order in RELEASED_ORDERS if order in set(main.order)]
+    fig, axes = plt.subplots(1, len(orders), figsize=(5 * len(orders), 3.8), sharey=True)
+    for ax, order in zip(axes, orders):
         sns.lineplot(main[main.order == order], x="step", y=unit, hue="model", ax=ax, palette="viridis")
         step_axis(ax)
         ax.set_title(f"sequences sampled from the {order} model")
         ax.set_ylabel("mean loss (nats)" if unit == "loss" else "mean loss (bits per byte)")
     axes[0].get_legend().remove()
     sns.move_legend(axes[1], "upper left", bbox_to_anchor=(1.02, 1))
+    fig.tight_layout()
+    return fig
+
+
+def authors_loss_figure(losses: pd.DataFrame):
+    """The loss figure as the authors draw it: bits per byte of the main runs on each released order against
+    step + 1 on a log₂ axis, their bounds as bands, the n-gram entropies as dotted floors."""
+    import matplotlib.pyplot as plt
+
+    main = losses[losses.variant == "main"]
+    orders = [order for order in RELEASED_ORDERS if order in set(main.order)]
+    colors = _model_colors(main)
+    fig, axes = plt.subplots(1, len(orders), figsize=(5 * len(orders), 4), sharey=True)
+    for ax, order in zip(axes, orders):
+        for model, curve in main[main.order == order].groupby("model", observed=True):
+            x = curve.step + 1
+            low, high = (curve[f"authors_bound_{end}"] * PILE_BITS_PER_BYTE for end in ("low", "high"))
+            ax.fill_between(x, low, high, color=colors[model], alpha=0.17, linewidth=0)
+            ax.plot(x, curve.loss_bpb, color=colors[model], marker="o", markersize=2, label=str(model))
+        ax.axhline(ENTROPY_FLOORS_BPB[order], color="black", linestyle=":", linewidth=1.5)
+        log2_axis(ax)
+        ax.set_title(f"{order} sequences (dotted: entropy, {ENTROPY_FLOORS_BPB[order]} bits per byte)", fontsize=9)
+    axes[0].set_ylabel("loss (bits per byte)")
+    axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
+    fig.suptitle(f"Loss on n-gram-sampled text over training ({BOUND_BANDS})", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def released_kl_figure(released: pd.DataFrame):
+    """The released KL(n-gram ‖ model) of the main runs over training; a bigram series the release got wrong
+    is drawn dashed and named so, not hidden."""
+    import matplotlib.pyplot as plt
+
+    main = released[released.variant == "main"]
+    colors = _model_colors(main)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, column in zip(axes, ("kl_unigram", "kl_bigram")):
+        for model, curve in main.groupby("model", observed=True):
+            disputed = column == "kl_bigram" and bool(curve.bigram_kl_known_defect.all())
+            label = f"{model} (released before the fix: disputed)" if disputed else str(model)
+            ax.plot(
+                curve.step + 1, curve[column], color=colors[model], linestyle="--" if disputed else "-", label=label
+            )
+        log2_axis(ax)
+        ax.set_ylabel("KL (nats per token)")
+        ax.set_title(f"released KL({column.split('_')[1]} model ‖ checkpoint)", fontsize=9)
+    axes[1].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1))
+    fig.tight_layout()
+    return fig
+
+
+def warmup_figure(losses: pd.DataFrame, released: pd.DataFrame):
+    """The warm-up runs beside the main ones (14m and 70m): loss and released KL on unigram and bigram text."""
+    import matplotlib.pyplot as plt
+
+    runs = [(m, v) for m, v in zip(released.model, released.variant) if v.startswith("warmup")]
+    models = sorted({m for m, _ in runs}, key=MODEL_ORDER.index)
+    fig, axes = plt.subplots(len(models), 4, figsize=(15, 3.2 * len(models)), squeeze=False)
+    panels = [("loss", order) for order in ORDERS] + [("kl", order) for order in ORDERS]
+    for row, model in zip(axes, models):
+        variants = ["main", *sorted({v for m, v in runs if m == model})]
+        for ax, (kind, order) in zip(row, panels):
+            for variant, color in zip(variants, ("tab:blue", "tab:orange", "tab:green")):
+                if kind == "loss":
+                    curve = losses[(losses.model == model) & (losses.variant == variant) & (losses.order == order)]
+                    y = curve.loss
+                else:
+                    curve = released[(released.model == model) & (released.variant == variant)]
+                    y = curve[f"kl_{order}"]
+                ax.plot(curve.step + 1, y, color=color, marker="o", markersize=2, label=variant)
+            disputed = kind == "kl" and order == "bigram" and model in KL_BEFORE_FIX
+            ax.set_title(
+                f"{model}: {order} {kind}" + (" (released before the fix: disputed)" if disputed else ""), fontsize=8
+            )
+            ax.set_ylabel("nats" if kind == "loss" else "KL (nats per token)")
+            log2_axis(ax)
+        row[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
+    fig.tight_layout()
+    return fig
+
+
+def in_context_figure(positions: pd.DataFrame, order_models: list[tuple[str, str]]):
+    """Loss by token position at several steps, one panel per (order, model), as the authors draw it: bits per
+    byte against position on a log₂ axis, a line per step with the authors' bounds as bands, the entropy dotted."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    columns = min(3, len(order_models))
+    rows = -(-len(order_models) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(5 * columns, 3.4 * rows), squeeze=False, sharey=True)
+    for ax, (order, model) in zip(axes.flat, order_models):
+        sub = positions[(positions.order == order) & (positions.model == model)]
+        steps = sorted(set(sub.step))
+        for step, color in zip(steps, sns.color_palette("plasma_r", len(steps))):
+            line = sub[sub.step == step]
+            low, high = (line[f"authors_bound_{end}"] * PILE_BITS_PER_BYTE for end in ("low", "high"))
+            ax.fill_between(line.position, low, high, color=color, alpha=0.17, linewidth=0)
+            ax.plot(line.position, line.loss_bpb, color=color, marker="o", markersize=2, label=f"{step:,}")
+        ax.axhline(ENTROPY_FLOORS_BPB[order], color="black", linestyle=":", linewidth=1.5)
+        log2_axis(ax, "token position")
+        ax.set_title(f"{model}, {order} sequences", fontsize=9)
+        ax.set_ylabel("loss (bits per byte)")
+        ax.legend(title="step", fontsize=6, title_fontsize=7)
+    for ax in axes.flat[len(order_models) :]:
+        ax.set_visible(False)
+    fig.suptitle(f"Loss by position at several steps ({BOUND_BANDS}; dotted: the n-gram entropy)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _model_colors(frame: pd.DataFrame) -> dict:
+    import seaborn as sns
+
+    models = list(frame.model.cat.remove_unused_categories().cat.categories)
+    return dict(zip(models, sns.color_palette("viridis", len(models))))
+
+
+def seed_lines_figure(losses: pd.DataFrame, released: pd.DataFrame):
+    """Every seed as a line, as the authors draw it: a column per seeded size, rows for unigram and bigram loss
+    and KL; the main run bold. The released bigram KL of these sizes is disputed (predates the authors' fix)."""
+    import matplotlib.pyplot as plt
+
+    seeded = [m for m in MODEL_ORDER if any(v.startswith("seed") for v in losses.variant[losses.model == m])]
+    panels = [("loss", order) for order in ORDERS] + [("kl", order) for order in ORDERS]
+    fig, axes = plt.subplots(len(panels), len(seeded), figsize=(3.6 * len(seeded), 2.6 * len(panels)), squeeze=False)
+    for column, model in enumerate(seeded):
+        for row, (kind, order) in enumerate(panels):
+            ax = axes[row, column]
+            table = losses[losses.order == order] if kind == "loss" else released
+            runs = table[(table.model == model) & ~table.variant.str.startswith("warmup")]
+            for variant, curve in runs.groupby("variant", sort=True):
+                y = curve.loss if kind == "loss" else curve[f"kl_{order}"]
+                main = variant == "main"
+                ax.plot(
+                    curve.step + 1,
+                    y,
+                    color="black" if main else "tab:blue",
+                    linewidth=1.6 if main else 0.6,
+                    alpha=1 if main else 0.6,
+                    label="main run" if main else None,
+                )
+            disputed = kind == "kl" and order == "bigram" and model in KL_BEFORE_FIX
+            ax.set_title(f"{model}: {order} {kind}" + (" (disputed)" if disputed else ""), fontsize=8)
+            log2_axis(ax)
+    axes[0, -1].legend(fontsize=7)
+    fig.suptitle("Each seed's run (thin) and the main run (bold)", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -751,9 +997,12 @@ def analyse(result: Result, **params: Any) -> None:
     result.section("curves")
     result.figure("loss_nats", loss_figure(losses, "loss"))
     bits_per_byte = PILE_BITS_PER_BYTE if scored is None else scored.suite.bits_per_byte  # published: the Pile
-    if bits_per_byte is not None:
-        in_bits = losses if "loss_bpb" in losses else losses.assign(loss_bpb=losses.loss * bits_per_byte)
-        result.figure("loss_bits_per_byte", loss_figure(in_bits, "loss_bpb"))
+    if scored is None:
+        result.figure("loss_bits_per_byte", authors_loss_figure(losses))
+    elif bits_per_byte is not None:
+        result.figure(
+            "loss_bits_per_byte", loss_figure(losses.assign(loss_bpb=losses.loss * bits_per_byte), "loss_bpb")
+        )
 
     result.section("summary")
     main = summary[(summary.variant == "main") & (summary.order == "bigram")]
@@ -765,6 +1014,8 @@ def analyse(result: Result, **params: Any) -> None:
         bands = result.table("seed_bands", seed_bands(losses))
         result.show(result.table("seed_runs", seed_runs(summary), SEED_RUN_NOTES).round(3))
         result.figure("seed_spread_bigram", seed_figure(bands, "bigram"))
+        if scored is None:
+            result.figure("seeds", seed_lines_figure(losses, released_divergences(out)))
     else:
         result.show(
             "One run per size here: nothing to replicate. Each curve's shape is judged against its own noise "
@@ -775,13 +1026,25 @@ def analyse(result: Result, **params: Any) -> None:
     if scored is not None:
         div = result.table("divergences", divergences(scored))
         result.figure("kl_divergence", divergence_figure(div))
+    else:
+        released = result.table("released_divergences", released_divergences(out))
+        result.show(released[(released.step == 0) & (released.variant == "main")].round(3))
+        result.figure("kl_divergence", released_kl_figure(released))
+        result.figure("warmups", warmup_figure(losses, released))
+
+    result.section("in_context")
+    if scored is not None:
         positions = _main_runs(scored.positions)
         if len(positions):
             result.table("position_loss", positions)
             result.figure("position_loss", position_figure(positions))
     else:
-        released = result.table("released_divergences", released_divergences(out))
-        result.show(released[released.step == 0].round(3))
+        positions = released_positions(out)
+        drawn = result.table("position_loss", positions[_power_of_two(positions.position)], POSITION_NOTES)
+        result.figure("in_context_12b", in_context_figure(drawn, [(order, "pythia-12b") for order in ORDERS]))
+        sizes = list(drawn[drawn.order == "trigram"].model.cat.remove_unused_categories().cat.categories)
+        trigram = drawn[(drawn.order != "trigram") | (drawn.step != 0)]  # step 0 left out, as the authors' plot does
+        result.figure("in_context_trigram", in_context_figure(trigram, [("trigram", m) for m in sizes]))
 
     result.section("claims")
     judged_on = {profile: claims(summary, parameter_counts(profile, losses), early_end)}

@@ -39,7 +39,8 @@ from ..suites.base import Suite
 from ..suites.loading import default_device, run_dtype
 from ..sweep.plan import Job
 from ..sweep.score_cache import ScoreCache
-from .base import Finding, PaperFigure, Plan, Result, Scores, reference_input, scored_suite, scoring_task, sweep_plan
+from .base import Finding, Plan, Result, Scores, reference_input, scored_suite, scoring_task, sweep_plan
+from .papers import PaperFigure
 
 # --- The finding, its parameters and settings ---
 
@@ -54,20 +55,37 @@ HEADLINE = {  # numbers for papers beside the claims': table -> (key columns, va
 }
 PAPER_FIGURES = (
     PaperFigure(
-        "Pythia (2023), term frequency: the accuracy gap between frequent and infrequent operands over training",
-        "Few-shot arithmetic accuracy on the most and least frequent operands at every checkpoint, and the gap "
-        "between them with Newcombe intervals.",
-        ("gap_multiplication.*", "gap_addition.*"),
+        "pythia",
+        "Fig. 4",
+        "TriviaQA accuracy against the count of a question's entities in the training data.",
+        status="not",
+        note="the entity counts were never released, and the package scores no TriviaQA",
     ),
     PaperFigure(
-        "Pythia (2023), term frequency: accuracy by operand frequency and checkpoint",
-        "A heatmap of accuracy over frequency bins and training steps.",
-        ("heatmap.*",),
+        "pythia",
+        "Fig. 7",
+        "Few-shot arithmetic accuracy against binned operand frequency, checkpoints by colour (Appendix C.2).",
+        {"micro": ("accuracy_vs_frequency.*", "accuracy_vs_frequency_by_checkpoint.*", "accuracy_by_frequency.csv")},
+        status="partly",
+        note="one model drawn, where the paper has a panel per size; none on published: its counts were never released",
     ),
     PaperFigure(
-        "Impact of Pretraining Term Frequencies (2022): accuracy against term frequency",
-        "Accuracy per operand against its count in the training data seen so far.",
-        ("accuracy_vs_frequency*.png", "accuracy_vs_frequency*.pdf"),
+        "pythia",
+        "Table 4",
+        "Accuracy on the 10% most frequent operands minus the 10% least frequent, by size, shots and checkpoint "
+        "(Appendix C.2); the package adds Newcombe intervals and draws it over training.",
+        {
+            "published": ("frequency_gap.csv", "gap_multiplication.*", "gap_addition.*"),
+            "micro": ("frequency_gap.csv", "gap_multiplication.*", "gap_addition.*"),
+        },
+        status="partly",
+        note="on published the operands are ranked by magnitude, a proxy: the paper's counts were never released",
+    ),
+    PaperFigure(
+        "package",
+        "term-frequency heatmap",
+        "Accuracy over operand-frequency bins and training steps, one model and shot count.",
+        {"published": ("heatmap.*",), "micro": ("heatmap.*",)},
     ),
 )
 PARAMETERS = (

@@ -13,5 +13,6 @@ GENDER_TESTS = "gender-tests-v1"  # findings.gender_bias: sentence log-likelihoo
 # scoring.divergence's token losses over each sequence's own tokens)
 GENDER_EVALS = "gender-evals-v1"  # findings.gender_bias on released suites: scoring.continuations' target
 # log-likelihood and greedy exact match of CrowS-Pairs, WinoBias and LAMBADA
+IMAGE_SETS = "image-sets-v1"  # evals.image_sets: the drawn evaluation images (maximum-entropy fits, edits)
 IMAGE_SCORES = "image-scores-v1"  # findings.simplicity_bias_images: per-image cross-entropy and predicted class
 TERM_COUNTER = 1  # terms: operand counts per block of training rows

@@ -24,6 +24,12 @@ def step_axis(ax, label: str = "training step") -> None:
     ax.set_xlabel(label)
 
 
+def log2_axis(ax, label: str = "training step + 1") -> None:
+    """The simplicity-bias authors' axis: a log₂ scale with ticks at powers of two (plot step + 1 on it)."""
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel(f"{label} (log₂)")
+
+
 def source_note(profile: str) -> str:
     """What a profile's figures show, for their titles: the authors' numbers, or a suite scored here."""
     from ..suites import get_suite
