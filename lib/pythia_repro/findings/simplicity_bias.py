@@ -495,10 +495,16 @@ def early_section_end(suite: Suite) -> int:
     return steps[max(even - 1, 0)]
 
 
+def _seeded(frame: pd.DataFrame) -> pd.DataFrame:
+    """The main and seed runs of every (model, order) released or scored with seeds (warm-ups apart)."""
+    seeded = {(m, o) for m, o, v in zip(frame.model, frame.order, frame.variant) if v.startswith("seed")}
+    keep = [(m, o) in seeded and not v.startswith("warmup") for m, o, v in zip(frame.model, frame.order, frame.variant)]
+    return frame[keep]
+
+
 def seed_bands(losses: pd.DataFrame) -> pd.DataFrame:
     """Per seeded model, order and step: the loss over its runs (main and seeds; warmup variants excluded)."""
-    seeded = {m for m, v in zip(losses.model, losses.variant) if v.startswith("seed")}
-    runs = losses[losses.model.isin(seeded) & ~losses.variant.str.startswith("warmup") & losses.order.isin(ORDERS)]
+    runs = _seeded(losses)
     return (
         runs.groupby(["model", "order", "step"], observed=True)
         .loss.agg(n_runs="count", mean="mean", std="std", min="min", max="max")
@@ -510,8 +516,7 @@ def seed_runs(summary: pd.DataFrame) -> pd.DataFrame:
     """Does the shape replicate? Per model with seeds and order: how many runs are U-shaped, where their first
     minima fall, each run's rise (measured in that run) with a t interval over runs, and the spread of the final
     level across runs, which says how far runs end apart, not whether one of them rises."""
-    seeded = set(summary.model[summary.variant.str.startswith("seed")])
-    runs = summary[summary.model.isin(seeded) & ~summary.variant.str.startswith("warmup") & summary.order.isin(ORDERS)]
+    runs = _seeded(summary)
     rows = []
     for (model, order), sub in runs.groupby(["model", "order"], observed=True, sort=True):
         low, high = intervals.t_mean(sub.rise)
