@@ -314,8 +314,8 @@ def _figure_made(run: Run, figure) -> str:
     missing = [pattern for pattern in figure.files[run.profile] if not any(run.folder.glob(pattern))]
     base = f"{run.profile}/{run.finding}/"
     pictures = "".join(
-        f'<figure><img src="{_href(base + f)}" alt="{_text(figure.label)}, {_text(run.profile)}: {_text(f)}" '
-        f'loading="lazy"><figcaption>{_text(figure.label)}, {_text(run.profile)}: {_text(f)}</figcaption></figure>'
+        f'<figure><img src="{_href(base + f)}" alt="{_text(figure.label)}, {_text(run.profile)}: {_text(f)}">'
+        f"<figcaption>{_text(figure.label)}, {_text(run.profile)}: {_text(f)}</figcaption></figure>"
         for f in files
         if f.endswith(".png")
     )

@@ -40,7 +40,7 @@ class PaperFigure:
 
     def __post_init__(self) -> None:
         if self.paper not in PAPERS or self.status not in STATUSES:
-            raise ValueError(f"{self.label}: paper one of {list(PAPERS)}, status one of {STATUSES}")
+            raise ValueError(f"{self.paper} {self.number}: paper one of {list(PAPERS)}, status one of {STATUSES}")
         if (self.status == "not") == bool(self.files) or (self.status != "regenerated" and not self.note):
             raise ValueError(f"{self.label}: a figure not made names no files and says why; one partly made says how")
 

@@ -144,7 +144,10 @@ STATEMENTS = {
 }
 DIVERGENCES = ("kl_bigram", "js_bigram", "kl_unigram", "js_unigram")  # scored on held-out rows only
 SECTIONS = ("scores", "curves", "summary", "seeds", "divergence", "in_context", "claims")
-POSITION_NOTES = {"position": "powers of two only (1, 2, 4, …), the positions the authors' plot draws"}
+POSITION_NOTES = {
+    "position": "powers of two only (1, 2, 4, …), the positions the authors' plot draws",
+    **PUBLISHED_LOSS_NOTES,
+}
 BOUND_BANDS = "bands: the authors' released bounds, mean ± 1.96·√(mean/1024), not an interval of the mean"
 
 
