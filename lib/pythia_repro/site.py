@@ -40,7 +40,8 @@ nav a{margin-right:1em} table{border-collapse:collapse;font-size:0.85em;margin:0
 th,td{border:1px solid #ccc;padding:0.25em 0.5em;vertical-align:top;text-align:left}
 th.sort{cursor:pointer;background:#f3f3f3} td.yes{background:#e3f4e3} td.no{background:#fbe3e3} td.na{background:#eee}
 .verdict{font-weight:bold} .detail{font-size:0.85em} img{max-width:100%} pre{white-space:pre-wrap}
-.notebook{border-top:2px solid #ddd;margin-top:2em} .scroll{overflow-x:auto}
+.notebook{border-top:2px solid #ddd;margin-top:2em;overflow-x:auto} .scroll{overflow-x:auto}
+.notebook table{display:block;overflow-x:auto} details{margin:0.5em 0}
 .status{font-size:0.7em;padding:0.1em 0.4em;border-radius:0.3em} .status.regenerated{background:#e3f4e3}
 .status.partly{background:#fdf3d0} .status.not{background:#eee} .missing{color:#b00020;font-weight:bold}
 .papers figure{display:inline-block;max-width:48%;margin:0.5em;vertical-align:top}
@@ -340,6 +341,26 @@ def _run_page(run: Run) -> str:
 
     folder, manifest = run.folder, run.manifest
     parts = [f"<p>{_duration(manifest)}. Files: " + ", ".join(_link(p.name) for p in _copied(folder)) + "</p>"]
+    parts.append(_run_claims(run))
+    parts.append("<h2>Figures</h2>")
+    labels = _paper_labels(run)
+    for png in sorted(folder.glob("*.png")):
+        named = " · ".join(labels.get(png.name, [])) or "not declared among the papers' figures"
+        parts.append(
+            f'<figure><img src="{_href(png.name)}" alt="{_text(png.stem)}"><figcaption><b>{_text(named)}</b>: '
+            f"{_link(png.name)}"
+        )
+        parts.append(
+            (f", {_link(png.stem + '.pdf')}" if png.with_suffix(".pdf").exists() else "") + "</figcaption></figure>"
+        )
+    parts.append("<h2>Tables</h2>")
+    notes = manifest.get("table_notes", {})
+    for csv in sorted(folder.glob("*.csv")):
+        described = "".join(
+            f"<li><code>{html.escape(c)}</code>: {html.escape(n)}</li>" for c, n in notes.get(csv.stem, {}).items()
+        )
+        parts.append(f"<h3>{_text(csv.stem)} ({_link(csv.name)})</h3>" + (f"<ul>{described}</ul>" if described else ""))
+        parts.append(_table(_read_csv(csv, run.remake)))
     numbers = folder / JSON_FILE
     if numbers.exists():
         rows = _read_json(numbers, run.remake)
@@ -355,25 +376,10 @@ def _run_page(run: Run) -> str:
                 for r in rows
             ]
         )
-        parts.append(f"<h2>Numbers for papers</h2><p>{_link(TEX_FILE)} (\\input it), {_link(JSON_FILE)}.</p>")
-        parts.append(_table(frame))
-    parts.append("<h2>Figures</h2>")
-    for png in sorted(folder.glob("*.png")):
         parts.append(
-            f'<figure><img src="{_href(png.name)}" alt="{_text(png.stem)}"><figcaption>{_text(png.stem)}: '
-            f"{_link(png.name)}"
+            f"<h2>Numbers for papers</h2><details><summary>{len(frame)} macros: {_link(TEX_FILE)} (\\input it), "
+            f"{_link(JSON_FILE)}</summary>{_table(frame)}</details>"
         )
-        parts.append(
-            (f", {_link(png.stem + '.pdf')}" if png.with_suffix(".pdf").exists() else "") + "</figcaption></figure>"
-        )
-    parts.append("<h2>Tables</h2>")
-    notes = manifest.get("table_notes", {})
-    for csv in sorted(folder.glob("*.csv")):
-        described = "".join(
-            f"<li><code>{html.escape(c)}</code>: {html.escape(n)}</li>" for c, n in notes.get(csv.stem, {}).items()
-        )
-        parts.append(f"<h3>{_text(csv.stem)} ({_link(csv.name)})</h3>" + (f"<ul>{described}</ul>" if described else ""))
-        parts.append(_table(_read_csv(csv, run.remake)))
     parts.append(_manifest(manifest))
     notebooks = sorted(folder.glob("*.ipynb"))
     if notebooks:
@@ -384,6 +390,35 @@ def _run_page(run: Run) -> str:
         body = NOTEBOOK_LINK.sub(lambda m: _notebook_link(folder, m), body)
         parts.append(f'<h2>The executed notebook ({_link(notebooks[0].name)})</h2><div class="notebook">{body}</div>')
     return "".join(parts)
+
+
+def _run_claims(run: Run) -> str:
+    """A run's claims on its own profile, first on its page: what the paper says, the verdict, the numbers."""
+    claims = _claims(run.folder, run.remake)
+    rows = "".join(
+        f'<tr><td>{_text(c.id)}</td><td class="{VERDICT_CLASS.get(c.verdict, "na")}"><span class="verdict">'
+        f"{_text(c.verdict)}</span></td><td>{_text(c.statement)}</td><td>{_text(c.test)}</td>"
+        f'<td class="detail">{_text(c.detail)}</td></tr>'
+        for c in claims[claims.profile == run.profile].itertuples()
+    )
+    return (
+        "<h2>Claims</h2><p>Each of the paper's statements, tested on this profile's numbers (the executed notebook's "
+        f'<a href="#{CLAIMS_ANCHOR}">claims section</a> says how).</p><div class="scroll"><table><thead><tr>'
+        f"<th>claim</th><th>verdict</th><th>the paper says</th><th>test</th><th>numbers</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></div>"
+    )
+
+
+def _paper_labels(run: Run) -> dict[str, list[str]]:
+    """File name → the papers' figures it remakes on this run's profile ("Pythia Fig. 1"), from the declarations."""
+    from .findings import finding_modules
+
+    labels: dict[str, list[str]] = {}
+    for figure in getattr(finding_modules().get(run.finding), "PAPER_FIGURES", ()):
+        for pattern in figure.files.get(run.profile, ()):
+            for path in sorted(run.folder.glob(pattern)):
+                labels.setdefault(path.name, []).append(figure.label)
+    return labels
 
 
 def _without_widgets(path: Path):

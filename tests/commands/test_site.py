@@ -212,6 +212,8 @@ def test_every_page_opens_cleanly_and_the_matrix_is_the_claims_files(built):
                         checked.add(target)
                     if anchor and target.endswith(".html"):
                         assert f'id="{anchor}"' in page.request.get(target).text(), f"{name}: no #{anchor} in {target}"
+                wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+                assert wide <= 0, f"{name}: {wide} pixels wider than the window"
                 if name == "index.html":
                     cells = page.eval_on_selector_all(
                         "td[data-claim]", "tds => tds.map(t => [t.dataset.claim, t.dataset.profile, t.dataset.verdict])"
@@ -380,3 +382,15 @@ def test_a_figure_declared_without_its_status_reason_is_refused(declaration):
     fields = {"paper": "pythia", "number": "Fig. 9", "shows": "a figure"} | declaration
     with pytest.raises(ValueError):
         PaperFigure(**fields)
+
+
+def test_a_findings_page_leads_with_its_claims_then_figures_named_by_the_paper_then_tables_and_folds_the_numbers(built):
+    page = (built / "published" / "gender_bias" / "index.html").read_text()
+    heads = ("<h2>Claims</h2>", "<h2>Figures</h2>", "<h2>Tables</h2>", "<h2>Numbers for papers</h2><details>")
+    at = [page.index(head) for head in heads]
+    assert at == sorted(at) and at[-1] < page.index("<h2>The executed notebook"), "what a reader came for, first"
+    claims = pd.read_csv(REPO / "results" / "published" / "gender_bias" / "claims.csv", keep_default_na=False)
+    for row in claims[claims.profile == "published"].itertuples():
+        assert f"<td>{row.id}</td>" in page[at[0] : at[1]], row.id
+    assert '<figcaption><b>Pythia Fig. 2</b>: <a href="winobias_v1.png">' in page
+    assert "<figcaption><b>the package&#x27;s bias by size</b>" in page, "a figure of the package's own, named so"

@@ -46,8 +46,8 @@ class PaperFigure:
 
     @property
     def label(self) -> str:
-        """How a reader finds it in the paper: "Pythia Fig. 3"."""
-        return f"{SHORT[self.paper]} {self.number}"
+        """How a reader finds it in the paper: "Pythia Fig. 3" (the package's own: "the package's bias by size")."""
+        return f"the package's {self.number}" if self.paper == "package" else f"{SHORT[self.paper]} {self.number}"
 
     @property
     def anchor(self) -> str:
