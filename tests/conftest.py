@@ -43,8 +43,12 @@ def readme_block(name: str) -> str:
 def run_readme_block(name: str, env: dict[str, str], timeout: int) -> subprocess.CompletedProcess:
     """Run a README block as written (bash -euo pipefail, from the checkout, this environment's `pythia-repro` first
     on the PATH); a failing command fails the test with the end of its output."""
+    return run_commands(readme_block(name), env, timeout)
+
+
+def run_commands(commands: str, env: dict[str, str], timeout: int) -> subprocess.CompletedProcess:
+    """Run bash commands (some lines of a README block) as `run_readme_block` runs a whole block."""
     env = env | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"}
-    commands = readme_block(name)
     run = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", commands], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
     )

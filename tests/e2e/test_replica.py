@@ -19,7 +19,7 @@ import pytest
 from pythia_repro import settings
 from pythia_repro.testing.replica import write_replica
 
-from conftest import run_readme_block
+from conftest import readme_block, run_commands
 
 FINDINGS = ("memorization", "simplicity_bias", "term_frequency")
 
@@ -33,45 +33,73 @@ def replica(tmp_path_factory):
     return write_replica(tmp_path_factory.mktemp("release"), fetch("tokenizer/20B_tokenizer.json"))
 
 
-def test_the_readme_commands_run_every_finding_on_the_standard_and_deduplicated_release(replica, project, tmp_path):
+def readme_parts() -> tuple[str, str, str]:
+    """The block's lines in three parts, together the whole block: the setup (the data, the pilot's options), the
+    standard release's commands and the deduplicated release's (two tests, so that they can run side by side)."""
+    lines = readme_block("pythia-commands").splitlines(keepends=True)
+    plan = next(i for i, line in enumerate(lines) if line.startswith(".venv/bin/pythia-repro plan"))
+    deduped = next(i for i, line in enumerate(lines) if "--profile pythia-deduped" in line)
+    assert plan < deduped
+    return "".join(lines[:plan]), "".join(lines[plan:deduped]), "".join(lines[deduped:])
+
+
+def _environment(replica, project) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("PYTHIA_REPRO_PILE", "PYTHIA_REPRO_MIRROR", "HF_"))
     }
-    env |= replica.environment() | {settings.variable("root"): str(project)}
-    run = run_readme_block("pythia-commands", env, timeout=3000)
+    return env | replica.environment() | {settings.variable("root"): str(project)}
+
+
+def _checkpoints(manifest: dict) -> set[tuple[str, str]]:
+    return {(i["model"], i["revision"]) for i in manifest["inputs"] if i["kind"] == "checkpoint"}
+
+
+def _manifest(project, profile: str, finding: str) -> dict:
+    return json.loads((project / "results" / profile / finding / "manifest.json").read_text())
+
+
+def _pilot_ran(project, profile: str, models: tuple[str, ...], scored: tuple[str, ...]) -> dict:
+    """Every finding's results of the pilot on one release; the memorization manifest's training data."""
+    for finding in FINDINGS:
+        folder = project / "results" / profile / finding
+        assert (folder / "claims.csv").is_file() and (folder / f"{finding}.ipynb").is_file()
+        revisions = _checkpoints(_manifest(project, profile, finding))
+        assert {(m, "step143000") for m in models} <= revisions, (profile, finding, revisions)
+    memorization = _manifest(project, profile, "memorization")
+    data = next(i for i in memorization["inputs"] if i["kind"] == "training_data")
+    assert data["suite"] == profile and data["rows"] == 512
+    assert memorization["parameters"]["suppress_eod"] is None, "the suite's default (True) applies"
+    assert memorization["runtime"]["dtype"] == dict.fromkeys(scored, "float32"), "fp32 on a CPU"
+    return data
+
+
+def test_the_readme_commands_run_every_finding_on_the_standard_release(replica, project):
+    setup, standard, deduped = readme_parts()
+    assert setup + standard + deduped == readme_block("pythia-commands"), "every line of the block is run"
+    run = run_commands(setup + standard, _environment(replica, project), timeout=3000)
     plan = run.stdout.split("→")[0]
     assert "checkpoints of pythia-160m: step1000, step143000 (2)" in plan
     assert re.search(r"to download: 0, about 0 B", plan), "every revision is in the replica's hub cache"
     assert "assumed, not measured" in plan
-    for profile, models in (("pythia", ("pythia-70m", "pythia-160m")), ("pythia-deduped", ("pythia-70m-deduped",))):
-        for finding in FINDINGS:
-            folder = project / "results" / profile / finding
-            manifest = json.loads((folder / "manifest.json").read_text())
-            assert (folder / "claims.csv").is_file() and (folder / f"{finding}.ipynb").is_file()
-            revisions = {(i["model"], i["revision"]) for i in manifest["inputs"] if i["kind"] == "checkpoint"}
-            assert {(m, "step143000") for m in models} <= revisions, (profile, finding, revisions)
-        memorization = json.loads((project / "results" / profile / "memorization" / "manifest.json").read_text())
-        data = next(i for i in memorization["inputs"] if i["kind"] == "training_data")
-        assert data["suite"] == profile and data["rows"] == 512
-        scored = models if profile == "pythia" else (*models, "pythia-160m-deduped")
-        assert memorization["parameters"]["suppress_eod"] is None, "the suite's default (True) applies"
-        assert memorization["runtime"]["dtype"] == dict.fromkeys(scored, "float32"), "fp32 on a CPU"
-    standard, deduped = (
-        next(
-            i["identity"]
-            for i in json.loads((project / "results" / p / "memorization" / "manifest.json").read_text())["inputs"]
-            if i["kind"] == "training_data"
-        )
-        for p in ("pythia", "pythia-deduped")
-    )
-    assert standard != deduped, "each suite read its own Pile"
+    models = ("pythia-70m", "pythia-160m")
+    _pilot_ran(project, "pythia", models, models)
     counts = pd.read_csv(project / "results" / "pythia" / "term_frequency" / "operand_counts.csv")
     assert counts.window.sum() > 0, "the replica's text has numbers to count"
+
+
+def test_the_readme_commands_run_every_finding_on_the_deduplicated_release(replica, project):
+    from pythia_repro.data.tokens import data_identity
+
+    setup, _, deduped = readme_parts()
+    run_commands(setup + deduped, _environment(replica, project), timeout=3000)
+    models = ("pythia-70m-deduped",)
+    data = _pilot_ran(project, "pythia-deduped", models, (*models, "pythia-160m-deduped"))
+    standard, own = (next(replica.hub.glob(f"datasets--*{k}*/snapshots/*")) / "document" for k in ("standard", "dedup"))
+    assert data["identity"] == data_identity(own) != data_identity(standard), "the deduplicated suite read its own Pile"
     gender = project / "results" / "pythia-deduped" / "gender_bias"
-    manifest = json.loads((gender / "manifest.json").read_text())
-    revisions = {(i["model"], i["revision"]) for i in manifest["inputs"] if i["kind"] == "checkpoint"}
+    revisions = _checkpoints(json.loads((gender / "manifest.json").read_text()))
     assert ("pythia-70m-deduped-intervention", "main") in revisions, "the intervention, from its own repo"
     assert {("pythia-70m-deduped", "step1000"), ("pythia-160m-deduped", "step143000")} <= revisions
     assert not any(m == "pythia-70m-deduped-intervention" and r != "main" for m, r in revisions), "final step only"
