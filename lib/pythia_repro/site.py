@@ -311,8 +311,9 @@ def _figures(runs: list[Run]) -> str:
 def _figure_made(run: Run, figure) -> str:
     """One profile's files of a declared figure: its pictures shown, every file linked, a declared one missing
     said so."""
-    files = [p.name for pattern in figure.files[run.profile] for p in sorted(run.folder.glob(pattern))]
-    missing = [pattern for pattern in figure.files[run.profile] if not any(run.folder.glob(pattern))]
+    matched = figure.matches(run.folder, run.profile)
+    files = [path.name for found in matched.values() for path in found]
+    missing = [pattern for pattern, found in matched.items() if not found]
     base = f"{run.profile}/{run.finding}/"
     pictures = "".join(
         f'<figure><img src="{_href(base + f)}" alt="{_text(figure.label)}, {_text(run.profile)}: {_text(f)}">'
@@ -415,8 +416,8 @@ def _paper_labels(run: Run) -> dict[str, list[str]]:
 
     labels: dict[str, list[str]] = {}
     for figure in getattr(finding_modules().get(run.finding), "PAPER_FIGURES", ()):
-        for pattern in figure.files.get(run.profile, ()):
-            for path in sorted(run.folder.glob(pattern)):
+        for found in figure.matches(run.folder, run.profile).values():
+            for path in found:
                 labels.setdefault(path.name, []).append(figure.label)
     return labels
 

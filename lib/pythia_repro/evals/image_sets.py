@@ -184,9 +184,7 @@ _PARTS = ("pixels", "labels", "sources")
 
 def save_sets(path: Path, sets: dict[str, EvalSet]) -> None:
     """Write drawn sets to one `.npz` (arrays only, read back without unpickling), atomically."""
-    arrays = {
-        f"{name}/{part}": getattr(s, part) for name, s in sets.items() for part in ("pixels", "labels", "sources")
-    }
+    arrays = {f"{name}/{part}": getattr(s, part) for name, s in sets.items() for part in _PARTS}
     atomic.write_with(path, lambda f: np.savez(f, names=np.array(list(sets)), **arrays))
 
 

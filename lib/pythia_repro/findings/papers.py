@@ -59,13 +59,17 @@ class PaperFigure:
         numbered = re.match(r"(Figs?\.|Tables?) (\d+)", self.number)
         return (list(PAPERS).index(self.paper), self.number.startswith("Table"), int(numbered[2]) if numbered else 0)
 
+    def matches(self, folder: Path, profile: str) -> dict[str, list[Path]]:
+        """Each pattern declared for `profile` → the files it matches in that profile's results `folder`."""
+        return {pattern: sorted(folder.glob(pattern)) for pattern in self.files.get(profile, ())}
+
     def missing(self, results: Path, finding: str) -> list[str]:
         """The declared patterns that match no file in the results, as `profile/finding/pattern`."""
         return [
             f"{profile}/{finding}/{pattern}"
-            for profile, patterns in self.files.items()
-            for pattern in patterns
-            if not any((results / profile / finding).glob(pattern))
+            for profile in self.files
+            for pattern, found in self.matches(results / profile / finding, profile).items()
+            if not found
         ]
 
 

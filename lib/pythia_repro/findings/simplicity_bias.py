@@ -116,6 +116,7 @@ _RUN_FILE = re.compile(r"means_ngrams_model_(pythia-[0-9.]+[mb])(?:-(seed\d+|war
 _TRIGRAM_RUN_FILE = re.compile(r"means_ngrams_model_(pythia-[0-9.]+[mb])_1024_\[3\]\.csv$")
 _TRIGRAM_POSITION_FILE = re.compile(r"(pythia-[0-9.]+[mb])_1024_steps_\[3\]\.csv$")
 ORDERS = ("unigram", "bigram")  # the orders scored here, and those released with seeds and KL
+LOSS_COLUMNS = ["step", "loss", "authors_bound_low", "authors_bound_high"]  # a released loss file's, under our names
 RELEASED_ORDERS = (*ORDERS, "trigram")  # trigram: 14m–2.8b, main runs, loss only
 # The 12b per-position files carry no step column: the authors' plot (scripts/plot_pythia_in_context.py at bd27074)
 # gives their 2048-row blocks these steps in file order, steps file first; so do we.
@@ -176,18 +177,13 @@ def load_losses(writer: ResultWriter | None = None) -> pd.DataFrame:
         raw = pd.read_csv(local)
         for order in ORDERS:
             cols = ["step", f"mean_{order}_loss", f"bottom_conf_{order}_loss", f"top_conf_{order}_loss"]
-            missing = set(cols) - set(raw.columns)
-            if missing:
-                raise ReferenceDataError(f"{local}: missing columns {sorted(missing)}")
-            part = raw[cols].set_axis(["step", "loss", "authors_bound_low", "authors_bound_high"], axis=1)
+            part = _columns(local, cols, LOSS_COLUMNS, raw)
             frames.append(part.assign(model=run.model, variant=run.variant, order=order))
     for path in paths(TRIGRAM_FOLDER):
         match = _TRIGRAM_RUN_FILE.search(path)
         if match:
             cols = ["step", "mean_3_gram_loss", "bottom_conf_3_gram_loss", "top_conf_3_gram_loss"]
-            part = _columns(
-                reference_input(path, writer), cols, ["step", "loss", "authors_bound_low", "authors_bound_high"]
-            )
+            part = _columns(reference_input(path, writer), cols, LOSS_COLUMNS)
             frames.append(part.assign(model=match[1], variant="main", order="trigram"))
     df = pd.concat(frames, ignore_index=True)
     df["loss_bpb"] = df.loss * PILE_BITS_PER_BYTE
@@ -242,9 +238,10 @@ def released_positions(writer: ResultWriter | None = None) -> pd.DataFrame:
     ]
 
 
-def _columns(path, columns: list[str], names: list[str]) -> pd.DataFrame:
-    """Columns of a released CSV under our names; a file without them is refused, naming what is missing."""
-    raw = pd.read_csv(path)
+def _columns(path, columns: list[str], names: list[str], raw: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Columns of a released CSV (`raw`: that file, already read) under our names; a file without them is refused,
+    naming what is missing."""
+    raw = pd.read_csv(path) if raw is None else raw
     missing = set(columns) - set(raw.columns)
     if missing:
         raise ReferenceDataError(f"{path}: missing columns {sorted(missing)}")
@@ -1017,13 +1014,15 @@ def analyse(result: Result, **params: Any) -> None:
     result.show(main.drop(columns=["variant", "order"]).round(3))
     result.show("\n".join(describe_curves(summary, profile)))
 
+    released = released_divergences(out) if scored is None else None  # drawn with the seeds, tabulated below
+
     result.section("seeds")
     if losses.variant.str.startswith("seed").any():
         bands = result.table("seed_bands", seed_bands(losses))
         result.show(result.table("seed_runs", seed_runs(summary), SEED_RUN_NOTES).round(3))
         result.figure("seed_spread_bigram", seed_figure(bands, "bigram"))
         if scored is None:
-            result.figure("seeds", seed_lines_figure(losses, released_divergences(out)))
+            result.figure("seeds", seed_lines_figure(losses, released))
     else:
         result.show(
             "One run per size here: nothing to replicate. Each curve's shape is judged against its own noise "
@@ -1035,7 +1034,7 @@ def analyse(result: Result, **params: Any) -> None:
         div = result.table("divergences", divergences(scored))
         result.figure("kl_divergence", divergence_figure(div))
     else:
-        released = result.table("released_divergences", released_divergences(out))
+        result.table("released_divergences", released)
         result.show(released[(released.step == 0) & (released.variant == "main")].round(3))
         result.figure("kl_divergence", released_kl_figure(released))
         result.figure("warmups", warmup_figure(losses, released))
