@@ -295,7 +295,7 @@ def _figures(runs: list[Run]) -> str:
             f'<h3 id="{figure.anchor}">{html.escape(figure.label)} <span class="status {figure.status}">'
             f"{figure.status}</span></h3><p>{html.escape(figure.shows)}"
             + (f" <i>{html.escape(figure.note)}.</i>" if figure.note else "")
-            + (f" Made by the finding <code>{_text(finding)}</code>." if finding else "")
+            + f" Declared by the finding <code>{_text(finding)}</code>."
             + "</p>"
             + "".join(made)
         )

@@ -325,7 +325,7 @@ def test_every_file_a_paper_figure_declares_is_among_the_committed_results():
     from pythia_repro.findings.papers import declared
 
     figures = declared(finding_modules())
-    missing = [m for finding, figure in figures if finding for m in figure.missing(REPO / "results", finding)]
+    missing = [m for finding, figure in figures for m in figure.missing(REPO / "results", finding)]
     assert not missing, f"declared and not committed: {missing}"
     assert {figure.paper for _, figure in figures} == {"pythia", "emp", "dsb", "package"}
 
@@ -347,7 +347,7 @@ def test_the_figures_page_lists_every_papers_figure_in_order_with_its_status_and
             pngs = [p for pattern in patterns for p in (built.parent / profile / finding).glob(pattern)]
             for png in (p for p in pngs if p.suffix == ".png"):
                 assert f'<img src="{profile}/{finding}/{png.name}"' in page, (figure.label, png.name)
-    assert "Pythia Tables 7–16" in page and "no finding reads them yet" in page, "a figure no finding makes is listed"
+    assert "Pythia Tables 7–16" in page and "Declared by the finding <code>evaluations</code>" in page
 
 
 def test_a_declared_figure_whose_file_is_gone_is_caught_and_shown_missing(tmp_path):

@@ -26,11 +26,11 @@ def hash_list(folder: Path, prefix: str = "") -> dict[str, str]:
 
 
 def test_registry_matches_the_released_hash_lists():
-    """The tree's own list, and the gender-bias and trigram folders' lists (relative to those folders)."""
+    """The tree's own list, and the gender-bias, trigram and evaluations folders' lists (relative to those folders)."""
     folders = {}
-    for name in ("gender_bias", "simplicity_bias_trigram"):
+    for name in ("gender_bias", "simplicity_bias_trigram", "evaluations"):
         folders |= hash_list(SHARED_DATA / "published" / name, f"published/{name}/")
-    assert len(folders) == 426 + 23
+    assert len(folders) == 426 + 23 + 714
     assert {p: e.sha256 for p, e in reference.registry().items()} == {**hash_list(SHARED_DATA), **folders}
 
 

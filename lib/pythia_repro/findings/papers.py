@@ -1,8 +1,7 @@
 """The reproduced papers' figures and tables, each declared once with its number and whether the package remakes it.
 
-A finding lists the figures of its papers as `PAPER_FIGURES` (and the figures it adds as the paper "package").
-Figures of the papers that no finding remakes yet are declared here, in `NOT_IN_A_FINDING`, so that the site's
-papers' figures page lists every one of them, in the papers' order, with its status.
+A finding lists the figures of its papers as `PAPER_FIGURES` (and the figures it adds as the paper "package"), so that
+the site's papers' figures page lists every one of them, in the papers' order, with its status.
 """
 
 from __future__ import annotations
@@ -73,29 +72,10 @@ class PaperFigure:
         ]
 
 
-NOT_IN_A_FINDING = (
-    PaperFigure(
-        "pythia",
-        "Tables 7–16",
-        "Zero- and five-shot benchmark results (LAMBADA, PIQA, WinoGrande, WSC, ARC, SciQ, LogiQA) of every model, "
-        "standard and deduplicated, over training (Appendix G).",
-        status="not",
-        note="the result files are public (published/evaluations/), but no finding reads them yet",
-    ),
-    PaperFigure(
-        "pythia",
-        "Figs. 8–15",
-        "The same benchmarks plotted over training and against OPT and BLOOM (Appendix G).",
-        status="not",
-        note="the result files are public (published/evaluations/), but no finding reads them yet",
-    ),
-)
-
-
-def declared(modules: Mapping[str, object]) -> list[tuple[str | None, PaperFigure]]:
-    """Every declared figure with the finding that remakes it (None: no finding yet), in the papers' order."""
+def declared(modules: Mapping[str, object]) -> list[tuple[str, PaperFigure]]:
+    """Every declared figure with the finding that declares it, in the papers' order."""
     found = [(name, figure) for name, module in modules.items() for figure in getattr(module, "PAPER_FIGURES", ())]
-    return sorted([*found, *((None, figure) for figure in NOT_IN_A_FINDING)], key=lambda item: item[1].order())
+    return sorted(found, key=lambda item: item[1].order())
 
 
 def readme_lines(modules: Mapping[str, object]) -> str:
