@@ -87,6 +87,21 @@ def test_baseline_and_crows_claims_pass_and_fail():
     assert gb.crows_claim(changes(crows_table(SIZES, SIZES))).verdict == C.NOT_REPRODUCED
 
 
+def test_claims_are_judged_on_the_papers_runs_first_then_replicated_on_v1():
+    """The first runs (the paper's figures) under the claim's own id, each at its own final step (71,500 for the
+    doubled-batch 410m); the v1 models as a replication row; a verdict that differs between them is kept apart."""
+    first = crows_table(SIZES, dict.fromkeys(SIZES, 0.5)).assign(run="first")
+    first.loc[first.model == "pythia-410m-deduped", "step"] = gb.FIRST_RUN_STEPS["pythia-410m-deduped"]
+    v1 = crows_table(SIZES, SIZES)
+    both = pd.concat([v1, first])
+    judged = gb.on_each_run(gb.crows_claim, changes(both))
+    assert [c.id for c in judged] == ["gender_bias.crows_lowered", "gender_bias.crows_lowered.v1"]
+    assert [c.verdict for c in judged] == [C.REPRODUCED, C.NOT_REPRODUCED]
+    assert judged[0].detail.startswith(gb.RUNS["first"]) and "(replication)" in judged[1].statement
+    assert judged[0].numbers["sizes"] == 2, "410m judged at its own final step"
+    assert [c.id for c in gb.on_each_run(gb.crows_claim, changes(v1))] == ["gender_bias.crows_lowered"]
+
+
 def test_longer_intervention_claim_passes_and_fails():
     model = {"pythia-1.4b-deduped": 0.62}
     better = crows_table(model, model, {"pythia-1.4b-deduped": 0.50})
@@ -160,7 +175,9 @@ def test_published_profile_runs_end_to_end(project):
 
     folder = reproduce("gender_bias", "published", {})
     claims = pd.read_csv(folder / "claims.csv")
-    assert list(claims.id) == list(gb.STATEMENTS)
+    replicated = [f"{id}.v1" for id in gb.STATEMENTS if id != "gender_bias.winobias_lowered"]  # WinoBias: v1 only
+    assert sorted(claims.id) == sorted([*gb.STATEMENTS, *replicated])
+    assert claims.set_index("id").detail["gender_bias.crows_lowered"].startswith(gb.RUNS["first"])
     for name in ("crows_pairs.csv", "winobias.csv", "lambada.csv", "winobias_changes.csv", "bias_by_size.png"):
         assert (folder / name).is_file(), name
 

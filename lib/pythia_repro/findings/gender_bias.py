@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -108,7 +108,10 @@ PARAMETERS = (MODELS, STEPS, BATCH_SIZE, DEVICE_PARAM, DTYPE)
 FOLDER = "published/gender_bias"
 BASELINE, INTERVENTION, LONG = "baseline", "intervention", "long intervention"
 ARMS = (BASELINE, INTERVENTION, LONG)
-RUNS = {"v1": "released v1 models (pythia-v1/)", "first": "the authors' first runs (bias-evals/)"}
+RUNS = {  # the published runs, the paper's data first: the claims are judged on each in this order
+    "first": "the authors' first runs (bias-evals/), which the paper's figures draw",
+    "v1": "released v1 models (pythia-v1/)",
+}
 SIZES = ("pythia-70m-deduped", "pythia-410m-deduped", "pythia-1.4b-deduped", "pythia-6.9b-deduped")
 # the first runs' 350m and 1.3b trained 71,500 steps of twice the batch; the others 143,000 (the config files say so)
 FIRST_RUN_STEPS = {"pythia-410m-deduped": 71500, "pythia-1.4b-deduped": 71500}
@@ -832,11 +835,11 @@ def size_figure(crows: pd.DataFrame, wino: pd.DataFrame, sizes: list[str]):
     intervals) and WinoBias net bias (mean over types and prompts); all pairs and sentences."""
     import matplotlib.pyplot as plt
 
-    run, final_step = judged_run(crows)
     order = {m: i for i, m in enumerate(sizes)}
     crows, wino = crows[crows.group == ALL], wino[wino.group == ALL]
-    final = crows[(crows.run == run) & (crows.category == GENDER) & (crows.step == final_step)]
-    net = wino[(wino.run == run) & (wino.step == final_step)].groupby(["model", "arm"], as_index=False).net_bias.mean()
+    final = at_final(crows, judged_runs(crows)[0])
+    final = final[final.category == GENDER]
+    net = at_final(wino, judged_runs(wino)[0]).groupby(["model", "arm"], as_index=False).net_bias.mean()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
     for offset, arm in zip((-0.1, 0.0, 0.1), ARMS):
         if arm not in set(final.arm):
@@ -859,7 +862,9 @@ def size_figure(crows: pd.DataFrame, wino: pd.DataFrame, sizes: list[str]):
     axes[1].set_ylabel("WinoBias net bias (pro − anti)")
     for ax in axes:
         ax.set_xticks(range(len(sizes)), [m.removeprefix("pythia-").removesuffix("-deduped") for m in sizes])
-        ax.set_xlabel(f"model, step {final_step}")
+        ax.set_xlabel(
+            f"model, step {final.step.iloc[0]}" if final.step.nunique() == 1 else "model, final step of its run"
+        )
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
@@ -868,19 +873,42 @@ def size_figure(crows: pd.DataFrame, wino: pd.DataFrame, sizes: list[str]):
 # --- Claims and the sentences that state them ---
 
 
-def _at_final(changes: pd.DataFrame, arm: str = INTERVENTION) -> pd.DataFrame:
-    """The rows of a changes table for one arm of the judged run at its final step (`judged_run`)."""
-    run, final = judged_run(changes)
-    return changes[(changes.run == run) & (changes.arm == arm) & (changes.step == final)]
+def _at_final(changes: pd.DataFrame, arm: str = INTERVENTION, run: str | None = None) -> pd.DataFrame:
+    """The rows of a changes table for one arm of a run (default: the first judged) at its final step."""
+    final = at_final(changes, run or judged_runs(changes)[0])
+    return final[final.arm == arm]
 
 
-def judged_run(table: pd.DataFrame) -> tuple[str, int]:
-    """The run the claims are judged on and its final step: the released v1 models at 143000 on `published`,
-    else the table's only run at its last step."""
-    if "v1" in set(table.run):
-        return "v1", FINAL_STEP
-    run = table.run.iloc[0]
-    return run, int(table[table.run == run].step.max())
+def judged_runs(table: pd.DataFrame) -> list[str]:
+    """The runs of a table that claims are judged on, the paper's data first: on `published`, the authors' first
+    runs (what the paper's figures draw) and then the released v1 models (a replication); else its only run."""
+    return [run for run in RUNS if run in set(table.run)] or [table.run.iloc[0]]
+
+
+def at_final(table: pd.DataFrame, run: str) -> pd.DataFrame:
+    """A run's rows at each model's final step: 71,500 for the first runs' 350m and 1.3b (a doubled batch), 143,000
+    for the others and the v1 models; a scored run's last step."""
+    rows = table[table.run == run]
+    if run == "first":
+        final = rows.model.map(lambda m: FIRST_RUN_STEPS.get(m, FINAL_STEP))
+    else:
+        final = FINAL_STEP if run == "v1" else rows.step.max()
+    return rows[rows.step == final]
+
+
+def on_each_run(judge, table: pd.DataFrame, *args: Any) -> list[Claim]:
+    """A claim judged on each of a table's `judged_runs`: on the paper's data under its own id, then on the released
+    v1 models as a replication (id suffixed `.v1`); the detail names the run where the profile has several."""
+    runs = judged_runs(table)
+    out = []
+    for i, run in enumerate(runs):
+        claim = judge(table, *args, run=run)
+        if run in RUNS:
+            claim = replace(claim, detail=f"{RUNS[run]}: {claim.detail}")
+        if i:
+            claim = replace(claim, id=f"{claim.id}.{run}", statement=f"{claim.statement} (replication)")
+        out.append(claim)
+    return out
 
 
 def _cells(frame: pd.DataFrame, column: str, digits: int = 4) -> str:
@@ -890,17 +918,16 @@ def _cells(frame: pd.DataFrame, column: str, digits: int = 4) -> str:
     )
 
 
-def baseline_claim(crows: pd.DataFrame) -> Claim:
+def baseline_claim(crows: pd.DataFrame, run: str | None = None) -> Claim:
     id = "gender_bias.baseline_biased"
     test = (
         "at the final step, every size's baseline CrowS-Pairs English gender pct_stereotype (all pairs) has its "
         "Wilson interval above 0.5"
     )
-    run, final = judged_run(crows)
-    base = crows[(crows.run == run) & (crows.arm == BASELINE) & (crows.category == GENDER) & (crows.group == ALL)]
-    base = base[base.step == final]
+    base = at_final(crows, run or judged_runs(crows)[0])
+    base = base[(base.arm == BASELINE) & (base.category == GENDER) & (base.group == ALL)]
     if base.empty:
-        return untestable(id, STATEMENTS[id], test, f"no baseline evaluated at step {final}")
+        return untestable(id, STATEMENTS[id], test, "no baseline evaluated at the final step")
     above = base[base.ci95_low > 0.5]
     return judged(
         id,
@@ -914,14 +941,14 @@ def baseline_claim(crows: pd.DataFrame) -> Claim:
     )
 
 
-def crows_claim(changes: pd.DataFrame) -> Claim:
+def crows_claim(changes: pd.DataFrame, run: str | None = None) -> Claim:
     id = "gender_bias.crows_lowered"
     test = (
         "at the final step, at every size whose baseline carries the bias (its gender pct_stereotype's Wilson "
         "interval above 0.5), the intervention's pct_stereotype (all pairs) minus the baseline's has its Newcombe "
         "interval below 0 (arms as independent samples of the same pairs: conservative)"
     )
-    final = _at_final(changes[(changes.category == GENDER) & (changes.group == ALL)])
+    final = _at_final(changes[(changes.category == GENDER) & (changes.group == ALL)], run=run)
     if final.empty:
         return untestable(id, STATEMENTS[id], test, "no size has both arms at the final step")
     pairs = final["items"]
@@ -947,13 +974,13 @@ def _names(frame: pd.DataFrame) -> str:
     return ", ".join(frame.model) or "none"
 
 
-def winobias_claim(changes: pd.DataFrame) -> Claim:
+def winobias_claim(changes: pd.DataFrame, run: str | None = None) -> Claim:
     id = "gender_bias.winobias_lowered"
     test = (
         "at the final step, the change of net bias (intervention − baseline), averaged over the types and prompts "
         "(all sentences), has its Wald interval below 0 at every size with WinoBias results"
     )
-    final = _at_final(changes[changes.group == ALL])
+    final = _at_final(changes[changes.group == ALL], run=run)
     if final.empty:
         return untestable(id, STATEMENTS[id], test, "no WinoBias results for both arms at the final step")
     per_size = _mean_change(final)
@@ -980,13 +1007,13 @@ def _mean_change(changes: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def longer_claim(crows_long: pd.DataFrame) -> Claim:
+def longer_claim(crows_long: pd.DataFrame, run: str | None = None) -> Claim:
     id = "gender_bias.longer_lowers_more"
     test = (
         "at the final step, the long intervention's gender pct_stereotype (all pairs) minus the short one's has its "
         "Newcombe interval below 0"
     )
-    final = _at_final(crows_long[(crows_long.category == GENDER) & (crows_long.group == ALL)], LONG)
+    final = _at_final(crows_long[(crows_long.category == GENDER) & (crows_long.group == ALL)], LONG, run)
     if final.empty:
         return untestable(id, STATEMENTS[id], test, "no long intervention evaluated at the final step")
     row = final.iloc[0]
@@ -1001,13 +1028,13 @@ def longer_claim(crows_long: pd.DataFrame) -> Claim:
     )
 
 
-def capability_claim(changes: pd.DataFrame) -> Claim:
+def capability_claim(changes: pd.DataFrame, run: str | None = None) -> Claim:
     id = "gender_bias.capability_kept"
     test = (
         "at the final step, at every size, the interval of the capability measure's change (LAMBADA accuracy, "
         "Newcombe; held-out loss, paired bootstrap over rows) contains 0"
     )
-    final = _at_final(changes)
+    final = _at_final(changes, run=run)
     if final.empty:
         return untestable(id, STATEMENTS[id], test, "no capability results for both arms at the final step")
     moved = final[(final.change_ci95_low > 0) | (final.change_ci95_high < 0)]
@@ -1023,14 +1050,14 @@ def capability_claim(changes: pd.DataFrame) -> Claim:
     )
 
 
-def controls_claim(changes: pd.DataFrame) -> Claim:
+def controls_claim(changes: pd.DataFrame, run: str | None = None) -> Claim:
     id = "gender_bias.controls_flat"
     test = (
         "at the final step, over every size and every CrowS-Pairs category but gender (all pairs), the number of "
         "changes whose Newcombe interval excludes 0 is no more than chance allows (the 95th percentile of "
         "Binomial(cells, 0.05))"
     )
-    final = _at_final(changes[(changes.category != GENDER) & (changes.group == ALL)])
+    final = _at_final(changes[(changes.category != GENDER) & (changes.group == ALL)], run=run)
     if final.empty:
         return untestable(id, STATEMENTS[id], test, "no control category evaluated for both arms")
     moved = final[(final.change_ci95_low > 0) | (final.change_ci95_high < 0)]
@@ -1058,14 +1085,15 @@ def claims(
     wino_changes: pd.DataFrame,
     lambada_changes: pd.DataFrame,
 ) -> list[Claim]:
-    """The six claims, judged on the v1 runs (the released models)."""
+    """The six claims, each judged on the data the paper drew (on `published` the first runs; WinoBias has only the
+    v1 runs), then on the released v1 models as a replication (`on_each_run`)."""
     return [
-        baseline_claim(crows),
-        crows_claim(crows_changes),
-        winobias_claim(wino_changes),
-        longer_claim(crows_long),
-        capability_claim(lambada_changes),
-        controls_claim(crows_changes),
+        *on_each_run(baseline_claim, crows),
+        *on_each_run(crows_claim, crows_changes),
+        *on_each_run(winobias_claim, wino_changes),
+        *on_each_run(longer_claim, crows_long),
+        *on_each_run(capability_claim, lambada_changes),
+        *on_each_run(controls_claim, crows_changes),
     ]
 
 
