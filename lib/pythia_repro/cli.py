@@ -277,9 +277,20 @@ def cmd_verify(args) -> int:
     return 1 if bad or not verified else 0
 
 
+MEMORIZED_EVALS = "memorized-evals"
+
+
 def cmd_fetch(args) -> int:
+    from .data import memorized_evals
     from .data.reference import ReferenceDataError, fetch, registry
 
+    if args.paths == [MEMORIZED_EVALS]:
+        try:
+            print(memorized_evals.fetch())
+        except memorized_evals.MemorizedEvalsMissing as err:
+            print(f"pythia-repro fetch: {err}", file=sys.stderr)
+            return 1
+        return 0
     for path in args.paths or sorted(registry()):
         try:
             print(fetch(path))
@@ -412,7 +423,12 @@ def build_parser() -> argparse.ArgumentParser:
     selection(p)
     p.set_defaults(func=cmd_verify)
     p = sub.add_parser("fetch", help="download and check the authors' reference files")
-    p.add_argument("paths", nargs="*", help="reference paths (default: all)")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        help=f"reference paths (default: all), or {MEMORIZED_EVALS!r}: the authors' per-sequence memorization "
+        "results from the hub (about 4 GB; says how much first)",
+    )
     p.set_defaults(func=cmd_fetch)
     p = sub.add_parser("suite", help="build a locally trained suite")
     suite_sub = p.add_subparsers(dest="action", required=True)

@@ -311,6 +311,8 @@ def _figures(runs: list[Run]) -> str:
 def _figure_made(run: Run, figure) -> str:
     """One profile's files of a declared figure: its pictures shown, every file linked, a declared one missing
     said so."""
+    if figure.awaits(run.folder, run.profile):
+        return f"<p><b>{_text(run.profile)}</b>: needs {_text(figure.needs[run.profile])}.</p>"
     matched = figure.matches(run.folder, run.profile)
     files = [path.name for found in matched.values() for path in found]
     missing = [pattern for pattern, found in matched.items() if not found]

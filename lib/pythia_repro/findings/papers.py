@@ -28,7 +28,8 @@ class PaperFigure:
     """A figure or table of a reproduced paper: its number as printed (e.g. "Fig. 3", "Table 2"; for DSB, whose
     ICML numbers are not yet checked, the authors' plot name), what it shows, and per profile the files (glob
     patterns in that profile's results folder) that remake it. `status` says how far: "regenerated", "partly"
-    (`note`: what differs) or "not" (`note`: why)."""
+    (`note`: what differs) or "not" (`note`: why). `needs` names, per profile, a download the files are made from
+    only once it is there: until then they are awaited, not missing."""
 
     paper: str
     number: str
@@ -36,6 +37,7 @@ class PaperFigure:
     files: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     status: str = "regenerated"
     note: str = ""
+    needs: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.paper not in PAPERS or self.status not in STATUSES:
@@ -62,11 +64,17 @@ class PaperFigure:
         """Each pattern declared for `profile` → the files it matches in that profile's results `folder`."""
         return {pattern: sorted(folder.glob(pattern)) for pattern in self.files.get(profile, ())}
 
+    def awaits(self, folder: Path, profile: str) -> bool:
+        """Whether a profile's files wait for a download: it `needs` one and the folder holds none of them."""
+        return profile in self.needs and not any(self.matches(folder, profile).values())
+
     def missing(self, results: Path, finding: str) -> list[str]:
-        """The declared patterns that match no file in the results, as `profile/finding/pattern`."""
+        """The declared patterns that match no file in the results, as `profile/finding/pattern` (a profile whose
+        files await a download is not missing them; one that holds some of them must hold all)."""
         return [
             f"{profile}/{finding}/{pattern}"
             for profile in self.files
+            if not self.awaits(results / profile / finding, profile)
             for pattern, found in self.matches(results / profile / finding, profile).items()
             if not found
         ]
@@ -84,6 +92,6 @@ def readme_lines(modules: Mapping[str, object]) -> str:
     lines = []
     for paper in (p for p in PAPERS if p != "package"):
         figures = [f for _, f in declared(modules) if f.paper == paper]
-        listed = ", ".join(f"{f.number} ({mark[f.status]})" for f in figures)
+        listed = ", ".join(f"{f.number} ({mark[f.status]}{', after a download' if f.needs else ''})" for f in figures)
         lines.append(f"- **{SHORT[paper]}**: {listed}.")
     return "\n".join(lines) + "\n"

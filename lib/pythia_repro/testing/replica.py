@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,12 +61,16 @@ class Replica:
 
 def hub_entry(hub: Path, repo_id: str, revision: str, files: dict[str, bytes], repo_type: str = "model") -> Path:
     """Lay out files as the hub cache does: content-addressed blobs, a snapshot of symlinks, a ref to the commit.
-    A revision may be a branch with slashes (`refs/pr/1`, `refs/convert/parquet`) and a file may lie in folders."""
+    A revision may be a branch with slashes (`refs/pr/1`, `refs/convert/parquet`) and a file may lie in folders; a
+    revision that is a full commit is the snapshot's own name, with no ref (as a download by commit leaves it)."""
     repo = hub / f"{repo_type}s--{repo_id.replace('/', '--')}"
-    commit = hashlib.sha1(f"{repo_id}@{revision}".encode()).hexdigest()
-    ref = repo / "refs" / revision
-    ref.parent.mkdir(parents=True, exist_ok=True)
-    ref.write_text(commit)
+    if re.fullmatch(r"[0-9a-f]{40}", revision):
+        commit = revision
+    else:
+        commit = hashlib.sha1(f"{repo_id}@{revision}".encode()).hexdigest()
+        ref = repo / "refs" / revision
+        ref.parent.mkdir(parents=True, exist_ok=True)
+        ref.write_text(commit)
     snapshot = repo / "snapshots" / commit
     snapshot.mkdir(parents=True, exist_ok=True)
     (repo / "blobs").mkdir(exist_ok=True)
@@ -207,6 +212,64 @@ def write_bias_evals(hub: Path, seed: int = 0, n: int = 24) -> None:
     for source in SOURCES.values():
         mine = {f: files[f] for f in source.files.values()}
         hub_entry(hub, source.repo, source.revision, mine, "dataset")
+
+
+MEMORIZED_SIZES = ("70m", "160m", "410m", "1b", "1.4b", "2.8b", "6.9b", "12b")
+MEMORIZED_STEPS = {"duped": (23000, 43000, 63000, 83000, 103000, 123000), "deduped": (23000, 43000, 63000, 83000)}
+
+
+def memorized_evals_files(seed: int = 0, pool: int = 6000) -> dict[str, bytes]:
+    """EleutherAI/pythia-memorized-evals as its revision lays it out: a dataset card declaring every split, and one
+    Parquet file per split (`index`, 64 `tokens`, the pandas index). A pool of `pool` rows with a latent
+    memorability: larger models and later checkpoints memorize more of it, the smaller within the larger's set
+    mostly, and a checkpoint only rows it was trained on (index < step × 1024)."""
+    import pandas as pd
+    import yaml
+
+    from ..data.memorized_evals import FINAL_STEP, ROWS_PER_STEP
+
+    rng = np.random.default_rng(seed)
+    files, splits = {}, []
+    for suite, steps in MEMORIZED_STEPS.items():
+        index = np.sort(rng.choice(FINAL_STEP * ROWS_PER_STEP, size=pool, replace=False))
+        latent = rng.random(pool)
+        for rank, size in enumerate(MEMORIZED_SIZES):
+            threshold = 0.9 - 0.08 * rank
+            for step in (*(steps if size == "12b" else ()), FINAL_STEP):
+                late = 0.1 * (1 - step / FINAL_STEP)
+                keep = (latent + 0.03 * rng.standard_normal(pool) > threshold + late) & (index < step * ROWS_PER_STEP)
+                name = f"{suite}.{size}" + ("" if step == FINAL_STEP else f".{step}")
+                rows = pd.DataFrame({"index": index[keep], "tokens": [[0] * 64] * int(keep.sum())})
+                rows["__index_level_0__"] = np.arange(len(rows))
+                files[f"data/{name}-00000-of-00001.parquet"] = _parquet(rows)
+                splits.append({"name": name, "num_bytes": 532 * len(rows), "num_examples": len(rows)})
+    info = {
+        "dataset_info": {
+            "features": [
+                {"name": "index", "dtype": "int64"},
+                {"name": "tokens", "sequence": "int64"},
+                {"name": "__index_level_0__", "dtype": "int64"},
+            ],
+            "splits": splits,
+            "download_size": sum(len(b) for b in files.values()),
+            "dataset_size": sum(s["num_bytes"] for s in splits),
+        },
+        "configs": [
+            {
+                "config_name": "default",
+                "data_files": [{"split": s["name"], "path": f"data/{s['name']}-*"} for s in splits],
+            }
+        ],
+    }
+    card = f'---\n{yaml.safe_dump(info, sort_keys=False)}---\n# Dataset Card for "pythia-memorized-evals"\n'
+    return {"README.md": card.encode(), **files}
+
+
+def write_memorized_evals(hub: Path, seed: int = 0) -> None:
+    """The authors' memorized sets (`memorized_evals_files`) in the hub cache, at the revision the package pins."""
+    from ..data.memorized_evals import REPO, REVISION
+
+    hub_entry(hub, REPO, REVISION, memorized_evals_files(seed), "dataset")
 
 
 IMAGE_COLUMNS = {"cifar10": "img", "cifarnet": "img"}  # the image column of each dataset (else "image")

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...data import memorized_evals
 from ...data.reference import ReferenceDataError
 from ...data.tokens import data_identity
 from ...integrity import versions
@@ -31,7 +32,7 @@ from ...sweep.plan import Job
 from ...sweep.score_cache import ScoreCache
 from ..base import Finding, Plan, Result, reference_input, scored_suite, scoring_task, sweep_plan
 from ..papers import PaperFigure
-from . import predictor
+from . import predictor, sets
 from .equal_compute import (
     EARLY,
     EQUAL_COMPUTE_NOTES,
@@ -56,9 +57,10 @@ HEADLINE = {  # numbers for papers beside the claims': table -> (key columns, va
         ["precision", "precision_ci95_low", "precision_ci95_high", "recall", "recall_ci95_low", "recall_ci95_high"],
     ),
 }
-MEMORIZED_EVALS = (
-    "needs the authors' per-sequence results (EleutherAI/pythia-memorized-evals), which the package does not read yet"
-)
+DOWNLOAD = {
+    "published": "the authors' per-sequence results, EleutherAI/pythia-memorized-evals (`pythia-repro fetch "
+    "memorized-evals`, about 4 GB)"
+}
 BOTH = ("published", "micro")
 PAPER_FIGURES = (
     PaperFigure(
@@ -66,16 +68,18 @@ PAPER_FIGURES = (
         "Fig. 3",
         "Memorized sequences per batch of training data against a Poisson law (Q-Q plot), 12b standard and "
         "deduplicated.",
-        {"micro": ("poisson_qq.*", "poisson_test.csv")},
-        status="partly",
-        note="on micro only; on published it " + MEMORIZED_EVALS,
+        {
+            "micro": ("poisson_qq.*", "poisson_test.csv"),
+            "published": ("poisson_qq_standard.*", "poisson_qq_deduplicated.*", "poisson_test.csv"),
+        },
+        needs=DOWNLOAD,
     ),
     PaperFigure(
         "emp",
         "Fig. 1",
         "Correlation between the sets of sequences the fully trained sizes memorize.",
-        status="not",
-        note=MEMORIZED_EVALS,
+        {"published": ("size_correlation.*",)},
+        needs=DOWNLOAD,
     ),
     PaperFigure(
         "emp",
@@ -88,8 +92,10 @@ PAPER_FIGURES = (
         "emp",
         "Fig. 3",
         "Correlation between the memorized sets of one model's checkpoints.",
-        status="not",
-        note=MEMORIZED_EVALS,
+        {"published": ("checkpoint_correlation.*",)},
+        status="partly",
+        note="12b only: the dataset holds intermediate checkpoints of 12b alone",
+        needs=DOWNLOAD,
     ),
     PaperFigure(
         "emp",
@@ -118,29 +124,31 @@ PAPER_FIGURES = (
         "emp",
         "Fig. 8",
         "The fraction of all sequences memorized over rows seen, standard against deduplicated.",
-        status="not",
-        note=MEMORIZED_EVALS,
+        {"published": ("memorized_fraction.*", "memorized_counts.csv")},
+        needs=DOWNLOAD,
     ),
     PaperFigure(
         "emp",
         "Fig. 9",
         "Inter-checkpoint correlations, 12b against 12b-deduplicated.",
-        status="not",
-        note=MEMORIZED_EVALS,
+        {"published": ("checkpoint_correlation.*", "checkpoint_correlation.csv")},
+        status="partly",
+        note="at the 12b checkpoints each suite's split of the dataset holds",
+        needs=DOWNLOAD,
     ),
     PaperFigure(
         "emp",
         "Fig. 10",
         "Fig. 2 on the deduplicated suite.",
-        status="not",
-        note=MEMORIZED_EVALS,
+        {"published": ("deduplicated_precision_recall.*", "set_precision_recall.csv")},
+        needs=DOWNLOAD,
     ),
     PaperFigure(
         "emp",
         "Fig. 11",
         "Inter-checkpoint correlations of the other sizes.",
         status="not",
-        note=MEMORIZED_EVALS,
+        note="the memorized sets of the other sizes' intermediate checkpoints were never released",
     ),
     PaperFigure(
         "emp",
@@ -191,6 +199,7 @@ COLUMNS = ["experiment", "model", "model_v0_name", "checkpoint_million_sequences
 METRIC_COLUMNS = [f"{m}{suffix}" for m in METRICS for suffix in ("", "_ci95_low", "_ci95_high")]
 INTERVAL_NOTES = {f"{m}_ci95_{end}": intervals.WILSON for m in METRICS for end in ("low", "high")}
 POISSON_BLOCK = 512
+AGGREGATES = "the published files hold aggregate confusion matrices, not which rows were memorized"
 MIN_POISSON_BLOCKS = 16
 CHUNK_ROWS = 4096  # rows per cache entry
 PRECISION_FLOOR = 0.8
@@ -507,15 +516,21 @@ def poisson_test(memorized: np.ndarray, block: int = POISSON_BLOCK) -> tuple[np.
     two-sided p-value says whether counts are more (or less) variable than training position alone allows.
     With fewer than 16 blocks of `block` rows, blocks shrink to len/16 rows (the table records the size used).
     """
-    from scipy import stats
-
     block = max(1, min(block, len(memorized) // MIN_POISSON_BLOCKS))
     n_blocks = len(memorized) // block
     counts = np.asarray(memorized[: n_blocks * block], dtype=int).reshape(n_blocks, block).sum(1)
+    return counts, poisson_of_counts(counts, block)
+
+
+def poisson_of_counts(counts: np.ndarray, block: int) -> dict:
+    """The index-of-dispersion test of `poisson_test` on counts already made, one per block of `block` rows."""
+    from scipy import stats
+
+    n_blocks = len(counts)
     lam = counts.mean()
     dispersion = float(((counts - lam) ** 2).sum() / lam) if lam > 0 else float("nan")
     cdf = stats.chi2.cdf(dispersion, n_blocks - 1) if lam > 0 else float("nan")
-    return counts, {
+    return {
         "blocks": n_blocks,
         "block_rows": block,
         "lambda": lam,
@@ -668,8 +683,9 @@ def duplicate_figure(curve: pd.DataFrame):
 # --- Claims and the sentences that state them ---
 
 
-def claims(pr: pd.DataFrame, target: str, poisson: dict | None = None) -> list[Claim]:
-    """Every memorization claim judged on one precision/recall table (and the Poisson test where rows exist)."""
+def claims(pr: pd.DataFrame, target: str, poisson: dict | None = None, why: str = AGGREGATES) -> list[Claim]:
+    """Every memorization claim judged on one precision/recall table (and the Poisson test where rows exist; `why`
+    it is not testable where they do not)."""
     head = headline(pr, target)
     smaller, early = head[head.kind == SMALLER], head[head.kind == EARLY]
     return [
@@ -677,7 +693,7 @@ def claims(pr: pd.DataFrame, target: str, poisson: dict | None = None) -> list[C
         growth_claim("memorization.recall_grows_with_size", smaller, "predictor size"),
         growth_claim("memorization.recall_grows_with_training", early, "checkpoint step"),
         *equal_compute_claims(equal_compute_verdicts(equal_compute_comparison(head))),
-        poisson_claim(poisson),
+        poisson_claim(poisson, why),
     ]
 
 
@@ -790,18 +806,13 @@ def equal_compute_claim(metric: str, v: dict) -> Claim:
     )
 
 
-def poisson_claim(test_result: dict | None) -> Claim:
+def poisson_claim(test_result: dict | None, why: str = AGGREGATES) -> Claim:
     id = "memorization.poisson"
     test = (
         f"index-of-dispersion test of memorized rows per block against Poisson(λ = mean): two-sided p ≥ {POISSON_ALPHA}"
     )
     if test_result is None:
-        return untestable(
-            id,
-            STATEMENTS[id],
-            test,
-            "the published files hold aggregate confusion matrices, not which rows were memorized",
-        )
+        return untestable(id, STATEMENTS[id], test, why)
     p = test_result["p_value_two_sided"]
     if np.isnan(p):
         return untestable(id, STATEMENTS[id], test, "the target memorizes no row: no counts to test")
@@ -817,6 +828,71 @@ def poisson_claim(test_result: dict | None) -> Claim:
         dispersion=test_result["dispersion_statistic"],
         blocks=test_result["blocks"],
     )
+
+
+# --- The authors' memorized sets, on published ---
+
+
+def published_sets(writer: ResultWriter | None) -> tuple[sets.Sets | None, str]:
+    """The authors' memorized sets from the hub cache, recorded as an input; until they are downloaded (or when a
+    download is incomplete), None and what is wrong."""
+    try:
+        found = memorized_evals.load()
+    except memorized_evals.MemorizedEvalsMissing as err:
+        return None, str(err)
+    if writer is not None:
+        writer.record_input(
+            "hub_dataset", repo=memorized_evals.REPO, revision=memorized_evals.REVISION, splits=len(found)
+        )
+    return found, ""
+
+
+def published_rows(result: Result, found: sets.Sets) -> dict:
+    """The per-row views of the authors' sets: shares memorized, correlations between sizes and between 12b
+    checkpoints, precision and recall from the sets, and memorized rows per batch against Poisson (Pythia Fig. 3);
+    returns the standard 12b's Poisson test, which the claim judges."""
+    pythia = get_suite("pythia")
+    table = result.table(
+        "memorized_counts", sets.counts(found, {m: pythia.spec(m).params for m in pythia.models}), sets.FRACTION_NOTES
+    )
+    result.figure("memorized_fraction", sets.fraction_figure(table))
+    result.show(table.pivot_table(index="model", columns="step", values="fraction", sort=False).round(5))
+    order = {name: i for i, name in enumerate(table.split)}
+    by_suite = {
+        suite: sorted((s for s in found if sets.suite_of(s) == suite), key=lambda s: order[s.name])
+        for suite in ("standard", "deduplicated")
+    }
+    finals = {suite: [s for s in splits if s.step == memorized_evals.FINAL_STEP] for suite, splits in by_suite.items()}
+    targets = {suite: [s for s in splits if s.model.startswith(TARGET)] for suite, splits in by_suite.items()}
+    for name, groups, title in (
+        ("size_correlation", finals, "fully trained sizes"),
+        ("checkpoint_correlation", targets, "12b checkpoints"),
+    ):
+        tables = {suite: sets.correlations(found, splits).assign(suite=suite) for suite, splits in groups.items()}
+        result.table(name, pd.concat(tables.values(), ignore_index=True))
+        result.figure(name, sets.correlation_figure({f"{title}, {suite} (phi)": t for suite, t in tables.items()}))
+    pr = []
+    for suite in by_suite:
+        target = targets[suite][-1]
+        smaller = [s for s in finals[suite] if s != target]
+        early = [s for s in targets[suite] if s != target]
+        pr.append(sets.precision_recall(found, target, smaller + early, COMMON_ROWS).assign(suite=suite))
+    pr = result.table("set_precision_recall", pd.concat(pr, ignore_index=True), sets.PR_NOTES)
+    result.show(pr[["suite", "predictor", "precision", "recall"]].round(3))
+    deduplicated = pr[pr.suite == "deduplicated"]
+    result.figure(
+        "deduplicated_precision_recall",
+        sets.precision_recall_figure(deduplicated, f"predicting {TARGET}-deduped (rows below {COMMON_ROWS:,})"),
+    )
+    tests = {}
+    for suite in by_suite:
+        target = finals[suite][-1]
+        counts = sets.per_batch(target, found[target])
+        tests[suite] = poisson_of_counts(counts, memorized_evals.ROWS_PER_STEP)
+        title = f"{target.model}, final: memorized rows per training batch"
+        result.figure(f"poisson_qq_{suite}", poisson_figure(counts, tests[suite]["lambda"], title))
+    result.table("poisson_test", pd.DataFrame([{"suite": k, **v} for k, v in tests.items()]))
+    return tests["standard"]
 
 
 # --- The notebook's analysis, section by section ---
@@ -853,9 +929,13 @@ def analyse(result: Result, **params: Any) -> None:
     result.figure("precision_recall_grid", grid_figure(pr))
 
     result.section("rows")
-    poisson = None
-    if scored is None:
-        result.show("The published files hold aggregate confusion matrices: no per-row scores to look at.")
+    poisson, why = None, AGGREGATES
+    found, absent = published_sets(out) if scored is None else (None, "")
+    if absent:
+        why = f"{AGGREGATES}; the per-row test needs {DOWNLOAD['published']}"
+        result.show(f"The per-row figures need {DOWNLOAD['published']}: {absent}")
+    elif scored is None:
+        poisson = published_rows(result, found)
     else:
         rates = result.table("memorization_rates", memorization_rates(scored))
         result.show(
@@ -901,7 +981,7 @@ def analyse(result: Result, **params: Any) -> None:
         result.show(learned_vs_best.round(3))
 
     result.section("claims")
-    judged_on = {profile: claims(pr, target, poisson) + [predictor.learned_claim(learned_vs_best)]}
+    judged_on = {profile: claims(pr, target, poisson, why) + [predictor.learned_claim(learned_vs_best)]}
     if profile != "published":
         judged_on["published"] = published_claims(out) + [predictor.learned_claim(None)]
     result.judge(judged_on)
