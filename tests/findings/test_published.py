@@ -5,6 +5,7 @@ import pytest
 
 from pythia_repro.findings import memorization, simplicity_bias, term_frequency
 from pythia_repro.report import intervals
+from pythia_repro.report.claims import NOT_REPRODUCED, REPRODUCED
 from pythia_repro.suites import get_suite
 
 
@@ -102,6 +103,24 @@ def test_bigram_loss_u_shape_over_the_whole_curve(losses):
     assert (main.loc[middle].lowest_after_peak < main.loc[middle].first_min_loss).all()
     assert not main.loc[["pythia-70m", "pythia-160m", *middle]].second_descent.any()
     assert main.loc[["pythia-6.9b", "pythia-12b"]].second_descent.all()
+
+
+def test_the_trigram_series_has_no_u_shape_beyond_its_noise_and_the_claim_turns_with_the_curves(losses):
+    summary = simplicity_bias.curve_summary(losses)
+    trigram = summary[(summary.variant == "main") & (summary.order == "trigram")]
+    assert len(trigram) == 7 and not trigram.u_shaped.any()
+    assert (trigram.rise.fillna(0) < 0.11).all(), "the largest rise after a minimum is 0.10 nats, under 0.2 of noise"
+    params = simplicity_bias.parameter_counts("published", losses)
+
+    def verdict(table):
+        judged = simplicity_bias.claims(table, params, 1000)
+        return next(c.verdict for c in judged if c.id == "simplicity_bias.u_shape.trigram")
+
+    assert verdict(summary) == NOT_REPRODUCED
+    assert verdict(summary.assign(u_shaped=summary.u_shaped | (summary.order == "trigram"))) == REPRODUCED
+    assert "simplicity_bias.u_shape.trigram" not in {
+        c.id for c in simplicity_bias.claims(summary[summary.order != "trigram"], params, 1000)
+    }, "a profile without the trigram series judges no trigram claim"
 
 
 def test_released_bounds_are_the_authors_formula(losses):

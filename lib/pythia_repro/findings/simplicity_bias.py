@@ -142,6 +142,8 @@ STATEMENTS = {
     "simplicity_bias.second_descent": "The larger models later fall below their first minimum again (410m and "
     "larger on Pythia), the smaller ones do not",
     "simplicity_bias.seeds_agree": "Runs with other seeds agree on the shape and on where the minimum sits",
+    "simplicity_bias.u_shape.trigram": "Loss on trigram-sampled sequences, too, first falls, then rises as the model "
+    "moves beyond trigram statistics, at every size of the authors' trigram series (14m–2.8b)",
 }
 DIVERGENCES = ("kl_bigram", "js_bigram", "kl_unigram", "js_unigram")  # scored on held-out rows only
 SECTIONS = ("scores", "curves", "summary", "seeds", "divergence", "in_context", "claims")
@@ -864,17 +866,22 @@ def describe_curves(summary: pd.DataFrame, label: str, order: str = "bigram") ->
 
 
 def claims(summary: pd.DataFrame, params: dict[str, int], early_end: int) -> list[Claim]:
-    """The four simplicity-bias claims on one profile's `curve_summary` (bigram-sampled sequences).
+    """The four simplicity-bias claims on one profile's `curve_summary` (bigram-sampled sequences), and the U shape
+    on trigram-sampled ones where the profile has them (the authors' later release).
 
     `params` gives each model's parameter count (size order); `early_end` the last early checkpoint."""
-    bigram = summary[summary.order == "bigram"]
-    main = bigram[bigram.variant == "main"].assign(params=lambda d: d.model.astype(str).map(params))
-    main = main.sort_values("params")
+
+    def main_runs(order: str) -> pd.DataFrame:
+        runs = summary[(summary.order == order) & (summary.variant == "main")]
+        return runs.assign(params=lambda d: d.model.astype(str).map(params)).sort_values("params")
+
+    main, trigram = main_runs("bigram"), main_runs("trigram")
     return [
         u_shape_claim(main),
         early_minimum_claim(main, early_end),
         second_descent_claim(main),
-        seeds_claim(seed_runs(bigram)),
+        seeds_claim(seed_runs(summary[summary.order == "bigram"])),
+        *([u_shape_claim(trigram, "trigram")] if len(trigram) else []),
     ]
 
 
@@ -882,10 +889,10 @@ def _names(frame: pd.DataFrame) -> str:
     return ", ".join(frame.model.astype(str)) or "none"
 
 
-def u_shape_claim(main: pd.DataFrame) -> Claim:
-    id = "simplicity_bias.u_shape"
+def u_shape_claim(main: pd.DataFrame, order: str = "bigram") -> Claim:
+    id = "simplicity_bias.u_shape" + ("" if order == "bigram" else f".{order}")
     test = (
-        "every size's bigram curve (main run) has a local minimum (at least halfway down from the initial to the "
+        f"every size's {order} curve (main run) has a local minimum (at least halfway down from the initial to the "
         "lowest loss) followed by a rise larger than that run's own noise of the difference (paired bootstrap "
         f"over sequences, else the authors' per-checkpoint bounds; floor {NOISE_FLOOR} nats each side)"
     )
