@@ -85,6 +85,12 @@ SETTINGS = {
         "kernels, so every x86-64 CPU with AVX2 trains and scores the same bits; see docs/reliability.md) or "
         "`native` (each library's fastest for this CPU; suites build under other keys)",
     ),
+    "checkpoints": Setting(
+        "PYTHIA_REPRO_CHECKPOINTS",
+        "verified",
+        "`verified` refuses to score a checkpoint the known-issues registry (`known_issues.csv`) says is not what it "
+        "claims (a branch serving another step's weights); `all` scores it anyway, and its manifest says so",
+    ),
     "omp_threads": Setting(
         "OMP_NUM_THREADS",
         None,

@@ -244,10 +244,15 @@ def scored_suite(profile: str, finding: str, models: list[str] | None = None) ->
 
 
 def record_checkpoints(writer: ResultWriter, suite, checkpoints) -> None:
-    """Record each distinct checkpoint a run loaded (or read scores of) as an input, with its source."""
+    """Record each distinct checkpoint a run loaded (or read scores of) as an input, with its source, and the
+    known issues it was scored despite (`PYTHIA_REPRO_CHECKPOINTS=all`)."""
+    from ..data import known_issues
+
     for ckpt in dict.fromkeys(checkpoints):
         source = suite.spec(ckpt.model).hub_id if suite.local_root is None else str(suite.local_root)
-        writer.record_input("checkpoint", model=ckpt.model, revision=ckpt.revision, source=source)
+        flagged = [i.id for i in known_issues.of(ckpt.model, ckpt.revision) if i.kind in known_issues.REFUSED]
+        extra = {"known_issues": flagged} if flagged and suite.local_root is None else {}
+        writer.record_input("checkpoint", model=ckpt.model, revision=ckpt.revision, source=source, **extra)
 
 
 def sweep_plan(

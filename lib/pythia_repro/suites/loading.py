@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import torch
 
 from .. import settings
+from ..data import known_issues
 from ..paths import hf_cache
 from .base import Checkpoint, CheckpointNotFound, ModelSpec, Suite
 from .registry import get_suite
@@ -41,6 +42,8 @@ def load_model(
     suite = get_suite(checkpoint.suite)
     spec = suite.spec(checkpoint.model)
     suite.checkpoint(checkpoint.model, checkpoint.step)
+    if spec.hub_id and (why := known_issues.refusal(checkpoint.model, checkpoint.revision)):
+        raise known_issues.FlaggedCheckpoint(why)
     device = torch.device(device) if device is not None else default_device()
     dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype or default_dtype(spec, device)
     if suite.loader is not None:

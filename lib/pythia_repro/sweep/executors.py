@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from ..integrity.workers import forwarded_env
 from ..paths import unwritable
 from ..suites import Checkpoint, get_suite
-from .plan import CheckpointResult, ScoringTask, checkpoints, missing, score_checkpoint
+from .plan import CheckpointResult, ScoringTask, checkpoints, missing, refuse_flagged, score_checkpoint
 from .score_cache import ScoreCache
 
 # I/O, hub and CUDA errors may pass on a second try; a missing checkpoint or bad input will not.
@@ -65,6 +65,7 @@ class Summary:
 
 def split_pending(tasks: list[ScoringTask], cache: ScoreCache) -> tuple[list[Checkpoint], list[Checkpoint]]:
     """Checkpoints with at least one chunk to score, and those with none."""
+    refuse_flagged(tasks)
     todo, skipped = [], []
     for ckpt in checkpoints(tasks):
         (todo if missing(tasks, ckpt, cache) else skipped).append(ckpt)

@@ -16,8 +16,9 @@ from typing import Any
 
 import pandas as pd
 
+from ..data import known_issues
 from ..integrity import numerics, workers
-from ..suites import Checkpoint, load_model
+from ..suites import Checkpoint, get_suite, load_model
 from .score_cache import ScoreCache, ScoreKey
 
 
@@ -66,6 +67,18 @@ def chunks(rows: int, seen: int, size: int) -> list[tuple[int, int]]:
 def checkpoints(tasks: Iterable[ScoringTask]) -> list[Checkpoint]:
     """Every checkpoint the tasks need, each once, in the order first needed."""
     return list(dict.fromkeys(job.checkpoint for task in tasks for job in task.jobs))
+
+
+def refuse_flagged(tasks: Iterable[ScoringTask]) -> None:
+    """Refuse, before any work, a sweep that holds a released checkpoint the known-issues registry says is not what
+    it claims (`data.known_issues`): one line per checkpoint, with what to do."""
+    lines = [
+        why
+        for ckpt in checkpoints(tasks)
+        if get_suite(ckpt.suite).spec(ckpt.model).hub_id and (why := known_issues.refusal(ckpt.model, ckpt.revision))
+    ]
+    if lines:
+        raise known_issues.FlaggedCheckpoint("\n".join(lines))
 
 
 def work(tasks: Iterable[ScoringTask], checkpoint: Checkpoint) -> list[tuple[ScoringTask, Job, ScoreKey]]:
@@ -159,6 +172,7 @@ def sweep(
     """Score a task in process (checkpoint by checkpoint, resumable) and return every job's scores."""
     from tqdm.auto import tqdm
 
+    refuse_flagged([task])
     cache = cache or ScoreCache()
     report = SweepReport()
     for ckpt in tqdm(checkpoints([task]), desc=f"{task.finding} sweep", disable=not progress):
