@@ -350,6 +350,33 @@ def cmd_site(args) -> int:
     return 0
 
 
+def cmd_checkpoints_audit(args) -> int:
+    import pandas as pd
+
+    from .integrity import atomic
+    from .paths import results_dir
+    from .suites import audit, get_suite
+
+    suite = get_suite(args.profile)
+    if suite.local_root is not None or not all(spec.hub_id for spec in suite.models.values()):
+        print(f"pythia-repro checkpoints audit: {args.profile} is not a released suite on the hub", file=sys.stderr)
+        return 1
+    models = args.models or [m for m, spec in suite.models.items() if spec.revision is None]
+    for model in models:
+        suite.spec(model)
+    table = audit.audit(suite, models, online=args.online)
+    path = results_dir() / args.profile / "checkpoints" / "audit.csv"
+    atomic.write_text(path, table.to_csv(index=False))
+    with pd.option_context("display.width", 160):
+        print(audit.summary(table).to_string())
+    flagged = table[table.flag.isin(["duplicate", "shared_shard", "missing", "no_weights"])]
+    for row in flagged.itertuples():
+        print(f"  {row.model}@{row.revision}: {row.flag} {row.reason}".rstrip())
+    where = "the hub's metadata" if args.online else "the hub cache (offline; --online reads the hub's metadata)"
+    print(f"wrote {path}: {len(table)} revisions from {where}")
+    return 0
+
+
 def cmd_list(args) -> int:
     from .suites import CheckpointNotFound, get_suite, suite_names
 
@@ -458,6 +485,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results", help="results folder to read (default: the project's results/)")
     p.add_argument("--out", help="folder to build into (default: <results>/site)")
     p.set_defaults(func=cmd_site)
+    p = sub.add_parser("checkpoints", help="check the released checkpoints are what they claim")
+    checkpoints_sub = p.add_subparsers(dest="action", required=True)
+    a = checkpoints_sub.add_parser(
+        "audit", help="group every revision by its weight files' hashes and flag duplicates, shared shards, gaps"
+    )
+    a.add_argument("--profile", required=True, help="a released suite: pythia, pythia-deduped or gpt-neox-20b")
+    a.add_argument("--models", nargs="+", help="models to audit (default: all)")
+    a.add_argument("--online", action="store_true", help="read the hub's metadata (nothing downloaded)")
+    a.set_defaults(func=cmd_checkpoints_audit)
     p = sub.add_parser("list", help="list findings and the profiles they support")
     p.set_defaults(func=cmd_list)
     return parser
