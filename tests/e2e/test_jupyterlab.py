@@ -17,7 +17,6 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from unittest import mock
 
 import pytest
 
@@ -48,10 +47,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """A JupyterLab server on 127.0.0.1 with a token, at a project holding the notebooks, on the tiny suite."""
-    from pythia_repro.suites import micro, micro_gender, micro_images
-
+def lab(tmp_path_factory, _tiny_suites):
+    """A JupyterLab server on 127.0.0.1 with a token, at a project holding the notebooks, on the tiny suites (the
+    session's build, copied)."""
     root = tmp_path_factory.mktemp("lab")
     shutil.copytree(REPO / "notebooks", root / "notebooks")
     (root / "results").mkdir()
@@ -65,10 +63,7 @@ def lab(tmp_path_factory):
         settings.variable("root"): str(root),
         "JUPYTERLAB_SETTINGS_DIR": str(lab_settings),
     }
-    with mock.patch.dict(os.environ, env):
-        micro.build("tiny", progress=False)
-        micro_gender.build("tiny", progress=False)
-        micro_images.build("tiny", progress=False)
+    shutil.copytree(_tiny_suites, root / "cache" / "suites")
     token, port = secrets.token_hex(16), _free_port()
     command = [
         sys.executable,
