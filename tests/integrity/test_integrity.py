@@ -324,8 +324,8 @@ def test_concurrent_writers_never_fail_or_leave_a_mix(tmp_path, case):
         ("operands=[500]", "parameter operands=[500]: expected a non-empty list of integers from 0 to 99"),
         (
             "max_row=5",
-            "unknown parameter 'max_row' for gender_bias, memorization, simplicity_bias, simplicity_bias_images, "
-            "term_frequency: "
+            "unknown parameter 'max_row' for evaluations, gender_bias, memorization, simplicity_bias, "
+            "simplicity_bias_images, term_frequency: "
             "did you mean 'max_rows'?",
         ),
         ("device=gpu", "parameter device='gpu'"),

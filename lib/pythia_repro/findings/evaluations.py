@@ -95,6 +95,9 @@ NORMAL_FROM_STDERR = "normal approximation from the file's standard error (lm-ev
 MEAN_FROM_STDERRS = "normal approximation, standard error √(Σ se²)/k over the k benchmarks (independent), 95%"
 DIFFERENCE_FROM_STDERRS = "normal approximation (Wald) for a difference, variances from the files' standard errors, 95%"
 POOLED_DIFFERENCE = "inverse-variance weighted mean of the differences, normal approximation (Wald), 95%"
+INTERPOLATED_DIFFERENCE_EACH = (
+    "normal approximation (Wald) for a difference, Pythia's variance interpolated linearly in log10(parameters), 95%"
+)
 INTERPOLATED_DIFFERENCE = (
     "Pythia's average interpolated linearly in log10(parameters) (its variance likewise) minus the baseline's; "
     "mean over the baseline's models, normal approximation (Wald), 95%"
@@ -106,6 +109,12 @@ RESULT_NOTES = {
     "tokens": "training tokens seen at the checkpoint (step × tokens per step of the model's batch size)",
 }
 AVERAGE_NOTES = {"acc_ci95_low": MEAN_FROM_STDERRS, "acc_ci95_high": MEAN_FROM_STDERRS}
+GAIN_NOTES = {"gain_ci95_low": DIFFERENCE_FROM_STDERRS, "gain_ci95_high": DIFFERENCE_FROM_STDERRS}
+DIFFERENCE_NOTES = {"difference_ci95_low": DIFFERENCE_FROM_STDERRS, "difference_ci95_high": DIFFERENCE_FROM_STDERRS}
+GAP_NOTES = {
+    "difference_ci95_low": INTERPOLATED_DIFFERENCE_EACH,
+    "difference_ci95_high": INTERPOLATED_DIFFERENCE_EACH,
+}
 STATEMENTS = {
     "evaluations.better_with_scale": "Larger Pythia models score higher on the benchmarks (Appendix G)",
     "evaluations.better_with_training": "Every Pythia model scores higher at the end of training than early in it "
@@ -488,14 +497,14 @@ def analyse(result: Result, benchmarks: list[str] | None = None) -> None:
     for benchmark in BENCHMARKS:
         result.figure(f"benchmark_{benchmark}", benchmark_figure(results, benchmark))
     result.figure("average", benchmark_figure(avg, "average"))
-    result.show(result.table("training_gains", training_gains(avg)).round(4))
+    result.show(result.table("training_gains", training_gains(avg), GAIN_NOTES).round(4))
 
     result.section("deduplication")
-    dedup = result.table("deduplication", deduplication(results, benchmarks))
+    dedup = result.table("deduplication", deduplication(results, benchmarks), DIFFERENCE_NOTES)
     result.show(dedup.pivot_table(index="model", columns="benchmark", values="difference", sort=False).round(3))
 
     result.section("baselines")
-    result.show(result.table("baseline_gaps", baseline_gaps(avg)).round(4))
+    result.show(result.table("baseline_gaps", baseline_gaps(avg), GAP_NOTES).round(4))
 
     result.section("claims")
     result.judge({"published": claims(results, benchmarks)})
