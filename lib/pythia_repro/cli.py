@@ -372,6 +372,8 @@ def cmd_checkpoints_audit(args) -> int:
     flagged = table[table.flag.isin(["duplicate", "shared_shard", "missing", "no_weights"])]
     for row in flagged.itertuples():
         print(f"  {row.model}@{row.revision}: {row.flag} {row.reason}".rstrip())
+    for row in table[(table.flag == "ok") & (table.embedding_of != "")].itertuples():
+        print(f"  {row.model}@{row.revision}: its own files, but the input embedding of {row.embedding_of}")
     where = "the hub's metadata" if args.online else "the hub cache (offline; --online reads the hub's metadata)"
     print(f"wrote {path}: {len(table)} revisions from {where}")
     return 0

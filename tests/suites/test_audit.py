@@ -8,7 +8,7 @@ import pytest
 
 from pythia_repro import cli
 from pythia_repro.suites import audit, get_suite
-from pythia_repro.testing.replica import hub_entry
+from pythia_repro.testing.replica import hub_entry, random_neox, saved_files
 
 REPO = "EleutherAI/pythia-70m"
 
@@ -38,19 +38,34 @@ def test_flags_name_duplicates_shared_shards_and_gaps_and_take_main_and_the_fina
     assert audit.flags({"step143000": {"a": "F"}, "main": {"a": "F"}}, "step143000").flag.tolist() == ["ok", "ok"]
 
 
-def test_offline_the_hub_cache_is_read_by_blob_name(tmp_path, monkeypatch):
+def test_offline_the_hub_cache_is_read_by_blob_name_and_the_embedding_shows_a_step_that_is_not_its_own(
+    tmp_path, monkeypatch
+):
+    import torch
+
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
-    final = {"config.json": b"{}", "model.safetensors": b"final weights"}
-    for revision, files in {
+    final, start = random_neox(1, vocab=64, hidden=16), random_neox(2, vocab=64, hidden=16)
+    grafted = random_neox(3, vocab=64, hidden=16)  # a mid-training step carrying the final model's embedding (#206)
+    with torch.no_grad():
+        grafted.gpt_neox.embed_in.weight.copy_(final.gpt_neox.embed_in.weight)
+    for revision, model in {
         "main": final,
         "step143000": final,
         "step2000": final,
-        "step1000": {"config.json": b"{}", "model.safetensors": b"step 1000"},
+        "step0": start,
+        "step1000": random_neox(4, vocab=64, hidden=16),
+        "step50000": grafted,
     }.items():
-        hub_entry(tmp_path, REPO, revision, files)
+        hub_entry(tmp_path, REPO, revision, saved_files(model))
     table = audit.audit(get_suite("pythia"), ["pythia-70m"], progress=False).set_index("revision")
     assert table.flag["step2000"] == "duplicate" and table.flag["step1000"] == "ok"
-    assert (table.flag.drop(["main", "step143000", "step1000", "step2000"]) == "not_checked").all()
+    assert table.flag["step50000"] == "ok", "its files are its own..."
+    assert table.embedding_of["step50000"] == "main step2000 step143000", "...but not its input embedding"
+    assert table.embedding_of["step1000"] == "" and table.embedding_cosine_to_step0["step0"] == pytest.approx(1.0)
+    assert abs(table.embedding_cosine_to_step0["step1000"]) < 0.5, "independent random rows are far from step 0's"
+    assert (
+        table.flag.drop(["main", "step0", "step1000", "step2000", "step50000", "step143000"]) == "not_checked"
+    ).all()
     assert table.known_issues["step1"] == "early-steps-identical"
 
 
@@ -98,8 +113,9 @@ def test_the_command_writes_the_table_and_summarises_it(project, tmp_path, monke
     assert cli.main(["checkpoints", "audit", "--profile", "pythia", "--models", "pythia-70m"]) == 0
     out = capsys.readouterr().out
     assert "pythia-70m@step1000: duplicate its weights are step2000's" in out
-    written = pd.read_csv(project / "results" / "pythia" / "checkpoints" / "audit.csv")
+    written = pd.read_csv(project / "results" / "pythia" / "checkpoints" / "audit.csv", keep_default_na=False)
     assert len(written) == len(get_suite("pythia").steps) + 1
+    assert set(written[written.revision.isin(["step1000", "step2000"])].embedding_sha256) == {"unreadable"}
     assert cli.main(["checkpoints", "audit", "--profile", "micro"]) == 1, "a suite trained here has no hub revisions"
     assert capsys.readouterr().err.startswith("pythia-repro checkpoints")
 

@@ -10,16 +10,22 @@ revision is then flagged:
   * `no_weights`: the branch holds no weight file;
   * `not_checked`: offline, and not in the hub cache;
   * `ok`: unique weights.
-The known issues (`data.known_issues`) of each revision are listed beside its flag.
+The known issues (`data.known_issues`) of each revision are listed beside its flag. For revisions in the hub
+cache, a cheap tensor check reads the input embedding alone (safetensors, memory-mapped): its fingerprint, the
+median norm of its rows and their median cosine to step 0's, so that a discontinuity like EleutherAI/pythia#206's
+(a mid-training step whose embedding is the final model's) shows on any suite, with or without a reported issue;
+`embedding_of` names the other revisions whose embedding is bit-identical.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..data import known_issues
@@ -28,6 +34,7 @@ from ..paths import cache_home, hf_cache
 from .base import Suite
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
+EMBEDDING = "gpt_neox.embed_in.weight"
 RETRIES = 4
 Listing = dict[str, str]  # weight file → sha256
 
@@ -36,13 +43,18 @@ def is_weight_file(name: str) -> bool:
     return name.endswith(WEIGHT_SUFFIXES) and not name.endswith("training_args.bin")
 
 
-def cached_listing(repo_id: str, revision: str, hub: Path | None = None) -> Listing | None:
-    """A revision's weight files and hashes from the hub cache (None: the revision is not there)."""
-    repo = (hub or hf_cache()) / f"models--{repo_id.replace('/', '--')}"
+def cached_snapshot(repo_id: str, revision: str) -> Path | None:
+    """A revision's folder in the hub cache (None: not there)."""
+    repo = hf_cache() / f"models--{repo_id.replace('/', '--')}"
     ref = repo / "refs" / revision
-    commit = ref.read_text().strip() if ref.is_file() else revision
-    snapshot = repo / "snapshots" / commit
-    if not snapshot.is_dir():
+    snapshot = repo / "snapshots" / (ref.read_text().strip() if ref.is_file() else revision)
+    return snapshot if snapshot.is_dir() else None
+
+
+def cached_listing(repo_id: str, revision: str) -> Listing | None:
+    """A revision's weight files and hashes from the hub cache (None: the revision is not there)."""
+    snapshot = cached_snapshot(repo_id, revision)
+    if snapshot is None:
         return None
     return {
         str(path.relative_to(snapshot)): Path(path.readlink()).name
@@ -80,6 +92,42 @@ def _online(api, repo_id: str, revisions: list[str], progress: bool) -> dict[str
             atomic.write_text(stored, json.dumps(hub_listing(api, repo_id, revision), sort_keys=True))
         out[revision] = json.loads(stored.read_text())
     return out
+
+
+def input_embedding(snapshot: Path) -> np.ndarray | None:
+    """The input embedding of a cached revision, read alone from its safetensors file (None: no safetensors file
+    holds it; pickled `.bin` weights are never opened)."""
+    from safetensors import safe_open
+
+    index = snapshot / "model.safetensors.index.json"
+    name = json.loads(index.read_text())["weight_map"].get(EMBEDDING) if index.is_file() else "model.safetensors"
+    if name is None or not (snapshot / name).is_file():
+        return None
+    with safe_open(snapshot / name, framework="pt") as f:  # torch: bf16 weights too (numpy has no bf16)
+        return f.get_tensor(EMBEDDING).float().numpy() if EMBEDDING in set(f.keys()) else None
+
+
+def embedding_checks(embeddings: dict[str, np.ndarray | None], first: str) -> pd.DataFrame:
+    """Per revision: a fingerprint of the input embedding's bytes, the median L2 norm of its rows, the median
+    cosine of each row to the same row at `first` (step 0), and the other revisions whose embedding is
+    bit-identical."""
+    prints = {r: hashlib.sha256(e.tobytes()).hexdigest()[:16] for r, e in embeddings.items() if e is not None}
+    start = embeddings.get(first)
+    rows = []
+    for revision, e in embeddings.items():
+        if e is None:
+            rows.append((revision, "", np.nan, np.nan, ""))
+            continue
+        norms = np.linalg.norm(e, axis=1)
+        cosine = np.nan
+        if start is not None and start.shape == e.shape:
+            cosine = float(np.median((e * start).sum(1) / np.maximum(norms * np.linalg.norm(start, axis=1), 1e-12)))
+        twins = sorted((r for r, p in prints.items() if p == prints[revision] and r != revision), key=_step_order)
+        rows.append((revision, prints[revision], float(np.median(norms)), cosine, " ".join(twins)))
+    return pd.DataFrame(
+        rows,
+        columns=["revision", "embedding_sha256", "embedding_median_norm", "embedding_cosine_to_step0", "embedding_of"],
+    )
 
 
 def flags(listings: dict[str, Listing | None], final: str, absent: str = "not_checked") -> pd.DataFrame:
@@ -120,6 +168,8 @@ def _step_order(revision: str) -> tuple[int, str]:
 def audit(suite: Suite, models: list[str], online: bool = False, api=None, progress: bool = True) -> pd.DataFrame:
     """The audit table of `models` of a released suite: one row per (model, revision) with its flag and reason, and
     the known issues reported for it. Offline (default) from the hub cache; `online` from the hub's metadata."""
+    from safetensors import SafetensorError
+
     if online and api is None:
         from huggingface_hub import HfApi
 
@@ -133,6 +183,16 @@ def audit(suite: Suite, models: list[str], online: bool = False, api=None, progr
         else:
             listings = {r: cached_listing(spec.hub_id, r) for r in revisions}
         table = flags(listings, suite.revision(suite.final_step), "missing" if online else "not_checked")
+        embeddings, unreadable = {}, []
+        for revision in revisions:
+            snapshot = cached_snapshot(spec.hub_id, revision)
+            try:
+                embeddings[revision] = input_embedding(snapshot) if snapshot else None
+            except SafetensorError:  # a damaged download: said so, the audit goes on
+                embeddings[revision] = None
+                unreadable.append(revision)
+        table = table.merge(embedding_checks(embeddings, suite.revision(suite.steps[0])), on="revision")
+        table.loc[table.revision.isin(unreadable), "embedding_sha256"] = "unreadable"
         table.insert(0, "model", model)
         table["known_issues"] = [" ".join(i.id for i in known_issues.of(model, r)) for r in table.revision]
         frames.append(table)
