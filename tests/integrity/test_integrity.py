@@ -186,8 +186,8 @@ def test_verify_checks_every_published_file_and_the_manifest(project, capsys):
 
 
 def test_verify_of_a_failing_notebook_is_one_line_not_a_traceback(project, capsys):
-    assert cli.main(["reproduce", "--profile", "published", "--finding", "simplicity_bias"]) == 0
-    notebook = project / "notebooks" / "simplicity_bias.ipynb"
+    assert cli.main(["reproduce", "--profile", "published", "--finding", "term_frequency"]) == 0
+    notebook = project / "notebooks" / "term_frequency.ipynb"
     nb = json.loads(notebook.read_text())
     nb["cells"].append(
         {
@@ -201,7 +201,7 @@ def test_verify_of_a_failing_notebook_is_one_line_not_a_traceback(project, capsy
     )
     notebook.write_text(json.dumps(nb))
     capsys.readouterr()
-    assert cli.main(["verify", "--profile", "published", "--finding", "simplicity_bias"]) == 1
+    assert cli.main(["verify", "--profile", "published", "--finding", "term_frequency"]) == 1
     out = capsys.readouterr().out
     assert "the re-run failed" in out and "planted failure" in out and "Traceback" not in out
 
