@@ -90,9 +90,15 @@ def _download(patterns: list[str], local_only: bool) -> Path:
             )
         )
     except LocalEntryNotFoundError as err:
+        if local_only:
+            raise MemorizedEvalsMissing(
+                f"{REPO}@{REVISION[:7]} is not in the hub cache ({hf_cache()}); run `pythia-repro fetch "
+                "memorized-evals` once online (it says how much it downloads)"
+            ) from err
         raise MemorizedEvalsMissing(
-            f"{REPO}@{REVISION[:7]} is not in the hub cache ({hf_cache()}); run `pythia-repro fetch memorized-evals` "
-            "once online (it says how much it downloads)"
+            f"{REPO}@{REVISION[:7]}: the hub cannot be reached ({type(err).__name__}) and the files are not in the "
+            f"hub cache ({hf_cache()}); run `pythia-repro fetch memorized-evals` again with a network"
+            + (f" and without {settings.variable('hub_offline')}=1" if settings.enabled("hub_offline") else "")
         ) from err
 
 

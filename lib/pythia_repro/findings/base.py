@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..data import known_issues
 from ..parameters import known_values, not_scored
 from ..report.claims import Claim, sentences
 from ..report.claims import table as claims_table
@@ -246,8 +247,6 @@ def scored_suite(profile: str, finding: str, models: list[str] | None = None) ->
 def record_checkpoints(writer: ResultWriter, suite, checkpoints) -> None:
     """Record each distinct checkpoint a run loaded (or read scores of) as an input, with its source, and the
     known issues it was scored despite (`PYTHIA_REPRO_CHECKPOINTS=all`)."""
-    from ..data import known_issues
-
     for ckpt in dict.fromkeys(checkpoints):
         source = suite.spec(ckpt.model).hub_id if suite.local_root is None else str(suite.local_root)
         flagged = [i.id for i in known_issues.of(ckpt.model, ckpt.revision) if i.kind in known_issues.REFUSED]

@@ -479,7 +479,7 @@ def analyse(result: Result, benchmarks: list[str] | None = None) -> None:
     files = results.drop_duplicates("file")
     result.show(
         f"{len(files)} result files: {files.model.nunique()} models, "
-        f"{files[files.suite != 'opt'].step.nunique()} Pythia checkpoints; "
+        f"{files[files.suite.isin(['pythia', 'pythia-deduped'])].step.nunique()} checkpoints of the main suite; "
         + ", ".join(f"{suite} {n}" for suite, n in files.suite.value_counts().reindex(SUITES).items())
     )
 

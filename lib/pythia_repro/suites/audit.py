@@ -51,9 +51,8 @@ def cached_snapshot(repo_id: str, revision: str) -> Path | None:
     return snapshot if snapshot.is_dir() else None
 
 
-def cached_listing(repo_id: str, revision: str) -> Listing | None:
-    """A revision's weight files and hashes from the hub cache (None: the revision is not there)."""
-    snapshot = cached_snapshot(repo_id, revision)
+def cached_listing(snapshot: Path | None) -> Listing | None:
+    """A cached revision's weight files and hashes, read from its snapshot (None: the revision is not there)."""
     if snapshot is None:
         return None
     return {
@@ -178,14 +177,14 @@ def audit(suite: Suite, models: list[str], online: bool = False, api=None, progr
     for model in models:
         spec = suite.spec(model)
         revisions = [suite.revision(step) for step in suite.steps] + ["main"]
+        snapshots = {r: cached_snapshot(spec.hub_id, r) for r in revisions}
         if online:
             listings = _online(api, spec.hub_id, revisions, progress)
         else:
-            listings = {r: cached_listing(spec.hub_id, r) for r in revisions}
+            listings = {r: cached_listing(snapshot) for r, snapshot in snapshots.items()}
         table = flags(listings, suite.revision(suite.final_step), "missing" if online else "not_checked")
         embeddings, unreadable = {}, []
-        for revision in revisions:
-            snapshot = cached_snapshot(spec.hub_id, revision)
+        for revision, snapshot in snapshots.items():
             try:
                 embeddings[revision] = input_embedding(snapshot) if snapshot else None
             except SafetensorError:  # a damaged download: said so, the audit goes on
