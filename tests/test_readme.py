@@ -72,3 +72,12 @@ def test_every_doc_is_reachable_from_the_readme_and_every_link_resolves():
                 todo.append(path)
     missing = [str(p.relative_to(REPO)) for p in pages() if p not in reachable]
     assert not missing, f"pages no link leads to: {missing}"
+
+
+def test_the_readmes_known_issues_are_the_registrys():
+    from pythia_repro.data.known_issues import readme_lines
+
+    readme = (REPO / "README.md").read_text()
+    block = re.search(r"<!-- known issues:[^>]*-->\n(.*?)<!-- end known issues -->", readme, re.S)
+    assert block, "the README lost its list of the release's known issues"
+    assert block.group(1) == readme_lines(), "regenerate it: data.known_issues.readme_lines"

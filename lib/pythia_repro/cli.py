@@ -354,7 +354,6 @@ def cmd_checkpoints_audit(args) -> int:
     import pandas as pd
 
     from .integrity import atomic
-    from .paths import results_dir
     from .suites import audit, get_suite
 
     suite = get_suite(args.profile)
@@ -365,7 +364,7 @@ def cmd_checkpoints_audit(args) -> int:
     for model in models:
         suite.spec(model)
     table = audit.audit(suite, models, online=args.online)
-    path = results_dir() / args.profile / "checkpoints" / "audit.csv"
+    path = audit.table_path(args.profile)
     atomic.write_text(path, table.to_csv(index=False))
     with pd.option_context("display.width", 160):
         print(audit.summary(table).to_string())
@@ -377,6 +376,56 @@ def cmd_checkpoints_audit(args) -> int:
     where = "the hub's metadata" if args.online else "the hub cache (offline; --online reads the hub's metadata)"
     print(f"wrote {path}: {len(table)} revisions from {where}")
     return 0
+
+
+def cmd_checkpoints_facts(args) -> int:
+    from .integrity import atomic
+    from .paths import results_dir
+    from .suites import facts, get_suite
+
+    suite = get_suite(args.profile)
+    table = facts.table(suite, args.models or list(suite.models))
+    path = results_dir() / args.profile / "checkpoints" / "facts.csv"
+    atomic.write_text(path, table.to_csv(index=False))
+    for key, value in facts.tokenizer_identity(suite).items():
+        print(f"{key}: {value}")
+    rows = facts.data_rows(suite)
+    boundary = facts.epoch_boundary(suite, rows)
+    print(
+        f"data: {'not configured' if rows is None else f'{rows} rows'}; "
+        + ("one pass covers training" if boundary is None else f"the second pass starts within step {int(boundary)}")
+    )
+    for model, notes in table.groupby("model", sort=False).notes.first().items():
+        print(f"  {model}: {notes}" if notes else f"  {model}")
+    print(f"wrote {path}: {len(table)} checkpoints")
+    return 0
+
+
+def cmd_data_show(args) -> int:
+    from .suites import facts, get_suite, load_tokenizer
+
+    suite = get_suite(args.profile)
+    start, _, stop = (args.rows or "0:").partition(":")
+    indices, tokens = facts.batch_rows(suite, args.step, int(start or 0), int(stop) if stop else None)
+    tokenizer = load_tokenizer(suite) if args.decode else None
+    for position, (index, row) in enumerate(zip(indices, tokens), start=int(start or 0)):
+        shown = repr(tokenizer.decode(row[: args.tokens])) if tokenizer else " ".join(map(str, row[: args.tokens]))
+        print(f"step {args.step} row {position} (data row {index}): {shown}")
+    return 0
+
+
+def cmd_data_locate(args) -> int:
+    from .suites import facts, get_suite
+
+    places = facts.locate(get_suite(args.profile), args.index)
+    for n, step, position in places[:SHOWN_PASSES]:
+        print(f"data row {args.index}: pass {n}, trained at step {step}, row {position} of its batch")
+    if len(places) > SHOWN_PASSES:
+        print(f"data row {args.index}: and {len(places) - SHOWN_PASSES} later passes (data smaller than training)")
+    return 0
+
+
+SHOWN_PASSES = 4  # `data locate` on data far smaller than training (a replica) would print a line per pass
 
 
 def cmd_list(args) -> int:
@@ -496,6 +545,25 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--models", nargs="+", help="models to audit (default: all)")
     a.add_argument("--online", action="store_true", help="read the hub's metadata (nothing downloaded)")
     a.set_defaults(func=cmd_checkpoints_audit)
+    f = checkpoints_sub.add_parser(
+        "facts", help="per checkpoint: step, rows and tokens seen, data pass, precision, notes; the tokenizer"
+    )
+    f.add_argument("--profile", required=True, help="a suite")
+    f.add_argument("--models", nargs="+", help="models (default: all)")
+    f.set_defaults(func=cmd_checkpoints_facts)
+    p = sub.add_parser("data", help="the training rows: what a step trained on, where a row was trained")
+    data_sub = p.add_subparsers(dest="action", required=True)
+    d = data_sub.add_parser("show", help="the rows of the batch trained at a step")
+    d.add_argument("--profile", required=True, help="a suite whose training data is configured")
+    d.add_argument("--step", type=int, required=True, help="the training step (0 … final step − 1)")
+    d.add_argument("--rows", help="rows a:b of the batch (default: all)")
+    d.add_argument("--tokens", type=int, default=32, help="tokens of each row shown (default: 32)")
+    d.add_argument("--decode", action="store_true", help="show text through the suite's tokenizer, not token ids")
+    d.set_defaults(func=cmd_data_show)
+    d = data_sub.add_parser("locate", help="the step and batch position at which a data row was trained")
+    d.add_argument("--profile", required=True, help="a suite")
+    d.add_argument("--index", type=int, required=True, help="the row's index in the training data")
+    d.set_defaults(func=cmd_data_locate)
     p = sub.add_parser("list", help="list findings and the profiles they support")
     p.set_defaults(func=cmd_list)
     return parser

@@ -136,7 +136,14 @@ DTYPE = Param(
     help="precision the models score in (default: the suite's setting for the finding, else the training "
     "precision on a GPU and float32 on a CPU)",
 )
-SCORING = (MODELS, STEPS, MAX_ROWS, BATCH_SIZE, DEVICE_PARAM, DTYPE)
+CHECKPOINTS = Param(
+    "checkpoints",
+    str,
+    choices=("verified", "all"),
+    help="`all` also scores released checkpoints that are not what they claim, marked (default: the `checkpoints` "
+    "setting, `verified`: left out, and the run says which and why)",
+)
+SCORING = (MODELS, STEPS, MAX_ROWS, BATCH_SIZE, DEVICE_PARAM, DTYPE, CHECKPOINTS)
 
 
 def known_values(name: str, asked: list | None, known: list, where: str) -> None:

@@ -7,6 +7,8 @@ seen at once. The table in `docs/settings.md` is `table()`; a test keeps the two
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,8 +90,9 @@ SETTINGS = {
     "checkpoints": Setting(
         "PYTHIA_REPRO_CHECKPOINTS",
         "verified",
-        "`verified` refuses to score a checkpoint the known-issues registry (`known_issues.csv`) says is not what it "
-        "claims (a branch serving another step's weights); `all` scores it anyway, and its manifest says so",
+        "`verified` leaves out of every run a checkpoint the known-issues registry (`known_issues.csv`) or the "
+        "checkpoint audit says is not what it claims (a branch serving another step's weights), and says which and "
+        "why; `all` scores it anyway and marks it (also `-p checkpoints=all` for one run)",
     ),
     "omp_threads": Setting(
         "OMP_NUM_THREADS",
@@ -122,6 +125,23 @@ def value(name: str) -> str | None:
     """The setting's value: its environment variable when set and not empty, else its default."""
     setting = SETTINGS[name]
     return os.environ.get(setting.variable) or setting.default
+
+
+@contextmanager
+def overridden(name: str, given: str | None) -> Iterator[None]:
+    """Within the block, the setting is `given` (a run's parameter that stands for the setting); None: unchanged."""
+    variable_ = SETTINGS[name].variable
+    before = os.environ.get(variable_)
+    if given is not None:
+        os.environ[variable_] = given
+    try:
+        yield
+    finally:
+        if given is not None:
+            if before is None:
+                os.environ.pop(variable_, None)
+            else:
+                os.environ[variable_] = before
 
 
 def path(name: str) -> Path | None:

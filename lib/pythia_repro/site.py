@@ -3,8 +3,10 @@
 Built by `pythia-repro site` into `results/site/` with nbconvert (the executed notebooks, `basic` template: no
 script or style from a CDN) and pandas (tables); offline to build and to view, and deterministic: the only dates
 on it are the manifests' own. Pages: `index.html` (the claims matrix: one row per claim, one column per profile),
-`figures.html` (the papers' figures and what regenerates them), and `<profile>/<finding>/index.html` (the executed
-notebook, every table sortable, every figure, the numbers for papers, the manifest made readable).
+`figures.html` (the papers' figures and what regenerates them), `checkpoints.html` (each audited suite's models as a
+strip over steps, a cell per revision coloured by its audit flag) and `<profile>/<finding>/index.html` (the executed
+notebook, every table sortable, every figure, the checkpoints left out, the numbers for papers, the manifest made
+readable).
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from urllib.parse import quote
 import pandas as pd
 
 from .errors import Explained
+from .findings.base import LEFT_OUT
 from .report.claims import NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED
 from .report.numbers import JSON_FILE, TEX_FILE
 from .report.results import MANIFEST_FILE, check_published, staging_dir
+from .suites.audit import TABLE as AUDIT_TABLE
 
 NOTEBOOK_LINK = re.compile(r'href="([a-z_]+)\.ipynb"')
 CLAIMS_ANCHOR = "notebook-claims"
@@ -45,6 +49,9 @@ th.sort{cursor:pointer;background:#f3f3f3} td.yes{background:#e3f4e3} td.no{back
 .status{font-size:0.7em;padding:0.1em 0.4em;border-radius:0.3em} .status.regenerated{background:#e3f4e3}
 .status.partly{background:#fdf3d0} .status.not{background:#eee} .missing{color:#b00020;font-weight:bold}
 .papers figure{display:inline-block;max-width:48%;margin:0.5em;vertical-align:top}
+.strip{display:flex;flex-wrap:wrap;gap:1px;margin:0.2em 0 0.8em} .strip span{width:7px;height:18px;background:#ddd}
+.strip .ok{background:#7cbf7c} .strip .duplicate,.strip .shared_shard,.strip .no_weights{background:#d9534f}
+.strip .missing{background:#222} .strip .not_checked{background:#ddd}
 """
 SORTER = """
 document.querySelectorAll('table.sortable').forEach(function(t){
@@ -162,6 +169,7 @@ def build(results: Path, out: Path | None = None) -> Path:
         (tmp / MARKER).write_text("A site built by `pythia-repro site`: the next build replaces this folder whole.\n")
         (tmp / "index.html").write_text(_page("Results", _matrix(runs), ""))
         (tmp / "figures.html").write_text(_page("The papers' figures", _figures(runs), ""))
+        (tmp / "checkpoints.html").write_text(_page("Checkpoint integrity", _checkpoints(results), ""))
         for run in runs:
             target = tmp / run.profile / run.finding
             target.mkdir(parents=True)
@@ -218,7 +226,10 @@ def verdict_table(results: Path, prefix: str = "") -> str:
 
 
 def _page(title: str, body: str, root: str) -> str:
-    nav = f'<nav><a href="{root}index.html">Claims</a><a href="{root}figures.html">The papers\' figures</a></nav>'
+    nav = (
+        f'<nav><a href="{root}index.html">Claims</a><a href="{root}figures.html">The papers\' figures</a>'
+        f'<a href="{root}checkpoints.html">Checkpoint integrity</a></nav>'
+    )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">'
         f"<title>{html.escape(title)}</title>"
@@ -345,6 +356,7 @@ def _run_page(run: Run) -> str:
     folder, manifest = run.folder, run.manifest
     parts = [f"<p>{_duration(manifest)}. Files: " + ", ".join(_link(p.name) for p in _copied(folder)) + "</p>"]
     parts.append(_run_claims(run))
+    parts.append(_doubted(manifest))
     parts.append("<h2>Figures</h2>")
     labels = _paper_labels(run)
     for png in sorted(folder.glob("*.png")):
@@ -392,6 +404,47 @@ def _run_page(run: Run) -> str:
             raise BadInput(f"{notebooks[0]}: not a readable notebook ({type(err).__name__}); {run.remake}") from None
         body = NOTEBOOK_LINK.sub(lambda m: _notebook_link(folder, m), body)
         parts.append(f'<h2>The executed notebook ({_link(notebooks[0].name)})</h2><div class="notebook">{body}</div>')
+    return "".join(parts)
+
+
+def _doubted(manifest: dict) -> str:
+    """The released checkpoints a run left out for not being what they claim, and those it scored despite that."""
+    inputs = manifest.get("inputs", [])
+    left = [f"{i['model']}@{i['revision']}: {i['reason']}" for i in inputs if i["kind"] == LEFT_OUT]
+    marked = [
+        f"{i['model']}@{i['revision']}: {i['doubt']}" for i in inputs if i["kind"] == "checkpoint" and "doubt" in i
+    ]
+    parts = [
+        f"<h3>{title}</h3><ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>"
+        for title, lines in (("Checkpoints left out: not what they claim", left), ("Scored despite a doubt", marked))
+        if lines
+    ]
+    return "".join(parts)
+
+
+def _checkpoints(results: Path) -> str:
+    """Each suite's audit (`results/<suite>/checkpoints/audit.csv`) as a strip per model, a cell per revision."""
+    tables = sorted(results.glob(f"*/{AUDIT_TABLE}"))  # as `suites.audit.table_path` writes them
+    if not tables:
+        return (
+            "<p>No audit yet: <code>pythia-repro checkpoints audit --profile pythia</code> writes one "
+            "(see docs/profiles.md).</p>"
+        )
+    parts = [
+        "<p>A cell per revision, in order of steps; hover for its flag and reason. Green: its own weights; red: "
+        "another revision's (left out of every finding); black: missing; grey: not checked.</p>"
+    ]
+    for path in tables:
+        table = _read_csv(path, "re-run `pythia-repro checkpoints audit`").fillna("")
+        parts.append(f"<h2>{_text(path.parts[-3])} ({_link(str(path.relative_to(results)))})</h2>")
+        for model, rows in table.groupby("model", sort=False):
+            cells = "".join(
+                f'<span class="{html.escape(r.flag)}" title="{html.escape(f"{r.revision}: {r.flag} {r.reason}")}">'
+                "</span>"
+                for r in rows.itertuples()
+            )
+            counts = ", ".join(f"{n} {flag}" for flag, n in rows.flag.value_counts().items())
+            parts.append(f'<p><b>{_text(model)}</b>: {_text(counts)}</p><div class="strip">{cells}</div>')
     return "".join(parts)
 
 

@@ -394,3 +394,28 @@ def test_a_findings_page_leads_with_its_claims_then_figures_named_by_the_paper_t
         assert f"<td>{row.id}</td>" in page[at[0] : at[1]], row.id
     assert '<figcaption><b>Pythia Fig. 2</b>: <a href="winobias_v1.png">' in page
     assert "<figcaption><b>the package&#x27;s bias by size</b>" in page, "a figure of the package's own, named so"
+
+
+def test_the_audit_is_a_strip_per_model_and_a_runs_left_out_checkpoints_lead_its_page(tmp_path):
+    from pythia_repro.report.results import manifest_digest
+
+    results = tmp_path / "results"
+    shutil.copytree(REPO / "results" / "published" / "memorization", results / "pythia" / "memorization")
+    manifest = json.loads((results / "pythia" / "memorization" / "manifest.json").read_text())
+    manifest["inputs"] += [
+        {"kind": "checkpoint_left_out", "model": "pythia-2.8b", "revision": "step1000", "reason": "it serves main's"},
+        {"kind": "checkpoint", "model": "pythia-12b", "revision": "step50000", "doubt": "it serves the first shard"},
+    ]
+    manifest["digest"] = manifest_digest({k: v for k, v in manifest.items() if k != "digest"})
+    (results / "pythia" / "memorization" / "manifest.json").write_text(json.dumps(manifest))
+    (results / "pythia" / "checkpoints").mkdir()
+    (results / "pythia" / "checkpoints" / "audit.csv").write_text(
+        "model,revision,flag,reason\npythia-2.8b,step0,duplicate,its weights are main's\npythia-2.8b,step143000,ok,\n"
+    )
+    out = site.build(results)
+    strip = (out / "checkpoints.html").read_text()
+    assert '<span class="duplicate" title="step0: duplicate its weights are main&#x27;s">' in strip
+    assert "<b>pythia-2.8b</b>: 1 duplicate, 1 ok" in strip
+    page = (out / "pythia" / "memorization" / "index.html").read_text()
+    assert "<li>pythia-2.8b@step1000: it serves main&#x27;s</li>" in page.split("<h2>Figures")[0]
+    assert "Scored despite a doubt</h3><ul><li>pythia-12b@step50000: it serves the first shard" in page

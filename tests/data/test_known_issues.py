@@ -1,12 +1,15 @@
-"""The release's reported problems as data: a flagged checkpoint is refused before any work, and scored only when
-asked, with its manifest saying so."""
+"""The release's reported problems as data: a doubted checkpoint is left out of a run, which says which and why,
+and is scored only when asked, marked."""
 
 import pytest
 
+from pythia_repro import settings
 from pythia_repro.data import known_issues as ki
+from pythia_repro.findings.base import Finding, record_checkpoints, scoring_task
+from pythia_repro.report.results import ResultWriter
 from pythia_repro.suites import get_suite, load_model
 from pythia_repro.suites.base import CheckpointNotFound
-from pythia_repro.sweep.plan import Job, ScoringTask, sweep
+from pythia_repro.sweep.plan import Job, left_out_lines
 
 
 def test_the_registry_holds_the_reported_grids_exactly():
@@ -31,55 +34,62 @@ def test_the_registry_holds_the_reported_grids_exactly():
         ("pythia-70m", "step1", False),  # steps 0-2 identical: a note, not an error
     ],
 )
-def test_only_checkpoints_that_serve_another_steps_weights_are_refused(model, revision, refused):
-    assert (ki.refusal(model, revision) is not None) is refused
+def test_only_checkpoints_that_serve_another_steps_weights_are_doubted(model, revision, refused):
+    assert (ki.doubt(model, revision) is not None) is refused
 
 
 def _task(*steps):
     suite = get_suite("pythia")
-    calls = []
     jobs = [Job(suite.checkpoint("pythia-2.8b", s), 8, ()) for s in steps]
-    task = ScoringTask(
-        finding="t",
-        suite="pythia",
-        data="d",
-        scorer="s",
-        jobs=jobs,
-        score=lambda *a: calls.append(a),
-        available=lambda c: 8,
-        chunk_rows=8,
-        device="cpu",
+    finding = Finding("t", "t", ("pythia",))
+    return scoring_task(
+        finding, suite, data="d", scorer="s", jobs=jobs, score=lambda *a: None, rows=8, chunk_rows=8, device="cpu"
     )
-    return task, calls
 
 
-def test_a_sweep_with_a_flagged_checkpoint_is_refused_before_any_work_naming_each_and_what_to_do(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    task, calls = _task(66000, 1000, 50000)
-    with pytest.raises(ki.FlaggedCheckpoint) as err:
-        sweep(task, progress=False)
-    lines = str(err.value).splitlines()
-    assert [line.split(" is not")[0] for line in lines] == ["pythia-2.8b@step1000", "pythia-2.8b@step50000"]
-    assert all("PYTHIA_REPRO_CHECKPOINTS=all" in line and "issues/205" in line for line in lines) and calls == []
+def test_a_doubted_checkpoint_is_left_out_of_the_work_with_why_and_scored_only_when_asked_marked(tmp_path):
+    task = _task(66000, 1000, 50000)
+    assert [job.checkpoint.step for job in task.jobs] == [66000] and not task.marked
+    assert [c.step for c in task.left_out] == [1000, 50000]
+    lines = left_out_lines([task])
+    assert [line.split(":")[0] for line in lines] == ["left out pythia-2.8b@step1000", "left out pythia-2.8b@step50000"]
+    assert all("issues/205" in line and "-p checkpoints=all" in line for line in lines)
+    writer = ResultWriter(tmp_path)
+    record_checkpoints(writer, get_suite("pythia"), task)
+    assert [(i["kind"], i["revision"]) for i in writer.inputs] == [
+        ("checkpoint", "step66000"),
+        ("checkpoint_left_out", "step1000"),
+        ("checkpoint_left_out", "step50000"),
+    ]
+    with settings.overridden("checkpoints", "all"):
+        anyway = _task(66000, 1000)
+    assert settings.value("checkpoints") == "verified", "the override ends with its block"
+    assert [job.checkpoint.step for job in anyway.jobs] == [66000, 1000] and not anyway.left_out
+    writer = ResultWriter(tmp_path / "all")
+    record_checkpoints(writer, get_suite("pythia"), anyway)
+    assert [i.get("doubt", "")[:30] for i in writer.inputs] == ["", "it serves main's model.safeten"]
 
 
-def test_loading_a_flagged_checkpoint_is_refused_unless_asked_for(monkeypatch, tmp_path):
+def test_loading_a_doubted_checkpoint_is_refused_unless_asked_for(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
     checkpoint = get_suite("pythia").checkpoint("pythia-12b", 58000)
-    with pytest.raises(ki.FlaggedCheckpoint, match="first weight shard"):
+    with pytest.raises(ki.FlaggedCheckpoint, match="first weight shard.*-p checkpoints=all"):
         load_model(checkpoint, "cpu")
     monkeypatch.setenv("PYTHIA_REPRO_CHECKPOINTS", "all")
     with pytest.raises(CheckpointNotFound):  # let through: it now fails only for not being in the empty cache
         load_model(checkpoint, "cpu")
 
 
-def test_a_checkpoint_scored_despite_its_issue_says_so_in_the_manifest(tmp_path):
-    from pythia_repro.findings.base import record_checkpoints
-    from pythia_repro.report.results import ResultWriter
+def test_every_claim_of_a_run_that_left_checkpoints_out_names_them(tmp_path):
+    from pythia_repro.findings.base import Result
+    from pythia_repro.report.claims import judged
 
     writer = ResultWriter(tmp_path)
-    suite = get_suite("pythia")
-    record_checkpoints(writer, suite, [suite.checkpoint("pythia-2.8b", s) for s in (1000, 66000)])
-    flagged = {i["revision"]: i.get("known_issues") for i in writer.inputs}
-    assert flagged == {"step1000": ["pythia-2.8b-serves-main"], "step66000": None}
+    record_checkpoints(writer, get_suite("pythia"), _task(66000, 1000))
+    result = Result("t", "pythia", writer)
+    claim = judged("t.rises", "it rises", "slope > 0", True, "slope +0.1")
+    result.judge({"pythia": [claim], "published": [claim]})
+    detail = dict(zip(result.tables["claims"].profile, result.tables["claims"].detail))
+    assert detail["pythia"] == "slope +0.1 Left out, not what they claim (see the manifest): pythia-2.8b@step1000."
+    assert detail["published"] == "slope +0.1", "another profile's verdict stands on its own data"

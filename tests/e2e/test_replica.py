@@ -117,6 +117,30 @@ def test_the_readme_commands_run_every_finding_on_the_deduplicated_release(repli
     assert (pd.read_csv(gender / "winobias.csv").pro_items == 24).all(), "each WinoBias subset, both prompts"
 
 
+def test_the_integrity_commands_catch_the_replicas_faults_and_show_the_data_as_written(replica, project):
+    run = run_commands(readme_block("integrity-commands"), _environment(replica, project), timeout=1200).stdout
+    assert "pythia-14m@step2000: duplicate its weights are main, step143000's" in run
+    assert "pythia-14m@step3000: shared_shard shares 1 of 3 weight files with main, step2000, step143000" in run
+    audit = pd.read_csv(project / "results" / "pythia" / "checkpoints" / "audit.csv").set_index("revision")
+    assert audit.flag[["step1000", "step4000", "step143000"]].tolist() == ["ok", "not_checked", "duplicate"]
+    facts = pd.read_csv(project / "results" / "pythia" / "checkpoints" / "facts.csv").set_index(["model", "step"])
+    assert facts.loc[("pythia-14m", 1000)].tokens_seen == 1000 * 1024 * 2048
+    assert (
+        facts.loc[("pythia-1b", 1000)].precision == "bfloat16" and "pythia-800m" in facts.loc[("pythia-1b", 1000)].notes
+    )
+    assert re.search(r"tokenizer_sha256: [0-9a-f]{64}\neod_id: 0\npad_id: 0", run)
+    assert "data: 512 rows; the second pass starts within step 0" in run, "the replica's Pile is smaller than a batch"
+    shown = re.findall(r"step 0 row (\d) \(data row (\d)\): '(.+)'", run)
+    assert [(a, b) for a, b, _ in shown] == [("0", "0"), ("1", "1")] and all(text for *_, text in shown)
+    assert "data row 100: pass 1, trained at step 0, row 100 of its batch" in run
+    first, anyway = run.split("→ sweep pythia")[1:]
+    for step, flag in ((2000, "duplicate"), (3000, "shared_shard")):
+        assert f"left out pythia-14m@step{step}: the audit flags it {flag}" in first
+        assert f"scored despite doubt pythia-14m@step{step}: the audit flags it {flag}" in anyway
+    assert "2 checkpoint(s) scored" in first and "0 skipped" in first, "step1000 and step143000"
+    assert "2 checkpoint(s) scored" in anyway and "2 skipped" in anyway, "step2000 and step3000, marked"
+
+
 NEOX_20B = """
 import json
 from pythia_repro.findings import load

@@ -4,7 +4,8 @@
 revisions, what is wrong, the public issue it comes from and the evidence given there (LFS sha256s where reported).
 Kinds: `duplicate` (the branch serves another revision's weights), `shared_shard` (one of its weight files is
 another revision's), `fixed` (repaired upstream; kept for the record) and `note` (reported, not known to be wrong).
-The first two are never scored unless `PYTHIA_REPRO_CHECKPOINTS=all` (`refusal`, checked when a checkpoint loads).
+The first two make a checkpoint doubted (`doubt`): findings leave it out unless asked to score it anyway
+(`suites.audit.screen`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 
-from .. import settings
 from ..errors import Explained
 
 KINDS = ("duplicate", "shared_shard", "fixed", "note")
@@ -61,16 +61,20 @@ def of(model: str, revision: str) -> list[Issue]:
     return [i for i in issues() if i.concerns(model, revision)]
 
 
-def refusal(model: str, revision: str) -> str | None:
-    """Why a checkpoint must not be scored (one line), or None; None for every checkpoint when the
-    `checkpoints` setting is `all`."""
-    if settings.value("checkpoints") == "all":
-        return None
+def doubt(model: str, revision: str) -> str | None:
+    """Why the registry says a checkpoint is not what it claims (one line: the problem, the issue, the evidence),
+    or None."""
     for issue in of(model, revision):
         if issue.kind in REFUSED:
-            return (
-                f"{model}@{revision} is not what it claims: it {issue.problem} ({issue.issue}; {issue.evidence}). "
-                f"It is not scored: choose other steps, or set {settings.variable('checkpoints')}=all to score it "
-                "anyway"
-            )
+            return f"it {issue.problem} ({issue.issue}; {issue.evidence})"
     return None
+
+
+def readme_lines() -> str:
+    """The README's list of what is known to be wrong with the release, one line per issue, with its source."""
+    lines = []
+    for i in issues():
+        where = f"{i.model} " if i.model != "*" else "every model: "
+        shown = " ".join(i.revisions[:3]) + (f" … ({len(i.revisions)} branches)" if len(i.revisions) > 3 else "")
+        lines.append(f"- {where}{shown}: {i.problem} ({i.kind}; [#{i.issue.rsplit('/', 1)[-1]}]({i.issue}))\n")
+    return "".join(lines)

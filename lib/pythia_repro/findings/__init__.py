@@ -18,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from .. import settings
 from ..parameters import RESERVED, BadParameter, Param, known_values
 from ..suites import get_suite
 from .base import Finding, Result, run, supports
@@ -91,10 +92,11 @@ def scoring_tasks(profile: str, findings: list[str] | None = None, options: dict
         and supports(modules[name].FINDING, profile)
     ]
     tasks = []
-    for name, own in shared(profile, scored, options or {}).items():
-        prepare = modules[name].prepare
-        accepted = inspect.signature(prepare).parameters
-        tasks.append(prepare(profile, **{k: v for k, v in own.items() if k in accepted}).task)
+    with settings.overridden("checkpoints", (options or {}).get("checkpoints")):
+        for name, own in shared(profile, scored, options or {}).items():
+            prepare = modules[name].prepare
+            accepted = inspect.signature(prepare).parameters
+            tasks.append(prepare(profile, **{k: v for k, v in own.items() if k in accepted}).task)
     return tasks
 
 

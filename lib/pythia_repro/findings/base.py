@@ -15,20 +15,22 @@ narrative, and `result.show(section)` calls.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pandas as pd
 
-from ..data import known_issues
+from .. import settings
 from ..parameters import known_values, not_scored
 from ..report.claims import Claim, sentences
 from ..report.claims import table as claims_table
 from ..report.results import ResultWriter
-from ..suites import get_suite
+from ..suites import audit, facts, get_suite
 from ..sweep.plan import ScoringTask, SweepReport, sweep
+
+LEFT_OUT = "checkpoint_left_out"  # the manifest's input kind of a doubted checkpoint a run did not score
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,13 @@ class Result:
         profile's."""
         from ..report import numbers
 
+        left = [f"{i['model']}@{i['revision']}" for i in self.writer.inputs if i["kind"] == LEFT_OUT]
+        if left:  # every verdict of this run stands on the checkpoints it scored: say which were left out
+            note = f" Left out, not what they claim (see the manifest): {', '.join(left)}."
+            by_profile = {
+                p: [replace(c, detail=c.detail + note) if p == self.profile else c for c in claims]
+                for p, claims in by_profile.items()
+            }
         self.claims = by_profile
         table = self.table("claims", claims_table(by_profile))
         found = numbers.of_claims(table, self.profile)
@@ -161,7 +170,8 @@ def run(module: ModuleType, profile: str, output_dir: str | Path | None = None, 
     result = Result(module.FINDING.name, profile, ResultWriter(output_dir, title_note=plots.source_note(profile)))
     result.headline = getattr(module, "HEADLINE", {})
     result.module = module.__name__
-    module.analyse(result, **params)
+    with settings.overridden("checkpoints", params.pop("checkpoints", None)):
+        module.analyse(result, **params)
     return result
 
 
@@ -215,19 +225,22 @@ def scoring_task(
     """A finding's scoring work on a suite, declared by name: the identity of the scored `data`, the `scorer` and
     its version, the `jobs` (checkpoint, rows, parameters), how to `score` a chunk, the `rows` a checkpoint may be
     scored on (a number, or a function of the checkpoint), the chunk size, the device and the tokens a row puts
-    through the model (for plans)."""
+    through the model (for plans). Jobs on a doubted checkpoint (`audit.screen`) are left out, or kept and marked."""
+    left_out, marked = audit.screen(suite, [job.checkpoint for job in jobs])
     return ScoringTask(
         finding=finding.name,
         suite=suite.name,
         data=data,
         scorer=scorer,
-        jobs=jobs,
+        jobs=[job for job in jobs if job.checkpoint not in left_out],
         score=score,
         available=rows if callable(rows) else lambda checkpoint: rows,
         chunk_rows=chunk_rows,
         device=str(device),
         row_tokens=row_tokens,
         build=suite.build,
+        left_out=left_out,
+        marked=marked,
     )
 
 
@@ -244,25 +257,27 @@ def scored_suite(profile: str, finding: str, models: list[str] | None = None) ->
     return suite, scored_models(suite, models, finding)
 
 
-def record_checkpoints(writer: ResultWriter, suite, checkpoints) -> None:
-    """Record each distinct checkpoint a run loaded (or read scores of) as an input, with its source, and the
-    known issues it was scored despite (`PYTHIA_REPRO_CHECKPOINTS=all`)."""
-    for ckpt in dict.fromkeys(checkpoints):
+def record_checkpoints(writer: ResultWriter, suite, task: ScoringTask) -> None:
+    """Record each distinct checkpoint a run loaded (or read scores of) as an input, with its source and, for one
+    scored despite a doubt (`-p checkpoints=all`), the doubt; and each doubted checkpoint left out, with why."""
+    for ckpt in dict.fromkeys(job.checkpoint for job in task.jobs):
         source = suite.spec(ckpt.model).hub_id if suite.local_root is None else str(suite.local_root)
-        flagged = [i.id for i in known_issues.of(ckpt.model, ckpt.revision) if i.kind in known_issues.REFUSED]
-        extra = {"known_issues": flagged} if flagged and suite.local_root is None else {}
+        extra = {"doubt": task.marked[ckpt]} if ckpt in task.marked else {}
         writer.record_input("checkpoint", model=ckpt.model, revision=ckpt.revision, source=source, **extra)
+    for ckpt, why in task.left_out.items():
+        writer.record_input(LEFT_OUT, model=ckpt.model, revision=ckpt.revision, reason=why)
 
 
 def sweep_plan(
     plan: Plan, writer: ResultWriter | None, cache=None, progress: bool = True, **runtime: Any
 ) -> tuple[dict, SweepReport]:
-    """Sweep a plan's task (cached, resumable) and record on the writer the device, the scored data and the
-    checkpoints; `runtime` adds facts of the run (e.g. dtypes)."""
+    """Sweep a plan's task (cached, resumable) and record on the writer the device, the suite's tokenizer, the scored
+    data and the checkpoints (and those left out); `runtime` adds facts of the run (e.g. dtypes)."""
     results, report = sweep(plan.task, cache=cache, progress=progress)
     if writer:
-        writer.record_runtime(device=plan.task.device, suite=plan.suite.name, **runtime)
+        tokenizer = facts.tokenizer_identity(plan.suite)
+        writer.record_runtime(device=plan.task.device, suite=plan.suite.name, **tokenizer, **runtime)
         kind, identity = plan.scored_data()
         writer.record_input(kind, **identity)
-        record_checkpoints(writer, plan.suite, (job.checkpoint for job in plan.task.jobs))
+        record_checkpoints(writer, plan.suite, plan.task)
     return results, report

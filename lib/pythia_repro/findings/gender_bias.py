@@ -30,7 +30,7 @@ from ..data.reference import ReferenceDataError, paths
 from ..evals import bias_evals
 from ..integrity import versions
 from ..integrity.hashing import content_key
-from ..parameters import BATCH_SIZE, DEVICE_PARAM, DTYPE, MODELS, STEPS
+from ..parameters import BATCH_SIZE, CHECKPOINTS, DEVICE_PARAM, DTYPE, MODELS, STEPS
 from ..report import intervals
 from ..report.claims import Claim, judged, untestable
 from ..report.curves import PAIRED_BOOTSTRAP
@@ -104,7 +104,7 @@ PAPER_FIGURES = (
         {"published": ("bias_by_size.*",), "micro": ("bias_by_size.*",)},
     ),
 )
-PARAMETERS = (MODELS, STEPS, BATCH_SIZE, DEVICE_PARAM, DTYPE)
+PARAMETERS = (MODELS, STEPS, BATCH_SIZE, DEVICE_PARAM, DTYPE, CHECKPOINTS)
 FOLDER = "published/gender_bias"
 BASELINE, INTERVENTION, LONG = "baseline", "intervention", "long intervention"
 ARMS = (BASELINE, INTERVENTION, LONG)

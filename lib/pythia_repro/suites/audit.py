@@ -15,6 +15,10 @@ cache, a cheap tensor check reads the input embedding alone (safetensors, memory
 median norm of its rows and their median cosine to step 0's, so that a discontinuity like EleutherAI/pythia#206's
 (a mid-training step whose embedding is the final model's) shows on any suite, with or without a reported issue;
 `embedding_of` names the other revisions whose embedding is bit-identical.
+
+The audit's table (`table_path`) and the known issues decide which checkpoints are doubted (`doubt`): `screen` leaves
+them out of a finding's scoring, or, with the `checkpoints` setting `all`, keeps them marked; once a revision is
+fetched, `fetched_twin` refuses files that are another step's.
 """
 
 from __future__ import annotations
@@ -28,14 +32,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import settings
 from ..data import known_issues
 from ..integrity import atomic
-from ..paths import cache_home, hf_cache
-from .base import Suite
+from ..paths import cache_home, hf_cache, results_dir
+from .base import Checkpoint, Suite
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
 EMBEDDING = "gpt_neox.embed_in.weight"
 RETRIES = 4
+TABLE = "checkpoints/audit.csv"  # under a suite's results folder
+DOUBTED = ("duplicate", "shared_shard", "no_weights")  # the audit's flags that make a checkpoint doubted
 Listing = dict[str, str]  # weight file → sha256
 
 
@@ -129,10 +136,22 @@ def embedding_checks(embeddings: dict[str, np.ndarray | None], first: str) -> pd
     )
 
 
-def flags(listings: dict[str, Listing | None], final: str, absent: str = "not_checked") -> pd.DataFrame:
+def alike(model: str, final: str) -> list[set[str]]:
+    """Revisions that are one checkpoint under several names: the final step and `main`, and those a `note` of the
+    known issues says hold identical weights (steps 0, 1 and 2, EleutherAI/pythia#83)."""
+    return [
+        {final, "main"},
+        *(set(i.revisions) for i in known_issues.issues() if i.kind == "note" and i.model in ("*", model)),
+    ]
+
+
+def flags(
+    listings: dict[str, Listing | None], final: str, absent: str = "not_checked", noted: list[set[str]] = ()
+) -> pd.DataFrame:
     """Each revision's flag and the reason, from the listings of one model (`final`: its last step's revision,
-    one checkpoint with `main`; `absent`: the flag of a revision with no listing)."""
-    same = {final, "main"}
+    one checkpoint with `main`; `noted`: other groups of revisions known to be one checkpoint; `absent`: the flag
+    of a revision with no listing)."""
+    groups = [{final, "main"}, *noted]
     owners = defaultdict(set)  # sha256 → revisions serving it
     for revision, listing in listings.items():
         for sha in (listing or {}).values():
@@ -142,7 +161,8 @@ def flags(listings: dict[str, Listing | None], final: str, absent: str = "not_ch
         if not listing:
             rows.append((revision, absent if listing is None else "no_weights", "", 0, ""))
             continue
-        others = [owners[sha] - {revision} - (same if revision in same else set()) for sha in listing.values()]
+        same = set().union({revision}, *(g for g in groups if revision in g))
+        others = [owners[sha] - same for sha in listing.values()]
         shared = sorted(set().union(*others), key=_step_order)
         if others and all(others):
             common = sorted(set.intersection(*others), key=_step_order)
@@ -182,7 +202,8 @@ def audit(suite: Suite, models: list[str], online: bool = False, api=None, progr
             listings = _online(api, spec.hub_id, revisions, progress)
         else:
             listings = {r: cached_listing(snapshot) for r, snapshot in snapshots.items()}
-        table = flags(listings, suite.revision(suite.final_step), "missing" if online else "not_checked")
+        final = suite.revision(suite.final_step)
+        table = flags(listings, final, "missing" if online else "not_checked", alike(model, final)[1:])
         embeddings, unreadable = {}, []
         for revision, snapshot in snapshots.items():
             try:
@@ -203,3 +224,76 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     return table.pivot_table(
         index="model", columns="flag", values="revision", aggfunc="count", fill_value=0, sort=False
     )
+
+
+def table_path(suite: str) -> Path:
+    """Where `pythia-repro checkpoints audit` writes a suite's table, which findings then read."""
+    return results_dir() / suite / TABLE
+
+
+def _audited(suite: str) -> pd.DataFrame | None:
+    path = table_path(suite)
+    return pd.read_csv(path, keep_default_na=False).set_index(["model", "revision"]) if path.is_file() else None
+
+
+def released(suite: Suite, model: str) -> bool:
+    """Whether a model's checkpoints are the hub's (doubts apply) rather than a local folder's or a local build's."""
+    return suite.local_root is None and bool(suite.spec(model).hub_id)
+
+
+def doubt(suite: Suite, checkpoint: Checkpoint) -> str | None:
+    """Why a released checkpoint is not what it claims (one line), or None: a known issue of a refused kind, else
+    the audit's flag (the final step and `main` are one checkpoint; a step equal to them is the doubted one)."""
+    if not released(suite, checkpoint.model):
+        return None
+    if why := known_issues.doubt(checkpoint.model, checkpoint.revision):
+        return why
+    table = _audited(suite.name)
+    key = (checkpoint.model, checkpoint.revision)
+    if table is None or key not in table.index or checkpoint.step == suite.final_step:
+        return None
+    row = table.loc[key]
+    if row.flag in DOUBTED:
+        return f"the audit flags it {row.flag}: {row.reason or 'no weight files'} ({table_path(suite.name)})"
+    return None
+
+
+def screen(suite: Suite, checkpoints: list[Checkpoint]) -> tuple[dict[Checkpoint, str], dict[Checkpoint, str]]:
+    """The doubted checkpoints among `checkpoints`, with why: (left out, scored anyway and marked). With the
+    `checkpoints` setting `verified` (default) every doubted one is left out; with `all` every one is marked."""
+    doubted = {c: why for c in dict.fromkeys(checkpoints) if (why := doubt(suite, c))}
+    return ({}, doubted) if settings.value("checkpoints") == "all" else (doubted, {})
+
+
+def fetched_twin(suite: Suite, checkpoint: Checkpoint) -> str | None:
+    """After a released revision is fetched: why its weight files are not its own (one or all of them are another
+    cached step's, that step not one checkpoint with it (`alike`), or they differ from what the audit listed for it),
+    or None. The final step is the original of whatever equals it."""
+    spec = suite.spec(checkpoint.model)
+    if not released(suite, checkpoint.model):
+        return None
+    own = cached_listing(cached_snapshot(spec.hub_id, checkpoint.revision))
+    if not own:
+        return None
+    hashes = set(own.values())
+    table = _audited(suite.name)
+    key = (checkpoint.model, checkpoint.revision)
+    if table is not None and key in table.index and table.loc[key].sha256_prefixes:
+        listed = set(table.loc[key].sha256_prefixes.split())
+        if listed != {h[:12] for h in hashes}:
+            return f"its weight files are not those the audit listed ({table_path(suite.name)}); re-run the audit"
+    if checkpoint.step == suite.final_step:  # `main`: a step that equals it is the doubted one
+        return None
+    same = set().union(
+        *(g for g in alike(checkpoint.model, suite.revision(suite.final_step)) if checkpoint.revision in g)
+    )
+    for step in (suite.final_step, *suite.steps[:-1]):  # the original of what equals the final step is the final step
+        other = suite.revision(step)
+        if other == checkpoint.revision or other in same:
+            continue
+        listing = cached_listing(cached_snapshot(spec.hub_id, other)) or {}
+        shared = sorted(name for name, sha in own.items() if sha in set(listing.values()))
+        if shared:
+            what = "weight files are" if len(shared) == len(own) else f"{', '.join(shared)} (of {len(own)} files) is"
+            return f"its {what} {other}'s (the same LFS sha256)"
+    return None

@@ -8,9 +8,11 @@ from contextlib import contextmanager
 import torch
 
 from .. import settings
-from ..data import known_issues
+from ..data.known_issues import FlaggedCheckpoint
 from ..paths import hf_cache
+from .audit import doubt, fetched_twin
 from .base import Checkpoint, CheckpointNotFound, ModelSpec, Suite
+from .facts import tokenizer_mismatch
 from .registry import get_suite
 
 
@@ -34,16 +36,24 @@ def run_dtype(suite: Suite, finding: str, model: str, device: torch.device, give
 
 
 def load_model(
-    checkpoint: Checkpoint, device: str | torch.device | None = None, dtype: torch.dtype | str | None = None
+    checkpoint: Checkpoint,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype | str | None = None,
+    doubted: bool | None = None,
 ):
-    """A model at a checkpoint, in eval mode, from the suite's local folder or the hub (safetensors only)."""
+    """A model at a checkpoint, in eval mode, from the suite's local folder or the hub (safetensors only).
+
+    A released checkpoint that is not what it claims (`audit.doubt` before, `audit.fetched_twin` after fetching) is
+    refused unless `doubted` (default: the `checkpoints` setting is `all`); one whose tokenizer is not the suite's
+    (`facts.tokenizer_mismatch`) is always refused."""
     import transformers
 
     suite = get_suite(checkpoint.suite)
     spec = suite.spec(checkpoint.model)
     suite.checkpoint(checkpoint.model, checkpoint.step)
-    if spec.hub_id and (why := known_issues.refusal(checkpoint.model, checkpoint.revision)):
-        raise known_issues.FlaggedCheckpoint(why)
+    doubted = settings.value("checkpoints") == "all" if doubted is None else doubted
+    if not doubted and (why := doubt(suite, checkpoint)):
+        raise FlaggedCheckpoint(_refused(checkpoint, why))
     device = torch.device(device) if device is not None else default_device()
     dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype or default_dtype(spec, device)
     if suite.loader is not None:
@@ -58,7 +68,10 @@ def load_model(
             )
         source = str(folder)
     else:
-        source, kwargs = spec.hub_id, {**kwargs, "revision": checkpoint.revision}
+        source = spec.hub_id
+        kwargs |= dict(
+            revision=checkpoint.revision, cache_dir=hf_cache(), local_files_only=settings.enabled("hub_offline")
+        )
     try:
         with quiet_weight_loading():
             model = getattr(transformers, suite.model_class).from_pretrained(source, **kwargs)
@@ -71,7 +84,18 @@ def load_model(
             f"could not load {checkpoint.model}@{checkpoint.revision} from {source}{where}: {err}. Only "
             "safetensors weights are loaded; check the revision exists and its files are present."
         ) from err
+    if suite.local_root is None and spec.hub_id and (why := tokenizer_mismatch(suite, checkpoint)):
+        raise FlaggedCheckpoint(f"{checkpoint.model}@{checkpoint.revision}: {why}. It is never scored")
+    if not doubted and (why := fetched_twin(suite, checkpoint)):
+        raise FlaggedCheckpoint(_refused(checkpoint, why))
     return model.to(device).eval()
+
+
+def _refused(checkpoint: Checkpoint, why: str) -> str:
+    return (
+        f"{checkpoint.model}@{checkpoint.revision} is not what it claims: {why}. It is not scored: choose other steps, "
+        "or pass -p checkpoints=all to score it anyway"
+    )
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from ..integrity.workers import forwarded_env
 from ..paths import unwritable
 from ..suites import Checkpoint, get_suite
-from .plan import CheckpointResult, ScoringTask, checkpoints, missing, refuse_flagged, score_checkpoint
+from .plan import CheckpointResult, ScoringTask, checkpoints, left_out_lines, missing, score_checkpoint
 from .score_cache import ScoreCache
 
 # I/O, hub and CUDA errors may pass on a second try; a missing checkpoint or bad input will not.
@@ -43,6 +43,7 @@ class Summary:
     done: list[CheckpointResult] = field(default_factory=list)
     skipped: list[Checkpoint] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
+    doubted: list[str] = field(default_factory=list)  # checkpoints left out (or scored anyway) for not being theirs
 
     @property
     def ok(self) -> bool:
@@ -57,6 +58,7 @@ class Summary:
             f"{len(self.done)} checkpoint(s) scored ({scored} chunk(s) written), "
             f"{len(self.skipped)} skipped (every chunk cached), {len(self.failed)} failed"
         ]
+        lines += [f"  {line}" for line in self.doubted]
         lines += [f"  FAILED {f.checkpoint.model}@{f.checkpoint.revision}: {f.reason}" for f in self.failed]
         if self.failed:
             lines.append("  re-run the same command to retry them; finished chunks are kept")
@@ -65,7 +67,6 @@ class Summary:
 
 def split_pending(tasks: list[ScoringTask], cache: ScoreCache) -> tuple[list[Checkpoint], list[Checkpoint]]:
     """Checkpoints with at least one chunk to score, and those with none."""
-    refuse_flagged(tasks)
     todo, skipped = [], []
     for ckpt in checkpoints(tasks):
         (todo if missing(tasks, ckpt, cache) else skipped).append(ckpt)
@@ -91,7 +92,7 @@ class LocalExecutor:
         cache = cache or ScoreCache()
         tasks = source.tasks()
         todo, skipped = split_pending(tasks, cache)
-        summary = Summary(skipped=skipped)
+        summary = Summary(skipped=skipped, doubted=left_out_lines(tasks))
         for _, outcome in _progress(self._execute(tasks, todo, cache), len(todo), progress):
             (summary.done if isinstance(outcome, CheckpointResult) else summary.failed).append(outcome)
         return summary
@@ -155,7 +156,7 @@ class RayExecutor:
         cache = cache or ScoreCache()
         tasks = source.tasks()
         todo, skipped = split_pending(tasks, cache)
-        summary = Summary(skipped=skipped)
+        summary = Summary(skipped=skipped, doubted=left_out_lines(tasks))
         if not todo:
             return summary
         if not ray.is_initialized():

@@ -16,9 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..data import known_issues
 from ..integrity import numerics, workers
-from ..suites import Checkpoint, get_suite, load_model
+from ..suites import Checkpoint, load_model
 from .score_cache import ScoreCache, ScoreKey
 
 
@@ -46,6 +45,8 @@ class ScoringTask:
     device: str
     row_tokens: float | None = None  # tokens one scored row puts through the model (for plans; None: unknown)
     build: str = ""  # which build of a locally built suite (its weights differ between builds under the same names)
+    left_out: dict[Checkpoint, str] = field(default_factory=dict)  # doubted checkpoints not scored, and why
+    marked: dict[Checkpoint, str] = field(default_factory=dict)  # doubted checkpoints scored anyway, and why
 
     def keys(self, job: Job) -> list[ScoreKey]:
         """The cache keys of the chunks that cover the job's rows."""
@@ -69,16 +70,15 @@ def checkpoints(tasks: Iterable[ScoringTask]) -> list[Checkpoint]:
     return list(dict.fromkeys(job.checkpoint for task in tasks for job in task.jobs))
 
 
-def refuse_flagged(tasks: Iterable[ScoringTask]) -> None:
-    """Refuse, before any work, a sweep that holds a released checkpoint the known-issues registry says is not what
-    it claims (`data.known_issues`): one line per checkpoint, with what to do."""
-    lines = [
-        why
-        for ckpt in checkpoints(tasks)
-        if get_suite(ckpt.suite).spec(ckpt.model).hub_id and (why := known_issues.refusal(ckpt.model, ckpt.revision))
-    ]
-    if lines:
-        raise known_issues.FlaggedCheckpoint("\n".join(lines))
+def left_out_lines(tasks: Iterable[ScoringTask]) -> list[str]:
+    """One line per doubted checkpoint the tasks leave out or score anyway, with why (each once)."""
+    lines = {}
+    for task in tasks:
+        for ckpt, why in task.left_out.items():
+            lines[ckpt] = f"left out {ckpt.model}@{ckpt.revision}: {why} (-p checkpoints=all scores it)"
+        for ckpt, why in task.marked.items():
+            lines[ckpt] = f"scored despite doubt {ckpt.model}@{ckpt.revision}: {why}"
+    return list(lines.values())
 
 
 def work(tasks: Iterable[ScoringTask], checkpoint: Checkpoint) -> list[tuple[ScoringTask, Job, ScoreKey]]:
@@ -124,7 +124,7 @@ def score_checkpoint(tasks: list[ScoringTask], checkpoint: Checkpoint, cache: Sc
             model, loaded = None, dtype
             workers.use_threads()  # set where torch first works, so a fully cached checkpoint costs nothing
             numerics.check()
-            model = load_model(checkpoint, task.device, dtype)
+            model = load_model(checkpoint, task.device, dtype, doubted=checkpoint in task.marked)
             result.device = task.device
         frame = task.score(model, key.start, key.stop, dict(job.params))
         frame.insert(0, "row", range(key.start, key.stop))
@@ -172,7 +172,8 @@ def sweep(
     """Score a task in process (checkpoint by checkpoint, resumable) and return every job's scores."""
     from tqdm.auto import tqdm
 
-    refuse_flagged([task])
+    for line in left_out_lines([task]):
+        tqdm.write(f"{task.finding}: {line}")
     cache = cache or ScoreCache()
     report = SweepReport()
     for ckpt in tqdm(checkpoints([task]), desc=f"{task.finding} sweep", disable=not progress):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -149,19 +150,57 @@ def random_neox(
     return GPTNeoXForCausalLM(config).eval()
 
 
-def saved_files(model) -> dict[str, bytes]:
-    """A model's files as `save_pretrained` writes them (config.json, model.safetensors), for `hub_entry`."""
+def saved_files(model, **options) -> dict[str, bytes]:
+    """A model's files as `save_pretrained` writes them (config.json, model.safetensors or its shards and index),
+    for `hub_entry`; `options` go to `save_pretrained` (e.g. `max_shard_size`)."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="replica-") as tmp, quiet_weight_loading():
-        model.save_pretrained(tmp, safe_serialization=True)
+        model.save_pretrained(tmp, safe_serialization=True, **options)
         return {f.name: f.read_bytes() for f in Path(tmp).iterdir()}
 
 
-def tiny_weights(seed: int, vocab: int, hidden: int) -> dict[str, bytes]:
-    """`config.json` and `model.safetensors` of a tiny random GPT-NeoX shaped like the real models, in fp16."""
+def tiny_weights(seed: int, vocab: int, hidden: int, **options) -> dict[str, bytes]:
+    """`config.json` and `model.safetensors` (or shards, with `max_shard_size`) of a tiny random GPT-NeoX shaped like
+    the real models, in fp16."""
     model = random_neox(seed, vocab, hidden, layers=2, bos_token_id=0, eos_token_id=0, torch_dtype="float16")
-    return saved_files(model.half())
+    return saved_files(model.half(), **options)
+
+
+FAULTY = "pythia-14m"  # the replica's model whose branches carry the release's reported faults
+FAULTS = {  # revision → what is wrong with it (`write_faults`); step0, step1000 and the final step are sound
+    "step2000": "duplicate: serves main's weights, every file (as pythia-2.8b's, EleutherAI/pythia#205)",
+    "step3000": "shared_shard: serves the final model's first shard, which holds embed_in (as pythia-12b's, #206)",
+    "step4000": "missing: no such branch (as #94, #107)",
+    "step5000": "tokenizer: its tokenizer.json maps two tokens to each other's ids",
+}
+
+
+def write_faults(hub: Path, tokenizer_file: Path, seed: int = 0) -> None:
+    """`FAULTY`'s branches as the faulty release serves them (`FAULTS`), in shards of two files, each revision with
+    the suite's tokenizer.json but step5000's."""
+    from ..suites import get_suite
+
+    spec = get_suite("pythia").spec(FAULTY)
+    tokenizer = Path(tokenizer_file).read_bytes()
+    shards = {"max_shard_size": "1MB"}  # embed_in alone fills the first shard
+    final = tiny_weights(seed + 14, spec.vocab, 16, **shards)
+    first = next(name for name in final if name.startswith("model-00001-"))
+    swapped = json.loads(tokenizer)
+    vocab = swapped["model"]["vocab"]
+    vocab["the"], vocab["of"] = vocab["of"], vocab["the"]
+    branches = {
+        "step0": tiny_weights(seed + 140, spec.vocab, 16, **shards),
+        "step1000": tiny_weights(seed + 141, spec.vocab, 16, **shards),
+        "step2000": final,
+        "step3000": tiny_weights(seed + 143, spec.vocab, 16, **shards) | {first: final[first]},
+        "step5000": tiny_weights(seed + 145, spec.vocab, 16, **shards),
+        "step143000": final,
+        "main": final,
+    }
+    for revision, files in branches.items():
+        own = json.dumps(swapped).encode() if revision == "step5000" else tokenizer
+        hub_entry(hub, spec.hub_id, revision, files | {"tokenizer.json": own})
 
 
 def _parquet(frame) -> bytes:
@@ -325,10 +364,12 @@ def write_replica(
     heldout_rows: int = 64,
     neox20b: bool = True,
     seed: int = 0,
+    faults: bool = True,
 ) -> Replica:
     """Write a replica of the release under `root`: checkpoints of `models` and of their `-deduped` twins at
     `steps` (with the twins' gender-bias interventions at the final step), GPT-NeoX-20B at main, both Pile
-    datasets (`rows` rows each), the gender-bias evaluation sets and held-out rows."""
+    datasets (`rows` rows each), the gender-bias evaluation sets and held-out rows; with `faults`, `FAULTY`'s
+    branches carrying the release's reported faults (`write_faults`)."""
     from ..suites import get_suite
 
     root, steps = Path(root), tuple(steps)
@@ -343,6 +384,8 @@ def write_replica(
         for run, spec in deduped.models.items():  # the interventions of the size, at their final step
             if spec.revision and run.startswith(f"{model}-deduped-") and deduped.final_step in steps:
                 hub_entry(hub, spec.hub_id, spec.revision, tiny_weights(seed + 7 + 1000 * i, spec.vocab, 16 * (i + 1)))
+    if faults:
+        write_faults(hub, Path(tokenizer_file), seed)
     write_bias_evals(hub, seed)
     write_image_datasets(hub, seed)
     if neox20b:
