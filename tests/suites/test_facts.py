@@ -103,3 +103,33 @@ def test_a_fetched_revision_whose_files_or_tokenizer_are_not_its_own_is_refused(
                 load_model(checkpoint, "cpu")
         else:
             load_model(checkpoint, "cpu")
+
+
+def test_each_scored_checkpoints_embedding_check_goes_to_the_manifest_so_a_grafted_embedding_shows(
+    faulty_hub, monkeypatch, tmp_path
+):
+    from pythia_repro.findings.base import Finding, record_checkpoints, scoring_task
+    from pythia_repro.report.results import ResultWriter
+    from pythia_repro.sweep.plan import Job
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(faulty_hub))
+    suite = get_suite("pythia")
+    jobs = [Job(suite.checkpoint("pythia-14m", s), 8, ()) for s in (1000, 3000, 143000)]
+    task = scoring_task(
+        Finding("t", "t", ("pythia",)),
+        suite,
+        data="d",
+        scorer="s",
+        jobs=jobs,
+        score=None,
+        rows=8,
+        chunk_rows=8,
+        device="cpu",
+    )
+    writer = ResultWriter(tmp_path)
+    record_checkpoints(writer, suite, task)
+    checks = {i["revision"]: i for i in writer.inputs}
+    assert checks["step3000"]["embedding_sha256"] == checks["step143000"]["embedding_sha256"], "#206's fault shows"
+    assert checks["step1000"]["embedding_sha256"] != checks["step143000"]["embedding_sha256"]
+    assert all(abs(c["embedding_cosine_to_step0"]) < 0.1 for c in checks.values()), "random weights, unlike step 0"
+    assert all(c["embedding_median_norm"] > 0 for c in checks.values())

@@ -158,8 +158,9 @@ def block_counts(
     needed = max(steps) * suite.rows_per_step
     if max_rows is None and needed > rows.n_rows:
         raise ValueError(
-            f"the training data holds {rows.n_rows} rows but step {max(steps)} has seen {needed}; "
-            "pass max_rows to count a prefix"
+            f"the training data holds {rows.n_rows} rows but step {max(steps)} has seen {needed}: the rest are a "
+            "second pass over the same rows (the deduplicated Pile's, EleutherAI/pythia#144) or the data is cut short, "
+            "and the counts read the first pass only: pass max_rows to count a prefix of it"
         )
     limit = min(needed, max_rows if max_rows is not None else needed)
     wanted = [(a, min(b, limit)) for a, b in blocks(steps, suite.rows_per_step, max_block_rows) if a < limit]

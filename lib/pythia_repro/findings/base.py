@@ -258,11 +258,15 @@ def scored_suite(profile: str, finding: str, models: list[str] | None = None) ->
 
 
 def record_checkpoints(writer: ResultWriter, suite, task: ScoringTask) -> None:
-    """Record each distinct checkpoint a run loaded (or read scores of) as an input, with its source and, for one
-    scored despite a doubt (`-p checkpoints=all`), the doubt; and each doubted checkpoint left out, with why."""
-    for ckpt in dict.fromkeys(job.checkpoint for job in task.jobs):
+    """Record each distinct checkpoint a run loaded (or read scores of) as an input, with its source, its input
+    embedding's check (`audit.embedding_record`) and, for one scored despite a doubt (`-p checkpoints=all`), the
+    doubt; and each doubted checkpoint left out, with why."""
+    scored = list(dict.fromkeys(job.checkpoint for job in task.jobs))
+    embeddings = audit.embedding_record(suite, scored)
+    for ckpt in scored:
         source = suite.spec(ckpt.model).hub_id if suite.local_root is None else str(suite.local_root)
         extra = {"doubt": task.marked[ckpt]} if ckpt in task.marked else {}
+        extra |= embeddings.get(ckpt, {})
         writer.record_input("checkpoint", model=ckpt.model, revision=ckpt.revision, source=source, **extra)
     for ckpt, why in task.left_out.items():
         writer.record_input(LEFT_OUT, model=ckpt.model, revision=ckpt.revision, reason=why)

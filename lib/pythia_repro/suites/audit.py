@@ -297,3 +297,45 @@ def fetched_twin(suite: Suite, checkpoint: Checkpoint) -> str | None:
             what = "weight files are" if len(shared) == len(own) else f"{', '.join(shared)} (of {len(own)} files) is"
             return f"its {what} {other}'s (the same LFS sha256)"
     return None
+
+
+def checkpoint_folder(suite: Suite, checkpoint: Checkpoint) -> Path | None:
+    """Where a checkpoint's files lie on this machine: its local folder, or its hub cache snapshot (None: nowhere)."""
+    if suite.loader is not None:  # not a transformers checkpoint (the image suites)
+        return None
+    if suite.local_root is not None:
+        folder = suite.local_root / checkpoint.model / checkpoint.revision
+        return folder if folder.is_dir() else None
+    spec = suite.spec(checkpoint.model)
+    return cached_snapshot(spec.hub_id, checkpoint.revision) if spec.hub_id else None
+
+
+def embedding_record(suite: Suite, checkpoints: list[Checkpoint]) -> dict[Checkpoint, dict[str, object]]:
+    """The cheap tensor check of each checkpoint whose files are on this machine, as a manifest records it: its
+    input embedding's fingerprint, median row norm and median cosine to the model's step 0 (when that is here too),
+    so a step carrying another's embedding (#206) shows on any suite, audited or not."""
+    from safetensors import SafetensorError
+
+    out = {}
+    for model in dict.fromkeys(c.model for c in checkpoints):
+        ours = [c for c in checkpoints if c.model == model]
+        first = suite.checkpoint(model, suite.steps[0]) if suite.spec(model).revision is None else None
+        embeddings = {}
+        for ckpt in dict.fromkeys([*([first] if first else []), *ours]):
+            folder = checkpoint_folder(suite, ckpt)
+            try:
+                embeddings[ckpt.revision] = input_embedding(folder) if folder else None
+            except SafetensorError:
+                embeddings[ckpt.revision] = None
+        table = embedding_checks(embeddings, first.revision if first else "").set_index("revision")
+        for ckpt in ours:
+            row = table.loc[ckpt.revision]
+            if row.embedding_sha256:
+                out[ckpt] = {
+                    "embedding_sha256": row.embedding_sha256,
+                    "embedding_median_norm": round(float(row.embedding_median_norm), 6),
+                    "embedding_cosine_to_step0": None
+                    if np.isnan(row.embedding_cosine_to_step0)
+                    else round(float(row.embedding_cosine_to_step0), 6),
+                }
+    return out

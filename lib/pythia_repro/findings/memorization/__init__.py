@@ -301,7 +301,10 @@ def prepare(
     if n_final > rows.n_rows:
         raise ValueError(
             f"the training data holds {rows.n_rows} rows but the final checkpoint has seen "
-            f"{suite.rows_per_step * suite.final_step}; pass max_rows ≤ {rows.n_rows} to score a prefix"
+            f"{suite.rows_per_step * suite.final_step}: the rest are a second pass over the same rows (the "
+            "deduplicated Pile's, EleutherAI/pythia#144; `pythia-repro checkpoints facts` says where it starts) or the "
+            f"data is cut short. Memorization scores each row of the data once, on its first pass: pass "
+            f"max_rows ≤ {rows.n_rows}"
         )
     dev = torch.device(device) if device else default_device()
     dtypes = {m: run_dtype(suite, FINDING.name, m, dev, dtype) for m in models}
