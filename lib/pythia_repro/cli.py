@@ -368,7 +368,7 @@ def cmd_checkpoints_audit(args) -> int:
     atomic.write_text(path, table.to_csv(index=False))
     with pd.option_context("display.width", 160):
         print(audit.summary(table).to_string())
-    flagged = table[table.flag.isin(["duplicate", "shared_shard", "missing", "no_weights"])]
+    flagged = table[~table.flag.isin(["ok", "not_checked"])]
     for row in flagged.itertuples():
         print(f"  {row.model}@{row.revision}: {row.flag} {row.reason}".rstrip())
     for row in table[(table.flag == "ok") & (table.embedding_of != "")].itertuples():

@@ -51,7 +51,7 @@ th.sort{cursor:pointer;background:#f3f3f3} td.yes{background:#e3f4e3} td.no{back
 .papers figure{display:inline-block;max-width:48%;margin:0.5em;vertical-align:top}
 .strip{display:flex;flex-wrap:wrap;gap:1px;margin:0.2em 0 0.8em} .strip span{width:7px;height:18px;background:#ddd}
 .strip .ok{background:#7cbf7c} .strip .duplicate,.strip .shared_shard,.strip .no_weights{background:#d9534f}
-.strip .missing{background:#222} .strip .not_checked{background:#ddd}
+.strip .missing{background:#222} .strip .not_checked{background:#ddd} .strip .unexpected_files{background:#f0ad4e}
 """
 SORTER = """
 document.querySelectorAll('table.sortable').forEach(function(t){
@@ -432,7 +432,8 @@ def _checkpoints(results: Path) -> str:
         )
     parts = [
         "<p>A cell per revision, in order of steps; hover for its flag and reason. Green: its own weights; red: "
-        "another revision's (left out of every finding); black: missing; grey: not checked.</p>"
+        "another revision's (left out of every finding); orange: its own weights under unusual file names; black: "
+        "missing; grey: not checked.</p>"
     ]
     for path in tables:
         table = _read_csv(path, "re-run `pythia-repro checkpoints audit`").fillna("")

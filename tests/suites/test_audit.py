@@ -123,3 +123,15 @@ def test_the_command_writes_the_table_and_summarises_it(project, tmp_path, monke
 @pytest.mark.parametrize("name,weight", [("model.safetensors", True), ("training_args.bin", False), ("a.json", False)])
 def test_weight_files_are_the_tensors(name, weight):
     assert audit.is_weight_file(name) is weight
+
+
+def test_a_branch_whose_weight_files_are_named_unlike_the_others_is_flagged_with_what_differs():
+    usual = {"model-00001-of-00002.safetensors": "", "model-00002-of-00002.safetensors": ""}
+    listings = {f"step{s}000": {name: f"{name}{s}" for name in usual} for s in (1, 2, 3)}
+    listings["step4000"] = {"pytorch_model.bin": "p4"}
+    table = audit.flags(listings, "step3000").set_index("revision")
+    assert table.flag.tolist() == ["ok", "ok", "ok", "unexpected_files"]
+    assert table.reason["step4000"] == (
+        "holds pytorch_model.bin; lacks model-00001-of-00002.safetensors, model-00002-of-00002.safetensors, "
+        "unlike 3 other revisions"
+    )

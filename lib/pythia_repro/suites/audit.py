@@ -8,6 +8,8 @@ revision is then flagged:
   * `shared_shard`: some, not all, of its weight files are another revision's;
   * `missing`: the suite lists it and the hub has no such branch (online only);
   * `no_weights`: the branch holds no weight file;
+  * `unexpected_files`: its own weights, but under other file names than most revisions (an extra or a missing
+    shard, pickled weights where the others hold safetensors);
   * `not_checked`: offline, and not in the hub cache;
   * `ok`: unique weights.
 The known issues (`data.known_issues`) of each revision are listed beside its flag. For revisions in the hub
@@ -26,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -156,6 +158,8 @@ def flags(
     for revision, listing in listings.items():
         for sha in (listing or {}).values():
             owners[sha].add(revision)
+    layouts = Counter(frozenset(listing) for listing in listings.values() if listing)  # weight file names → count
+    usual = max(layouts, key=lambda names: (layouts[names], sorted(names))) if layouts else frozenset()
     rows = []
     for revision, listing in listings.items():
         if not listing:
@@ -172,6 +176,20 @@ def flags(
             kind, reason = (
                 "shared_shard",
                 f"shares {sum(map(bool, others))} of {len(listing)} weight files with {', '.join(shared[:4])}",
+            )
+        elif layouts[frozenset(listing)] < layouts[usual]:
+            extra, lacking = sorted(set(listing) - usual), sorted(usual - set(listing))
+            kind = "unexpected_files"
+            reason = (
+                "; ".join(
+                    part
+                    for part in (
+                        f"holds {', '.join(extra)}" if extra else "",
+                        f"lacks {', '.join(lacking)}" if lacking else "",
+                    )
+                    if part
+                )
+                + f", unlike {layouts[usual]} other revisions"
             )
         else:
             kind, reason = "ok", ""
