@@ -16,6 +16,9 @@ V0_NAMES = {
     "pythia-6.9b": "pythia-6.7b",
     "pythia-12b": "pythia-13b",
 }
+# The authors' evaluation folders name the standard pythia-1b "pythia-1b-bf16": it is the release's pythia-1b, trained
+# in bf16 where the others used fp16 (EleutherAI/pythia README, "Models").
+EVALUATION_NAMES = {"pythia-1b-bf16": "pythia-1b"}
 
 
 def run_of(name: str) -> tuple[str, str]:

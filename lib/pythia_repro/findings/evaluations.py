@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data.names import EVALUATION_NAMES
 from ..data.reference import ReferenceDataError, paths
 from ..parameters import Param
 from ..report import intervals
@@ -84,9 +85,6 @@ TOKENS_PER_STEP = 2_097_152  # 1024 rows of 2048 tokens
 EARLY_STEP = 3000  # the first evaluated checkpoint after the 1% learning-rate warm-up (1430 steps)
 EQUIVALENCE_POINTS = 2.0  # "no clear effect", "comparable": the 95% interval of a mean difference within ±2 points
 SHOTS_FOLDERS = {"zero-shot": 0, "five-shot": 5}
-# The authors' folders name the standard pythia-1b "pythia-1b-bf16": it is the release's pythia-1b, trained in
-# bf16 where the others used fp16 (EleutherAI/pythia README, "Models").
-AUTHORS_NAMES = {"pythia-1b-bf16": "pythia-1b"}
 _PYTHIA_FILE = re.compile(r"^pythia-v1/(?P<folder>[^/]+)/(?P<shots>zero-shot|five-shot)/[^/]*step(?P<step>\d+)\.json$")
 _BASELINE_FILE = re.compile(r"^(?P<suite>opt|bloom)/(?P<model>(?:opt|bloom)-[^/]+)\.json$")
 _BATCH = re.compile(r"-(?P<millions>[\d.]+)MtokBS$")
@@ -161,7 +159,7 @@ def _describe(path: str, config: dict) -> dict[str, Any]:
             f"{FOLDER}/{path}: the file's config (num_fewshot={config.get('num_fewshot')}, "
             f"{config.get('model_args')}) disagrees with its place ({shots} shots, step {step}); it was not used"
         )
-    model = AUTHORS_NAMES.get(folder, folder)
+    model = EVALUATION_NAMES.get(folder, folder)
     batch = _BATCH.search(model)
     base = _BATCH.sub("", model).removesuffix("-deduped")
     suite = "pythia-batch" if batch else "pythia-deduped" if model.endswith("-deduped") else "pythia"

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .. import settings
 from ..data import known_issues
-from ..data.names import V0_NAMES
+from ..data.names import EVALUATION_NAMES, V0_NAMES
 from ..parameters import BadParameter
 from ..paths import hf_cache
 from .base import Checkpoint, Suite
@@ -112,6 +112,9 @@ def table(suite: Suite, models: list[str]) -> pd.DataFrame:
         old = V0_NAMES.get(base)
         notes = [NOTES[model]] if model in NOTES else []
         notes += [V0_NOTE.format(old=old + model[len(base) :])] if old else []
+        notes += [
+            f"named {name} in the authors' evaluation files" for name, m in EVALUATION_NAMES.items() if m == model
+        ]
         steps = (suite.final_step,) if spec.revision else suite.steps
         for step in steps:
             revision = spec.revision or suite.revision(step)
