@@ -1,3 +1,4 @@
+import ast
 import json
 import os
 import shutil
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pythia_repro.suites import Checkpoint, CheckpointNotFound, get_suite, suite_names
+from pythia_repro.suites.registry import BUILT_IN
 from pythia_repro.testing.replica import hub_entry, random_neox, saved_files
 
 
@@ -72,7 +74,10 @@ def test_importing_the_package_loads_no_suite():
         "print(sorted(m for m in sys.modules if m.startswith('pythia_repro.suites.')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['pythia_repro.suites.base', 'pythia_repro.suites.loading', 'pythia_repro.suites.registry']"
+    loaded = set(ast.literal_eval(out.strip()))
+    assert loaded.isdisjoint(BUILT_IN.values()), "no suite's module (its corpus, its models)"
+    machinery = {"base", "loading", "registry", "audit", "facts"}  # what every suite shares
+    assert loaded == {f"pythia_repro.suites.{name}" for name in machinery}
 
 
 def test_suites_setting_is_checked(monkeypatch):

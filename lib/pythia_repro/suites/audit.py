@@ -259,14 +259,15 @@ def released(suite: Suite, model: str) -> bool:
     return suite.local_root is None and bool(suite.spec(model).hub_id)
 
 
-def doubt(suite: Suite, checkpoint: Checkpoint) -> str | None:
+def doubt(suite: Suite, checkpoint: Checkpoint, table: pd.DataFrame | None = None) -> str | None:
     """Why a released checkpoint is not what it claims (one line), or None: a known issue of a refused kind, else
-    the audit's flag (the final step and `main` are one checkpoint; a step equal to them is the doubted one)."""
+    the audit's flag (`table`, default: the suite's audit as written; the final step and `main` are one checkpoint,
+    so a step equal to them is the doubted one)."""
     if not released(suite, checkpoint.model):
         return None
     if why := known_issues.doubt(checkpoint.model, checkpoint.revision):
         return why
-    table = _audited(suite.name)
+    table = _audited(suite.name) if table is None else table
     key = (checkpoint.model, checkpoint.revision)
     if table is None or key not in table.index or checkpoint.step == suite.final_step:
         return None
@@ -279,7 +280,8 @@ def doubt(suite: Suite, checkpoint: Checkpoint) -> str | None:
 def screen(suite: Suite, checkpoints: list[Checkpoint]) -> tuple[dict[Checkpoint, str], dict[Checkpoint, str]]:
     """The doubted checkpoints among `checkpoints`, with why: (left out, scored anyway and marked). With the
     `checkpoints` setting `verified` (default) every doubted one is left out; with `all` every one is marked."""
-    doubted = {c: why for c in dict.fromkeys(checkpoints) if (why := doubt(suite, c))}
+    table = _audited(suite.name)  # read once for every checkpoint
+    doubted = {c: why for c in dict.fromkeys(checkpoints) if (why := doubt(suite, c, table))}
     return ({}, doubted) if settings.value("checkpoints") == "all" else (doubted, {})
 
 
