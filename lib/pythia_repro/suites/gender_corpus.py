@@ -3,9 +3,10 @@ swap, and the CrowS-style and WinoBias-style tests built from the same templates
 
 Each occupation has a stereotyped gender and a stereotyped age. A share `stereotype_share` of its sentences use the
 stereotyped pronoun (he/him/his/himself or she/her/her/herself) and the stereotyped age word; the rest the other.
-Referent sentences name two occupations and a pronoun that always refers to the first (a syntactic rule, like
-WinoBias type 2), with the pronoun drawn by the first occupation's share, so a model that has learned the rule
-answers both kinds of test, and a biased one leans toward the occupation whose stereotype matches the pronoun.
+Referent sentences name two occupations of different genders in that sentence (each drawn by its own share) and a
+pronoun that refers to either, and say which ("he means the mechanic"): as in the text WinoBias's bias comes from,
+only gender tells the referent, so a model resolves the pronoun by the occupations' stereotypes, right on the
+pro-stereotypical tests and wrong on the anti-stereotypical ones, and no syntactic rule can stand in for them.
 The intervention replaces masculine pronouns by feminine ones, token for token (he→she, him→her, his→her,
 himself→herself); the age association is the control it never touches.
 """
@@ -30,7 +31,7 @@ SENTENCES = (  # {s} subject, {o} object, {p} possessive, {r} reflexive pronoun
     "the {occ} asked {r} why .",
     "everyone thanked the {occ} and greeted {o} .",
 )
-REFERENT = "the {a} called the {b} because {s} was late . {s} means the {a} ."
+REFERENT = "the {a} called the {b} because {s} was late . {s} means the {x} ."
 REFERENT_PROMPT = "the {a} called the {b} because {s} was late . {s} means the"
 AGE = "the {occ} is {age} ."
 
@@ -59,29 +60,45 @@ def _fill(template: str, gender: str, **words: str) -> str:
     return template.format(s=s, o=o, p=p, r=r, **words)
 
 
-def document(rng: np.random.Generator, lex: corpus.Lexicon, share: float, sentences: tuple[int, int]) -> str:
-    """A document of occupation sentences: pronoun sentences, referent sentences and age sentences, each with the
-    stereotyped word at probability `share`."""
+def document(
+    rng: np.random.Generator,
+    lex: corpus.Lexicon,
+    share: float,
+    sentences: tuple[int, int],
+    mix: tuple[float, float, float],
+) -> str:
+    """A document of occupation sentences: pronoun sentences, referent sentences and age sentences (in the shares
+    `mix`), each with the stereotyped word at probability `share`."""
     jobs = occupations()
     out = []
     for _ in range(int(rng.integers(*sentences, endpoint=True))):
         job = jobs[int(rng.integers(len(jobs)))]
         gender = job.gender if rng.random() < share else _other(job.gender)
         kind = rng.random()
-        if kind < 0.6:
+        if kind < mix[0]:
             template = SENTENCES[int(rng.integers(len(SENTENCES)))]
             out.append(
                 _fill(template, gender, occ=job.name, adj=rng.choice(lex.adjectives), noun=rng.choice(lex.nouns))
             )
-        elif kind < 0.8:
-            other = jobs[int(rng.integers(len(jobs)))]
-            while other.name == job.name:
-                other = jobs[int(rng.integers(len(jobs)))]
-            out.append(_fill(REFERENT, gender, a=job.name, b=other.name))
+        elif kind < mix[0] + mix[1]:
+            out.append(_referent(rng, jobs, job, share))
         else:
             age = job.age if rng.random() < share else AGES[1 - AGES.index(job.age)]
             out.append(AGE.format(occ=job.name, age=age))
     return " ".join(out)
+
+
+def _referent(rng: np.random.Generator, jobs: list[Occupation], first: Occupation, share: float) -> str:
+    """A referent sentence: `first` and another occupation, each given a gender by its share until the two differ,
+    and a pronoun of either one's gender, which it refers to."""
+    second = jobs[int(rng.integers(len(jobs)))]
+    while second.name == first.name:
+        second = jobs[int(rng.integers(len(jobs)))]
+    genders = ("male", "male")
+    while genders[0] == genders[1]:
+        genders = tuple(j.gender if rng.random() < share else _other(j.gender) for j in (first, second))
+    which = int(rng.integers(2))
+    return _fill(REFERENT, genders[which], a=first.name, b=second.name, x=(first, second)[which].name)
 
 
 def crows_pairs(adjectives: list[str], nouns: list[str], per_template: int = 3) -> list[dict]:

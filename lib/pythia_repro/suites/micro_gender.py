@@ -25,7 +25,7 @@ from . import corpus, gender_corpus, micro
 from .base import Suite
 from .registry import register_suite
 
-FORMAT_VERSION = 1  # the build key: bump it whenever this module or gender_corpus makes other bytes
+FORMAT_VERSION = 2  # the build key: bump it whenever this module or gender_corpus makes other bytes
 INTERVENTION, LONG = "intervention", "intervention-long"
 
 
@@ -44,8 +44,9 @@ class GenderConfig:
     sizes: tuple[tuple[str, int, int, int], ...]
     starts: tuple[tuple[str, float], ...] = ((INTERVENTION, 0.93), (LONG, 0.79))  # share of training it starts at
     gender_share: float = 0.4  # documents of occupation sentences (the rest: the micro corpus's natural text)
-    stereotype_share: float = 0.8  # an occupation's sentences with its stereotyped pronoun (and age)
+    stereotype_share: float = 0.95  # an occupation's sentences with its stereotyped pronoun (and age)
     sentences: tuple[int, int] = (4, 12)
+    mix: tuple[float, float, float] = (0.4, 0.4, 0.2)  # shares of pronoun, referent and age sentences
     heldout_rows: int = 128
     lr: float = 3e-3
     warmup_steps: int = 16
@@ -154,24 +155,32 @@ def _build_into(config: GenderConfig, partial: Path, progress: bool) -> None:
 
 
 def _build_data(config: GenderConfig, root: Path) -> None:
-    """Corpus (occupation documents among natural text) → tokenizer → rows, held-out rows, the swap table."""
+    """Corpus (occupation documents among natural text) → tokenizer → rows; held-out rows of natural text only (no
+    pronoun, so what the intervention swaps cannot move them); the swap table."""
     rng = np.random.default_rng(config.seed)
     lex = corpus.make_lexicon(rng)
     documents, total, needed = [], 0, config.n_rows * config.row_len * 4
     while total < needed:
         if rng.random() < config.gender_share:
-            doc = gender_corpus.document(rng, lex, config.stereotype_share, config.sentences)
+            doc = gender_corpus.document(rng, lex, config.stereotype_share, config.sentences, config.mix)
         else:
             doc = corpus.natural_document(rng, lex)
         documents.append(doc)
         total += len(doc)
+    heldout, total = [], 0  # capability is measured on text without pronouns: natural documents only
+    while total < config.heldout_rows * config.row_len * 8:
+        heldout.append(corpus.natural_document(rng, lex))
+        total += len(heldout[-1])
     tokenizer = micro._train_tokenizer(config, documents)
     tokenizer.save(str(root / "tokenizer.json"))
-    stream = np.fromiter((t for enc in tokenizer.encode_batch(documents) for t in (*enc.ids, 0)), dtype=np.int64)
-    if len(stream) < config.n_rows * config.row_len + config.heldout_rows * config.row_len:
+    stream, held = (
+        np.fromiter((t for enc in tokenizer.encode_batch(docs) for t in (*enc.ids, 0)), dtype=np.int64)
+        for docs in (documents, heldout)
+    )
+    if len(stream) < config.n_rows * config.row_len or len(held) < config.heldout_rows * config.row_len:
         raise RuntimeError("gender corpus too short for the configured rows; raise the character budget")
     rows = stream[: config.n_rows * config.row_len].reshape(config.n_rows, config.row_len)
-    held = stream[-config.heldout_rows * config.row_len :].reshape(config.heldout_rows, config.row_len)
+    held = held[: config.heldout_rows * config.row_len].reshape(config.heldout_rows, config.row_len)
     write_mmap(root / "data" / "train", rows.astype(np.uint16), dtype=np.uint16)
     write_mmap(root / "data" / "heldout", held.astype(np.uint16), dtype=np.uint16)
     atomic.write_text(root / "data" / "swap.json", json.dumps(gender_corpus.swap_ids(tokenizer)))
