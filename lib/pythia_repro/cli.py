@@ -391,10 +391,13 @@ def cmd_checkpoints_facts(args) -> int:
         print(f"{key}: {value}")
     rows = facts.data_rows(suite)
     boundary = facts.epoch_boundary(suite, rows)
-    print(
-        f"data: {'not configured' if rows is None else f'{rows} rows'}; "
-        + ("one pass covers training" if boundary is None else f"the second pass starts within step {int(boundary)}")
-    )
+    if rows is None:
+        where = f"set {settings.variable(suite.data_setting)}" if suite.data_setting else "the suite names none"
+        print(f"data: not configured ({where}); no data pass is computed")
+    elif boundary is None:
+        print(f"data: {rows} rows; one pass covers training")
+    else:
+        print(f"data: {rows} rows; the second pass starts within step {int(boundary)}")
     for model, notes in table.groupby("model", sort=False).notes.first().items():
         print(f"  {model}: {notes}" if notes else f"  {model}")
     print(f"wrote {path}: {len(table)} checkpoints")
