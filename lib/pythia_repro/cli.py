@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ast
 import importlib.util
+import json
 import math
 import sys
 import time
@@ -224,6 +225,8 @@ def cmd_reproduce(args) -> int:
                 f"  wrote {folder} in {_clock(time.time() - began)} ({_clock(time.time() - started)} in all)",
                 flush=True,
             )
+            for line in _left_out(folder):
+                print(f"  {line}", flush=True)
         except NotebookFailed as err:
             print(f"  FAILED: {err}\n  previous results left untouched", file=sys.stderr, flush=True)
             failed.append(f"{finding} ({profile})")
@@ -233,6 +236,15 @@ def cmd_reproduce(args) -> int:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _left_out(folder: Path) -> list[str]:
+    """The doubted checkpoints a finished run left out, from its manifest, one line each with why."""
+    from .findings.base import LEFT_OUT
+    from .report.results import MANIFEST_FILE
+
+    inputs = json.loads((folder / MANIFEST_FILE).read_text())["inputs"]
+    return [f"left out {i['model']}@{i['revision']}: {i['reason']}" for i in inputs if i["kind"] == LEFT_OUT]
 
 
 def _shares(steps: list[tuple[str, str]], checked: dict[str, dict[str, Any]]) -> dict[tuple[str, str], dict]:

@@ -93,3 +93,28 @@ def test_every_claim_of_a_run_that_left_checkpoints_out_names_them(tmp_path):
     detail = dict(zip(result.tables["claims"].profile, result.tables["claims"].detail))
     assert detail["pythia"] == "slope +0.1 Left out, not what they claim (see the manifest): pythia-2.8b@step1000."
     assert detail["published"] == "slope +0.1", "another profile's verdict stands on its own data"
+
+
+def test_a_doubted_checkpoint_takes_its_step_out_for_every_model_so_sizes_compare_on_the_steps_they_share():
+    from pythia_repro.findings.base import Plan
+
+    suite = get_suite("pythia")
+    jobs = [Job(suite.checkpoint(m, s), 8, ()) for m in ("pythia-70m", "pythia-2.8b") for s in (1000, 66000)]
+    task = scoring_task(
+        Finding("t", "t", ("pythia",)),
+        suite,
+        data="d",
+        scorer="s",
+        jobs=jobs,
+        score=None,
+        rows=8,
+        chunk_rows=8,
+        device="cpu",
+    )
+    assert [(j.checkpoint.model, j.checkpoint.step) for j in task.jobs] == [
+        ("pythia-70m", 66000),
+        ("pythia-2.8b", 66000),
+    ]
+    why = {c.model: w for c, w in task.left_out.items()}
+    assert why["pythia-70m"] == "left out with step 1000, where pythia-2.8b@step1000 is not what it claims"
+    assert Plan(task, suite, ["pythia-70m", "pythia-2.8b"], [1000, 66000]).steps == [66000]

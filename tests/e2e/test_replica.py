@@ -133,12 +133,16 @@ def test_the_integrity_commands_catch_the_replicas_faults_and_show_the_data_as_w
     shown = re.findall(r"step 0 row (\d) \(data row (\d)\): '(.+)'", run)
     assert [(a, b) for a, b, _ in shown] == [("0", "0"), ("1", "1")] and all(text for *_, text in shown)
     assert "data row 100: pass 1, trained at step 0, row 100 of its batch" in run
-    first, anyway = run.split("→ sweep pythia")[1:]
+    first, anyway = run.split("→ sweep pythia")
     for step, flag in ((2000, "duplicate"), (3000, "shared_shard")):
         assert f"left out pythia-14m@step{step}: the audit flags it {flag}" in first
         assert f"scored despite doubt pythia-14m@step{step}: the audit flags it {flag}" in anyway
-    assert "2 checkpoint(s) scored" in first and "0 skipped" in first, "step1000 and step143000"
     assert "2 checkpoint(s) scored" in anyway and "2 skipped" in anyway, "step2000 and step3000, marked"
+    manifest = _manifest(project, "pythia", "memorization")
+    assert _checkpoints(manifest) == {("pythia-14m", "step1000"), ("pythia-14m", "step143000")}
+    assert [i["revision"] for i in manifest["inputs"] if i["kind"] == "checkpoint_left_out"] == ["step2000", "step3000"]
+    claims = pd.read_csv(project / "results" / "pythia" / "memorization" / "claims.csv")
+    assert claims[claims.profile == "pythia"].detail.str.endswith("pythia-14m@step2000, pythia-14m@step3000.").all()
 
 
 NEOX_20B = """

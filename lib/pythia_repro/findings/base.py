@@ -54,6 +54,10 @@ class Plan:
     models: list[str]
     steps: list[int]
 
+    def __post_init__(self) -> None:
+        left = {checkpoint.step for checkpoint in self.task.left_out}  # the steps the task leaves out, for all models
+        self.steps = [step for step in self.steps if step not in left]
+
     def scored_data(self) -> tuple[str, dict[str, Any]]:
         """The kind and identity of what the plan scores, as a run records it among its inputs."""
         return "scored_data", {"suite": self.suite.name, "identity": self.task.data}
@@ -225,8 +229,13 @@ def scoring_task(
     """A finding's scoring work on a suite, declared by name: the identity of the scored `data`, the `scorer` and
     its version, the `jobs` (checkpoint, rows, parameters), how to `score` a chunk, the `rows` a checkpoint may be
     scored on (a number, or a function of the checkpoint), the chunk size, the device and the tokens a row puts
-    through the model (for plans). Jobs on a doubted checkpoint (`audit.screen`) are left out, or kept and marked."""
+    through the model (for plans). A doubted checkpoint (`audit.screen`) is left out with every other model's at its
+    step, so that the findings compare sizes on the steps they all have (or, asked, kept and marked)."""
     left_out, marked = audit.screen(suite, [job.checkpoint for job in jobs])
+    with_step = {c.step: f"{c.model}@{c.revision}" for c in left_out}
+    for ckpt in (job.checkpoint for job in jobs):
+        if ckpt.step in with_step and ckpt not in left_out:
+            left_out[ckpt] = f"left out with step {ckpt.step}, where {with_step[ckpt.step]} is not what it claims"
     return ScoringTask(
         finding=finding.name,
         suite=suite.name,
