@@ -375,7 +375,7 @@ def test_the_scored_profile_plans_baselines_over_the_window_and_interventions_at
     from pythia_repro.testing.replica import write_replica
 
     replica = write_replica(
-        tmp_path, fetch("tokenizer/20B_tokenizer.json"), ("pythia-70m",), (1000, 143000), 16, 4, False
+        tmp_path, fetch("tokenizer/20B_tokenizer.json"), ("pythia-70m",), (1000, 143000), 16, 4, False, faults=False
     )
     for key, value in replica.environment().items():
         monkeypatch.setenv(key, value)
