@@ -30,6 +30,28 @@ CHROMIUM_ARGS = [
 SHARED_DATA = settings.path("reference_data") or (REPO.parent / "shared" / "data").resolve()
 
 
+def pythia_task(*checkpoints: tuple[str, int]):
+    """A scoring task of a stub finding on the pythia suite, rows 8, over the (model, step) checkpoints given: what
+    `findings.base.scoring_task` leaves out, marks and keeps."""
+    from pythia_repro.findings.base import Finding, scoring_task
+    from pythia_repro.suites import get_suite
+    from pythia_repro.sweep.plan import Job
+
+    suite = get_suite("pythia")
+    jobs = [Job(suite.checkpoint(model, step), 8, ()) for model, step in checkpoints]
+    return scoring_task(
+        Finding("t", "t", ("pythia",)),
+        suite,
+        data="d",
+        scorer="s",
+        jobs=jobs,
+        score=None,
+        rows=8,
+        chunk_rows=8,
+        device="cpu",
+    )
+
+
 def readme_block(name: str) -> str:
     """The bash commands of the block marked `<!-- name: … -->` … `<!-- end name -->` in the README or a page of
     `docs/`, as written."""

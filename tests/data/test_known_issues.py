@@ -5,11 +5,13 @@ import pytest
 
 from pythia_repro import settings
 from pythia_repro.data import known_issues as ki
-from pythia_repro.findings.base import Finding, record_checkpoints, scoring_task
+from pythia_repro.findings.base import record_checkpoints
 from pythia_repro.report.results import ResultWriter
 from pythia_repro.suites import get_suite, load_model
 from pythia_repro.suites.base import CheckpointNotFound
-from pythia_repro.sweep.plan import Job, left_out_lines
+from pythia_repro.sweep.plan import left_out_lines
+
+from conftest import pythia_task
 
 
 def test_the_registry_holds_the_reported_grids_exactly():
@@ -39,12 +41,7 @@ def test_only_checkpoints_that_serve_another_steps_weights_are_doubted(model, re
 
 
 def _task(*steps):
-    suite = get_suite("pythia")
-    jobs = [Job(suite.checkpoint("pythia-2.8b", s), 8, ()) for s in steps]
-    finding = Finding("t", "t", ("pythia",))
-    return scoring_task(
-        finding, suite, data="d", scorer="s", jobs=jobs, score=lambda *a: None, rows=8, chunk_rows=8, device="cpu"
-    )
+    return pythia_task(*(("pythia-2.8b", step) for step in steps))
 
 
 def test_a_doubted_checkpoint_is_left_out_of_the_work_with_why_and_scored_only_when_asked_marked(tmp_path):
@@ -99,18 +96,7 @@ def test_a_doubted_checkpoint_takes_its_step_out_for_every_model_so_sizes_compar
     from pythia_repro.findings.base import Plan
 
     suite = get_suite("pythia")
-    jobs = [Job(suite.checkpoint(m, s), 8, ()) for m in ("pythia-70m", "pythia-2.8b") for s in (1000, 66000)]
-    task = scoring_task(
-        Finding("t", "t", ("pythia",)),
-        suite,
-        data="d",
-        scorer="s",
-        jobs=jobs,
-        score=None,
-        rows=8,
-        chunk_rows=8,
-        device="cpu",
-    )
+    task = pythia_task(*((m, s) for m in ("pythia-70m", "pythia-2.8b") for s in (1000, 66000)))
     assert [(j.checkpoint.model, j.checkpoint.step) for j in task.jobs] == [
         ("pythia-70m", 66000),
         ("pythia-2.8b", 66000),

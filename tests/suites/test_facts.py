@@ -13,6 +13,8 @@ from pythia_repro.data.tokens import write_mmap
 from pythia_repro.parameters import BadParameter
 from pythia_repro.suites import ModelSpec, Suite, facts, get_suite, load_model
 
+from conftest import pythia_task
+
 ROWS_PER_STEP, ROW_LEN, DATA_ROWS = 4, 8, 20  # the data holds five steps' rows; training runs ten
 
 
@@ -108,24 +110,12 @@ def test_a_fetched_revision_whose_files_or_tokenizer_are_not_its_own_is_refused(
 def test_each_scored_checkpoints_embedding_check_goes_to_the_manifest_so_a_grafted_embedding_shows(
     faulty_hub, monkeypatch, tmp_path
 ):
-    from pythia_repro.findings.base import Finding, record_checkpoints, scoring_task
+    from pythia_repro.findings.base import record_checkpoints
     from pythia_repro.report.results import ResultWriter
-    from pythia_repro.sweep.plan import Job
 
     monkeypatch.setenv("HF_HUB_CACHE", str(faulty_hub))
     suite = get_suite("pythia")
-    jobs = [Job(suite.checkpoint("pythia-14m", s), 8, ()) for s in (1000, 3000, 143000)]
-    task = scoring_task(
-        Finding("t", "t", ("pythia",)),
-        suite,
-        data="d",
-        scorer="s",
-        jobs=jobs,
-        score=None,
-        rows=8,
-        chunk_rows=8,
-        device="cpu",
-    )
+    task = pythia_task(*(("pythia-14m", s) for s in (1000, 3000, 143000)))
     writer = ResultWriter(tmp_path)
     record_checkpoints(writer, suite, task)
     checks = {i["revision"]: i for i in writer.inputs}

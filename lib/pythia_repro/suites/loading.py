@@ -10,7 +10,7 @@ import torch
 from .. import settings
 from ..data.known_issues import FlaggedCheckpoint
 from ..paths import hf_cache
-from .audit import doubt, fetched_twin
+from .audit import doubt, fetched_twin, released
 from .base import Checkpoint, CheckpointNotFound, ModelSpec, Suite
 from .facts import tokenizer_mismatch
 from .registry import get_suite
@@ -84,7 +84,7 @@ def load_model(
             f"could not load {checkpoint.model}@{checkpoint.revision} from {source}{where}: {err}. Only "
             "safetensors weights are loaded; check the revision exists and its files are present."
         ) from err
-    if suite.local_root is None and spec.hub_id and (why := tokenizer_mismatch(suite, checkpoint)):
+    if released(suite, checkpoint.model) and (why := tokenizer_mismatch(suite, checkpoint)):
         raise FlaggedCheckpoint(f"{checkpoint.model}@{checkpoint.revision}: {why}. It is never scored")
     if not doubted and (why := fetched_twin(suite, checkpoint)):
         raise FlaggedCheckpoint(_refused(checkpoint, why))
