@@ -200,13 +200,13 @@ def images_tiny(tiny):
 def test_the_image_suite_is_checkpointed_at_powers_of_two_with_seeds_named_like_pythias(images_tiny):
     import torch
 
-    from pythia_repro.suites import get_suite, load_model
+    from pythia_repro.suites import get_suite, load_model, micro_images
 
     suite = get_suite("micro-images")
     assert suite.steps == (0, 1, 2, 4, 8, 16, 32)
     assert set(suite.models) == {"digits-mlp", "digits-mlp-seed1", "digits-cnn", "digits-cnn-seed1"}
     manifest = json.loads((images_tiny / "manifest.json").read_text())
-    with np.load(images_tiny / "data" / "digits.npz", allow_pickle=False) as data:
+    with np.load(images_tiny / micro_images.DATA, allow_pickle=False) as data:
         assert not set(data["train_index"]) & set(data["val_index"]), "the split is disjoint"
         assert data["train_x"].min() >= 0 and data["train_x"].max() <= 1
         shares = np.bincount(data["train_y"]) / np.bincount(data["val_y"])

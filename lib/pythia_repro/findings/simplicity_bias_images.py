@@ -6,7 +6,7 @@ as they learn higher-order structure; and early networks classify images of clas
 statistics of class B (optimal-transport edits) as B. Evaluation sets are built by `image_sets`, once per seed.
 
 The authors released no per-checkpoint vision results, so there is no `published` profile: `micro` trains image
-classifiers on scikit-learn's digits (the micro image suite) and scores every checkpoint here; the profiles
+classifiers on procedural glyph pairs (the micro image suite) and scores every checkpoint here; the profiles
 `cifar10`, `mnist`, `fashion-mnist`, `svhn` and `cifarnet` train the authors' networks on their datasets
 (`suites.vision`, on a GPU) and score those.
 """
@@ -56,7 +56,7 @@ PAPER_FIGURES = (
         "statistics, beside real validation images; seed bands, chance lines.",
         {"micro": ("curves_*.png", "curves.csv", "curve_shapes.csv")},
         status="partly",
-        note="on the digits miniature (micro); the authors' datasets and networks need a GPU run not yet made",
+        note="on the glyph miniature (micro); the authors' datasets and networks need a GPU run not yet made",
     ),
     PaperFigure(
         "dsb",
@@ -64,7 +64,7 @@ PAPER_FIGURES = (
         "Accuracy on optimal-transport edits of one class to another's statistics, scored against the target class.",
         {"micro": ("curves_*.png", "curves.csv")},
         status="partly",
-        note="on the digits miniature (micro), in the same panels as the maximum-entropy sets",
+        note="on the glyph miniature (micro), in the same panels as the maximum-entropy sets",
     ),
     PaperFigure(
         "package",
@@ -164,7 +164,7 @@ class Prepared(Plan):
 
 
 def scored_image_suite(profile: str) -> Suite:
-    """The suite a profile scores this finding on: on `micro`, the micro image suite (digits); on an image
+    """The suite a profile scores this finding on: on `micro`, the micro image suite (glyphs); on an image
     dataset's profile, that suite once built (`analyse` and `precompute` build it)."""
     if (companion := scored_by(profile, FINDING.name)) != profile:
         return get_suite(companion)

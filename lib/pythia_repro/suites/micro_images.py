@@ -1,10 +1,12 @@
-"""The micro image suite: image classifiers checkpointed across training, built here in a minute on a CPU.
+"""The micro image suite: image classifiers checkpointed across training, built here in minutes on a CPU.
 
-scikit-learn's bundled handwritten digits (1,797 images of 8×8, no download) in [0, 1], split once into stratified
-training and validation sets (the split is recorded). Every architecture trains with several seeds, named like
-Pythia's (`digits-mlp`, `digits-mlp-seed1`, …); a seed sets the initialisation, the data order and the
-augmentation. The authors' recipe scaled down: AdamW (β2 0.95, weight decay 0.05), linear warmup then cosine decay,
-random crops with padding h/8 on real images; checkpoints at steps 0, 1, 2, 4, …, 2^k as safetensors under
+Its images are the procedural glyph pairs of `glyphs` (16×16, ten classes whose low-order statistics tell only the
+pair, drawn from the build seed; the generator's settings are in the build manifest), or, for the tests' tiny suite,
+scikit-learn's bundled handwritten digits (8×8, no download); in [0, 1], split once into stratified training and
+validation sets (the split is recorded). Every architecture trains with several seeds, named like Pythia's
+(`glyphs-mlp`, `glyphs-mlp-seed1`, …); a seed sets the initialisation, the data order and the augmentation. The
+authors' recipe scaled down: AdamW (β2 0.95, weight decay 0.05), linear warmup then cosine decay, random crops with
+padding h/8 on real images; checkpoints at steps 0, 1, 2, 4, …, 2^k as safetensors under
 `<cache>/suites/micro/<variant>-<key>/<run>/step<N>/`, built with the micro suite's lock, resume and manifest.
 """
 
@@ -21,12 +23,13 @@ import numpy as np
 
 from ..integrity import atomic, kernels, workers
 from ..integrity.hashing import content_key
-from . import image_models, micro
+from . import glyphs, image_models, micro
 from .base import Checkpoint, CheckpointNotFound, Suite
 from .registry import register_suite
 
-FORMAT_VERSION = 1  # the build key: bump it whenever this module or image_models makes other bytes
+FORMAT_VERSION = 2  # the build key: bump it whenever this module or image_models makes other bytes
 SUITE = "micro-images"
+DATA = Path("data") / "images.npz"  # the split, in the suite's folder
 
 
 class SeededRuns:
@@ -78,24 +81,33 @@ class ImagesConfig(SeededRuns):
     warmup_steps: int = 64
     weight_decay: float = 0.05
     beta2: float = 0.95
-    crop_padding: int = 1  # h/8 for 8×8 digits
+    crop_padding: int = 2  # h/8
+    images: str = "glyphs"  # "glyphs" (`glyphs.images`) or "digits" (scikit-learn's)
+    per_class: int = 300  # glyph images drawn per class
+    glyph_scale: int = 2  # pixels per glyph cell
+    noise: float = 0.1  # the glyph images' pixel noise (standard deviation)
     images_limit: int = 0  # 0: every image; else the first this many (tiny variants)
     threads: int = 2
 
     def run_name(self, arch: str, size: int) -> str:
-        return f"digits-{arch}"
+        return f"{self.images}-{arch}"
+
+    @property
+    def size(self) -> int:
+        """Images are size × size."""
+        return 8 if self.images == "digits" else glyphs.SIZE
 
 
 # fmt: off
 VARIANTS = {
-    "digits": ImagesConfig(variant="digits", seed=2024, archs=(("mlp", 128), ("cnn", 16)), seeds=5, final_step=2048),
+    "glyphs": ImagesConfig(variant="glyphs", seed=2024, archs=(("mlp", 128), ("cnn", 16)), seeds=5, final_step=2048),
     "digits-tiny": ImagesConfig(
         variant="digits-tiny", seed=5, archs=(("mlp", 16), ("cnn", 4)), seeds=2, final_step=32, batch_size=16,
-        warmup_steps=4, images_limit=400, threads=1,
+        warmup_steps=4, crop_padding=1, images="digits", images_limit=400, threads=1,
     ),
 }
 # fmt: on
-COMPANION = {"default": "digits", "tiny": "digits-tiny"}  # the micro variant each image variant goes with
+COMPANION = {"default": "glyphs", "tiny": "digits-tiny"}  # the micro variant each image variant goes with
 
 
 def variant_config(variant: str | None = None) -> ImagesConfig:
@@ -129,7 +141,7 @@ def _build_into(config: ImagesConfig, partial: Path, progress: bool) -> None:
     losses = {name: json.loads((partial / name / "losses.json").read_text()) for name, *_ in config.runs}
     for marker in partial.glob(".done-*"):
         marker.unlink()
-    with np.load(partial / "data" / "digits.npz", allow_pickle=False) as data:
+    with np.load(partial / DATA, allow_pickle=False) as data:
         split = {"train": len(data["train_y"]), "validation": len(data["val_y"])}
     micro.write_manifest(
         partial,
@@ -141,7 +153,7 @@ def _build_into(config: ImagesConfig, partial: Path, progress: bool) -> None:
             "steps": list(config.steps),
             "split": split,
             "models": {
-                name: {**asdict(_spec(arch, width, name)), "params": _spec(arch, width, name).params}
+                name: {**asdict(_spec(config, arch, width, name)), "params": _spec(config, arch, width, name).params}
                 for name, arch, width, _ in config.runs
             },
             "losses": losses,
@@ -150,14 +162,21 @@ def _build_into(config: ImagesConfig, partial: Path, progress: bool) -> None:
     )
 
 
-def _build_data(config: ImagesConfig, root: Path) -> None:
-    """The digits in [0, 1] as [n, 1, 8, 8], split once (stratified, seeded); the indices are kept with them."""
+def _images(config: ImagesConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The suite's images in [0, 1] as [n, 1, size, size] float32, and their labels."""
+    if config.images == "glyphs":
+        return glyphs.images(config.per_class, config.seed, config.glyph_scale, config.noise)
     from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
 
     digits = load_digits()
-    pixels = (digits.images / 16.0).astype(np.float32)[:, None]
-    labels = digits.target.astype(np.int64)
+    return (digits.images / 16.0).astype(np.float32)[:, None], digits.target.astype(np.int64)
+
+
+def _build_data(config: ImagesConfig, root: Path) -> None:
+    """The images, split once (stratified, seeded); the indices are kept with them."""
+    from sklearn.model_selection import train_test_split
+
+    pixels, labels = _images(config)
     index = np.arange(len(labels))[: config.images_limit or None]
     train, val = train_test_split(
         index, test_size=config.validation_share, stratify=labels[index], random_state=config.seed
@@ -165,7 +184,7 @@ def _build_data(config: ImagesConfig, root: Path) -> None:
     train, val = np.sort(train), np.sort(val)
     (root / "data").mkdir(parents=True, exist_ok=True)
     atomic.write_with(
-        root / "data" / "digits.npz",
+        root / DATA,
         lambda f: np.savez(
             f,
             train_x=pixels[train],
@@ -178,8 +197,8 @@ def _build_data(config: ImagesConfig, root: Path) -> None:
     )
 
 
-def _spec(arch: str, width: int, name: str) -> image_models.ImageSpec:
-    return image_models.ImageSpec(name, arch, width, channels=1, size=8, classes=10)
+def _spec(config: ImagesConfig, arch: str, width: int, name: str) -> image_models.ImageSpec:
+    return image_models.ImageSpec(name, arch, width, channels=1, size=config.size, classes=10)
 
 
 def _train_run(job: tuple) -> None:
@@ -192,7 +211,7 @@ def _train_run(job: tuple) -> None:
     torch.use_deterministic_algorithms(True)
     seed = config.seed * 1000 + config.runs.index((name, arch, width, k))
     torch.manual_seed(seed)
-    spec = _spec(arch, width, name)
+    spec = _spec(config, arch, width, name)
     model = image_models.build(spec)
     x, y = training_data(root)
     optimizer = torch.optim.AdamW(
@@ -222,7 +241,7 @@ def training_data(root: Path):
     """The built suite's training images and labels as tensors."""
     import torch
 
-    with np.load(root / "data" / "digits.npz", allow_pickle=False) as data:
+    with np.load(root / DATA, allow_pickle=False) as data:
         return torch.from_numpy(data["train_x"]), torch.from_numpy(data["train_y"])
 
 
@@ -292,9 +311,9 @@ def images_suite(variant: str | None = None) -> Suite:
         tokenizer_file=None,
         findings={},
         local_root=root,
-        data_prefix=root / "data" / "digits.npz",
-        description="the micro image suite (digits), trained here; the micro profile scores simplicity_bias_images "
-        "on it",
+        data_prefix=root / DATA,
+        description=f"the micro image suite ({config['images']}), trained here; the micro profile scores "
+        "simplicity_bias_images on it",
         build=manifest["key"],
         loader=load,
     )
