@@ -30,6 +30,7 @@ from .registry import register_suite
 FORMAT_VERSION = 2  # the build key: bump it whenever this module or image_models makes other bytes
 SUITE = "micro-images"
 DATA = Path("data") / "images.npz"  # the split, in the suite's folder
+IMAGE_SIZES = {"glyphs": glyphs.SIZE, "digits": 8}  # the images a suite can train on, and their side in pixels
 
 
 class SeededRuns:
@@ -82,12 +83,16 @@ class ImagesConfig(SeededRuns):
     weight_decay: float = 0.05
     beta2: float = 0.95
     crop_padding: int = 2  # h/8
-    images: str = "glyphs"  # "glyphs" (`glyphs.images`) or "digits" (scikit-learn's)
+    images: str = "glyphs"  # a key of `IMAGE_SIZES`: "glyphs" (`glyphs.images`) or "digits" (scikit-learn's)
     per_class: int = 300  # glyph images drawn per class
     glyph_scale: int = 2  # pixels per glyph cell
     noise: float = 0.1  # the glyph images' pixel noise (standard deviation)
     images_limit: int = 0  # 0: every image; else the first this many (tiny variants)
     threads: int = 2
+
+    def __post_init__(self) -> None:
+        if self.images not in IMAGE_SIZES:
+            raise ValueError(f"unknown images {self.images!r}; known: {', '.join(IMAGE_SIZES)}")
 
     def run_name(self, arch: str, size: int) -> str:
         return f"{self.images}-{arch}"
@@ -95,7 +100,7 @@ class ImagesConfig(SeededRuns):
     @property
     def size(self) -> int:
         """Images are size × size."""
-        return 8 if self.images == "digits" else glyphs.SIZE
+        return IMAGE_SIZES[self.images]
 
 
 # fmt: off
@@ -166,7 +171,7 @@ def _images(config: ImagesConfig) -> tuple[np.ndarray, np.ndarray]:
     """The suite's images in [0, 1] as [n, 1, size, size] float32, and their labels."""
     if config.images == "glyphs":
         return glyphs.images(config.per_class, config.seed, config.glyph_scale, config.noise)
-    from sklearn.datasets import load_digits
+    from sklearn.datasets import load_digits  # "digits"
 
     digits = load_digits()
     return (digits.images / 16.0).astype(np.float32)[:, None], digits.target.astype(np.int64)
