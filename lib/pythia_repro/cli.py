@@ -392,12 +392,11 @@ def cmd_checkpoints_audit(args) -> int:
 
 def cmd_checkpoints_facts(args) -> int:
     from .integrity import atomic
-    from .paths import results_dir
-    from .suites import facts, get_suite
+    from .suites import audit, facts, get_suite
 
     suite = get_suite(args.profile)
     table = facts.table(suite, args.models or list(suite.models))
-    path = results_dir() / args.profile / "checkpoints" / "facts.csv"
+    path = audit.table_path(args.profile).with_name("facts.csv")  # beside the audit's table
     atomic.write_text(path, table.to_csv(index=False))
     for key, value in facts.tokenizer_identity(suite).items():
         print(f"{key}: {value}")
