@@ -23,6 +23,8 @@ from conftest import readme_block, run_commands
 
 FINDINGS = ("memorization", "simplicity_bias", "term_frequency")
 
+pytestmark = pytest.mark.xdist_group("replica")  # one worker writes the replica once and runs every test on it
+
 
 @pytest.fixture(scope="module")
 def replica(tmp_path_factory):

@@ -134,25 +134,14 @@ def test_gpu_share_by_model_size():
     assert gpu_share(70e6) == 0.25 and gpu_share(1.0e9) == 0.5 and gpu_share(6.9e9) == 1.0
 
 
-def test_ray_sweep_equals_the_local_one(tiny, tmp_path, ray_cluster):
-    reference = local_reference(tmp_path)
-    summary = RayExecutor(address=ray_cluster).run(
-        SweepPlan("micro", None, OPTIONS), ScoreCache(tmp_path / "ray"), progress=False
-    )
-    assert summary.ok and len(summary.done) == CHECKPOINTS and summary.devices() == {"cpu"}
-    assert_same_cache(reference, tmp_path / "ray")
-    again = RayExecutor(address=ray_cluster).run(
-        SweepPlan("micro", None, OPTIONS), ScoreCache(tmp_path / "ray"), progress=False
-    )
-    assert not again.done and len(again.skipped) == CHECKPOINTS
-
-
-def test_ray_asks_for_a_gpu_share_by_model_size(tiny, tmp_path, ray_cluster, monkeypatch):
+def test_ray_sweep_equals_the_local_one_asking_a_gpu_share_by_model_size(tiny, tmp_path, ray_cluster, monkeypatch):
     import ray
 
     asked, real_remote = [], ray.remote
 
     class Recording:
+        """`ray.remote` as it is, noting the resources each task asks for."""
+
         def __init__(self, fn):
             self.remote_fn = real_remote(fn)
 
@@ -160,14 +149,21 @@ def test_ray_asks_for_a_gpu_share_by_model_size(tiny, tmp_path, ray_cluster, mon
             asked.append(options)
             return self.remote_fn.options(**options)
 
+    reference = local_reference(tmp_path)
     monkeypatch.setattr(ray, "remote", Recording)
     summary = RayExecutor(address=ray_cluster).run(
         SweepPlan("micro", None, OPTIONS), ScoreCache(tmp_path / "ray"), progress=False
     )
-    assert summary.ok and len(asked) == CHECKPOINTS
+    assert summary.ok and len(summary.done) == CHECKPOINTS and summary.devices() == {"cpu"}
+    assert_same_cache(reference, tmp_path / "ray")
+    assert len(asked) == CHECKPOINTS
     assert {(o["num_gpus"], o["num_cpus"], o["max_retries"]) for o in asked} == {(0.25, 1, 2)}, (
         "micro models share a GPU"
     )
+    again = RayExecutor(address=ray_cluster).run(
+        SweepPlan("micro", None, OPTIONS), ScoreCache(tmp_path / "ray"), progress=False
+    )
+    assert not again.done and len(again.skipped) == CHECKPOINTS and len(asked) == CHECKPOINTS
 
 
 @dataclasses.dataclass
