@@ -41,7 +41,7 @@ reproduce: install
 site: install
 	$(VENV)/bin/pythia-repro site
 
-# Tests run on TEST_WORKERS processes (pytest-xdist); Ray's tests share one (`xdist_group("ray")`).
+# Tests run on TEST_WORKERS processes (pytest-xdist); Ray's tests share one, the release replica's another (xdist_group).
 TEST_WORKERS ?= 2
 test: install
 	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
