@@ -20,7 +20,8 @@ GLYPHS = {  # 5×5, "X" inked; none is its own 180° turn
     "triangle": ("X....", "XX...", "XXX..", "XXXX.", "XXXXX"),
     "arrow": ("..X..", ".XXX.", "X.X.X", "..X..", "..X.."),
 }
-CLASSES = tuple(f"{name}{turn}" for name in GLYPHS for turn in ("", " turned"))
+KINDS = tuple((name, turned) for name in GLYPHS for turned in (False, True))  # a class: a glyph, turned or not
+CLASSES = tuple(name + (" turned" if turned else "") for name, turned in KINDS)
 
 
 def canvas(glyph: str, turned: bool, scale: int) -> np.ndarray:
@@ -39,7 +40,7 @@ def images(per_class: int, seed: int, scale: int = 2, noise: float = 0.1) -> tup
     `CLASSES`, each glyph then its turn)."""
     rng = np.random.default_rng(seed)
     pixels, labels = [], []
-    for label, (glyph, turned) in enumerate((g, t) for g in GLYPHS for t in (False, True)):
+    for label, (glyph, turned) in enumerate(KINDS):
         ink = canvas(glyph, turned, scale)
         for _ in range(per_class):
             placed = np.roll(ink, tuple(rng.integers(0, SIZE, 2)), axis=(0, 1))
