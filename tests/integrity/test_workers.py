@@ -76,22 +76,37 @@ KILLED_WHILE_STARTING = textwrap.dedent(
 )
 
 
+def tagged(tag: str) -> list[int]:
+    """Live processes started with `tag` in their environment (the parent below, its workers and their helpers)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if tag.encode() in f.read().split(b"\0") and alive(int(entry)):
+                    found.append(int(entry))
+        except (ValueError, OSError):  # not a process, or one that ended while being read
+            continue
+    return found
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
 @pytest.mark.parametrize("start", ["spawn", "fork"])
 def test_a_parent_killed_while_its_worker_starts_leaves_no_worker_running(tmp_path, start):
     script, marker = tmp_path / "parent.py", tmp_path / "worker.pid"
     script.write_text(KILLED_WHILE_STARTING)
-    parent = subprocess.run([sys.executable, str(script), str(marker), start], timeout=60)
+    tag = f"WORKER_TEST_TAG={tmp_path.name}-{start}"  # every process the parent starts inherits it
+    name, value = tag.split("=")
+    parent = subprocess.run(
+        [sys.executable, str(script), str(marker), start], env={**os.environ, name: value}, timeout=60
+    )
     assert parent.returncode == -signal.SIGKILL
     deadline = time.time() + 15  # longer than a worker takes to start here
-    try:
-        while time.time() < deadline:
-            if marker.is_file() and marker.read_text():
-                pytest.fail("an orphaned worker started its task")
-            time.sleep(0.1)
-    finally:
-        if marker.is_file() and marker.read_text() and alive(int(marker.read_text())):
-            os.kill(int(marker.read_text()), signal.SIGKILL)
+    while (left := tagged(tag)) and time.time() < deadline:
+        time.sleep(0.1)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "a worker outlived its parent"
+    assert not (marker.is_file() and marker.read_text()), "an orphaned worker started its task"
 
 
 def test_scoring_threads_default_to_one_and_honour_the_settings(monkeypatch):
