@@ -71,6 +71,7 @@ def test_ground_truth_is_recorded(tiny):
 
 def test_seed_runs_and_the_task_grid_of_the_suite(tiny):
     from pythia_repro.evals import arithmetic
+    from pythia_repro.findings import term_frequency as tf
     from pythia_repro.findings.base import scored_models
 
     suite = get_suite("micro")
@@ -83,6 +84,8 @@ def test_seed_runs_and_the_task_grid_of_the_suite(tiny):
     second = suite.default("term_frequency", "second_operands")
     low, high = micro.VARIANTS["tiny"].second_operands
     assert second == list(range(low, high + 1))
+    assert tf.prepare("micro", models=["micro-xs"], steps=[32], shots=[0]).operands == 20, "the tiny variant's 0-19"
+    assert tf.prepare("micro", models=["micro-xs"], steps=[32], shots=[0], operands=[3, 5]).operands == 2
     text = load_tokenizer(suite).decode(suite.training_rows().rows(0, 64).ravel().tolist())
     planted = [int(x2) for x2 in __import__("re").findall(r"What is \d+ (?:times|plus) (\d+)\?", text)]
     assert planted and low <= min(planted) and max(planted) <= high

@@ -102,7 +102,7 @@ PARAMETERS = (
     Param("heatmap_shots", int, low=0, help="shots of the heatmap (default: the most the profile has)"),
     Param("reported_shots", int, [0, 4, 16], many=True, low=0, nullable=False, help="shots in the gap figures"),
     Param("shots", int, many=True, low=0, help="shot counts to score (default: the suite's, else those that fit)"),
-    Param("operands", int, many=True, low=0, high=99, help="first operands to score (default 0 to 99)"),
+    Param("operands", int, many=True, low=0, high=99, help="first operands x1 (default: the suite's, else 0 to 99)"),
     Param("second_operands", int, many=True, low=0, help="second operands x2 (default: the suite's, else 1 to 50)"),
     Param(
         "examples",
@@ -249,7 +249,7 @@ def prepare(
     suite, models = scored_suite(profile, FINDING.name, models)
     batch_size = suite.default(FINDING.name, "batch_size", batch_size)
     steps = sorted(steps or eval_steps(suite))
-    operands = tuple(operands if operands is not None else arithmetic.OPERANDS)
+    operands = tuple(suite.default(FINDING.name, "operands", operands) or arithmetic.OPERANDS)
     second = suite.default(FINDING.name, "second_operands", second_operands)
     grid = {
         "second_operands": tuple(second) if second else arithmetic.SECOND_OPERANDS,
