@@ -109,7 +109,7 @@ def test_sets_are_drawn_from_their_seed_and_each_from_its_own_stream(correlated)
 # -- the claims, on curves made to pass and to fail --
 
 STEPS = (0, 1, 2, 4, 8, 16, 32)
-ITEMS = 400
+ITEMS = 100  # per set and checkpoint: the curves below move by tenths, far beyond 100 items' paired noise
 PASSING = {
     "real": (0.1, 0.5, 0.8, 0.9, 0.95, 0.96, 0.96),
     "independent": (0.1, 0.6, 0.9, 0.8, 0.6, 0.4, 0.3),
@@ -123,15 +123,15 @@ PASSING = {
 }
 
 
-def per_row(curves: dict[str, tuple[float, ...]]) -> pd.DataFrame:
-    """Scores whose accuracy follows `curves` exactly (the first share of items right), loss 0.1 when right and
-    3 when wrong; three seeds of two architectures."""
+def per_row(curves: dict[str, tuple[float, ...]], items: int = ITEMS) -> pd.DataFrame:
+    """Scores of `items` images per set whose accuracy follows `curves` exactly (the first share of items right),
+    loss 0.1 when right and 3 when wrong; three seeds of two architectures."""
     frames = []
     for arch in ("mlp", "cnn"):
         for k in range(3):
             for name, accuracy in curves.items():
                 for step, a in zip(STEPS, accuracy):
-                    right = np.arange(ITEMS) < round(a * ITEMS)
+                    right = np.arange(items) < round(a * items)
                     frames.append(
                         pd.DataFrame(
                             {
@@ -139,7 +139,7 @@ def per_row(curves: dict[str, tuple[float, ...]]) -> pd.DataFrame:
                                 "arch": arch,
                                 "set": name,
                                 "step": step,
-                                "item": np.arange(ITEMS),
+                                "item": np.arange(items),
                                 "correct": right,
                                 "loss": np.where(right, 0.1, 3.0),
                             }
@@ -175,7 +175,7 @@ def test_each_claim_fails_when_its_effect_is_absent(change, fails):
 
 def test_a_fall_is_judged_against_the_paired_noise_of_the_same_images():
     slight = dict.fromkeys(sbi.MAX_ENTROPY, (0.1, 0.6, 0.9, 0.9, 0.9, 0.89, 0.885))
-    rows = per_row({**PASSING, **slight})
+    rows = per_row({**PASSING, **slight}, items=400)
     assert {c.id: c.verdict for c in sbi.claims(sbi.curves(rows)[1], 0.1)}[
         "simplicity_bias_images.lost_later"
     ] == "reproduced", "6 of 400 images lost and none gained: a fall beyond the paired noise"
