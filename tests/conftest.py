@@ -117,6 +117,22 @@ def project(tmp_path, monkeypatch):
     return root
 
 
+@pytest.fixture
+def rerun_as(monkeypatch, tmp_path):
+    """`rerun_as(folder)` copies a results folder as a run just made it, and from then on `verify`'s re-run of the
+    notebook is that copy: for tests of what verify compares and says, not of executing the notebook once more."""
+    from pythia_repro import run
+
+    def use(folder: Path) -> Path:
+        made = shutil.copytree(folder, tmp_path / "made")
+        monkeypatch.setattr(
+            run, "execute", lambda finding, profile, out, params: shutil.copytree(made, out, dirs_exist_ok=True)
+        )
+        return made
+
+    return use
+
+
 @pytest.fixture(scope="session")
 def _tiny_suites(tmp_path_factory) -> Path:
     """The tiny micro suite and its gender and image companions, built once per session (their `suites/` folder)."""

@@ -54,7 +54,7 @@ def test_a_failing_notebook_leaves_previous_results_untouched(project):
     assert left == ["memorization"], "no temporary left behind"
 
 
-def test_cli_reproduce_then_verify(project, capsys):
+def test_cli_reproduce_then_verify(project, capsys, rerun_as):
     assert (
         cli.main(["reproduce", "--profile", "published", "--finding", "term_frequency", "-p", "heatmap_shots=4"]) == 0
     )
@@ -66,6 +66,7 @@ def test_cli_reproduce_then_verify(project, capsys):
     assert set(recorded) == {p.name for p in term_frequency.PARAMETERS}, "every parameter, as used"
     assert recorded["heatmap_shots"] == 4 and recorded["reported_shots"] == [0, 4, 16]
     assert cli.main(["verify", "--profile", "published", "--finding", "term_frequency", "-p", "heatmap_shots=4"]) == 0
+    rerun_as(folder)
     table = folder / "mean_accuracy.csv"
     table.write_text(table.read_text().replace("0.8738", "0.9999", 1))
     capsys.readouterr()
@@ -123,7 +124,7 @@ def test_a_kernel_socket_folder_others_can_write_to_is_refused(tmp_path, monkeyp
         kernel_folder()
 
 
-def test_verify_reruns_with_the_recorded_parameters_and_checks_the_files_they_name(project, tmp_path, capsys):
+def test_verify_reruns_with_the_recorded_parameters_and_checks_the_files_they_name(project, tmp_path, capsys, rerun_as):
     ranking = tmp_path / "ranking.csv"
     ranking.write_text("operand,count\n" + "".join(f"{x},{(x * 37) % 100}\n" for x in range(100)))
     argv = ["--profile", "published", "--finding", "term_frequency"]
@@ -134,15 +135,17 @@ def test_verify_reruns_with_the_recorded_parameters_and_checks_the_files_they_na
     ).items()
     capsys.readouterr()
     assert cli.main(["verify", *argv]) == 0, capsys.readouterr().out  # no -p: the folder's own parameters
+    rerun_as(project / "results" / "published" / "term_frequency")
     ranking.write_text(ranking.read_text().replace("\n1,37\n", "\n1,99\n"))
     assert cli.main(["verify", *argv]) == 1
     assert f"input {ranking.resolve()} (frequency_ranking) changed" in capsys.readouterr().out
 
 
-def test_verify_names_a_malformed_manifest_a_symlink_and_a_stray_folder_in_one_line_each(project, capsys):
+def test_verify_names_a_malformed_manifest_a_symlink_and_a_stray_folder_in_one_line_each(project, capsys, rerun_as):
     argv = ["--profile", "published", "--finding", "memorization"]
     assert cli.main(["reproduce", *argv]) == 0
     folder = project / "results" / "published" / "memorization"
+    rerun_as(folder)
     (folder / "stray").mkdir()
     (folder / "elsewhere").symlink_to(project / "notebooks")
     capsys.readouterr()
@@ -195,25 +198,18 @@ def _as_if_made_elsewhere(folder, edits: dict[str, tuple[str, str]], capability:
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
 
 
-def test_verify_promises_bytes_under_the_same_numerics_and_verdicts_under_others(
-    project, tiny, tmp_path, capsys, monkeypatch
-):
+def test_verify_promises_bytes_under_the_same_numerics_and_verdicts_under_others(project, tiny, capsys, rerun_as):
     import pandas as pd
-
-    from pythia_repro import run
 
     args = ["--profile", "micro", "--finding", "simplicity_bias_images", "-p", "per_class=10"]
     assert cli.main(["reproduce", *args]) == 0
     folder = project / "results" / "micro" / "simplicity_bias_images"
-    made = shutil.copytree(folder, tmp_path / "made")  # put back between edits, as a fresh reproduce would make it
     capsys.readouterr()
     assert cli.main(["verify", *args]) == 0
     assert "same numerics: byte-identical" in capsys.readouterr().out
-    # That re-run made `made` again, byte for byte: the re-runs below (of a folder edited as if made elsewhere) are
-    # that copy, so what they test is the comparison, not six more executions of the notebook.
-    monkeypatch.setattr(
-        run, "execute", lambda finding, profile, out, params: shutil.copytree(made, out, dirs_exist_ok=True)
-    )
+    # That re-run made the folder again, byte for byte: the re-runs below (of a folder edited as if made elsewhere)
+    # are a copy of it, put back between edits, so what they test is the comparison, not six more executions.
+    made = rerun_as(folder)
     number = pd.read_csv(folder / "curves.csv").loss.astype(str).iloc[-1]
     _as_if_made_elsewhere(folder, {"curves.csv": (number, "9.875")})
     assert cli.main(["verify", *args]) == 0, "other numbers under other numerics are not a failure"
