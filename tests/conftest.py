@@ -117,6 +117,17 @@ def project(tmp_path, monkeypatch):
     return root
 
 
+def plant_failure(project: Path, finding: str) -> None:
+    """Make a finding's notebook in `project` fail right after its parameters (its whole run is not needed to fail)."""
+    import nbformat
+
+    path = project / "notebooks" / f"{finding}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    after = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])) + 1
+    nb.cells.insert(after, nbformat.v4.new_code_cell("raise ValueError('planted failure')"))
+    nbformat.write(nb, path)
+
+
 @pytest.fixture
 def rerun_as(monkeypatch, tmp_path):
     """`rerun_as(folder)` copies a results folder as a run just made it, and from then on `verify`'s re-run of the

@@ -12,12 +12,7 @@ from pythia_repro.findings import term_frequency
 from pythia_repro.integrity.hashing import sha256_file
 from pythia_repro.run import NotebookFailed, previous_duration, reproduce
 
-
-def _break_notebook(project, finding):
-    path = project / "notebooks" / f"{finding}.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell("raise ValueError('planted failure')"))
-    nbformat.write(nb, path)
+from conftest import plant_failure
 
 
 def test_reproduce_writes_tables_figures_and_manifest(project):
@@ -46,7 +41,7 @@ def test_a_failing_notebook_leaves_previous_results_untouched(project):
     old = project / "results" / "published" / "memorization"
     old.mkdir(parents=True)
     (old / "headline.csv").write_text("previous\n")
-    _break_notebook(project, "memorization")
+    plant_failure(project, "memorization")
     with pytest.raises(NotebookFailed, match="ValueError: planted failure"):
         reproduce("memorization", "published")
     assert (old / "headline.csv").read_text() == "previous\n"
@@ -76,7 +71,7 @@ def test_cli_reproduce_then_verify(project, capsys, rerun_as):
 
 
 def test_cli_reports_failure_and_unimplemented_profiles(project, capsys, monkeypatch):
-    _break_notebook(project, "simplicity_bias")
+    plant_failure(project, "simplicity_bias")
     assert cli.main(["reproduce", "--profile", "published", "--finding", "simplicity_bias"]) == 1
     assert "planted failure" in capsys.readouterr().err
     assert cli.main(["reproduce", "--profile", "gpt-neox-20b", "--finding", "memorization"]) == 0

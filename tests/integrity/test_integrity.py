@@ -26,6 +26,8 @@ from pythia_repro.scoring import check_vocabulary
 from pythia_repro.suites import get_suite, load_model, micro
 from pythia_repro.sweep.score_cache import ScoreCache, record_path
 
+from conftest import plant_failure
+
 FORK = multiprocessing.get_context("fork")
 
 
@@ -188,19 +190,7 @@ def test_verify_checks_every_published_file_and_the_manifest(project, capsys, re
 
 def test_verify_of_a_failing_notebook_is_one_line_not_a_traceback(project, capsys):
     assert cli.main(["reproduce", "--profile", "published", "--finding", "term_frequency"]) == 0
-    notebook = project / "notebooks" / "term_frequency.ipynb"
-    nb = json.loads(notebook.read_text())
-    nb["cells"].append(
-        {
-            "cell_type": "code",
-            "id": "planted",
-            "metadata": {},
-            "outputs": [],
-            "execution_count": None,
-            "source": "raise ValueError('planted failure')",
-        }
-    )
-    notebook.write_text(json.dumps(nb))
+    plant_failure(project, "term_frequency")
     capsys.readouterr()
     assert cli.main(["verify", "--profile", "published", "--finding", "term_frequency"]) == 1
     out = capsys.readouterr().out
