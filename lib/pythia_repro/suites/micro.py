@@ -611,7 +611,7 @@ def micro_suite(variant: str | None = None) -> Suite:
     sizes = tuple(name for name, *_ in config["sizes"])
     low, high = config["second_operands"]
     tasks = {"second_operands": list(range(low, high + 1)), "shots": list(SHOTS), "examples": "per_operand"}
-    variant = FINDING_SETTINGS.get(config["variant"], {})
+    own = FINDING_SETTINGS.get(config["variant"], {})  # this variant's settings beyond its build
     return Suite(
         "micro",
         models,
@@ -622,7 +622,7 @@ def micro_suite(variant: str | None = None) -> Suite:
         findings={
             "memorization": {},
             "simplicity_bias": {"models": list(models), "n_sequences": min(SEQUENCES, config["heldout_rows"])},
-            "term_frequency": tasks | variant.get("term_frequency", {}),
+            "term_frequency": tasks | own.get("term_frequency", {}),
             "gender_bias": {},  # scored on the micro gender suite (`micro_gender`), built beside this one
             "simplicity_bias_images": {},  # scored on the micro image suite (`micro_images`), built beside this one
         },
