@@ -61,6 +61,8 @@ class MicroConfig:
     second_operands: tuple[int, int] = (1, 50)  # x2 of planted statements and of the suite's tasks (inclusive)
     zipf_exponent: float = 1.2
     lr: float = 3e-3
+    # sizes whose peak learning rate is not `lr`: as in Pythia, where smaller models train at higher rates
+    size_lr: tuple[tuple[str, float], ...] = ()
     warmup_steps: int = 16
     threads: int = 2  # cores: sizes train in parallel, one thread each
 
@@ -99,7 +101,7 @@ VARIANTS = {
         templates=(
             (64, 64), (48, 24), (48, 24), (48, 24), (96, 32), (96, 32), (192, 96), (128, 64), (128, 64), (96, 64)
         ),
-        seeds=3, arithmetic_share=0.45, statements=(4, 20), second_operands=(1, 10),
+        seeds=3, arithmetic_share=0.45, statements=(4, 20), second_operands=(1, 10), size_lr=(("micro-xs", 6e-3),),
     ),
     "tiny": MicroConfig(
         variant="tiny", seed=7, vocab_size=300, row_len=65, rows_per_step=4, final_step=32, spacing=8,
@@ -436,7 +438,9 @@ def _train(
     torch.manual_seed(seed)
     model = GPTNeoXForCausalLM(spec.config())
     rows = TrainingRows(MMapIndexedDataset(root / "data" / "train"), config.rows_per_step, config.row_len)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, betas=(0.9, 0.95), weight_decay=0.01)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=peak_lr(config, spec.name), betas=(0.9, 0.95), weight_decay=0.01
+    )
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, config))
     starts = {start for _, start in branches}
     states = {}
@@ -507,6 +511,12 @@ def _steps(
         optimizer.zero_grad(set_to_none=True)
         losses.append(round(loss.item(), 5))
     return losses
+
+
+def peak_lr(config, run: str) -> float:
+    """A run's peak learning rate: its size's own where the config names one (`size_lr`; a seed run is its size's),
+    else the config's `lr` (the gender suite's runs always take `lr`)."""
+    return dict(getattr(config, "size_lr", ())).get(run.split("-seed")[0], config.lr)
 
 
 def _lr_factor(step: int, config: MicroConfig) -> float:
