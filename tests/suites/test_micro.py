@@ -101,6 +101,17 @@ def test_operands_frequency_is_a_permutation_not_magnitude():
     assert np.allclose(plan.plus_p, 0.01)
 
 
+def test_smaller_sizes_and_their_seeds_train_at_their_own_peak_rate():
+    from pythia_repro.suites import micro_gender
+
+    config = micro.VARIANTS["default"]
+    assert micro.peak_lr(config, "micro-xs") == micro.peak_lr(config, "micro-xs-seed2") == 6e-3
+    assert micro.peak_lr(config, "micro-l") == config.lr == 3e-3
+    assert micro.peak_lr(micro.VARIANTS["tiny"], "micro-xs") == micro.VARIANTS["tiny"].lr
+    gender = micro_gender.VARIANTS["gender"]  # its runs all take its own rate
+    assert micro.peak_lr(gender, "micro-xs-intervention") == gender.lr
+
+
 def test_build_is_deterministic(tmp_path, monkeypatch):
     roots = []
     for name in ("a", "b"):
