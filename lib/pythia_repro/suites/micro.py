@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import settings
+from ..data.names import run_of
 from ..data.tokens import MMapIndexedDataset, TrainingRows, write_mmap
 from ..integrity import atomic, kernels, numerics, workers
 from ..integrity.hashing import content_key, sha256_file
@@ -516,7 +517,7 @@ def _steps(
 def peak_lr(config, run: str) -> float:
     """A run's peak learning rate: its size's own where the config names one (`size_lr`; a seed run is its size's),
     else the config's `lr` (the gender suite's runs always take `lr`)."""
-    return dict(getattr(config, "size_lr", ())).get(run.split("-seed")[0], config.lr)
+    return dict(getattr(config, "size_lr", ())).get(run_of(run)[0], config.lr)
 
 
 def _lr_factor(step: int, config: MicroConfig) -> float:
