@@ -84,7 +84,8 @@ SETTINGS = {
         "PYTHIA_REPRO_NUMERICS",
         "portable",
         "CPU kernels for builds and scores: `portable` (torch, MKL, oneDNN, NumPy and OpenBLAS held to their AVX2 "
-        "kernels, so every x86-64 CPU with AVX2 trains and scores the same bits; see docs/reliability.md) or "
+        "kernels, so every x86-64 CPU with AVX2 of one vendor trains and scores the same bits; see "
+        "docs/reliability.md) or "
         "`native` (each library's fastest for this CPU; suites build under other keys)",
     ),
     "checkpoints": Setting(

@@ -1,7 +1,9 @@
-"""A tiny build's weights against digests recorded per kernel path (`build_digests.json`): the portable numerics give
-the AVX2 path's bits whatever the thread count or the kernels the user's environment asks for; native numerics on a
-CPU with more than AVX2 give other bits (not recorded: AVX-512 kernels differ between vendors). Record a path not
-listed yet with `PYTHIA_REPRO_RECORD_FINGERPRINTS=1 pytest tests/integrity/test_build_digests.py`."""
+"""A tiny build's weights against digests recorded per kernel path and CPU vendor (`build_digests.json`): the
+portable numerics give the AVX2 path's bits whatever the thread count or the kernels the user's environment asks
+for, and other bits on an AMD and an Intel CPU (measured; MKL's branch is on the build's path, see
+docs/reliability.md); native numerics on a CPU with more than AVX2 give other bits (not recorded: AVX-512 kernels
+differ between vendors). Record a path not listed yet with
+`PYTHIA_REPRO_RECORD_FINGERPRINTS=1 pytest tests/integrity/test_build_digests.py`."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pythia_repro import settings
-from pythia_repro.integrity import kernels
+from pythia_repro.integrity import kernels, numerics
 from pythia_repro.integrity.kernels import PORTABLE
 from pythia_repro.integrity.numerics import weights_digest
 
@@ -25,9 +27,10 @@ BUILD = "from pythia_repro.suites import micro; from pythia_repro.integrity.nume
 
 
 def path_key(capability: str) -> str:
+    """torch, its kernel path and the CPU's vendor: the same AVX2 kernels give other bits on AMD and Intel CPUs."""
     import torch
 
-    return f"torch {torch.__version__}, {capability}"
+    return f"torch {torch.__version__}, {capability}, {numerics.vendor(numerics.cpu_model())}"
 
 
 def built(home: Path, **env: str) -> str:

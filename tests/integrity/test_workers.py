@@ -196,6 +196,9 @@ def test_the_numeric_identity_names_the_kernel_path_and_what_overrides_it(monkey
         f"cpu_capability: ZVECTOR here {found['cpu_capability']}"
     ]
     assert numerics.same(None, found) == ["not recorded"]
+    amd, intel = {**found, "cpu": "AMD EPYC 7B13"}, {**found, "cpu": "Intel(R) Xeon(R) Processor"}
+    assert numerics.same(amd, {**amd, "cpu": "AMD EPYC"}) == []  # another model of the same vendor: the same bits
+    assert numerics.same(amd, intel) == ["cpu vendor: AMD here Intel"]
 
 
 def test_portable_numerics_refuse_kernels_chosen_before_the_package_and_key_their_builds(monkeypatch):

@@ -42,7 +42,7 @@ def mode() -> str:
     if asked not in MODES:
         raise BadNumerics(
             f"{variable('numerics')}={asked!r}: expected one of {', '.join(MODES)} "
-            "(portable: the same bits on every x86-64 CPU with AVX2; native: this CPU's fastest kernels)"
+            "(portable: the same bits on every x86-64 CPU with AVX2 of one vendor; native: this CPU's fastest kernels)"
         )
     return asked
 

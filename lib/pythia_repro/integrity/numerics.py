@@ -12,6 +12,7 @@ from typing import Any
 
 from . import kernels
 
+VENDORS = ("AMD", "Intel")  # as CPU model names spell them
 OVERRIDES = (
     *kernels.PORTABLE,
     "OMP_NUM_THREADS",
@@ -76,13 +77,22 @@ def identity() -> dict[str, Any]:
     }
 
 
+def vendor(cpu: str | None) -> str | None:
+    """The vendor in a CPU's model name ("AMD EPYC" → AMD), or the name itself where it names none."""
+    return next((name for name in VENDORS if name in (cpu or "")), cpu)
+
+
 def same(recorded: dict[str, Any] | None, current: dict[str, Any]) -> list[str]:
-    """What differs between a recorded numeric identity and this machine's (CPU model aside: the kernel paths,
-    libraries and overrides decide the bits); ["not recorded"] for a manifest made before they were recorded."""
+    """What differs between a recorded numeric identity and this machine's: the CPU's vendor (not its model: the same
+    AVX2 kernels give other bits on an AMD and an Intel CPU, measured in docs/reliability.md), the kernel paths,
+    libraries and overrides; ["not recorded"] for a manifest made before they were recorded."""
     if not recorded:
         return ["not recorded"]
     keys = ("mode", "cpu_capability", "numpy_simd", "torch", "mkl", "onednn", "overrides")
-    return [f"{k}: {recorded.get(k)} here {current.get(k)}" for k in keys if recorded.get(k) != current.get(k)]
+    found = [f"{k}: {recorded.get(k)} here {current.get(k)}" for k in keys if recorded.get(k) != current.get(k)]
+    if vendor(recorded.get("cpu")) != vendor(current.get("cpu")):
+        found.insert(0, f"cpu vendor: {vendor(recorded.get('cpu'))} here {vendor(current.get('cpu'))}")
+    return found
 
 
 def weights_digest(folder: Path) -> str:
