@@ -108,8 +108,10 @@ def test_smaller_sizes_and_their_seeds_train_at_their_own_peak_rate():
     assert micro.peak_lr(config, "micro-xs") == micro.peak_lr(config, "micro-xs-seed2") == 6e-3
     assert micro.peak_lr(config, "micro-l") == config.lr == 3e-3
     assert micro.peak_lr(micro.VARIANTS["tiny"], "micro-xs") == micro.VARIANTS["tiny"].lr
-    gender = micro_gender.VARIANTS["gender"]  # its runs all take its own rate
-    assert micro.peak_lr(gender, "micro-xs-intervention") == gender.lr
+    gender = micro_gender.VARIANTS["gender"]  # the same rule; interventions continue from their baseline's state
+    assert micro.peak_lr(gender, "micro-xs") == 6e-3
+    assert micro.peak_lr(gender, "micro-m") == gender.lr == 3e-3
+    assert micro.peak_lr(micro_gender.VARIANTS["gender-tiny"], "micro-xs") == micro_gender.VARIANTS["gender-tiny"].lr
 
 
 def test_build_is_deterministic(tmp_path, monkeypatch):

@@ -516,8 +516,9 @@ def _steps(
 
 def peak_lr(config, run: str) -> float:
     """A run's peak learning rate: its size's own where the config names one (`size_lr`; a seed run is its size's),
-    else the config's `lr` (the gender suite's runs always take `lr`)."""
-    return dict(getattr(config, "size_lr", ())).get(run_of(run)[0], config.lr)
+    else the config's `lr`. A gender intervention restarts from its baseline's optimizer state, so it keeps the
+    baseline's rate."""
+    return dict(config.size_lr).get(run_of(run)[0], config.lr)
 
 
 def _lr_factor(step: int, config: MicroConfig) -> float:

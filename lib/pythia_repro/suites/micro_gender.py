@@ -49,6 +49,8 @@ class GenderConfig:
     mix: tuple[float, float, float] = (0.4, 0.4, 0.2)  # shares of pronoun, referent and age sentences
     heldout_rows: int = 128
     lr: float = 3e-3
+    # sizes whose peak rate is not `lr`, as in the micro suite; an intervention continues at its baseline's
+    size_lr: tuple[tuple[str, float], ...] = ()
     warmup_steps: int = 16
     threads: int = 2
 
@@ -87,6 +89,7 @@ VARIANTS = {
     "gender": GenderConfig(
         variant="gender", seed=4321, vocab_size=512, row_len=129, rows_per_step=8, final_step=1280, spacing=160,
         window_spacing=32, sizes=(("micro-xs", 2, 32, 2), ("micro-s", 2, 64, 4), ("micro-m", 4, 96, 4)),
+        size_lr=(("micro-xs", 6e-3),),
     ),
     "gender-tiny": GenderConfig(
         variant="gender-tiny", seed=11, vocab_size=512, row_len=65, rows_per_step=4, final_step=64, spacing=16,
