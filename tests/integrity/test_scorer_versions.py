@@ -7,9 +7,10 @@ The model is a seeded, randomly initialised GPT-NeoX (no training, so no machine
 layer only reaches digit tokens and the newline: greedy generation then gives varied answers to arithmetic
 prompts, and rows built from its own continuations give every memorization score from 0 to 1.
 
-Fingerprints hold under the portable numerics (`kernels`, the default), which every x86-64 CPU with AVX2 computes
-bit for bit: on other kernels the WinoBias log-likelihoods of this fixture move by up to 1.6e-4 (AVX-512 against
-AVX2), across the 3-decimal rounding of 3 of its rows.
+Fingerprints hold under the portable numerics (`kernels`, the default), which every x86-64 CPU of one vendor with
+AVX2 computes bit for bit, and are recorded per CPU vendor: on other kernels the WinoBias log-likelihoods of this
+fixture move by up to 1.6e-4 (AVX-512 against AVX2), across the 3-decimal rounding of 3 of its rows, and an Intel
+CPU's AVX2 path moves them across it too (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import torch
 from pythia_repro import settings
 from pythia_repro.evals import arithmetic, ngrams, terms
 from pythia_repro.evals.bias_evals import padded
-from pythia_repro.integrity import kernels, versions
+from pythia_repro.integrity import kernels, numerics, versions
 from pythia_repro.scoring import (
     continuation_scores,
     fewshot_answers,
@@ -142,7 +143,8 @@ def test_no_output_changes_under_an_unchanged_version(model, tokenizer):
     if not kernels.portable():
         pytest.skip("fingerprints are recorded under the portable numerics, which this CPU cannot run")
     recorded = json.loads(FINGERPRINTS.read_text()) if FINGERPRINTS.is_file() else {}
-    now = {str(version): fingerprint(frame) for version, frame in outputs(model, tokenizer).items()}
+    vendor = numerics.vendor(numerics.cpu_model())
+    now = {f"{version}, {vendor}": fingerprint(frame) for version, frame in outputs(model, tokenizer).items()}
     if RECORD:
         FINGERPRINTS.write_text(
             json.dumps({**now, **recorded}, indent=1, sort_keys=True) + "\n"
