@@ -145,10 +145,9 @@ def test_no_output_changes_under_an_unchanged_version(model, tokenizer):
     recorded = json.loads(FINGERPRINTS.read_text()) if FINGERPRINTS.is_file() else {}
     vendor = numerics.vendor(numerics.cpu_model())
     now = {f"{version}, {vendor}": fingerprint(frame) for version, frame in outputs(model, tokenizer).items()}
-    if RECORD:
-        FINGERPRINTS.write_text(
-            json.dumps({**now, **recorded}, indent=1, sort_keys=True) + "\n"
-        )  # adds, never overwrites
+    if RECORD:  # adds, never overwrites; what it adds is then checked as recorded
+        recorded = {**now, **recorded}
+        FINGERPRINTS.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
     unknown = sorted(set(now) - set(recorded))
     assert not unknown, f"no fingerprint for {unknown}: record it (see this module's docstring)"
     changed = sorted(v for v in now if now[v] != recorded[v])
