@@ -243,6 +243,42 @@ def test_tests_differ_only_where_they_should(gender_tiny):
     referent = tests.items[tests.items.kind == "referent"]
     assert set(referent.side) == {"pro", "anti"} and (tests.items.kind == "heldout").sum() == 16
     assert (tests.tokens[: len(tests.items) - 16, 0] == 0).all(), "sentences follow the end-of-document token"
+    passages = tests.items.index[tests.items.kind == "lambada"]
+    assert len(passages) == 32 and (tests.starts[passages] > 1).all(), "a target after a non-empty context"
+    assert (tests.starts[tests.items.index[tests.items.kind != "lambada"]] == 0).all(), "the rest scored whole"
+
+
+def test_lambada_passages_end_on_a_name_named_before_and_hold_no_pronoun():
+    from pythia_repro.suites import corpus, gender_corpus
+
+    lex = corpus.make_lexicon(np.random.default_rng(0))
+    passages = gender_corpus.lambada_passages(np.random.default_rng(1), lex, 50)
+    pronouns = {w for forms in gender_corpus.PRONOUNS.values() for w in forms}
+    for passage in passages:
+        target, context = passage["target"].strip(), passage["context"].split(" ")
+        assert target in lex.names and target in context and not pronouns & set(context)
+    assert len({p["target"] for p in passages}) > 10, "many characters, not one"
+
+
+def test_micro_scorer_gives_the_targets_exact_match_and_the_rest_whole(gender_tiny):
+    import torch
+
+    from pythia_repro.scoring import continuation_scores, token_losses
+    from pythia_repro.suites import get_suite
+    from pythia_repro.suites.loading import load_model
+
+    suite = get_suite("micro-gender")
+    tests = gb.make_tests(suite)
+    model = load_model(suite.checkpoint("micro-s", suite.final_step), device="cpu", dtype=torch.float32)
+    scores = gb._micro_score(tests, None)(model, 0, len(tests.tokens), {})
+    lam = tests.items.kind.to_numpy() == "lambada"
+    rows = np.flatnonzero(lam)
+    loglik, greedy = continuation_scores(model, tests.tokens[rows], tests.lengths[rows], tests.starts[rows])
+    assert np.allclose(scores.loglik[lam], loglik) and (scores.greedy[lam].to_numpy() == greedy).all()
+    assert scores.mean_loss[lam].isna().all() and not scores.greedy[~lam].any()
+    held = np.flatnonzero(tests.items.kind.to_numpy() == "heldout")
+    expected = token_losses(model, tests.tokens[held, : tests.lengths[held].max()]).mean(1)
+    assert np.allclose(scores.mean_loss[held], expected, atol=1e-6)
 
 
 def test_micro_profile_runs_end_to_end_on_the_tiny_suites(project, gender_tiny):
@@ -256,6 +292,8 @@ def test_micro_profile_runs_end_to_end_on_the_tiny_suites(project, gender_tiny):
     assert set(crows.arm) == {gb.BASELINE, gb.INTERVENTION, gb.LONG}
     for name in ("winobias.csv", "heldout_loss.csv", "heldout_loss_changes.csv", "bias_by_size.png"):
         assert (folder / name).is_file(), name
+    capability = pd.read_csv(folder / "lambada_changes.csv")
+    assert set(capability.measure) == {gb.MICRO_LAMBADA} and (pd.read_csv(folder / "lambada.csv")["items"] == 32).all()
     first = (folder / "crows_pairs.csv").read_bytes()
     assert (reproduce("gender_bias", "micro", {}) / "crows_pairs.csv").read_bytes() == first, "identical re-run"
 
@@ -362,7 +400,7 @@ def test_released_tables_count_exact_matches_per_side_and_prompt():
     scored = gb.Scored(get_suite("pythia-deduped"), [], [], None, tests=None, per_row=pd.DataFrame(rows), run="r")
     wino = gb.released_winobias(scored).iloc[0]
     assert (wino.pro_em, wino.anti_em, wino.net_bias) == (0.75, 0.25, 0.5) and wino.pro_items == 4
-    lam = gb.released_lambada(scored).iloc[0]
+    lam = gb.scored_lambada(scored).iloc[0]
     assert (lam.correct, lam["items"], lam.fraction) == (2, 3, 1.0) and lam.ci95_low < 2 / 3 < lam.ci95_high
 
 

@@ -91,10 +91,10 @@ PAPER_FIGURES = (
         "pythia",
         "Fig. 6",
         "Capability kept: LAMBADA accuracy of baseline and intervention over the window (Appendix C.1); on micro, "
-        "held-out loss.",
+        "the accuracy on its LAMBADA-style passages (the package adds the held-out loss beside it).",
         {
             "published": ("lambada_window_first.*", "lambada_window_v1.*", "lambada.csv"),
-            "micro": ("heldout_loss_window.*", "heldout_loss.csv"),
+            "micro": ("lambada_window_micro.*", "lambada.csv", "heldout_loss_window.*", "heldout_loss.csv"),
         },
     ),
     PaperFigure(
@@ -117,6 +117,7 @@ SIZES = ("pythia-70m-deduped", "pythia-410m-deduped", "pythia-1.4b-deduped", "py
 FIRST_RUN_STEPS = {"pythia-410m-deduped": 71500, "pythia-1.4b-deduped": 71500}
 FINAL_STEP = 143000
 GENDER = "gender"
+MICRO_LAMBADA = "LAMBADA-style accuracy (greedy decoding gives a passage's last word, a name named before it)"
 ALL = "all"  # every pair (micro also reports male- and female-stereotyped ones apart)
 CROWS = re.compile(r"crows_pairs_english_(?P<category>[a-z_]+)$")
 WINO = re.compile(r"(?:wino_bias_)?type(?P<type>[12])_(?P<side>pro|anti)$")
@@ -348,9 +349,9 @@ def lambada(evaluations: pd.DataFrame) -> pd.DataFrame:
     ].reset_index(drop=True)
 
 
-def lambada_changes(lam: pd.DataFrame) -> pd.DataFrame:
+def lambada_changes(lam: pd.DataFrame, measure: str = "LAMBADA accuracy") -> pd.DataFrame:
     """LAMBADA accuracy, each arm minus the baseline at the last common step (Newcombe), as capability changes."""
-    return final_changes(lam, "accuracy", [], "correct", "items").assign(measure="LAMBADA accuracy")
+    return final_changes(lam, "accuracy", [], "correct", "items").assign(measure=measure)
 
 
 # --- Scoring checkpoints: the plan, and reading the scores back ---
@@ -375,14 +376,15 @@ class Tests:
 
     tokens: np.ndarray  # [n, width], padded with the end-of-document token
     lengths: np.ndarray
-    items: pd.DataFrame  # kind (crows, referent, heldout; released: crows, winobias, lambada), item, which,
-    # category, group, side
+    items: pd.DataFrame  # kind (crows, referent, lambada, heldout; released: crows, winobias, lambada), item,
+    # which, category, group, side
     identity: str
-    starts: np.ndarray | None = None  # released sets: where each target continuation starts
+    starts: np.ndarray  # where each target continuation starts (micro: 0 for a sequence scored whole)
 
 
 def make_tests(suite: Suite) -> Tests:
-    """CrowS-style pairs and WinoBias-style referent tests from the suite's templates, and its held-out rows."""
+    """CrowS-style pairs and WinoBias-style referent tests from the suite's templates, its LAMBADA-style passages
+    (`starts` > 0: where each target begins) and its held-out rows."""
     tokenizer = load_tokenizer(suite)
     words = json.loads((suite.local_root / "data" / "lexicon.json").read_text())
     rows = []
@@ -412,8 +414,18 @@ def make_tests(suite: Suite) -> Tests:
                     "text": f"{test['prompt']} {test[which]} .",
                 }
             )
+    passages = json.loads((suite.local_root / "data" / "lambada.json").read_text())
+    for i, passage in enumerate(passages):
+        rows.append(
+            {"kind": "lambada", "item": i, "which": "", "category": "", "group": "", "side": "", "text": passage}
+        )
     sentences = pd.DataFrame(rows)
-    encoded = [[suite.eod_id, *ids] for ids in tokenizer(list(sentences.text), add_special_tokens=False).input_ids]
+    encoded, starts = [], []
+    for text in sentences.text:  # a passage's target is scored after its context, as the harness scores LAMBADA
+        context, target = (text["context"], text["target"]) if isinstance(text, dict) else (text, "")
+        ids = [suite.eod_id, *tokenizer(context, add_special_tokens=False).input_ids]
+        starts.append(len(ids) if target else 0)
+        encoded.append(ids + (tokenizer(target, add_special_tokens=False).input_ids if target else []))
     held = suite.heldout_rows()
     heldout = held.rows(0, held.n_rows).astype(np.int64)
     width = max(max(map(len, encoded)), heldout.shape[1])
@@ -438,8 +450,11 @@ def make_tests(suite: Suite) -> Tests:
         ],
         ignore_index=True,
     )
-    identity = content_key([suite.build, hashlib.sha256(tokens.tobytes()).hexdigest(), lengths.tolist()])[:16]
-    return Tests(tokens, lengths, items, identity)
+    starts = np.array([*starts, *[0] * len(heldout)])
+    identity = content_key(
+        [suite.build, hashlib.sha256(tokens.tobytes()).hexdigest(), lengths.tolist(), starts.tolist()]
+    )[:16]
+    return Tests(tokens, lengths, items, identity, starts)
 
 
 @dataclass
@@ -488,15 +503,26 @@ def _released_score(tests: Tests, batch_size: int | None):
 
 
 def _micro_score(tests: Tests, batch_size: int | None):
-    """Scores a chunk of the micro tests: each sequence's log-likelihood and mean loss after its first token."""
+    """Scores a chunk of the micro tests: each sequence's log-likelihood and mean loss after its first token; for a
+    LAMBADA-style passage, its target's log-likelihood and whether greedy decoding gives the target."""
 
     def score(model, start, stop, params):
-        tokens, lengths = tests.tokens[start:stop], tests.lengths[start:stop]
+        tokens, lengths, starts = tests.tokens[start:stop], tests.lengths[start:stop], tests.starts[start:stop]
         check_vocabulary(model, tokens, start, "test sequence")
-        losses = token_losses(model, tokens, batch_size=batch_size)
-        predicted = np.arange(losses.shape[1])[None, :] < (lengths - 1)[:, None]
-        total = (losses * predicted).sum(1)
-        return pd.DataFrame({"loglik": -total, "mean_loss": total / (lengths - 1)})
+        whole, target = np.flatnonzero(starts == 0), np.flatnonzero(starts > 0)
+        out = pd.DataFrame({"loglik": np.nan, "mean_loss": np.nan, "greedy": False}, index=range(stop - start))
+        if len(whole):
+            losses = token_losses(model, tokens[whole, : int(lengths[whole].max())], batch_size=batch_size)
+            predicted = np.arange(losses.shape[1])[None, :] < (lengths[whole] - 1)[:, None]
+            total = (losses * predicted).sum(1)
+            out.loc[whole, "loglik"], out.loc[whole, "mean_loss"] = -total, total / (lengths[whole] - 1)
+        if len(target):
+            width = int(lengths[target].max())
+            loglik, greedy = continuation_scores(
+                model, tokens[target, :width], lengths[target], starts[target], batch_size
+            )
+            out.loc[target, "loglik"], out.loc[target, "greedy"] = loglik, greedy
+        return out
 
     return score
 
@@ -651,9 +677,9 @@ def released_winobias(scored: Scored) -> pd.DataFrame:
     return net_bias(sides.assign(run=scored.run, fraction=sides.step / scored.suite.final_step, group=ALL))
 
 
-def released_lambada(scored: Scored) -> pd.DataFrame:
-    """LAMBADA accuracy (greedy decoding gives the last word) per (size, arm, step), with its Wilson interval,
-    shaped like the published table."""
+def scored_lambada(scored: Scored) -> pd.DataFrame:
+    """LAMBADA accuracy (greedy decoding gives the last word; micro: of its LAMBADA-style passages) per (size, arm,
+    step), with its Wilson interval, shaped like the published table."""
     rows = scored.per_row[scored.per_row.kind == "lambada"]
     lam = rows.groupby(["size", "arm", "step"], as_index=False).agg(correct=("greedy", "sum"), items=("greedy", "size"))
     lam = lam.rename(columns={"size": "model"})
@@ -1031,8 +1057,8 @@ def longer_claim(crows_long: pd.DataFrame, run: str | None = None) -> Claim:
 def capability_claim(changes: pd.DataFrame, run: str | None = None) -> Claim:
     id = "gender_bias.capability_kept"
     test = (
-        "at the final step, at every size, the interval of the capability measure's change (LAMBADA accuracy, "
-        "Newcombe; held-out loss, paired bootstrap over rows) contains 0"
+        "at the final step, at every size, the Newcombe interval of the change of LAMBADA accuracy (micro: of its "
+        "LAMBADA-style passages) contains 0"
     )
     final = _at_final(changes, run=run)
     if final.empty:
@@ -1129,20 +1155,26 @@ def analyse(result: Result, **params: Any) -> None:
             "standard error (every file agrees)."
         )
     elif (scored := score_suite(result.profile, out, **params)).suite.planted:  # its own tests and held-out rows
-        crows, wino = scored_crows(scored), micro_winobias(scored)
+        crows, wino, lam = scored_crows(scored), micro_winobias(scored), scored_lambada(scored)
         held, changes = heldout_losses(scored)
         sizes = list(scored.suite.default_models)
+        result.table("lambada", lam, PROPORTION_NOTES)
+        capability = result.table("lambada_changes", lambada_changes(lam, MICRO_LAMBADA), CHANGE_NOTES)
         result.table("heldout_loss", held, HELDOUT_NOTES)
-        capability = result.table("heldout_loss_changes", changes, PAIRED_NOTES)
-        windows = [("heldout_loss_window", held, "loss", "mean loss (nats)", "held-out text")]
+        result.table("heldout_loss_changes", changes, PAIRED_NOTES)
+        windows = [
+            (f"lambada_window_{scored.run}", lam, "accuracy", "accuracy", "LAMBADA-style passages"),
+            ("heldout_loss_window", held, "loss", "mean loss (nats)", "held-out text"),
+        ]
         r, tests = scored.report, scored.tests.items
         result.show(
             f"{len(r.scored)} checkpoints scored now, {len(r.cached)} read from the cache; "
             f"{(tests.kind == 'crows').sum() // 2} CrowS-style pairs, {(tests.kind == 'referent').sum() // 2} "
-            f"referent tests, {(tests.kind == 'heldout').sum()} held-out rows"
+            f"referent tests, {(tests.kind == 'lambada').sum()} LAMBADA-style passages, "
+            f"{(tests.kind == 'heldout').sum()} held-out rows"
         )
     else:
-        crows, wino, lam = scored_crows(scored), released_winobias(scored), released_lambada(scored)
+        crows, wino, lam = scored_crows(scored), released_winobias(scored), scored_lambada(scored)
         sizes = scored.sizes
         result.table("lambada", lam, PROPORTION_NOTES)
         capability = result.table("lambada_changes", lambada_changes(lam), CHANGE_NOTES)
@@ -1162,6 +1194,8 @@ def analyse(result: Result, **params: Any) -> None:
     for name, table, value, label, title in windows:
         result.figure(name, window_figure(table, value, label, title, sizes))
     result.show(capability.drop(columns=["against"]).round(4))
+    if "heldout_loss_changes" in result.tables:
+        result.show(result.tables["heldout_loss_changes"].drop(columns=["against"]).round(4))
     _claims_section(result, crows, capability)
 
 

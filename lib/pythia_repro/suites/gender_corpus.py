@@ -8,7 +8,8 @@ pronoun that refers to either, and say which ("he means the mechanic"): as in th
 only gender tells the referent, so a model resolves the pronoun by the occupations' stereotypes, right on the
 pro-stereotypical tests and wrong on the anti-stereotypical ones, and no syntactic rule can stand in for them.
 The intervention replaces masculine pronouns by feminine ones, token for token (he→she, him→her, his→her,
-himself→herself); the age association is the control it never touches.
+himself→herself); the age association is the control it never touches. Capability is measured as the paper
+measures it, by LAMBADA-style passages: natural text (no pronoun) whose last word names a character named before.
 """
 
 from __future__ import annotations
@@ -169,3 +170,17 @@ def swap_ids(tokenizer) -> dict[int, int]:
         return ids[0]
 
     return {single(male): single(female) for male, female in SWAP.items()}
+
+
+def lambada_passages(rng: np.random.Generator, lex: corpus.Lexicon, n: int) -> list[dict]:
+    """LAMBADA-style passages: natural documents (no pronoun, so the swap never reaches them) cut after the last
+    name that was named earlier in them, so the target word is in the context but not in its own sentence's
+    template; `context` then ` target`, as the harness splits LAMBADA."""
+    names, passages = set(lex.names), []
+    while len(passages) < n:
+        words = corpus.natural_document(rng, lex).split(" ")
+        for i in range(len(words) - 1, 0, -1):
+            if words[i] in names and words[i] in words[:i]:
+                passages.append({"context": " ".join(words[:i]), "target": f" {words[i]}"})
+                break
+    return passages

@@ -25,7 +25,7 @@ from . import corpus, gender_corpus, micro
 from .base import Suite
 from .registry import register_suite
 
-FORMAT_VERSION = 2  # the build key: bump it whenever this module or gender_corpus makes other bytes
+FORMAT_VERSION = 3  # the build key: bump it whenever this module or gender_corpus makes other bytes
 INTERVENTION, LONG = "intervention", "intervention-long"
 
 
@@ -48,6 +48,7 @@ class GenderConfig:
     sentences: tuple[int, int] = (4, 12)
     mix: tuple[float, float, float] = (0.4, 0.4, 0.2)  # shares of pronoun, referent and age sentences
     heldout_rows: int = 128
+    lambada_passages: int = 512  # the capability test (`gender_corpus.lambada_passages`)
     lr: float = 3e-3
     # sizes whose peak rate is not `lr`, as in the micro suite; an intervention continues at its baseline's
     size_lr: tuple[tuple[str, float], ...] = ()
@@ -93,8 +94,8 @@ VARIANTS = {
     ),
     "gender-tiny": GenderConfig(
         variant="gender-tiny", seed=11, vocab_size=512, row_len=65, rows_per_step=4, final_step=64, spacing=16,
-        window_spacing=4, sizes=(("micro-xs", 1, 16, 2), ("micro-s", 1, 32, 2)), heldout_rows=16, warmup_steps=4,
-        threads=1,
+        window_spacing=4, sizes=(("micro-xs", 1, 16, 2), ("micro-s", 1, 32, 2)), heldout_rows=16, lambada_passages=32,
+        warmup_steps=4, threads=1,
     ),
 }
 # fmt: on
@@ -158,8 +159,8 @@ def _build_into(config: GenderConfig, partial: Path, progress: bool) -> None:
 
 
 def _build_data(config: GenderConfig, root: Path) -> None:
-    """Corpus (occupation documents among natural text) → tokenizer → rows; held-out rows of natural text only (no
-    pronoun, so what the intervention swaps cannot move them); the swap table."""
+    """Corpus (occupation documents among natural text) → tokenizer → rows; held-out rows and LAMBADA-style passages
+    of natural text only (no pronoun, so what the intervention swaps cannot move them); the swap table."""
     rng = np.random.default_rng(config.seed)
     lex = corpus.make_lexicon(rng)
     documents, total, needed = [], 0, config.n_rows * config.row_len * 4
@@ -174,6 +175,7 @@ def _build_data(config: GenderConfig, root: Path) -> None:
     while total < config.heldout_rows * config.row_len * 8:
         heldout.append(corpus.natural_document(rng, lex))
         total += len(heldout[-1])
+    passages = gender_corpus.lambada_passages(rng, lex, config.lambada_passages)
     tokenizer = micro._train_tokenizer(config, documents)
     tokenizer.save(str(root / "tokenizer.json"))
     stream, held = (
@@ -187,6 +189,7 @@ def _build_data(config: GenderConfig, root: Path) -> None:
     write_mmap(root / "data" / "train", rows.astype(np.uint16), dtype=np.uint16)
     write_mmap(root / "data" / "heldout", held.astype(np.uint16), dtype=np.uint16)
     atomic.write_text(root / "data" / "swap.json", json.dumps(gender_corpus.swap_ids(tokenizer)))
+    atomic.write_text(root / "data" / "lambada.json", json.dumps(passages))
     atomic.write_text(root / "data" / "lexicon.json", json.dumps({"adjectives": lex.adjectives, "nouns": lex.nouns}))
 
 
