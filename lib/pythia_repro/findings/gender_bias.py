@@ -417,15 +417,23 @@ def make_tests(suite: Suite) -> Tests:
     passages = json.loads((suite.local_root / "data" / "lambada.json").read_text())
     for i, passage in enumerate(passages):
         rows.append(
-            {"kind": "lambada", "item": i, "which": "", "category": "", "group": "", "side": "", "text": passage}
+            {
+                "kind": "lambada",
+                "item": i,
+                "which": "",
+                "category": "",
+                "group": "",
+                "side": "",
+                "text": passage["context"],
+                "target": passage["target"],
+            }
         )
-    sentences = pd.DataFrame(rows)
+    sentences = pd.DataFrame(rows).fillna({"target": ""})
     encoded, starts = [], []
-    for text in sentences.text:  # a passage's target is scored after its context, as the harness scores LAMBADA
-        context, target = (text["context"], text["target"]) if isinstance(text, dict) else (text, "")
-        ids = [suite.eod_id, *tokenizer(context, add_special_tokens=False).input_ids]
+    for text, target in zip(sentences.text, sentences.target):  # a target after its context, as the harness
+        ids = [suite.eod_id, *tokenizer(text, add_special_tokens=False).input_ids]  # scores LAMBADA; 0: whole
         starts.append(len(ids) if target else 0)
-        encoded.append(ids + (tokenizer(target, add_special_tokens=False).input_ids if target else []))
+        encoded.append(ids + tokenizer(target, add_special_tokens=False).input_ids)
     held = suite.heldout_rows()
     heldout = held.rows(0, held.n_rows).astype(np.int64)
     width = max(max(map(len, encoded)), heldout.shape[1])
@@ -436,7 +444,7 @@ def make_tests(suite: Suite) -> Tests:
     lengths = np.array([*map(len, encoded), *[heldout.shape[1]] * len(heldout)])
     items = pd.concat(
         [
-            sentences.drop(columns="text"),
+            sentences.drop(columns=["text", "target"]),
             pd.DataFrame(
                 {
                     "kind": "heldout",
