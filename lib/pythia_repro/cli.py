@@ -42,6 +42,17 @@ def _non_negative(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a whole number >= 1 (a count of notebooks at a time)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
 def _gpu_share(text: str) -> float:
     """An argparse type: a GPU share per checkpoint, a finite number above 0 (0.25: four checkpoints a GPU)."""
     try:
@@ -192,6 +203,7 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
+    from .integrity import workers
     from .run import NotebookFailed, previous_duration, reproduce, supported
 
     checked = _checked(args)
@@ -210,26 +222,31 @@ def cmd_reproduce(args) -> int:
     for finding, profile in [s for s in steps if s not in own]:
         print(f"not run: {finding} ({profile}) holds none of the models or steps asked for", flush=True)
     steps = [s for s in steps if s in own]
-    started = time.time()
-    for number, (finding, profile) in enumerate(steps, 1):
-        previous = previous_duration(finding, profile)
-        print(
-            f"→ [{number}/{len(steps)}] {finding} ({profile})"
-            + (f", took {_clock(previous)} last time" if previous else ""),
-            flush=True,
-        )
-        began = time.time()
-        try:
-            folder = reproduce(finding, profile, own[finding, profile])
+    jobs = _jobs(args, len(steps))
+    if jobs > 1:  # the longest first (by their last run), so the last to start are the shortest
+        steps.sort(key=lambda s: -(previous_duration(*s) or 0))
+    started, began = time.time(), {}
+    for event, i, outcome in workers.side_by_side(reproduce, [(f, p, own[f, p]) for f, p in steps], jobs):
+        finding, profile = steps[i]
+        if event == "start":
+            previous, began[i] = previous_duration(finding, profile), time.time()
             print(
-                f"  wrote {folder} in {_clock(time.time() - began)} ({_clock(time.time() - started)} in all)",
+                f"→ [{i + 1}/{len(steps)}] {finding} ({profile})"
+                + (f", took {_clock(previous)} last time" if previous else ""),
                 flush=True,
             )
-            for line in _left_out(folder):
-                print(f"  {line}", flush=True)
-        except NotebookFailed as err:
-            print(f"  FAILED: {err}\n  previous results left untouched", file=sys.stderr, flush=True)
+        elif isinstance(outcome, NotebookFailed):
+            print(f"  FAILED: {outcome}\n  previous results left untouched", file=sys.stderr, flush=True)
             failed.append(f"{finding} ({profile})")
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        else:
+            print(
+                f"  wrote {outcome} in {_clock(time.time() - began[i])} ({_clock(time.time() - started)} in all)",
+                flush=True,
+            )
+            for line in _left_out(outcome):
+                print(f"  {line}", flush=True)
     if missing:
         print(f"not run on these profiles (the suite does not list the finding), skipped: {', '.join(missing)}")
     if failed:
@@ -269,24 +286,45 @@ def _clock(seconds: float) -> str:
 
 
 def cmd_verify(args) -> int:
+    from .integrity import workers
     from .run import supported, verify
 
     checked = _checked(args)
-    bad = verified = 0
+    steps = []
     for finding, profile in _selection(args):
-        if not supported(finding, profile):
+        if supported(finding, profile):
+            steps.append((finding, profile))
+        else:
             print(f"{finding} ({profile}): nothing re-run (the profile does not run this finding)")
+    bad = 0
+    calls = [(f, p, checked[f]) for f, p in steps]
+    for event, i, found in workers.side_by_side(verify, calls, _jobs(args, len(steps))):
+        if event == "start":
             continue
-        verified += 1
-        found = verify(finding, profile, checked[finding])
+        if isinstance(found, BaseException):
+            raise found
+        finding, profile = steps[i]
         status = found.status if not found.problems else f"{len(found.problems)} difference(s); {found.status}"
-        print(f"{finding} ({profile}): {status}")
+        print(f"{finding} ({profile}): {status}", flush=True)
         for problem in found.problems:
-            print("  " + problem.replace("\n", "\n  "))
+            print("  " + problem.replace("\n", "\n  "), flush=True)
         bad += bool(found.problems)
-    if not verified:
+    if not steps:
         print("nothing re-run: no selected finding runs on the selected profiles", file=sys.stderr)
-    return 1 if bad or not verified else 0
+    return 1 if bad or not steps else 0
+
+
+def _jobs(args, count: int) -> int:
+    """Notebooks to execute side by side: --jobs, else the `jobs` setting or the machine's share
+    (`workers.notebook_jobs`); never more than there are. Several at once register the kernel first."""
+    from .integrity import workers
+    from .run import ensure_kernel
+
+    jobs = min(args.jobs, max(count, 1)) if args.jobs else workers.notebook_jobs(count)
+    if jobs > 1:
+        ensure_kernel()  # once, here, not by every worker at once
+        print(f"{jobs} notebooks at a time (--jobs; each in its own kernel, the same tables whatever the number)")
+    return jobs
 
 
 MEMORIZED_EVALS = "memorized-evals"
@@ -499,9 +537,18 @@ def build_parser() -> argparse.ArgumentParser:
             "0.5 up to 3B, else 1)",
         )
 
+    def jobs(p):
+        p.add_argument(
+            "--jobs",
+            type=_positive,
+            help="notebooks executed side by side, each in its own kernel (default: the "
+            f"{settings.variable('jobs')} setting, else one per core and 3 GiB of memory, 1 with a GPU)",
+        )
+
     p = sub.add_parser("reproduce", help="execute finding notebooks into results/<profile>/<finding>/")
     selection(p)
     engine(p, "local")
+    jobs(p)
     p.set_defaults(func=cmd_reproduce)
     p = sub.add_parser("sweep", help="score every checkpoint a profile needs into the score cache (resumable)")
     selection(p)
@@ -513,6 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_plan)
     p = sub.add_parser("verify", help="re-execute and compare every table with the committed results")
     selection(p)
+    jobs(p)
     p.set_defaults(func=cmd_verify)
     p = sub.add_parser("fetch", help="download and check the authors' reference files")
     p.add_argument(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import multiprocessing
 import os
 import stat
 import sys
@@ -108,7 +109,8 @@ def execute(finding: str, profile: str, output_dir: Path, parameters: dict[str, 
                 parameters=params,
                 kernel_name=kernel,
                 cwd=str(source.parent),
-                progress_bar=sys.stderr.isatty(),
+                # a bar per cell, unless notebooks run side by side (a worker): their bars would share a line
+                progress_bar=sys.stderr.isatty() and multiprocessing.parent_process() is None,
                 start_timeout=120,
                 kernel_manager_class=local_kernel_manager(),
             )

@@ -80,6 +80,13 @@ SETTINGS = {
         "torch's intra-op threads when scoring (default: `OMP_NUM_THREADS` when set, else 1, the choice "
         "`benchmarks/threads.py` supports; with both set, the smaller); builds train one thread per run",
     ),
+    "jobs": Setting(
+        "PYTHIA_REPRO_JOBS",
+        None,
+        "notebooks `reproduce` and `verify` execute side by side (default: the usable cores over the scoring "
+        "threads, no more than memory holds at 3 GiB each, and 1 where a GPU is visible); each runs in its own "
+        "kernel, so the tables are the same bits whatever the number",
+    ),
     "numerics": Setting(
         "PYTHIA_REPRO_NUMERICS",
         "portable",

@@ -12,7 +12,7 @@ from pythia_repro.findings import term_frequency
 from pythia_repro.integrity.hashing import sha256_file
 from pythia_repro.run import NotebookFailed, previous_duration, reproduce
 
-from conftest import plant_failure
+from conftest import REPO, plant_failure
 
 
 def test_reproduce_writes_tables_figures_and_manifest(project):
@@ -233,3 +233,21 @@ def test_verify_promises_bytes_under_the_same_numerics_and_verdicts_under_others
     _as_if_made_elsewhere(folder, {"curves.csv": (number, "9.875")}, capability=None)
     assert cli.main(["verify", *args]) == 1, "under the same numerics every byte is promised"
     assert "curves.csv differs" in capsys.readouterr().out
+
+
+def test_notebooks_side_by_side_write_the_committed_tables_and_a_failure_stops_none_of_the_others(project, capsys):
+    plant_failure(project, "gender_bias")
+    findings = ["memorization", "gender_bias", "term_frequency"]
+    argv = ["reproduce", "--profile", "published", *(a for f in findings for a in ("--finding", f)), "--jobs", "2"]
+    assert cli.main(argv) == 1
+    captured = capsys.readouterr()
+    assert "2 notebooks at a time" in captured.out
+    assert sorted(re.findall(r"→ \[\d/3\] (\w+) \(published\)", captured.out)) == sorted(findings), captured.out
+    assert "planted failure" in captured.err and "failed: gender_bias (published)" in captured.err
+    assert not (project / "results" / "published" / "gender_bias").exists(), "nothing published for the failure"
+    for finding in ("memorization", "term_frequency"):
+        made, committed = project / "results" / "published" / finding, REPO / "results" / "published" / finding
+        tables = sorted(p.name for p in committed.glob("*.csv"))
+        assert tables and tables == sorted(p.name for p in made.glob("*.csv"))
+        for name in tables:
+            assert (made / name).read_bytes() == (committed / name).read_bytes(), f"{finding}/{name}"

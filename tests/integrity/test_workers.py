@@ -220,3 +220,49 @@ def test_portable_numerics_refuse_kernels_chosen_before_the_package_and_key_thei
     monkeypatch.setenv(settings.variable("numerics"), "avx9")
     with pytest.raises(kernels.BadNumerics, match="expected one of portable, native"):
         config.key()
+
+
+def test_notebooks_at_a_time_follow_the_setting_the_cores_the_memory_and_a_gpu(monkeypatch):
+    import torch
+
+    from pythia_repro.integrity import workers
+
+    monkeypatch.delenv("PYTHIA_REPRO_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("PYTHIA_REPRO_JOBS", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
+    monkeypatch.setattr(workers, "available_memory", lambda: 64 * 2**30)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert workers.notebook_jobs(10) == 8, "one per core at one scoring thread each"
+    assert workers.notebook_jobs(3) == 3, "never more than there are notebooks"
+    monkeypatch.setenv("PYTHIA_REPRO_THREADS", "2")
+    assert workers.notebook_jobs(10) == 4, "a core share per scoring thread"
+    monkeypatch.setattr(workers, "available_memory", lambda: 7 * 2**30)
+    assert workers.notebook_jobs(10) == 2, "as many as memory holds at 3 GiB each"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert workers.notebook_jobs(10) == 1, "notebooks would share the GPU"
+    monkeypatch.setenv("PYTHIA_REPRO_JOBS", "5")
+    assert workers.notebook_jobs(10) == 5 and workers.notebook_jobs(2) == 2, "the setting, capped by the count"
+    for bad in ("0", "many"):
+        monkeypatch.setenv("PYTHIA_REPRO_JOBS", bad)
+        with pytest.raises(workers.BadThreads, match="PYTHIA_REPRO_JOBS"):
+            workers.notebook_jobs(10)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_side_by_side_calls_each_once_starts_no_more_than_asked_and_returns_errors(jobs):
+    import operator
+
+    from pythia_repro.integrity import workers
+
+    calls = [(6, 3), (1, 0), (8, 2), (9, 3)]
+    running = most = 0
+    outcomes = {}
+    for event, i, outcome in workers.side_by_side(operator.truediv, calls, jobs):
+        running += 1 if event == "start" else -1
+        most = max(most, running)
+        if event == "done":
+            outcomes[i] = outcome
+    assert most == jobs and running == 0
+    assert {i: v for i, v in outcomes.items() if i != 1} == {0: 2.0, 2: 4.0, 3: 3.0}
+    assert isinstance(outcomes[1], ZeroDivisionError), "an error is an outcome, not the end of the others"

@@ -1,5 +1,5 @@
 """Process pools whose workers die with their parent (a killed build or count never leaves workers writing on),
-and the number of threads a scoring process gives torch."""
+the number of threads a scoring process gives torch, and how many notebooks run side by side."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ import multiprocessing
 import os
 import signal
 import sys
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Any
 
 from .. import settings
 from ..errors import Explained
@@ -16,10 +19,13 @@ from ..errors import Explained
 PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies (Linux)
 FORWARDED_ENV = ("PYTHIA_REPRO_", "HF_", "TRANSFORMERS_")  # settings a worker on another machine needs too
 DEFAULT_THREADS = 1  # benchmarks/threads.py: one thread is never far behind on an idle CPU and far ahead on a busy one
+# Memory a notebook is given when choosing how many run side by side: a micro notebook peaks at 1.4 GiB (the resident
+# set of a whole `make reproduce`, measured with /usr/bin/time), so 3 GiB leaves room for a larger suite's model.
+NOTEBOOK_MEMORY = 3 * 2**30
 
 
 class BadThreads(Explained, ValueError):
-    """A thread setting that is not a positive whole number."""
+    """A thread or job count setting that is not a positive whole number."""
 
 
 def die_with_parent(parent: int | None = None) -> None:
@@ -56,7 +62,7 @@ def threads() -> int:
 def _count(name: str) -> int:
     text = settings.value(name)
     if not text.isdigit() or int(text) < 1:
-        raise BadThreads(f"{settings.variable(name)}={text!r}: expected a whole number of threads, 1 or more")
+        raise BadThreads(f"{settings.variable(name)}={text!r}: expected a whole number, 1 or more")
     return int(text)
 
 
@@ -68,3 +74,60 @@ def use_threads() -> int:
     if torch.get_num_threads() != count:
         torch.set_num_threads(count)
     return count
+
+
+def notebook_jobs(count: int) -> int:
+    """How many of `count` notebooks to execute side by side: the `jobs` setting, else one per `threads()` share of
+    the usable cores, no more than the available memory holds at `NOTEBOOK_MEMORY` each, and 1 where a GPU is
+    visible (its notebooks would share it)."""
+    if settings.value("jobs") not in (None, ""):
+        return min(_count("jobs"), max(count, 1))
+    if count <= 1:
+        return 1
+    import torch
+
+    if torch.cuda.is_available():
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    memory = available_memory()
+    by_memory = max(1, memory // NOTEBOOK_MEMORY) if memory is not None else 1
+    return max(1, min(cores // threads(), by_memory, count))
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to new processes (Linux: MemAvailable of /proc/meminfo); None where unknown."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def side_by_side(fn: Callable[..., Any], calls: list[tuple], jobs: int) -> Iterator[tuple[str, int, Any]]:
+    """Call `fn(*call)` for every call in order, `jobs` at a time on worker processes (in this process when 1).
+    Yields ("start", i, None) as call i starts and ("done", i, outcome) as it ends, the outcome being what it returned
+    or the exception it raised; a call starts only when a worker is free, so "start" is when it starts."""
+    if jobs <= 1:
+        for i, call in enumerate(calls):
+            yield "start", i, None
+            try:
+                outcome = fn(*call)
+            except Exception as err:
+                outcome = err
+            yield "done", i, outcome
+        return
+    waiting = list(enumerate(calls))
+    with pool(jobs) as executor:
+        running: dict[Future, int] = {}
+        while waiting or running:
+            while waiting and len(running) < jobs:
+                i, call = waiting.pop(0)
+                running[executor.submit(fn, *call)] = i
+                yield "start", i, None
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                i = running.pop(future)
+                error = future.exception()
+                yield "done", i, error if error is not None else future.result()
