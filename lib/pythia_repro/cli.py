@@ -222,11 +222,9 @@ def cmd_reproduce(args) -> int:
     for finding, profile in [s for s in steps if s not in own]:
         print(f"not run: {finding} ({profile}) holds none of the models or steps asked for", flush=True)
     steps = [s for s in steps if s in own]
-    jobs = _jobs(args, len(steps))
-    if jobs > 1:  # the longest first (by their last run), so the last to start are the shortest
-        steps.sort(key=lambda s: -(previous_duration(*s) or 0))
     started, began = time.time(), {}
-    for event, i, outcome in workers.side_by_side(reproduce, [(f, p, own[f, p]) for f, p in steps], jobs):
+    calls = [(f, p, own[f, p]) for f, p in steps]
+    for event, i, outcome in workers.side_by_side(reproduce, calls, _jobs(args, len(steps))):
         finding, profile = steps[i]
         if event == "start":
             previous, began[i] = previous_duration(finding, profile), time.time()
