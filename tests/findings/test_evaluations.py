@@ -60,6 +60,23 @@ def test_final_zero_shot_accuracies_are_the_papers(results, model, benchmark, pa
     assert _acc(results, model, benchmark) == pytest.approx(paper, abs=6e-4)
 
 
+@pytest.mark.parametrize(
+    "benchmark,paper,standard",  # five-shot accuracies listed for "Pythia 12B (5-shot)", and the standard 12b's
+    [
+        ("arc_challenge", 0.368, 0.3652),
+        ("arc_easy", 0.715, 0.7100),
+        ("piqa", 0.767, 0.7601),
+        ("winogrande", 0.666, 0.6417),
+    ],
+)
+def test_the_five_shot_12b_accuracies_listed_for_the_paper_are_the_deduplicated_models(
+    results, benchmark, paper, standard
+):
+    assert _acc(results, "pythia-12b-deduped", benchmark, shots=5) == pytest.approx(paper, abs=6e-4)
+    assert _acc(results, "pythia-12b", benchmark, shots=5) == pytest.approx(standard, abs=6e-5)
+    assert _acc(results, "pythia-12b", benchmark, shots=5) != pytest.approx(paper, abs=6e-4), "not the standard's"
+
+
 def test_a_file_whose_config_disagrees_with_its_place_is_refused():
     config = {"num_fewshot": 0, "model_args": "pretrained=EleutherAI/pythia-v1.1-160m,revision=step143000"}
     assert ev._describe("pythia-v1/pythia-160m/zero-shot/160m_step143000.json", config)["step"] == 143000
