@@ -86,6 +86,8 @@ def pytest_configure(config):
         )
     os.environ[settings.variable("reference_data")] = str(SHARED_DATA)
     os.environ.setdefault("MPLBACKEND", "Agg")
+    # the tests already run on every core (pytest-xdist): notebooks inside them run one at a time unless a test asks
+    os.environ.setdefault(settings.variable("jobs"), "1")
 
 
 @pytest.fixture(autouse=True)

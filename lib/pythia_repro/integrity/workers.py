@@ -19,8 +19,8 @@ from ..errors import Explained
 PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies (Linux)
 FORWARDED_ENV = ("PYTHIA_REPRO_", "HF_", "TRANSFORMERS_")  # settings a worker on another machine needs too
 DEFAULT_THREADS = 1  # benchmarks/threads.py: one thread is never far behind on an idle CPU and far ahead on a busy one
-# Memory a notebook is given when choosing how many run side by side: a micro notebook peaks at 1.4 GiB (the resident
-# set of a whole `make reproduce`, measured with /usr/bin/time), so 3 GiB leaves room for a larger suite's model.
+# Memory a notebook is given when choosing how many run side by side: a micro notebook peaks at 1.6 GB (the largest
+# resident set of any process of a whole `make reproduce`, /usr/bin/time), so 3 GiB leaves room for a larger model.
 NOTEBOOK_MEMORY = 3 * 2**30
 
 
