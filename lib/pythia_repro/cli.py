@@ -31,26 +31,19 @@ def parse_parameters(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
-def _non_negative(text: str) -> int:
-    """An argparse type: a whole number >= 0 (a retry count)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
-    return value
+def _at_least(least: int):
+    """An argparse type: a whole number >= `least` (0: a retry count; 1: a count of notebooks at a time)."""
 
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {least}, got {text!r}") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {least}, got {value}")
+        return value
 
-def _positive(text: str) -> int:
-    """An argparse type: a whole number >= 1 (a count of notebooks at a time)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
-    return value
+    return whole
 
 
 def _gpu_share(text: str) -> float:
@@ -520,7 +513,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--address", help="ray: join this running cluster (host:port or auto); default: start one here")
         p.add_argument(
-            "--retries", type=_non_negative, default=2, help="retries of a checkpoint after a transient error (>= 0)"
+            "--retries", type=_at_least(0), default=2, help="retries of a checkpoint after a transient error (>= 0)"
         )
         p.add_argument(
             "--disk-budget",
@@ -538,7 +531,7 @@ def build_parser() -> argparse.ArgumentParser:
     def jobs(p):
         p.add_argument(
             "--jobs",
-            type=_positive,
+            type=_at_least(1),
             help="notebooks executed side by side, each in its own kernel (default: the "
             f"{settings.variable('jobs')} setting, else one per core and 3 GiB of memory, 1 with a GPU)",
         )
