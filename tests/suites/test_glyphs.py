@@ -39,3 +39,17 @@ def test_the_images_are_drawn_from_their_seed_and_a_pair_shares_its_sample_momen
     within = [gap(c, c + 1) for c in range(0, 10, 2)]
     between = [gap(c, d) for c in range(0, 10, 2) for d in range(c + 2, 10, 2)]
     assert max(within) < min(between) / 3, "a pair's classes share their second moments, two pairs do not"
+
+
+def test_a_grating_tells_the_class_at_its_share_and_leaves_the_pair_s_glyph_moments_alone():
+    def excess(share: float) -> np.ndarray:
+        """Per class, the power at its grating's frequency above its pair-mate's there (both share the glyph's)."""
+        pixels, labels = glyphs.images(300, seed=5, grating_share=share)
+        power = np.stack([(np.abs(np.fft.fft2(pixels[labels == c, 0])) ** 2).mean(0) for c in range(10)])
+        at = [power[:, fy % glyphs.SIZE, fx % glyphs.SIZE] for fx, fy in glyphs.GRATINGS]
+        return np.array([at[c][c] - at[c][c ^ 1] for c in range(10)])
+
+    never, half, always = excess(0.0), excess(0.5), excess(1.0)
+    assert np.all(always > 0) and np.abs(never).max() < 0.1 * always.min(), "the class's own frequency, when drawn"
+    assert np.allclose(half / always, 0.5, atol=0.15), "half the images carry their class's grating"
+    assert len({max(g, (-g[0], -g[1])) for g in glyphs.GRATINGS}) == len(glyphs.CLASSES), "ten distinct gratings"

@@ -1,9 +1,10 @@
 """The image classifiers of the built image suites: their specs, the networks, and their checkpoint files.
 
-Two kinds: the micro suite's MLP and CNN (`ImageSpec`), and the authors' architectures (`VisionSpec`): ConvNeXt V2
-with 1×1 patches, RegNet-Y with a stride-1 stem and Swin V2 with 2×2 patches, sized as the authors configured them
-(features-across-time's `train_vision.py`), all from transformers. A checkpoint is a folder with `config.json` (the
-spec) and `model.safetensors` (the weights), read back with safetensors only: nothing is unpickled.
+Two kinds: the micro suites' MLP, CNN and small vision transformer (`ImageSpec`), and the authors' architectures
+(`VisionSpec`): ConvNeXt V2 with 1×1 patches, RegNet-Y with a stride-1 stem and Swin V2 with 2×2 patches, sized as
+the authors configured them (features-across-time's `train_vision.py`), all from transformers. A checkpoint is a
+folder with `config.json` (the spec) and `model.safetensors` (the weights), read back with safetensors only: nothing
+is unpickled.
 """
 
 from __future__ import annotations
@@ -17,15 +18,14 @@ from torch import nn
 
 from ..integrity import atomic
 
-ARCHITECTURES = ("mlp", "cnn")
-
 
 @dataclass(frozen=True)
 class ImageSpec:
     """One image classifier of a suite: architecture, width, input shape and classes."""
 
     name: str
-    arch: str  # "mlp": two hidden layers of `width`; "cnn": three 3×3 convolutions of width, 2·width, 2·width
+    arch: str  # "mlp": two hidden layers of `width`; "cnn": three 3×3 convolutions of width, 2·width, 2·width;
+    # "vit": 4×4 patches, two transformer layers of `width`
     width: int
     channels: int
     size: int  # images are size × size
@@ -75,6 +75,29 @@ class CNN(nn.Module):
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         return self.net(pixels)
 
+
+class ViT(nn.Module):
+    """A small vision transformer: 4×4 patches embedded with learned positions, two pre-norm encoder layers (four
+    heads, GELU), mean pooling, a linear head; the nearest the micro suite comes to the authors' Swin."""
+
+    def __init__(self, spec: ImageSpec, patch: int = 4, layers: int = 2, heads: int = 4):
+        super().__init__()
+        w = spec.width
+        self.embed = nn.Conv2d(spec.channels, w, patch, stride=patch)
+        self.pos = nn.Parameter(torch.randn(1, (spec.size // patch) ** 2, w) * 0.02)
+        layer = nn.TransformerEncoderLayer(
+            w, heads, 2 * w, dropout=0.0, activation="gelu", batch_first=True, norm_first=True
+        )
+        self.blocks = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(w)
+        self.head = nn.Linear(w, spec.classes)
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        tokens = self.embed(pixels).flatten(2).transpose(1, 2) + self.pos
+        return self.head(self.norm(self.blocks(tokens)).mean(1))
+
+
+NETWORKS = {"mlp": MLP, "cnn": CNN, "vit": ViT}  # the micro suites' architectures, by `ImageSpec.arch`
 
 # The authors' sizes; "test" is a tiny network of the same family, for runs on a CPU (the tests').
 CONVNEXT = {  # size: (depths, hidden sizes)
@@ -184,10 +207,9 @@ def build(spec: ImageSpec | VisionSpec) -> nn.Module:
     """A freshly initialised network of the spec (initialised from torch's current random state)."""
     if isinstance(spec, VisionSpec):
         return Logits(_transformers_net(spec))
-    networks = {"mlp": MLP, "cnn": CNN}
-    if spec.arch not in networks:
-        raise ValueError(f"unknown image architecture {spec.arch!r}; known: {', '.join(networks)}")
-    return networks[spec.arch](spec)
+    if spec.arch not in NETWORKS:
+        raise ValueError(f"unknown image architecture {spec.arch!r}; known: {', '.join(NETWORKS)}")
+    return NETWORKS[spec.arch](spec)
 
 
 def forward_flops(spec: ImageSpec | VisionSpec) -> int:

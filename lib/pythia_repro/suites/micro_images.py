@@ -1,13 +1,14 @@
 """The micro image suite: image classifiers checkpointed across training, built here in minutes on a CPU.
 
-Its images are the procedural glyph pairs of `glyphs` (16×16, ten classes whose low-order statistics tell only the
-pair, drawn from the build seed; the generator's settings are in the build manifest), or, for the tests' tiny suite,
-scikit-learn's bundled handwritten digits (8×8, no download); in [0, 1], split once into stratified training and
-validation sets (the split is recorded). Every architecture trains with several seeds, named like Pythia's
-(`glyphs-mlp`, `glyphs-mlp-seed1`, …); a seed sets the initialisation, the data order and the augmentation. The
-authors' recipe scaled down: AdamW (β2 0.95, weight decay 0.05), linear warmup then cosine decay, random crops with
-padding h/8 on real images; checkpoints at steps 0, 1, 2, 4, …, 2^k as safetensors under
-`<cache>/suites/micro/<variant>-<key>/<run>/step<N>/`, built with the micro suite's lock, resume and manifest.
+Its images are the procedural glyph pairs of `glyphs` (16×16, ten classes; a glyph's low-order statistics tell
+only its pair, a grating tells the class more often than chance; drawn from the build seed, the generator's
+settings in the build manifest), or, for the tests' tiny suite, scikit-learn's bundled handwritten digits (8×8, no
+download); in [0, 1], split once into stratified training and validation sets (the split is recorded). Every
+architecture trains with several seeds, named like Pythia's (`glyphs-vit`, `glyphs-vit-seed1`, …); a seed sets the
+initialisation, the data order and the augmentation. The authors' recipe scaled down: AdamW (β2 0.95, weight decay
+0.05), linear warmup then cosine decay, random crops with padding h/8 on real images; checkpoints at steps 0, 1, 2,
+4, …, 2^k as safetensors under `<cache>/suites/micro/<variant>-<key>/<run>/step<N>/`, built with the micro suite's
+lock, resume and manifest.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from . import glyphs, image_models, micro
 from .base import Checkpoint, CheckpointNotFound, Suite
 from .registry import register_suite
 
-FORMAT_VERSION = 2  # the build key: bump it whenever this module or image_models makes other bytes
+FORMAT_VERSION = 3  # the build key: bump it whenever this module or image_models makes other bytes
 SUITE = "micro-images"
 DATA = Path("data") / "images.npz"  # the split, in the suite's folder
 IMAGE_SIZES = {"glyphs": glyphs.SIZE, "digits": 8}  # the images a suite can train on, and their side in pixels
@@ -87,6 +88,8 @@ class ImagesConfig(SeededRuns):
     per_class: int = 300  # glyph images drawn per class
     glyph_scale: int = 2  # pixels per glyph cell
     noise: float = 0.1  # the glyph images' pixel noise (standard deviation)
+    grating_share: float = 0.0  # how often a glyph image's grating is its own class's (0: no grating)
+    grating_amplitude: float = 0.2
     images_limit: int = 0  # 0: every image; else the first this many (tiny variants)
     threads: int = 2
 
@@ -105,7 +108,9 @@ class ImagesConfig(SeededRuns):
 
 # fmt: off
 VARIANTS = {
-    "glyphs": ImagesConfig(variant="glyphs", seed=2024, archs=(("mlp", 128), ("cnn", 16)), seeds=5, final_step=2048),
+    "glyphs": ImagesConfig(
+        variant="glyphs", seed=2024, archs=(("vit", 64), ("cnn", 16)), seeds=5, final_step=2048, grating_share=0.5,
+    ),
     "digits-tiny": ImagesConfig(
         variant="digits-tiny", seed=5, archs=(("mlp", 16), ("cnn", 4)), seeds=2, final_step=32, batch_size=16,
         warmup_steps=4, crop_padding=1, images="digits", images_limit=400, threads=1,
@@ -170,7 +175,14 @@ def _build_into(config: ImagesConfig, partial: Path, progress: bool) -> None:
 def _images(config: ImagesConfig) -> tuple[np.ndarray, np.ndarray]:
     """The suite's images in [0, 1] as [n, 1, size, size] float32, and their labels."""
     if config.images == "glyphs":
-        return glyphs.images(config.per_class, config.seed, config.glyph_scale, config.noise)
+        return glyphs.images(
+            config.per_class,
+            config.seed,
+            config.glyph_scale,
+            config.noise,
+            config.grating_share,
+            config.grating_amplitude,
+        )
     from sklearn.datasets import load_digits  # "digits"
 
     digits = load_digits()
