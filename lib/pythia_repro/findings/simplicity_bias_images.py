@@ -208,7 +208,7 @@ def prepare(
     progress: bool = True,
 ) -> Prepared:
     """Cross-entropy and the predicted class of every evaluation image at every checkpoint of every run.
-    `models` names runs or architectures (`mlp`); each of it and of `steps` must exist in the suite."""
+    `models` names runs or architectures (`cnn`); each of it and of `steps` must exist in the suite."""
     import torch
 
     suite = scored_image_suite(profile)
