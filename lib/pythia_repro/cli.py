@@ -306,12 +306,12 @@ def cmd_verify(args) -> int:
 
 
 def _jobs(args, count: int) -> int:
-    """Notebooks to execute side by side: --jobs, else the `jobs` setting or the machine's share
-    (`workers.notebook_jobs`); never more than there are. Several at once register the kernel first."""
+    """Notebooks to execute side by side (`workers.notebook_jobs`: --jobs, else the `jobs` setting or the machine's
+    share). Several at once register the kernel first."""
     from .integrity import workers
     from .run import ensure_kernel
 
-    jobs = min(args.jobs, max(count, 1)) if args.jobs else workers.notebook_jobs(count)
+    jobs = workers.notebook_jobs(count, args.jobs)
     if jobs > 1:
         ensure_kernel()  # once, here, not by every worker at once
         print(f"{jobs} notebooks at a time (--jobs; each in its own kernel, the same tables whatever the number)")

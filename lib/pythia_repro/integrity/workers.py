@@ -76,12 +76,14 @@ def use_threads() -> int:
     return count
 
 
-def notebook_jobs(count: int) -> int:
-    """How many of `count` notebooks to execute side by side: the `jobs` setting, else one per `threads()` share of
-    the usable cores, no more than the available memory holds at `NOTEBOOK_MEMORY` each, and 1 where a GPU is
-    visible (its notebooks would share it)."""
-    if settings.value("jobs") not in (None, ""):
-        return min(_count("jobs"), max(count, 1))
+def notebook_jobs(count: int, asked: int | None = None) -> int:
+    """How many of `count` notebooks to execute side by side: `asked` (a command's --jobs) or the `jobs` setting,
+    never more than there are; else one per `threads()` share of the usable cores, no more than the available memory
+    holds at `NOTEBOOK_MEMORY` each, and 1 where a GPU is visible (its notebooks would share it)."""
+    if asked is None and settings.value("jobs") not in (None, ""):
+        asked = _count("jobs")
+    if asked is not None:
+        return min(asked, max(count, 1))
     if count <= 1:
         return 1
     import torch
