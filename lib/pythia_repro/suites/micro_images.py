@@ -178,10 +178,10 @@ def _images(config: ImagesConfig) -> tuple[np.ndarray, np.ndarray]:
         return glyphs.images(
             config.per_class,
             config.seed,
-            config.glyph_scale,
-            config.noise,
-            config.grating_share,
-            config.grating_amplitude,
+            scale=config.glyph_scale,
+            noise=config.noise,
+            grating_share=config.grating_share,
+            grating_amplitude=config.grating_amplitude,
         )
     from sklearn.datasets import load_digits  # "digits"
 
