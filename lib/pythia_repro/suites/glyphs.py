@@ -36,9 +36,11 @@ SPOTS = tuple(  # each class's spot centre (row, column): eight places on a ring
 def ink(kind: tuple[bool, ...]) -> np.ndarray:
     """A class's glyph, 1 where inked, anchored at the canvas's top-left corner (wrapping round the edges)."""
     out = np.zeros((SIZE, SIZE))
-    for points in product(*(points for points, _ in FACTORS)):
-        y = sum((-1 if turned else 1) * spacing * dy for (dy, _), (_, spacing), turned in zip(points, FACTORS, kind))
-        x = sum((-1 if turned else 1) * spacing * dx for (_, dx), (_, spacing), turned in zip(points, FACTORS, kind))
+    for points in product(*(points for points, _ in FACTORS)):  # one point of each factor: a sum, one inked pixel
+        y = x = 0
+        for (dy, dx), (_, spacing), turned in zip(points, FACTORS, kind):
+            step = -spacing if turned else spacing
+            y, x = y + step * dy, x + step * dx
         out[y % SIZE, x % SIZE] = 1
     return out
 

@@ -78,7 +78,8 @@ class CNN(nn.Module):
 
 class ViT(nn.Module):
     """A small vision transformer: 4×4 patches embedded with learned positions, two pre-norm encoder layers (four
-    heads, GELU), mean pooling, a linear head; the nearest the micro suite comes to the authors' Swin."""
+    heads, GELU), mean pooling, a linear head; nearer the authors' Swin than the CNN, but not in the glyph suite: it
+    does not learn those glyphs in the budget (docs/miniatures.md, F4–F5)."""
 
     def __init__(self, spec: ImageSpec, patch: int = 4, layers: int = 2, heads: int = 4):
         super().__init__()

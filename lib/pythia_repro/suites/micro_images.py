@@ -31,8 +31,7 @@ from .registry import register_suite
 FORMAT_VERSION = 4  # the build key: bump it whenever this module or image_models makes other bytes
 SUITE = "micro-images"
 DATA = Path("data") / "images.npz"  # the split, in the suite's folder
-IMAGE_SIZES = {"glyphs": glyphs.SIZE, "digits": 8}  # the images a suite can train on, and their side in pixels
-CLASSES = {"glyphs": len(glyphs.CLASSES), "digits": 10}
+IMAGES = {"glyphs": (glyphs.SIZE, len(glyphs.CLASSES)), "digits": (8, 10)}  # what a suite trains on: (side, classes)
 
 
 class SeededRuns:
@@ -85,7 +84,7 @@ class ImagesConfig(SeededRuns):
     weight_decay: float = 0.05
     beta2: float = 0.95
     crop_padding: int = 2  # h/8
-    images: str = "glyphs"  # a key of `IMAGE_SIZES`: "glyphs" (`glyphs.images`) or "digits" (scikit-learn's)
+    images: str = "glyphs"  # a key of `IMAGES`: "glyphs" (`glyphs.images`) or "digits" (scikit-learn's)
     per_class: int = 1000  # glyph images drawn per class
     noise: float = 0.1  # the glyph images' pixel noise (standard deviation)
     grating_share: float = 0.65  # how often a glyph image's grating is its own class's
@@ -96,8 +95,8 @@ class ImagesConfig(SeededRuns):
     threads: int = 2
 
     def __post_init__(self) -> None:
-        if self.images not in IMAGE_SIZES:
-            raise ValueError(f"unknown images {self.images!r}; known: {', '.join(IMAGE_SIZES)}")
+        if self.images not in IMAGES:
+            raise ValueError(f"unknown images {self.images!r}; known: {', '.join(IMAGES)}")
 
     def run_name(self, arch: str, size: int) -> str:
         return f"{self.images}-{arch}"
@@ -105,7 +104,11 @@ class ImagesConfig(SeededRuns):
     @property
     def size(self) -> int:
         """Images are size × size."""
-        return IMAGE_SIZES[self.images]
+        return IMAGES[self.images][0]
+
+    @property
+    def classes(self) -> int:
+        return IMAGES[self.images][1]
 
 
 # fmt: off
@@ -218,7 +221,7 @@ def _build_data(config: ImagesConfig, root: Path) -> None:
 
 
 def _spec(config: ImagesConfig, arch: str, width: int, name: str) -> image_models.ImageSpec:
-    return image_models.ImageSpec(name, arch, width, channels=1, size=config.size, classes=CLASSES[config.images])
+    return image_models.ImageSpec(name, arch, width, channels=1, size=config.size, classes=config.classes)
 
 
 def _train_run(job: tuple) -> None:
